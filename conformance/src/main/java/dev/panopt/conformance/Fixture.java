@@ -1,0 +1,113 @@
+package dev.panopt.conformance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.panopt.DType;
+import dev.panopt.SafetensorsFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** One case folder: case.json plus expected.safetensors (inputs, derived and expected tensors). */
+final class Fixture implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path dir;
+    final String name;
+    final JsonNode caseJson;
+    final SafetensorsFile expected;
+
+    private Fixture(Path dir, JsonNode caseJson, SafetensorsFile expected) {
+        this.dir = dir;
+        this.name = dir.getFileName().toString();
+        this.caseJson = caseJson;
+        this.expected = expected;
+    }
+
+    static Fixture open(Path dir) throws IOException {
+        Path cj = dir.resolve("case.json");
+        if (!Files.isRegularFile(cj)) {
+            throw new IOException("no case.json in " + dir);
+        }
+        JsonNode node = JSON.readTree(cj.toFile());
+        String exp = node.path("files").path("expected").asText("expected.safetensors");
+        return new Fixture(dir, node, SafetensorsFile.open(dir.resolve(exp)));
+    }
+
+    String modelClass() {
+        return caseJson.path("model_class").asText();
+    }
+
+    boolean has(String tensor) {
+        return expected.find(tensor).isPresent();
+    }
+
+    long[] shape(String tensor) {
+        return expected.info(tensor).shape();
+    }
+
+    boolean isInteger(String tensor) {
+        return !expected.info(tensor).dtype().isFloatingPoint();
+    }
+
+    DType dtype(String tensor) {
+        return expected.info(tensor).dtype();
+    }
+
+    float[] floats(String tensor) {
+        return expected.readFloats(tensor);
+    }
+
+    long[] longs(String tensor) {
+        return expected.readLongs(tensor);
+    }
+
+    /** A 2-D integer tensor as int[rows][cols]. */
+    int[][] ints2(String tensor) {
+        long[] s = shape(tensor);
+        long[] v = longs(tensor);
+        int rows = (int) s[0];
+        int cols = (int) s[1];
+        int[][] m = new int[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                m[r][c] = Math.toIntExact(v[r * cols + c]);
+            }
+        }
+        return m;
+    }
+
+    /** A 2-D float tensor as float[rows][cols]. */
+    float[][] floats2(String tensor) {
+        long[] s = shape(tensor);
+        float[] v = floats(tensor);
+        int rows = (int) s[0];
+        int cols = (int) s[1];
+        float[][] m = new float[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(v, r * cols, m[r], 0, cols);
+        }
+        return m;
+    }
+
+    /** A 3-D float tensor as float[a][b][c]. */
+    float[][][] floats3(String tensor) {
+        long[] s = shape(tensor);
+        float[] v = floats(tensor);
+        int a = (int) s[0];
+        int b = (int) s[1];
+        int c = (int) s[2];
+        float[][][] m = new float[a][b][c];
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(v, (i * b + j) * c, m[i][j], 0, c);
+            }
+        }
+        return m;
+    }
+
+    @Override
+    public void close() throws IOException {
+        expected.close();
+    }
+}

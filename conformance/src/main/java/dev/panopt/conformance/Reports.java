@@ -1,0 +1,84 @@
+package dev.panopt.conformance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** Text and JSON renderings of checker results. */
+final class Reports {
+    private Reports() {}
+
+    static void text(List<CaseResult> results, PrintStream out) {
+        int pass = 0;
+        int fail = 0;
+        int skip = 0;
+        for (CaseResult r : results) {
+            out.printf(Locale.ROOT, "%s %s%s%n", r.status(), r.name(), r.reason() == null ? "" : " (" + r.reason() + ")");
+            for (Compare.TensorResult t : r.tensors()) {
+                out.printf(Locale.ROOT, "  %-4s %-10s %-22s %-18s max_abs %.3e  rel_l2 %.3e  [%s]%s%n",
+                        t.pass() ? "PASS" : "FAIL", t.call(), t.name(), t.shapeText(), t.maxAbs(), t.relL2(),
+                        t.tolerance(), t.pass() ? "" : "  " + t.failures() + " over tolerance, first " + t.firstFailure());
+                if (t.pass()) {
+                    pass++;
+                } else {
+                    fail++;
+                }
+            }
+            for (String s : r.skippedTensors()) {
+                out.println("  SKIPPED " + s);
+                skip++;
+            }
+            if (r.status() == CaseResult.Status.SKIPPED && r.tensors().isEmpty()) {
+                skip++;
+            }
+        }
+        out.printf(Locale.ROOT, "%d passed, %d failed, %d skipped%n", pass, fail, skip);
+    }
+
+    static String json(Path dir, List<CaseResult> results) {
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = om.createObjectNode();
+        root.put("fixtures", dir.toAbsolutePath().toString());
+        ArrayNode cases = root.putArray("cases");
+        for (CaseResult r : results) {
+            ObjectNode c = cases.addObject();
+            c.put("name", r.name());
+            c.put("status", r.status().name());
+            if (r.reason() != null) {
+                c.put("reason", r.reason());
+            }
+            ArrayNode ts = c.putArray("tensors");
+            for (Compare.TensorResult t : r.tensors()) {
+                ObjectNode o = ts.addObject();
+                o.put("call", t.call());
+                o.put("name", t.name());
+                ArrayNode shape = o.putArray("shape");
+                for (long d : t.shape()) {
+                    shape.add(d);
+                }
+                o.put("max_abs_err", t.maxAbs());
+                o.put("rel_l2_err", t.relL2());
+                o.put("tolerance", t.tolerance().toString());
+                o.put("status", t.pass() ? "PASS" : "FAIL");
+                if (!t.pass()) {
+                    o.put("failures", t.failures());
+                    o.put("first_failure", t.firstFailure());
+                }
+            }
+            ArrayNode sk = c.putArray("skipped");
+            r.skippedTensors().forEach(sk::add);
+        }
+        long failed = results.stream().filter(r -> r.status() == CaseResult.Status.FAIL).count();
+        root.put("failed_cases", failed);
+        try {
+            return om.writeValueAsString(root);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

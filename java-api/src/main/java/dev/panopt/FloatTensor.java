@@ -1,0 +1,153 @@
+package dev.panopt;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A read-only, dense, row-major view of float32 values living in native memory.
+ *
+ * <p>The memory belongs to whatever produced the view (a forward output, a session); the view
+ * stays usable until its owner is closed. After that every access throws
+ * {@link IllegalStateException}; it never reads freed memory. Views are immutable and may be read
+ * from any thread while the owner is open.
+ */
+public final class FloatTensor {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final String name;
+    private final long[] shape;
+    private final long[] strides;
+    private final MemorySegment segment;
+    private final Runnable release;
+
+    FloatTensor(String name, MemorySegment segment, long... shape) {
+        this(name, segment, null, shape);
+    }
+
+    /** {@code release} frees the memory this view reads (shared by the views of one forward). */
+    FloatTensor(String name, MemorySegment segment, Runnable release, long... shape) {
+        this.release = release;
+        this.name = Objects.requireNonNull(name);
+        this.shape = shape.clone();
+        long n = 1;
+        this.strides = new long[shape.length];
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] < 0) {
+                throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+            }
+            strides[i] = n;
+            n = Math.multiplyExact(n, shape[i]);
+        }
+        if (segment.byteSize() != n * Float.BYTES) {
+            throw new IllegalArgumentException(name + ": segment of " + segment.byteSize() + " bytes for shape "
+                    + Arrays.toString(shape));
+        }
+        this.segment = segment.asReadOnly();
+    }
+
+    /** What this tensor is, e.g. {@code logits} or {@code hidden_states.2}. */
+    public String name() {
+        return name;
+    }
+
+    /** The shape (a copy). */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of dimension {@code dim}. */
+    public long size(int dim) {
+        return shape[dim];
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Number of elements. */
+    public long numel() {
+        return segment.byteSize() / Float.BYTES;
+    }
+
+    /** True while the owner of the memory is open. */
+    public boolean isAlive() {
+        return segment.scope().isAlive();
+    }
+
+    /** The element at {@code index} (one index per dimension). */
+    public float get(long... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException(name + " has rank " + shape.length + ", got " + index.length + " indices");
+        }
+        long off = 0;
+        for (int i = 0; i < index.length; i++) {
+            Objects.checkIndex(index[i], shape[i]);
+            off += index[i] * strides[i];
+        }
+        return getFlat(off);
+    }
+
+    /** The element at flat (row-major) position {@code i}. */
+    public float getFlat(long i) {
+        ensureAlive();
+        return segment.getAtIndex(F32, Objects.checkIndex(i, numel()));
+    }
+
+    /** All elements, row-major, in a new array (at most 2^31 - 1 of them). */
+    public float[] toFloatArray() {
+        ensureAlive();
+        return segment.toArray(F32);
+    }
+
+    /** Elements {@code [from, from + dst.length)} (flat) copied into {@code dst}. */
+    public void copyTo(long from, float[] dst) {
+        ensureAlive();
+        Objects.checkFromIndexSize(from, dst.length, numel());
+        MemorySegment.copy(segment, F32, from * Float.BYTES, dst, 0, dst.length);
+    }
+
+    /**
+     * The values along the last dimension at the given leading indices, e.g. {@code row(b, t)} of
+     * logits [batch, seq, vocab] gives the vocab-long row.
+     */
+    public float[] row(long... leading) {
+        if (leading.length != shape.length - 1) {
+            throw new IllegalArgumentException(name + ": row() needs " + (shape.length - 1) + " indices");
+        }
+        long off = 0;
+        for (int i = 0; i < leading.length; i++) {
+            Objects.checkIndex(leading[i], shape[i]);
+            off += leading[i] * strides[i];
+        }
+        float[] out = new float[Math.toIntExact(shape[shape.length - 1])];
+        copyTo(off, out);
+        return out;
+    }
+
+    /** Zero-copy read-only access to the memory; valid only while {@link #isAlive()}. */
+    public MemorySegment segment() {
+        ensureAlive();
+        return segment;
+    }
+
+    /** Frees the owner's memory early, if the owner allows it (forward outputs do). */
+    void release() {
+        if (release != null) {
+            release.run();
+        }
+    }
+
+    private void ensureAlive() {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException(name + " was released: its output, session or model is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FloatTensor[" + name + " " + Arrays.toString(shape) + (isAlive() ? "" : " (released)") + "]";
+    }
+}

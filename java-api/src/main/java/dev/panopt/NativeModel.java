@@ -1,0 +1,201 @@
+package dev.panopt;
+
+import dev.panopt.bindings.Native;
+import dev.panopt.bindings.Structs;
+import dev.panopt.bindings.panopt_model_create;
+import dev.panopt.bindings.panopt_model_finalize;
+import dev.panopt.bindings.panopt_model_free;
+import dev.panopt.bindings.panopt_model_set_tensor;
+import dev.panopt.internal.WeightLayout;
+import dev.panopt.internal.WeightSpec;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A checkpoint bound to a native model: the decoder weights plus one output head, all borrowed
+ * from the checkpoint's memory-mapped files (nothing is copied). Owns the checkpoint, the native
+ * handle and every session made from it; {@link #close()} closes the sessions first, then frees
+ * the native model, then unmaps the files. Thread-safe.
+ */
+final class NativeModel implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(NativeModel.class.getName());
+
+    /** The output head: a Linear(word_embed_proj_dim → size) over the last hidden state. */
+    record Head(String weightName, String biasName, int size) {
+        static final Head NONE = new Head(null, null, 0);
+    }
+
+    private final Checkpoint checkpoint;
+    private final OptConfig config;
+    private final Head head;
+    private final MemorySegment handle;
+    private final Set<Session> sessions = new LinkedHashSet<>();
+    private boolean closed;
+
+    private NativeModel(Checkpoint checkpoint, Head head, MemorySegment handle) {
+        this.checkpoint = checkpoint;
+        this.config = checkpoint.config();
+        this.head = head;
+        this.handle = handle;
+    }
+
+    /** Validates the checkpoint for this head and builds the native model; closes the checkpoint on failure. */
+    static NativeModel create(Checkpoint checkpoint, Head head) throws IOException {
+        try {
+            checkpoint.validateDecoder();
+            OptConfig c = checkpoint.config();
+            List<Binding> bindings = new ArrayList<>();
+            for (WeightSpec w : WeightLayout.decoderWeights(c)) {
+                bindings.add(new Binding(checkpoint.require(w.name(), w.shape()), w.kind(), w.layer()));
+            }
+            if (head.size() > 0) {
+                bindings.add(new Binding(checkpoint.require(head.weightName(), head.size(), c.wordEmbedProjDim()),
+                        KIND_HEAD_WEIGHT, -1));
+                if (head.biasName() != null) {
+                    bindings.add(new Binding(checkpoint.require(head.biasName(), head.size()), KIND_HEAD_BIAS, -1));
+                }
+            }
+            Native.ensureLoaded();
+            MemorySegment h;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment cfg = nativeConfig(arena, c, head);
+                MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+                Native.check(panopt_model_create.invoke(cfg, out), "panopt_model_create");
+                h = out.get(ValueLayout.ADDRESS, 0);
+            }
+            try {
+                for (Binding b : bindings) {
+                    Checkpoint.CheckpointTensor t = b.tensor();
+                    Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), nativeDtype(t),
+                            t.data(), t.info().numel()), "set tensor " + t.name());
+                }
+                Native.check(panopt_model_finalize.invoke(h), "panopt_model_finalize");
+            } catch (RuntimeException | Error e) {
+                panopt_model_free.invoke(h);
+                throw e;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", bindings.size(),
+                    checkpoint.directory());
+            return new NativeModel(checkpoint, head, h);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                checkpoint.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private record Binding(Checkpoint.CheckpointTensor tensor, int kind, int layer) {}
+
+    private static final int KIND_HEAD_WEIGHT = 6;
+    private static final int KIND_HEAD_BIAS = 7;
+
+    private static int nativeDtype(Checkpoint.CheckpointTensor t) {
+        return switch (t.info().dtype()) {
+            case F32 -> Native.DTYPE_F32;
+            case F16 -> Native.DTYPE_F16;
+            case BF16 -> Native.DTYPE_BF16;
+            default -> throw new IllegalArgumentException("tensor " + t.name() + " in " + t.file()
+                    + " has dtype " + t.info().dtype() + "; weights must be F32, F16 or BF16");
+        };
+    }
+
+    private static MemorySegment nativeConfig(Arena arena, OptConfig c, Head head) {
+        StructLayout L = Structs.CONFIG;
+        MemorySegment s = arena.allocate(L);
+        setInt(s, "vocab_size", c.vocabSize());
+        setInt(s, "hidden_size", c.hiddenSize());
+        setInt(s, "num_hidden_layers", c.numHiddenLayers());
+        setInt(s, "num_attention_heads", c.numAttentionHeads());
+        setInt(s, "ffn_dim", c.ffnDim());
+        setInt(s, "max_position_embeddings", c.maxPositionEmbeddings());
+        setInt(s, "word_embed_proj_dim", c.wordEmbedProjDim());
+        setInt(s, "do_layer_norm_before", c.doLayerNormBefore() ? 1 : 0);
+        setInt(s, "enable_bias", c.enableBias() ? 1 : 0);
+        setInt(s, "layer_norm_elementwise_affine", c.layerNormElementwiseAffine() ? 1 : 0);
+        setInt(s, "has_final_layer_norm", c.hasFinalLayerNorm() ? 1 : 0);
+        setInt(s, "activation", c.activationCode());
+        setInt(s, "head_size", head.size());
+        setInt(s, "head_has_bias", head.biasName() != null ? 1 : 0);
+        s.set(ValueLayout.JAVA_FLOAT, Structs.offset(L, "layer_norm_eps"), 1e-5f);
+        return s;
+    }
+
+    private static void setInt(MemorySegment s, String field, int v) {
+        s.set(ValueLayout.JAVA_INT, Structs.offset(Structs.CONFIG, field), v);
+    }
+
+    OptConfig config() {
+        return config;
+    }
+
+    Head head() {
+        return head;
+    }
+
+    Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    /** The native handle; callers must hold a registered, open session. */
+    MemorySegment handle() {
+        return handle;
+    }
+
+    Session newSession(SessionOptions options) {
+        synchronized (sessions) {
+            ensureOpen();
+            Session s = Session.create(this, options);
+            sessions.add(s);
+            return s;
+        }
+    }
+
+    void unregister(Session s) {
+        synchronized (sessions) {
+            sessions.remove(s);
+        }
+    }
+
+    void ensureOpen() {
+        synchronized (sessions) {
+            if (closed) {
+                throw new IllegalStateException("model " + checkpoint.directory() + " is closed");
+            }
+        }
+    }
+
+    boolean isClosed() {
+        synchronized (sessions) {
+            return closed;
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Session> open;
+        synchronized (sessions) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            open = new ArrayList<>(sessions);
+        }
+        // Each close waits for a forward in flight on that session, so the weights stay mapped
+        // until no native code can touch them.
+        for (Session s : open) {
+            s.close();
+        }
+        panopt_model_free.invoke(handle);
+        checkpoint.close();
+    }
+}

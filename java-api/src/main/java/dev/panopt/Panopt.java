@@ -1,0 +1,40 @@
+package dev.panopt;
+
+import dev.panopt.bindings.Native;
+import dev.panopt.bindings.NativeLibrary;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Facts about the loaded native library. Thread-safe. */
+public final class Panopt {
+    private Panopt() {}
+
+    /** Version string of libpanopt. */
+    public static String nativeVersion() {
+        return Native.version();
+    }
+
+    /** Where libpanopt was loaded from. */
+    public static Path nativeLibraryPath() {
+        Native.ensureLoaded();
+        return NativeLibrary.path();
+    }
+
+    /** The best kernel instruction set of this CPU and build. */
+    public static Isa bestIsa() {
+        return Isa.ofCode(Native.cpuIsa());
+    }
+
+    /** Every concrete level this machine can run, slowest first (always includes SCALAR). */
+    public static List<Isa> availableIsas() {
+        int best = Native.cpuIsa();
+        List<Isa> out = new ArrayList<>();
+        for (Isa i : Isa.values()) {
+            if (i != Isa.AUTO && i.code <= best) {
+                out.add(i);
+            }
+        }
+        return List.copyOf(out);
+    }
+}

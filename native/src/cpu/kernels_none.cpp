@@ -1,0 +1,6 @@
+// kernels_none.cpp — non-x86 builds: only the scalar table exists.
+#include "kernels.h"
+namespace panopt {
+const Kernels* kernels_avx2() { return nullptr; }
+const Kernels* kernels_avx512() { return nullptr; }
+} // namespace panopt

@@ -1,0 +1,57 @@
+// threadpool.h — a small persistent pool. parallel_for splits [0, n) into one contiguous chunk
+// per thread (the caller runs chunk 0), so each thread streams its own part of a weight matrix.
+// Workers spin briefly between jobs (a forward issues many short parallel regions) and then
+// sleep on a condition variable.
+#ifndef PANOPT_CPU_THREADPOOL_H
+#define PANOPT_CPU_THREADPOOL_H
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace panopt {
+
+class ThreadPool {
+public:
+    explicit ThreadPool(int n_threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int size() const { return n_; }
+
+    // fn(ctx, begin, end, thread_index) for each non-empty chunk of [0, n).
+    typedef void (*ChunkFn)(void* ctx, int64_t begin, int64_t end, int tid);
+    void run(int64_t n, ChunkFn fn, void* ctx);
+
+    template <class F> void parallel_for(int64_t n, F&& f) {
+        run(n, [](void* c, int64_t b, int64_t e, int t) { (*static_cast<F*>(c))(b, e, t); },
+            const_cast<void*>(static_cast<const void*>(&f)));
+    }
+
+private:
+    void worker(int id);
+    void chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx);
+
+    int n_;
+    std::vector<std::thread> threads_;
+    std::atomic<uint64_t> gen_{0};
+    std::atomic<int> pending_{0};
+    std::atomic<bool> stop_{false};
+    std::atomic<int> sleepers_{0};
+    int64_t job_n_ = 0;
+    int job_parts_ = 0;
+    ChunkFn job_fn_ = nullptr;
+    void* job_ctx_ = nullptr;
+    std::mutex mu_;
+    std::condition_variable cv_;
+};
+
+int online_cpus();
+
+} // namespace panopt
+
+#endif

@@ -1,0 +1,47 @@
+// model.h — config + borrowed weight table. Weights are never copied: the Java side maps the
+// checkpoint file and passes addresses; kernels convert F16/BF16 on the fly.
+#ifndef PANOPT_MODEL_H
+#define PANOPT_MODEL_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../include/panopt.h"
+
+namespace panopt {
+
+struct TensorRef {
+    const void* data = nullptr;
+    int32_t dtype = 0;
+    int64_t numel = 0;
+};
+
+enum { N_GLOBAL_KINDS = 8, LAYER_KIND_BASE = 16, N_LAYER_KINDS = 16 };
+
+// Throws std::invalid_argument with a message if the config is unusable.
+void validate_config(const panopt_config& c);
+// Element count of a tensor kind under config c; -1 if kind is not a known kind.
+int64_t kind_numel(const panopt_config& c, int32_t kind);
+// Whether config c requires this kind.
+bool kind_required(const panopt_config& c, int32_t kind);
+const char* kind_name(int32_t kind);
+
+} // namespace panopt
+
+struct panopt_model {
+    panopt_config cfg{};
+    panopt::TensorRef global[panopt::N_GLOBAL_KINDS];
+    std::vector<panopt::TensorRef> layers; // [L * N_LAYER_KINDS]
+    bool finalized = false;
+
+    const panopt::TensorRef& g(int32_t kind) const { return global[kind]; }
+    const panopt::TensorRef& l(int32_t layer, int32_t kind) const {
+        return layers[(size_t)layer * panopt::N_LAYER_KINDS + (kind - panopt::LAYER_KIND_BASE)];
+    }
+    panopt::TensorRef* slot(int32_t kind, int32_t layer); // NULL if kind/layer invalid
+    // Throws std::invalid_argument listing missing/extra tensors.
+    void finalize();
+};
+
+#endif

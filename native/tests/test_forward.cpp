@@ -1,0 +1,344 @@
+// Forward pass against the shared HF conformance fixtures, under every ISA, with 1 and 2 threads.
+#include <algorithm>
+
+#include "cpu/kernels.h"
+#include "panopt.h"
+#include "test_util.h"
+
+namespace {
+
+const double ATOL = 2e-4, RTOL = 2e-4, ATTN_ATOL = 1e-5;
+
+struct Case {
+    std::string name;
+    t::Json cfg;
+    t::SafeTensors w, exp;
+    panopt_config c{};
+    panopt_model* model = nullptr;
+    std::string cls;
+    ~Case() { panopt_model_free(model); }
+};
+
+int kind_of(const std::string& n, int& layer) {
+    layer = -1;
+    std::string s = n;
+    const std::string pre = "model.decoder.";
+    if (s.compare(0, pre.size(), pre) == 0) s = s.substr(pre.size());
+    if (s == "embed_tokens.weight") return PANOPT_T_EMBED_TOKENS;
+    if (s == "embed_positions.weight") return PANOPT_T_EMBED_POSITIONS;
+    if (s == "project_in.weight") return PANOPT_T_PROJECT_IN;
+    if (s == "project_out.weight") return PANOPT_T_PROJECT_OUT;
+    if (s == "final_layer_norm.weight") return PANOPT_T_FINAL_LN_WEIGHT;
+    if (s == "final_layer_norm.bias") return PANOPT_T_FINAL_LN_BIAS;
+    if (s == "score.weight" || s == "qa_outputs.weight") return PANOPT_T_HEAD_WEIGHT;
+    if (s == "qa_outputs.bias") return PANOPT_T_HEAD_BIAS;
+    if (s.compare(0, 7, "layers.") == 0) {
+        size_t dot = s.find('.', 7);
+        layer = std::stoi(s.substr(7, dot - 7));
+        std::string r = s.substr(dot + 1);
+        static const std::pair<const char*, int> tbl[] = {
+            {"self_attn.q_proj.weight", PANOPT_T_Q_WEIGHT},     {"self_attn.q_proj.bias", PANOPT_T_Q_BIAS},
+            {"self_attn.k_proj.weight", PANOPT_T_K_WEIGHT},     {"self_attn.k_proj.bias", PANOPT_T_K_BIAS},
+            {"self_attn.v_proj.weight", PANOPT_T_V_WEIGHT},     {"self_attn.v_proj.bias", PANOPT_T_V_BIAS},
+            {"self_attn.out_proj.weight", PANOPT_T_O_WEIGHT},   {"self_attn.out_proj.bias", PANOPT_T_O_BIAS},
+            {"self_attn_layer_norm.weight", PANOPT_T_ATTN_LN_WEIGHT}, {"self_attn_layer_norm.bias", PANOPT_T_ATTN_LN_BIAS},
+            {"fc1.weight", PANOPT_T_FC1_WEIGHT},                {"fc1.bias", PANOPT_T_FC1_BIAS},
+            {"fc2.weight", PANOPT_T_FC2_WEIGHT},                {"fc2.bias", PANOPT_T_FC2_BIAS},
+            {"final_layer_norm.weight", PANOPT_T_FFN_LN_WEIGHT}, {"final_layer_norm.bias", PANOPT_T_FFN_LN_BIAS}};
+        for (auto& e : tbl)
+            if (r == e.first) return e.second;
+    }
+    return -1;
+}
+
+bool load_case(const std::string& root, const std::string& name, Case& cs) {
+    std::string d = root + "/cases/" + name;
+    std::vector<char> cj;
+    if (!t::read_file(d + "/config.json", cj)) return false;
+    cs.name = name;
+    cs.cfg = t::parse_json(std::string(cj.begin(), cj.end()));
+    if (!cs.w.load(d + "/model.safetensors") || !cs.exp.load(d + "/expected.safetensors")) return false;
+    const t::Json& j = cs.cfg;
+    cs.cls = j.get("architectures")->arr[0].str;
+    panopt_config& c = cs.c;
+    c.vocab_size = (int)j.n("vocab_size");
+    c.hidden_size = (int)j.n("hidden_size");
+    c.num_hidden_layers = (int)j.n("num_hidden_layers");
+    c.num_attention_heads = (int)j.n("num_attention_heads");
+    c.ffn_dim = (int)j.n("ffn_dim");
+    c.max_position_embeddings = (int)j.n("max_position_embeddings");
+    c.word_embed_proj_dim = (int)j.n("word_embed_proj_dim");
+    c.do_layer_norm_before = (int)j.n("do_layer_norm_before");
+    c.enable_bias = (int)j.n("enable_bias", 1);
+    c.layer_norm_elementwise_affine = (int)j.n("layer_norm_elementwise_affine", 1);
+    c.has_final_layer_norm = c.do_layer_norm_before && !(int)j.n("_remove_final_layer_norm");
+    c.activation = PANOPT_ACT_RELU;
+    c.layer_norm_eps = 1e-5f;
+    if (cs.cls == "OPTForCausalLM") {
+        c.head_size = c.vocab_size;
+    } else if (cs.cls == "OPTForSequenceClassification") {
+        c.head_size = (int)j.get("id2label")->obj.size();
+    } else {
+        c.head_size = 2;
+        c.head_has_bias = 1;
+    }
+    if (panopt_model_create(&c, &cs.model) != PANOPT_OK) return false;
+    for (auto& kv : cs.w.tensors) {
+        int layer;
+        int kind = kind_of(kv.first, layer);
+        if (kind < 0) {
+            std::printf("unknown weight %s\n", kv.first.c_str());
+            return false;
+        }
+        int dt = kv.second.dtype == "F16" ? PANOPT_DTYPE_F16 : PANOPT_DTYPE_F32;
+        if (panopt_model_set_tensor(cs.model, kind, layer, dt, kv.second.data, kv.second.numel()) != PANOPT_OK) {
+            std::printf("set_tensor %s: %s\n", kv.first.c_str(), panopt_last_error());
+            return false;
+        }
+        if (kind == PANOPT_T_EMBED_TOKENS && cs.cls == "OPTForCausalLM")
+            panopt_model_set_tensor(cs.model, PANOPT_T_HEAD_WEIGHT, -1, dt, kv.second.data, kv.second.numel());
+    }
+    if (panopt_model_finalize(cs.model) != PANOPT_OK) {
+        std::printf("finalize: %s\n", panopt_last_error());
+        return false;
+    }
+    return true;
+}
+
+struct Sess {
+    panopt_session* s = nullptr;
+    Sess(panopt_model* m, int isa, int threads, int max_seq) {
+        panopt_session_options o{8, max_seq, threads, isa};
+        if (panopt_session_create(m, &o, &s) != PANOPT_OK) std::printf("session_create: %s\n", panopt_last_error());
+    }
+    ~Sess() { panopt_session_free(s); }
+};
+
+std::vector<float> expf32(const Case& cs, const std::string& n) { return cs.exp.get(n)->f32(); }
+std::vector<int32_t> expi(const Case& cs, const std::string& n) { return cs.exp.get(n)->i32(); }
+
+int argmax(const float* v, int n) { return (int)(std::max_element(v, v + n) - v); }
+
+std::string tag;
+
+bool fwd(panopt_session* s, panopt_forward_args& a) {
+    panopt_status st = panopt_forward(s, &a);
+    T_CHECK(st == PANOPT_OK, "%s forward: %d %s", tag.c_str(), st, panopt_last_error());
+    return st == PANOPT_OK;
+}
+
+// Greedy decoding with the cache: prompt, then one token per call; logits of each step and ids.
+void check_greedy(const Case& cs, panopt_session* s, const std::string& logits_name) {
+    auto prompt = expi(cs, "greedy_prompt_ids");
+    auto ids = expi(cs, "greedy_ids");
+    const int V = cs.c.vocab_size, P = (int)prompt.size(), n = (int)ids.size();
+    std::vector<float> steps = logits_name.empty() ? std::vector<float>() : expf32(cs, logits_name);
+    panopt_session_reset(s);
+    std::vector<float> lg(V);
+    std::vector<int32_t> got;
+    int32_t hp = P - 1;
+    panopt_forward_args a{};
+    a.batch = 1;
+    a.seq_len = P;
+    a.input_ids = prompt.data();
+    a.use_cache = 1;
+    a.head_positions = &hp;
+    a.head_out = lg.data();
+    if (!fwd(s, a)) return;
+    for (int i = 0; i < n; i++) {
+        if (!steps.empty()) t::close(lg.data(), steps.data() + (size_t)i * V, V, ATOL, RTOL, tag + " greedy_step_logits " + std::to_string(i));
+        int32_t id = argmax(lg.data(), V);
+        got.push_back(id);
+        if (i + 1 == n) break;
+        panopt_forward_args b{};
+        b.batch = 1;
+        b.seq_len = 1;
+        b.input_ids = &id;
+        b.use_cache = 1;
+        b.head_out = lg.data();
+        if (!fwd(s, b)) return;
+    }
+    T_CHECK(got == ids, "%s greedy ids differ", tag.c_str());
+    int32_t past = 0, batch = 0;
+    panopt_session_cache_info(s, &past, &batch);
+    T_CHECK(past == P + n - 1 && batch == 1, "%s cache_info %d %d", tag.c_str(), past, batch);
+}
+
+void run_case(const Case& cs, int isa, int threads) {
+    const panopt_config& c = cs.c;
+    const int L = c.num_hidden_layers, V = c.vocab_size, NH = c.num_attention_heads, H = c.hidden_size,
+              P = c.word_embed_proj_dim;
+    Sess ss(cs.model, isa, threads, std::min(64, c.max_position_embeddings));
+    if (!ss.s) return;
+    panopt_session* s = ss.s;
+    const t::TensorData* ids_t = cs.exp.get("input_ids");
+    const t::TensorData* mask_t = cs.exp.get("attention_mask");
+    auto mask = mask_t->i32();
+    const int B = (int)mask_t->shape[0], S = (int)mask_t->shape[1];
+    std::vector<int32_t> ids = ids_t ? ids_t->i32() : std::vector<int32_t>();
+
+    panopt_forward_args a{};
+    a.batch = B;
+    a.seq_len = S;
+    a.attention_mask = mask.data();
+    std::vector<std::vector<float>> hs(L + 1), at(L);
+    std::vector<float*> hsp(L + 1, nullptr), atp(L, nullptr);
+    std::vector<float> logits;
+    std::vector<float> embeds;
+    if (ids_t) a.input_ids = ids.data();
+
+    if (cs.name == "inputs-embeds") {
+        embeds = expf32(cs, "inputs_embeds");
+        a.inputs_embeds = embeds.data();
+        hs[L].resize((size_t)B * S * P);
+        hsp[L] = hs[L].data();
+        a.hidden_states = hsp.data();
+        if (!fwd(s, a)) return;
+        auto e = expf32(cs, "last_hidden_state");
+        t::close(hs[L].data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " last_hidden_state");
+        return;
+    }
+    if (cs.cls == "OPTForSequenceClassification") {
+        auto pooled = expi(cs, "pooled_index");
+        std::vector<float> out((size_t)B * c.head_size);
+        a.head_positions = pooled.data();
+        a.head_out = out.data();
+        if (!fwd(s, a)) return;
+        auto e = expf32(cs, "logits");
+        t::close(out.data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " seqcls logits");
+        return;
+    }
+    if (cs.cls == "OPTForQuestionAnswering") {
+        std::vector<float> out((size_t)B * S * 2);
+        a.head_out = out.data();
+        if (!fwd(s, a)) return;
+        std::vector<float> st(B * S), en(B * S);
+        for (int i = 0; i < B * S; i++) st[i] = out[2 * i], en[i] = out[2 * i + 1];
+        auto es = expf32(cs, "start_logits"), ee = expf32(cs, "end_logits");
+        t::close(st.data(), es.data(), B * S, ATOL, RTOL, tag + " start_logits");
+        t::close(en.data(), ee.data(), B * S, ATOL, RTOL, tag + " end_logits");
+        return;
+    }
+
+    // causal LM
+    const bool has_hs = cs.exp.get("hidden_states.0") != nullptr;
+    const bool has_at = cs.exp.get("attentions.0") != nullptr;
+    const bool has_past = cs.exp.get("past.0.key") != nullptr;
+    logits.resize((size_t)B * S * V);
+    a.head_out = logits.data();
+    if (has_hs) {
+        for (int i = 0; i <= L; i++) {
+            hs[i].resize((size_t)B * S * (i == L ? P : H));
+            hsp[i] = hs[i].data();
+        }
+        a.hidden_states = hsp.data();
+    }
+    if (has_at) {
+        for (int i = 0; i < L; i++) {
+            at[i].resize((size_t)B * NH * S * S);
+            atp[i] = at[i].data();
+        }
+        a.attentions = atp.data();
+    }
+    std::vector<float> hm;
+    if (cs.exp.get("head_mask")) {
+        hm = expf32(cs, "head_mask");
+        a.head_mask = hm.data();
+    }
+    a.use_cache = has_past ? 1 : 0;
+    if (!fwd(s, a)) return;
+    if (cs.exp.get("logits")) {
+        auto e = expf32(cs, "logits");
+        t::close(logits.data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " logits");
+    }
+    if (cs.exp.get("row0_logits")) {
+        auto e = expf32(cs, "row0_logits");
+        t::close(logits.data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " row0_logits");
+        auto li = expi(cs, "last_index");
+        auto el = expf32(cs, "last_logits");
+        for (int b = 0; b < B; b++)
+            t::close(logits.data() + ((size_t)b * S + li[b]) * V, el.data() + (size_t)b * V, V, ATOL, RTOL,
+                     tag + " last_logits row " + std::to_string(b));
+        // the cheap path: head only at the last real position of each row
+        std::vector<float> last((size_t)B * V);
+        panopt_forward_args b2 = a;
+        b2.head_positions = li.data();
+        b2.head_out = last.data();
+        if (fwd(s, b2)) t::close(last.data(), el.data(), (int64_t)el.size(), ATOL, RTOL, tag + " last_logits via head_positions");
+    }
+    for (int i = 0; has_hs && i <= L; i++) {
+        auto e = expf32(cs, "hidden_states." + std::to_string(i));
+        t::close(hs[i].data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " hidden_states." + std::to_string(i));
+    }
+    for (int i = 0; has_at && i < L; i++) {
+        auto e = expf32(cs, "attentions." + std::to_string(i));
+        t::close(at[i].data(), e.data(), (int64_t)e.size(), ATTN_ATOL, 0, tag + " attentions." + std::to_string(i));
+    }
+    if (has_past) {
+        auto read_check = [&](const std::string& prefix, int T) {
+            int32_t past = 0, batch = 0;
+            panopt_session_cache_info(s, &past, &batch);
+            T_CHECK(past == T && batch == B, "%s cache_info %d %d", tag.c_str(), past, batch);
+            std::vector<float> buf((size_t)B * NH * T * (H / NH));
+            for (int l = 0; l < L; l++)
+                for (int w = 0; w < 2; w++) {
+                    std::string n = prefix + std::to_string(l) + (w ? ".value" : ".key");
+                    panopt_status st = panopt_session_read_cache(s, l, w, buf.data(), (int64_t)buf.size());
+                    T_CHECK(st == PANOPT_OK, "read_cache %s", panopt_last_error());
+                    auto e = expf32(cs, n);
+                    t::close(buf.data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " " + n);
+                }
+        };
+        read_check("past.", S);
+        // incremental step with the cache
+        auto sid = expi(cs, "step_input_ids");
+        auto smask = expi(cs, "step_attention_mask");
+        const int S2 = (int)cs.exp.get("step_input_ids")->shape[1];
+        std::vector<float> sl((size_t)B * S2 * V);
+        panopt_forward_args b{};
+        b.batch = B;
+        b.seq_len = S2;
+        b.input_ids = sid.data();
+        b.attention_mask = smask.data();
+        b.use_cache = 1;
+        b.head_out = sl.data();
+        if (fwd(s, b)) {
+            auto e = expf32(cs, "step_logits");
+            t::close(sl.data(), e.data(), (int64_t)e.size(), ATOL, RTOL, tag + " step_logits");
+            read_check("step_past.", S + S2);
+        }
+        // a copy of the session continues identically
+        Sess s2(cs.model, isa, threads, 64);
+        T_CHECK(panopt_session_copy(s, s2.s) == PANOPT_OK, "session_copy: %s", panopt_last_error());
+    }
+    if (cs.exp.get("greedy_ids") && (cs.exp.get("greedy_step_logits") || cs.name == "opt125m-shape-f16"))
+        check_greedy(cs, s, cs.exp.get("greedy_step_logits") ? "greedy_step_logits" : "");
+}
+
+} // namespace
+
+int run_forward_tests() {
+    std::string root = t::fixtures_dir();
+    if (root.empty()) {
+        std::printf("SKIP forward tests: fixtures not found (set PANOPT_FIXTURES)\n");
+        return 0;
+    }
+    const char* names[] = {"preln-tiny",     "postln-proj-tiny", "nobias-noaffine-tiny", "remove-final-ln-tiny",
+                           "head-mask",      "inputs-embeds",    "opt125m-shape-f16",    "qa",
+                           "seqcls-single",  "seqcls-multi",     "seqcls-regression"};
+    for (const char* n : names) {
+        Case cs;
+        if (!load_case(root, n, cs)) {
+            T_CHECK(false, "could not load case %s", n);
+            continue;
+        }
+        for (int isa = PANOPT_ISA_SCALAR; isa <= panopt_cpu_isa(); isa++)
+            for (int th = 1; th <= 2; th++) {
+                tag = std::string(n) + " [isa " + std::to_string(isa) + ", " + std::to_string(th) + " thr]";
+                int before = t::g_failures;
+                run_case(cs, isa, th);
+                std::printf("  %-60s %s\n", tag.c_str(), t::g_failures == before ? "ok" : "FAILED");
+            }
+    }
+    return 0;
+}
