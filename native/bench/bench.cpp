@@ -1,5 +1,5 @@
 // panopt_bench — timing of the forward pass and of the hot matmul.
-//   panopt_bench [--isa 0..3] [--threads N] [--batch B] [--seq S] [--reps R] [--peak GFLOPS]
+//   panopt_bench [--isa 0..3] [--threads N] [--batch B] [--seq S] [--reps R] [--peak GFLOPS|measure]
 //                [--fixture DIR (a conformance case: loads its model.safetensors)]
 //                [--hidden H --heads NH --layers L --ffn F --vocab V --dtype f32|f16|bf16] (random weights)
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
@@ -67,6 +67,8 @@ int kind_of(const std::string& n, int& layer) {
 
 } // namespace
 
+double measure_peak_gflops(int threads);
+
 int main(int argc, char** argv) {
     int isa = 0, threads = 2, B = 1, S = 128, reps = 15, L = 2, H = 256, NH = 4, F = 1024, V = 50272, dt = 1;
     double peak = 220;
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
         else if (k == "--batch") B = atoi(v);
         else if (k == "--seq") S = atoi(v);
         else if (k == "--reps") reps = atoi(v);
-        else if (k == "--peak") peak = atof(v);
+        else if (k == "--peak") peak = std::string(v) == "measure" ? -1 : atof(v);
         else if (k == "--fixture") fixture = v;
         else if (k == "--hidden") H = atoi(v);
         else if (k == "--heads") NH = atoi(v);
@@ -91,6 +93,10 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
         }
+    }
+    if (peak < 0) {
+        peak = measure_peak_gflops(threads);
+        std::printf("measured peak f32 FMA, %d threads: %.1f GFLOP/s\n", threads, peak);
     }
     panopt_config c{};
     t::SafeTensors st;

@@ -1,0 +1,62 @@
+// Peak f32 FMA probe: the floor of compute-bound work (prefill) is flops / this rate.
+// Each thread runs 12 independent FMA chains on registers (enough to cover FMA latency x ports),
+// so the loop is bound by FMA throughput only. Target attributes keep the ISA code local.
+#include <immintrin.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int kChains = 12;
+
+__attribute__((target("avx512f"))) float run_avx512(long iters) {
+    __m512 acc[kChains];
+    for (int i = 0; i < kChains; i++) acc[i] = _mm512_set1_ps(0.001f * i);
+    const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < kChains; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    __m512 s = acc[0];
+    for (int i = 1; i < kChains; i++) s = _mm512_add_ps(s, acc[i]);
+    float out[16];
+    _mm512_storeu_ps(out, s);
+    return out[0] + out[15];
+}
+
+__attribute__((target("avx2,fma"))) float run_avx2(long iters) {
+    __m256 acc[kChains];
+    for (int i = 0; i < kChains; i++) acc[i] = _mm256_set1_ps(0.001f * i);
+    const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < kChains; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    float out[8];
+    __m256 s = acc[0];
+    for (int i = 1; i < kChains; i++) s = _mm256_add_ps(s, acc[i]);
+    _mm256_storeu_ps(out, s);
+    return out[0] + out[7];
+}
+
+} // namespace
+
+// GFLOP/s of `threads` threads running FMAs of the widest vector the CPU has (0 if no AVX2).
+double measure_peak_gflops(int threads) {
+    const bool z = __builtin_cpu_supports("avx512f");
+    if (!z && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
+    const int lanes = z ? 16 : 8;
+    const long iters = 20'000'000;
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        std::atomic<float> sink{0};
+        auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> ts;
+        for (int t = 0; t < threads; t++)
+            ts.emplace_back([&] { sink = sink + (z ? run_avx512(iters) : run_avx2(iters)); });
+        for (auto& t : ts) t.join();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double gf = 2.0 * lanes * kChains * iters * threads / s / 1e9;
+        if (gf > best) best = gf;
+    }
+    return best;
+}
