@@ -59,4 +59,128 @@ final class Losses {
         }
         return Math.log(s) + max - row[target];
     }
+
+    /** A resolved sequence-classification loss: problem type plus validated targets. */
+    record Classification(String problemType, int numLabels, int[] ids, float[] targets) {
+        double compute(FloatTensor pooled) {
+            int batch = (int) pooled.size(0);
+            switch (problemType) {
+                case "regression" -> {
+                    double s = 0;
+                    for (int i = 0; i < targets.length; i++) {
+                        double d = pooled.getFlat(i) - targets[i];
+                        s += d * d;
+                    }
+                    return s / targets.length;
+                }
+                case "single_label_classification" -> {
+                    double s = 0;
+                    int n = 0;
+                    for (int b = 0; b < batch; b++) {
+                        if (ids[b] == IGNORE) {
+                            continue;
+                        }
+                        s += crossEntropy(pooled.row(b), ids[b]);
+                        n++;
+                    }
+                    return s / n;
+                }
+                default -> {
+                    // BCE with logits, mean over all elements: max(x,0) - x*y + log(1 + exp(-|x|)).
+                    double s = 0;
+                    for (int i = 0; i < targets.length; i++) {
+                        double x = pooled.getFlat(i);
+                        double y = targets[i];
+                        s += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
+                    }
+                    return s / targets.length;
+                }
+            }
+        }
+    }
+
+    /** HF's problem-type inference and label checks for sequence classification. */
+    static Classification classification(ClassificationLabels labels, String problemType, int numLabels, int batch) {
+        boolean integer = labels instanceof ClassificationLabels.ClassIds;
+        String p = problemType;
+        if (p == null) {
+            p = numLabels == 1 ? "regression" : integer ? "single_label_classification" : "multi_label_classification";
+        }
+        switch (p) {
+            case "regression" -> {
+                float[] t = switch (labels) {
+                    case ClassificationLabels.Values v when numLabels == 1 -> v.values();
+                    case ClassificationLabels.Matrix m -> flatMatrix(m.rows(), batch, numLabels);
+                    case ClassificationLabels.Values v -> throw new IllegalArgumentException(
+                            "regression with num_labels " + numLabels + " needs [batch][num_labels] labels (matrix)");
+                    case ClassificationLabels.ClassIds c -> throw new IllegalArgumentException(
+                            "regression needs float labels (values or matrix), not class ids");
+                };
+                if (t.length != batch * numLabels) {
+                    throw new IllegalArgumentException("regression labels must have " + batch * numLabels
+                            + " values ([batch" + (numLabels == 1 ? "" : ", num_labels") + "]), have " + t.length);
+                }
+                return new Classification(p, numLabels, null, t);
+            }
+            case "single_label_classification" -> {
+                if (!(labels instanceof ClassificationLabels.ClassIds c)) {
+                    throw new IllegalArgumentException("single_label_classification needs class ids, not float labels");
+                }
+                int[] ids = c.ids();
+                if (ids.length != batch) {
+                    throw new IllegalArgumentException("labels must have " + batch + " class ids, have " + ids.length);
+                }
+                for (int i = 0; i < ids.length; i++) {
+                    if (ids[i] != IGNORE && (ids[i] < 0 || ids[i] >= numLabels)) {
+                        throw new IllegalArgumentException("labels[" + i + "] = " + ids[i]
+                                + " is neither -100 nor a class id in [0, " + numLabels + ")");
+                    }
+                }
+                return new Classification(p, numLabels, ids, null);
+            }
+            case "multi_label_classification" -> {
+                if (!(labels instanceof ClassificationLabels.Matrix m)) {
+                    throw new IllegalArgumentException("multi_label_classification needs [batch][num_labels] float "
+                            + "labels (matrix)");
+                }
+                return new Classification(p, numLabels, null, flatMatrix(m.rows(), batch, numLabels));
+            }
+            default -> throw new IllegalArgumentException("unknown problem_type " + p);
+        }
+    }
+
+    private static float[] flatMatrix(float[][] rows, int batch, int numLabels) {
+        if (rows.length != batch) {
+            throw new IllegalArgumentException("labels must have " + batch + " rows, have " + rows.length);
+        }
+        float[] t = new float[batch * numLabels];
+        for (int b = 0; b < batch; b++) {
+            if (rows[b].length != numLabels) {
+                throw new IllegalArgumentException("labels[" + b + "] must have " + numLabels + " values (num_labels)");
+            }
+            for (int j = 0; j < numLabels; j++) {
+                if (!Float.isFinite(rows[b][j])) {
+                    throw new IllegalArgumentException("labels[" + b + "][" + j + "] is not finite");
+                }
+            }
+            System.arraycopy(rows[b], 0, t, b * numLabels, numLabels);
+        }
+        return t;
+    }
+
+    /** HF's QA cross-entropy: positions clamped to [0, seq], seq ignored, mean over the rest. */
+    static double spanCrossEntropy(FloatTensor logits, int[] positions) {
+        int seq = (int) logits.size(1);
+        double s = 0;
+        int n = 0;
+        for (int b = 0; b < positions.length; b++) {
+            int p = Math.clamp(positions[b], 0, seq);
+            if (p == seq) {
+                continue;
+            }
+            s += crossEntropy(logits.row(b), p);
+            n++;
+        }
+        return s / n;
+    }
 }

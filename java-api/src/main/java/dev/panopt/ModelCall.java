@@ -49,7 +49,17 @@ record ModelCall(NativeModel model, Session session, int batch, int seqLen, int[
     /** Runs the forward; the head is computed when {@code head} is true (at headPositions if given). */
     Session.Result run(boolean head, int[] headPositions) {
         return session.run(new Session.Request(batch, seqLen, ids, embeds, mask, headMask, options.useCache(),
-                headPositions, head, options.outputHiddenStates(), options.outputAttentions()));
+                headPositions, head, options.outputHiddenStates(), !head, options.outputAttentions()));
+    }
+
+    /** Writable memory for a derived output, owned by the result (freed with it). */
+    static java.lang.foreign.MemorySegment allocate(Session.Result r, long floats) {
+        return r.arena().allocate(Math.multiplyExact(floats, Float.BYTES), 64);
+    }
+
+    /** A read-only view of derived memory from {@link #allocate}. */
+    FloatTensor view(Session.Result r, java.lang.foreign.MemorySegment seg, String name, long... shape) {
+        return new FloatTensor(name, seg, () -> r.session().release(r.arena()), shape);
     }
 
     FloatTensor view(Session.Result r, FloatTensor t, String name) {

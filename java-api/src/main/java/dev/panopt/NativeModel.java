@@ -27,39 +27,58 @@ import java.util.Set;
 final class NativeModel implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NativeModel.class.getName());
 
-    /** The output head: a Linear(word_embed_proj_dim → size) over the last hidden state. */
-    record Head(String weightName, String biasName, int size) {
-        static final Head NONE = new Head(null, null, 0);
+    /**
+     * The output head: a Linear(word_embed_proj_dim → size) over the last hidden state, read from
+     * the checkpoint ({@code weightName}, {@code biasName} or null) or, when {@code initWeight} is
+     * set, from freshly initialised values ({@code initBias} then holds the bias or null).
+     */
+    record Head(String weightName, String biasName, int size, float[] initWeight, float[] initBias) {
+        static final Head NONE = new Head(null, null, 0, null, null);
+
+        static Head fromCheckpoint(String weightName, String biasName, int size) {
+            return new Head(weightName, biasName, size, null, null);
+        }
+
+        boolean hasBias() {
+            return initWeight != null ? initBias != null : biasName != null;
+        }
     }
 
     private final Checkpoint checkpoint;
     private final OptConfig config;
     private final Head head;
     private final MemorySegment handle;
+    private final Arena ownMemory;
     private final Set<Session> sessions = new LinkedHashSet<>();
     private boolean closed;
 
-    private NativeModel(Checkpoint checkpoint, Head head, MemorySegment handle) {
+    private NativeModel(Checkpoint checkpoint, OptConfig config, Head head, MemorySegment handle, Arena ownMemory) {
         this.checkpoint = checkpoint;
-        this.config = checkpoint.config();
+        this.config = config;
         this.head = head;
         this.handle = handle;
+        this.ownMemory = ownMemory;
     }
 
     /** Validates the checkpoint for this head and builds the native model; closes the checkpoint on failure. */
-    static NativeModel create(Checkpoint checkpoint, Head head) throws IOException {
+    static NativeModel create(Checkpoint checkpoint, OptConfig c, Head head) throws IOException {
+        Arena own = Arena.ofShared();
         try {
             checkpoint.validateDecoder();
-            OptConfig c = checkpoint.config();
             List<Binding> bindings = new ArrayList<>();
             for (WeightSpec w : WeightLayout.decoderWeights(c)) {
-                bindings.add(new Binding(checkpoint.require(w.name(), w.shape()), w.kind(), w.layer()));
+                bindings.add(Binding.of(checkpoint.require(w.name(), w.shape()), w.kind(), w.layer()));
             }
-            if (head.size() > 0) {
-                bindings.add(new Binding(checkpoint.require(head.weightName(), head.size(), c.wordEmbedProjDim()),
+            if (head.size() > 0 && head.initWeight() != null) {
+                bindings.add(Binding.ofFloats(own, head.initWeight(), KIND_HEAD_WEIGHT));
+                if (head.initBias() != null) {
+                    bindings.add(Binding.ofFloats(own, head.initBias(), KIND_HEAD_BIAS));
+                }
+            } else if (head.size() > 0) {
+                bindings.add(Binding.of(checkpoint.require(head.weightName(), head.size(), c.wordEmbedProjDim()),
                         KIND_HEAD_WEIGHT, -1));
                 if (head.biasName() != null) {
-                    bindings.add(new Binding(checkpoint.require(head.biasName(), head.size()), KIND_HEAD_BIAS, -1));
+                    bindings.add(Binding.of(checkpoint.require(head.biasName(), head.size()), KIND_HEAD_BIAS, -1));
                 }
             }
             Native.ensureLoaded();
@@ -72,9 +91,8 @@ final class NativeModel implements AutoCloseable {
             }
             try {
                 for (Binding b : bindings) {
-                    Checkpoint.CheckpointTensor t = b.tensor();
-                    Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), nativeDtype(t),
-                            t.data(), t.info().numel()), "set tensor " + t.name());
+                    Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), b.dtype(), b.data(),
+                            b.numel()), "set tensor " + b.name());
                 }
                 Native.check(panopt_model_finalize.invoke(h), "panopt_model_finalize");
             } catch (RuntimeException | Error e) {
@@ -83,8 +101,9 @@ final class NativeModel implements AutoCloseable {
             }
             LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", bindings.size(),
                     checkpoint.directory());
-            return new NativeModel(checkpoint, head, h);
+            return new NativeModel(checkpoint, c, head, h, own);
         } catch (IOException | RuntimeException | Error e) {
+            own.close();
             try {
                 checkpoint.close();
             } catch (RuntimeException suppressed) {
@@ -94,7 +113,17 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
-    private record Binding(Checkpoint.CheckpointTensor tensor, int kind, int layer) {}
+    /** One native tensor: where its bytes are, in which dtype, for which kind and layer. */
+    private record Binding(String name, MemorySegment data, int dtype, long numel, int kind, int layer) {
+        static Binding of(Checkpoint.CheckpointTensor t, int kind, int layer) {
+            return new Binding(t.name(), t.data(), nativeDtype(t), t.info().numel(), kind, layer);
+        }
+
+        static Binding ofFloats(Arena arena, float[] values, int kind) {
+            return new Binding("new head tensor " + kind, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values),
+                    Native.DTYPE_F32, values.length, kind, -1);
+        }
+    }
 
     private static final int KIND_HEAD_WEIGHT = 6;
     private static final int KIND_HEAD_BIAS = 7;
@@ -125,7 +154,7 @@ final class NativeModel implements AutoCloseable {
         setInt(s, "has_final_layer_norm", c.hasFinalLayerNorm() ? 1 : 0);
         setInt(s, "activation", c.activationCode());
         setInt(s, "head_size", head.size());
-        setInt(s, "head_has_bias", head.biasName() != null ? 1 : 0);
+        setInt(s, "head_has_bias", head.hasBias() ? 1 : 0);
         s.set(ValueLayout.JAVA_FLOAT, Structs.offset(L, "layer_norm_eps"), 1e-5f);
         return s;
     }
@@ -196,6 +225,7 @@ final class NativeModel implements AutoCloseable {
             s.close();
         }
         panopt_model_free.invoke(handle);
+        ownMemory.close();
         checkpoint.close();
     }
 }

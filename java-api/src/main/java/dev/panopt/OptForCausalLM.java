@@ -3,33 +3,26 @@ package dev.panopt;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.OptionalDouble;
 
 /**
  * Hugging Face's {@code OPTForCausalLM}: the OPT decoder with the language-model head tied to the
  * token embeddings (or a separate {@code lm_head.weight} when {@code tie_word_embeddings} is false).
- *
- * <p>Ownership: the model owns its checkpoint's memory-mapped files, its native weights table and
- * every {@link Session} made from it; {@link #close()} releases them all, after which any use —
- * including reading an output's tensors — throws {@link IllegalStateException}.
- *
- * <p>Thread-safety: the model is immutable and thread-safe. {@link #forward(int[][], int[][])}
- * uses an internal session and so runs one call at a time; for parallel work give each thread its
- * own {@link #newSession(SessionOptions) session} and call {@link #forward(Session, int[][], int[][])}.
+ * Ownership and thread-safety: see {@link OptPreTrainedModel}.
  */
-public final class OptForCausalLM implements AutoCloseable {
-    private final NativeModel model;
-    private final SessionOptions defaultOptions;
-    private final Object defaultSessionLock = new Object();
-    private Session defaultSession;
-
-    private OptForCausalLM(NativeModel model, SessionOptions defaultOptions) {
-        this.model = model;
-        this.defaultOptions = defaultOptions;
+public final class OptForCausalLM extends OptPreTrainedModel {
+    private OptForCausalLM(NativeModel model, SessionOptions defaults) {
+        super(model, defaults);
     }
 
-    /** Loads a checkpoint directory (config.json + safetensors) with default session options. */
+    /** Loads a checkpoint directory with default options. */
     public static OptForCausalLM fromPretrained(Path directory) throws IOException {
-        return fromPretrained(directory, SessionOptions.DEFAULT);
+        return fromPretrained(directory, LoadOptions.DEFAULT);
+    }
+
+    /** Loads a checkpoint directory; {@code sessionOptions} become the model's default session options. */
+    public static OptForCausalLM fromPretrained(Path directory, SessionOptions sessionOptions) throws IOException {
+        return fromPretrained(directory, LoadOptions.builder().sessionOptions(sessionOptions).build());
     }
 
     /**
@@ -37,35 +30,12 @@ public final class OptForCausalLM implements AutoCloseable {
      * {@code model.safetensors.index.json}, parameter names with or without the {@code model.}
      * prefix. Every tensor is validated (presence, shape, dtype, bounds) before native code sees it.
      *
-     * @param sessionOptions options of the internal session used by {@link #forward(int[][], int[][])}
      * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
      */
-    public static OptForCausalLM fromPretrained(Path directory, SessionOptions sessionOptions) throws IOException {
-        Objects.requireNonNull(directory, "directory");
-        Objects.requireNonNull(sessionOptions, "sessionOptions");
-        Checkpoint ckpt = Checkpoint.open(directory);
-        OptConfig c = ckpt.config();
-        String head = "decoder.embed_tokens.weight";
-        if (!c.tieWordEmbeddings()) {
-            head = "lm_head.weight";
-        }
-        NativeModel m = NativeModel.create(ckpt, new NativeModel.Head(head, null, c.vocabSize()));
-        return new OptForCausalLM(m, sessionOptions);
-    }
-
-    /** The model's configuration. */
-    public OptConfig config() {
-        return model.config();
-    }
-
-    /** A new session with default options; the caller closes it (or the model does). */
-    public Session newSession() {
-        return model.newSession(defaultOptions);
-    }
-
-    /** A new session; the caller closes it (or the model does). */
-    public Session newSession(SessionOptions options) {
-        return model.newSession(Objects.requireNonNull(options, "options"));
+    public static OptForCausalLM fromPretrained(Path directory, LoadOptions options) throws IOException {
+        NativeModel m = load(directory, options, (ckpt, c, o) -> NativeModel.Head.fromCheckpoint(
+                c.tieWordEmbeddings() ? "decoder.embed_tokens.weight" : "lm_head.weight", null, c.vocabSize()));
+        return new OptForCausalLM(m, options.sessionOptions());
     }
 
     /** Forward over rectangular token ids with every position attended. */
@@ -82,11 +52,9 @@ public final class OptForCausalLM implements AutoCloseable {
         return forward(defaultSession(), inputIds, attentionMask, null, ForwardOptions.DEFAULT);
     }
 
-    /** As {@link #forward(int[][], int[][])} with options (a cache option needs your own session). */
+    /** As {@link #forward(int[][], int[][])} with options (the cache needs a session of your own). */
     public CausalLMOutput forward(int[][] inputIds, int[][] attentionMask, ForwardOptions options) {
-        if (options.useCache()) {
-            throw new IllegalArgumentException("useCache needs a session you own: forward(session, ...)");
-        }
+        noCache(options);
         return forward(defaultSession(), inputIds, attentionMask, null, options);
     }
 
@@ -103,35 +71,42 @@ public final class OptForCausalLM implements AutoCloseable {
      */
     public CausalLMOutput forward(Session session, int[][] inputIds, int[][] attentionMask, int[][] labels,
                                   ForwardOptions options) {
-        Objects.requireNonNull(options, "options");
-        ModelCall call = ModelCall.of(model, session, inputIds, attentionMask, options);
+        return finish(ModelCall.of(model, session, inputIds, attentionMask, options), labels);
+    }
+
+    /** As the full form, with {@code inputs_embeds} [batch][seq][word_embed_proj_dim] instead of ids. */
+    public CausalLMOutput forwardEmbeds(Session session, float[][][] inputsEmbeds, int[][] attentionMask,
+                                        int[][] labels, ForwardOptions options) {
+        return finish(ModelCall.ofEmbeds(model, session, inputsEmbeds, attentionMask, options), labels);
+    }
+
+    private CausalLMOutput finish(ModelCall call, int[][] labels) {
         int[] flatLabels = labels == null ? null : Losses.checkLmLabels(labels, call.batch(), call.seqLen(),
                 model.config().vocabSize());
         Session.Result r = call.run(true, null);
         try {
             FloatTensor logits = call.view(r, r.head(), "logits");
-            java.util.OptionalDouble loss = flatLabels == null ? java.util.OptionalDouble.empty()
-                    : java.util.OptionalDouble.of(Losses.causalLm(logits, flatLabels, call.batch(), call.seqLen()));
+            OptionalDouble loss = flatLabels == null ? OptionalDouble.empty()
+                    : OptionalDouble.of(Losses.causalLm(logits, flatLabels, call.batch(), call.seqLen()));
             return new CausalLMOutput(logits, loss, call.hidden(r), call.attentions(r), r.pastLength());
         } catch (RuntimeException | Error e) {
-            session.release(r.arena());
+            call.session().release(r.arena());
             throw e;
         }
     }
 
-    private Session defaultSession() {
-        synchronized (defaultSessionLock) {
-            model.ensureOpen();
-            if (defaultSession == null || !defaultSession.isOpen()) {
-                defaultSession = model.newSession(defaultOptions);
-            }
-            return defaultSession;
-        }
-    }
-
-    /** Closes every session of the model, frees the native model and unmaps the checkpoint. Idempotent. */
-    @Override
-    public void close() {
-        model.close();
+    /**
+     * Logits of the last position of each row only ([batch, vocab]): what a decoding step needs,
+     * without computing the vocabulary projection at the other positions.
+     */
+    public CausalLMOutput forwardLast(Session session, int[][] inputIds, int[][] attentionMask,
+                                      ForwardOptions options) {
+        Objects.requireNonNull(options, "options");
+        ModelCall call = ModelCall.of(model, session, inputIds, attentionMask, options);
+        int[] last = new int[call.batch()];
+        java.util.Arrays.fill(last, call.seqLen() - 1);
+        Session.Result r = call.run(true, last);
+        return new CausalLMOutput(call.view(r, r.head(), "logits"), OptionalDouble.empty(), call.hidden(r),
+                call.attentions(r), r.pastLength());
     }
 }

@@ -4,6 +4,7 @@ import dev.panopt.bindings.Native;
 import dev.panopt.bindings.Structs;
 import dev.panopt.bindings.panopt_forward;
 import dev.panopt.bindings.panopt_session_cache_info;
+import dev.panopt.bindings.panopt_session_copy;
 import dev.panopt.bindings.panopt_session_create;
 import dev.panopt.bindings.panopt_session_free;
 import dev.panopt.bindings.panopt_session_read_cache;
@@ -136,6 +137,25 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /**
+     * A new session of the same model and options holding a copy of this cache (for beam search
+     * or trying continuations). The caller closes it (or the model does).
+     */
+    public Session fork() {
+        Session copy = model.newSession(options);
+        lock.lock();
+        try {
+            ensureOpen();
+            Native.check(panopt_session_copy.invoke(handle, copy.handle), "panopt_session_copy");
+        } catch (RuntimeException | Error e) {
+            copy.close();
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+        return copy;
+    }
+
     /** Forgets the cached past. */
     public void reset() {
         lock.lock();
@@ -160,7 +180,7 @@ public final class Session implements AutoCloseable {
     /** A validated forward request in flat arrays. */
     record Request(int batch, int seqLen, int[] inputIds, float[] inputsEmbeds, int[] attentionMask,
                    float[] headMask, boolean useCache, int[] headPositions, boolean wantHead,
-                   boolean wantHiddenStates, boolean wantAttentions) {}
+                   boolean wantHiddenStates, boolean wantLastHidden, boolean wantAttentions) {}
 
     /** Native results of one forward, owned by {@code arena}. */
     record Result(Session session, Arena arena, FloatTensor head, List<FloatTensor> hiddenStates, List<FloatTensor> attentions,
@@ -172,7 +192,16 @@ public final class Session implements AutoCloseable {
         try {
             ensureOpen();
             OptConfig c = model.config();
-            int past = r.useCache() ? cacheInfoLocked() : 0;
+            int[] info = cacheInfoLockedBoth();
+            int past = r.useCache() ? info[0] : 0;
+            if (r.useCache() && past > 0 && info[1] != r.batch()) {
+                throw new IllegalArgumentException("the session caches " + info[1] + " rows; this call has " + r.batch()
+                        + " (reset() the session, or fork() per row group)");
+            }
+            if (r.useCache() && r.batch() > options.maxBatch()) {
+                throw new IllegalArgumentException("batch " + r.batch() + " exceeds the session's maxBatch "
+                        + options.maxBatch() + " (SessionOptions.maxBatch)");
+            }
             int total = past + r.seqLen();
             if (r.useCache() && total > maxSequenceLength) {
                 throw new IllegalStateException("cache of " + past + " positions plus " + r.seqLen()
@@ -216,15 +245,15 @@ public final class Session implements AutoCloseable {
                 }
                 int layers = c.numHiddenLayers();
                 List<FloatTensor> hidden = List.of();
-                if (r.wantHiddenStates()) {
+                if (r.wantHiddenStates() || r.wantLastHidden()) {
                     MemorySegment ptrs = tmp.allocate(ValueLayout.ADDRESS, layers + 1L);
                     List<FloatTensor> hs = new ArrayList<>(layers + 1);
-                    for (int i = 0; i <= layers; i++) {
+                    for (int i = r.wantHiddenStates() ? 0 : layers; i <= layers; i++) {
                         int dim = i == layers ? c.wordEmbedProjDim() : c.hiddenSize();
                         long[] shape = {r.batch(), r.seqLen(), dim};
                         MemorySegment seg = allocFloats(out, shape);
                         ptrs.setAtIndex(ValueLayout.ADDRESS, i, seg);
-                        hs.add(new FloatTensor("hidden_states." + i, seg, shape));
+                        hs.add(new FloatTensor("hidden_states." + i, seg, shape)); // last = last_hidden_state
                     }
                     setPtr(a, "hidden_states", ptrs);
                     hidden = List.copyOf(hs);
@@ -267,10 +296,6 @@ public final class Session implements AutoCloseable {
         if (mine) {
             arena.close();
         }
-    }
-
-    private int cacheInfoLocked() {
-        return cacheInfoLockedBoth()[0];
     }
 
     private int[] cacheInfoLockedBoth() {

@@ -1,7 +1,15 @@
 package dev.panopt.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.panopt.BaseModelOutput;
 import dev.panopt.CausalLMOutput;
+import dev.panopt.ClassificationLabels;
+import dev.panopt.LoadOptions;
+import dev.panopt.OptForQuestionAnswering;
+import dev.panopt.OptForSequenceClassification;
+import dev.panopt.OptModel;
+import dev.panopt.QuestionAnsweringOutput;
+import dev.panopt.SequenceClassifierOutput;
 import dev.panopt.FloatTensor;
 import dev.panopt.ForwardOptions;
 import dev.panopt.OptForCausalLM;
@@ -35,6 +43,8 @@ final class CaseRunner {
         try (Fixture f = Fixture.open(caseDir)) {
             return switch (f.modelClass()) {
                 case "OPTForCausalLM" -> runCausal(f);
+                case "OPTForSequenceClassification" -> runSequenceClassification(f);
+                case "OPTForQuestionAnswering" -> runQuestionAnswering(f);
                 default -> CaseResult.skipped(name, "model class " + f.modelClass() + " is not supported by this build");
             };
         } catch (Exception | OutOfMemoryError e) {
@@ -119,7 +129,7 @@ final class CaseRunner {
                 }
                 JsonNode in = call.path("inputs");
                 if (in.has("inputs_embeds")) {
-                    col.skip(id, outputs, "inputs_embeds calls the base OPTModel, not in this build");
+                    baseModelEmbeds(f, col, id, in, outputs);
                     continue;
                 }
                 Session session;
@@ -205,6 +215,104 @@ final class CaseRunner {
             }
             default -> col.skipped.add(call + "/" + key + ": output not supported by this build");
         }
+    }
+
+    /** HF calls the base OPTModel (the `model` attribute) with inputs_embeds. */
+    private void baseModelEmbeds(Fixture f, Collector col, String call, JsonNode in, JsonNode outputs)
+            throws java.io.IOException {
+        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        try (OptModel base = OptModel.fromPretrained(f.dir, lo); Session s = base.newSession()) {
+            int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
+            try (BaseModelOutput out = base.forwardEmbeds(s, f.floats3(in.get("inputs_embeds").asText()), mask,
+                    ForwardOptions.DEFAULT)) {
+                Iterator<Map.Entry<String, JsonNode>> it = outputs.fields();
+                while (it.hasNext()) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    if (e.getKey().equals("last_hidden_state")) {
+                        col.tensor(call, e.getValue().asText(), out.lastHiddenState());
+                    } else {
+                        col.skipped.add(call + "/" + e.getKey() + ": output not supported by this build");
+                    }
+                }
+            }
+        }
+    }
+
+    private CaseResult runSequenceClassification(Fixture f) throws Exception {
+        Collector col = new Collector(f);
+        String error = null;
+        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        try (OptForSequenceClassification model = OptForSequenceClassification.fromPretrained(f.dir, lo);
+             Session s = model.newSession()) {
+            for (JsonNode call : f.caseJson.get("calls")) {
+                String id = call.path("id").asText();
+                JsonNode in = call.path("inputs");
+                int[][] ids = f.ints2(in.path("input_ids").asText());
+                int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
+                ClassificationLabels labels = in.has("labels") ? classificationLabels(f, in.get("labels").asText()) : null;
+                try (SequenceClassifierOutput out = model.forward(s, ids, mask, labels, ForwardOptions.DEFAULT)) {
+                    if (f.has("pooled_index")) {
+                        col.ints(id, "pooled_index", java.util.Arrays.stream(out.pooledIndex()).asLongStream().toArray());
+                    }
+                    Iterator<Map.Entry<String, JsonNode>> it = call.path("outputs").fields();
+                    while (it.hasNext()) {
+                        Map.Entry<String, JsonNode> e = it.next();
+                        switch (e.getKey()) {
+                            case "logits" -> col.tensor(id, "logits", out.logits());
+                            case "loss" -> col.scalar(id, e.getValue().asText(), out.loss().orElse(Double.NaN));
+                            default -> col.skipped.add(id + "/" + e.getKey() + ": output not supported by this build");
+                        }
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            error = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        return CaseResult.of(f.name, col.results, col.skipped, error);
+    }
+
+    private static ClassificationLabels classificationLabels(Fixture f, String name) {
+        long[] shape = f.shape(name);
+        if (f.isInteger(name)) {
+            return ClassificationLabels.classIds(java.util.Arrays.stream(f.longs(name)).mapToInt(Math::toIntExact).toArray());
+        }
+        return shape.length == 1 ? ClassificationLabels.values(f.floats(name)) : ClassificationLabels.matrix(f.floats2(name));
+    }
+
+    private CaseResult runQuestionAnswering(Fixture f) throws Exception {
+        Collector col = new Collector(f);
+        String error = null;
+        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        try (OptForQuestionAnswering model = OptForQuestionAnswering.fromPretrained(f.dir, lo);
+             Session s = model.newSession()) {
+            for (JsonNode call : f.caseJson.get("calls")) {
+                String id = call.path("id").asText();
+                JsonNode in = call.path("inputs");
+                int[][] ids = f.ints2(in.path("input_ids").asText());
+                int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
+                int[] start = in.has("start_positions") ? ints1(f, in.get("start_positions").asText()) : null;
+                int[] end = in.has("end_positions") ? ints1(f, in.get("end_positions").asText()) : null;
+                try (QuestionAnsweringOutput out = model.forward(s, ids, mask, start, end, ForwardOptions.DEFAULT)) {
+                    Iterator<Map.Entry<String, JsonNode>> it = call.path("outputs").fields();
+                    while (it.hasNext()) {
+                        Map.Entry<String, JsonNode> e = it.next();
+                        switch (e.getKey()) {
+                            case "start_logits" -> col.tensor(id, e.getValue().asText(), out.startLogits());
+                            case "end_logits" -> col.tensor(id, e.getValue().asText(), out.endLogits());
+                            case "loss" -> col.scalar(id, e.getValue().asText(), out.loss().orElse(Double.NaN));
+                            default -> col.skipped.add(id + "/" + e.getKey() + ": output not supported by this build");
+                        }
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            error = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        return CaseResult.of(f.name, col.results, col.skipped, error);
+    }
+
+    private static int[] ints1(Fixture f, String name) {
+        return java.util.Arrays.stream(f.longs(name)).mapToInt(Math::toIntExact).toArray();
     }
 
     /** argmax decoding with the cache, one token per call, no EOS stop (the fixtures' procedure). */

@@ -29,7 +29,8 @@ class ConformanceTest {
 
     /** Cases whose every stored output this build must check (nothing skipped). */
     static final Set<String> FULLY_COVERED = Set.of("preln-tiny", "postln-proj-tiny", "nobias-noaffine-tiny",
-            "remove-final-ln-tiny", "opt125m-shape-f16", "head-mask");
+            "remove-final-ln-tiny", "opt125m-shape-f16", "head-mask", "inputs-embeds", "qa", "seqcls-single",
+            "seqcls-multi", "seqcls-regression");
 
     static List<Path> cases() throws IOException {
         try (Stream<Path> s = Files.list(FIXTURES.resolve("cases"))) {
