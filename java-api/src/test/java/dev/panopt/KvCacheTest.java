@@ -1,0 +1,144 @@
+package dev.panopt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Incremental decoding with the session cache against full forwards. */
+class KvCacheTest {
+    static final Path CASES = Path.of(System.getProperty("panopt.fixtures", "../conformance/fixtures")).resolve("cases");
+    static final ForwardOptions CACHED = ForwardOptions.builder().useCache(true).build();
+
+    static void assertClose(float[] expected, float[] got, String what) {
+        assertEquals(expected.length, got.length, what);
+        for (int i = 0; i < got.length; i++) {
+            float tol = 2e-4f + 2e-4f * Math.abs(expected[i]);
+            int at = i;
+            assertTrue(Math.abs(expected[i] - got[i]) <= tol, () -> what + " at " + at + ": " + got[at] + " vs " + expected[at]);
+        }
+    }
+
+    /** Token by token with the cache == one forward over the whole sequence, for pre- and post-LN. */
+    @Test
+    void incrementalDecodingEqualsAFullForward() throws Exception {
+        for (String c : new String[] {"preln-tiny", "postln-proj-tiny"}) {
+            try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve(c))) {
+                // row 1 left-padded: positions must continue from its real tokens.
+                int[][] ids = {{2, 11, 12, 13, 14, 15, 16, 17}, {1, 1, 2, 21, 22, 23, 24, 25}};
+                int[][] mask = {{1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 1, 1, 1, 1, 1, 1}};
+                float[] full;
+                try (CausalLMOutput o = m.forward(ids, mask)) {
+                    full = o.logits().toFloatArray();
+                }
+                int vocab = m.config().vocabSize();
+                int prefix = 3;
+                try (Session s = m.newSession()) {
+                    int[][] first = {java.util.Arrays.copyOf(ids[0], prefix), java.util.Arrays.copyOf(ids[1], prefix)};
+                    int[][] firstMask = {java.util.Arrays.copyOf(mask[0], prefix), java.util.Arrays.copyOf(mask[1], prefix)};
+                    try (CausalLMOutput o = m.forward(s, first, firstMask, null, CACHED)) {
+                        for (int b = 0; b < 2; b++) {
+                            for (int t = 0; t < prefix; t++) {
+                                if (mask[b][t] == 1) {
+                                    assertClose(slice(full, b, t, 8, vocab), o.logits().row(b, t), c + " prefix");
+                                }
+                            }
+                        }
+                    }
+                    for (int t = prefix; t < 8; t++) {
+                        int[][] step = {{ids[0][t]}, {ids[1][t]}};
+                        int[][] stepMask = {java.util.Arrays.copyOf(mask[0], t + 1), java.util.Arrays.copyOf(mask[1], t + 1)};
+                        try (CausalLMOutput o = m.forward(s, step, stepMask, null, CACHED)) {
+                            assertEquals(t, o.pastLength());
+                            for (int b = 0; b < 2; b++) {
+                                assertClose(slice(full, b, t, 8, vocab), o.logits().row(b, 0), c + " step " + t);
+                            }
+                        }
+                    }
+                    assertEquals(8, s.pastLength());
+                    assertEquals(2, s.cachedBatch());
+                }
+            }
+        }
+    }
+
+    @Test
+    void forkCopiesTheCacheAndResetForgetsIt() throws Exception {
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("preln-tiny"));
+             Session s = m.newSession()) {
+            m.forward(s, new int[][] {{2, 5, 6}}, null, null, CACHED).close();
+            try (Session f = s.fork()) {
+                assertEquals(3, f.pastLength());
+                float[] a;
+                float[] b;
+                try (CausalLMOutput o = m.forward(s, new int[][] {{7}}, new int[][] {{1, 1, 1, 1}}, null, CACHED)) {
+                    a = o.logits().toFloatArray();
+                }
+                try (CausalLMOutput o = m.forward(f, new int[][] {{7}}, new int[][] {{1, 1, 1, 1}}, null, CACHED)) {
+                    b = o.logits().toFloatArray();
+                }
+                assertClose(a, b, "fork");
+                assertEquals(4, f.pastLength());
+            }
+            try (PastKeyValues pkv = s.pastKeyValues()) {
+                assertEquals(2, pkv.numLayers());
+                assertEquals(4, pkv.keys().get(0).size(2));
+            }
+            s.reset();
+            assertEquals(0, s.pastLength());
+        }
+    }
+
+    @Test
+    void cacheMisuseIsRejectedWithoutChangingIt() throws Exception {
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("preln-tiny"));
+             Session s = m.newSession(SessionOptions.builder().maxBatch(2).build())) {
+            m.forward(s, new int[][] {{2, 5}, {2, 6}}, null, null, CACHED).close();
+            // a different batch size than the cached one
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.forward(s, new int[][] {{7}}, new int[][] {{1, 1, 1}}, null, CACHED));
+            assertTrue(e.getMessage().contains("caches 2 rows"), e.getMessage());
+            // more rows than the session holds
+            s.reset();
+            assertThrows(IllegalArgumentException.class,
+                    () -> m.forward(s, new int[][] {{2}, {2}, {2}}, null, null, CACHED));
+            // a cache longer than max_position_embeddings cannot be configured
+            assertThrows(IllegalArgumentException.class, () -> m.newSession(SessionOptions.builder()
+                    .maxSequenceLength(m.config().maxPositionEmbeddings() + 1).build()));
+            // and a full cache refuses more positions
+            int max = m.config().maxPositionEmbeddings();
+            int[][] ids = {new int[max]};
+            java.util.Arrays.fill(ids[0], 5);
+            m.forward(s, ids, null, null, CACHED).close();
+            assertThrows(IllegalStateException.class,
+                    () -> m.forward(s, new int[][] {{5}}, new int[][] {filled(max + 1)}, null, CACHED));
+            assertEquals(max, s.pastLength());
+        }
+    }
+
+    @Test
+    void perHeadMaskIsAppliedToEveryLayer() throws Exception {
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("preln-tiny"))) {
+            int[][] ids = {{2, 5, 6, 7}};
+            float[] perHead = {1, 0, 1, 0.5f};
+            ForwardOptions a = ForwardOptions.builder().headMask(perHead, 2).outputAttentions(true).build();
+            ForwardOptions b = ForwardOptions.builder().headMask(new float[][] {perHead, perHead}).outputAttentions(true).build();
+            try (CausalLMOutput x = m.forward(ids, null, a); CausalLMOutput y = m.forward(ids, null, b)) {
+                assertClose(x.logits().toFloatArray(), y.logits().toFloatArray(), "head mask forms");
+                assertEquals(0f, x.attentions().get(1).get(0, 1, 3, 0));
+            }
+        }
+    }
+
+    private static int[] filled(int n) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, 1);
+        return a;
+    }
+
+    private static float[] slice(float[] logits, int b, int t, int seq, int vocab) {
+        return java.util.Arrays.copyOfRange(logits, (b * seq + t) * vocab, (b * seq + t + 1) * vocab);
+    }
+}
