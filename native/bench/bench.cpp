@@ -40,30 +40,6 @@ template <class F> double median_ms(int reps, F&& f) {
     return v[v.size() / 2];
 }
 
-int kind_of(const std::string& n, int& layer) {
-    layer = -1;
-    std::string s = n;
-    if (s.compare(0, 14, "model.decoder.") == 0) s = s.substr(14);
-    if (s == "embed_tokens.weight") return PANOPT_T_EMBED_TOKENS;
-    if (s == "embed_positions.weight") return PANOPT_T_EMBED_POSITIONS;
-    if (s == "project_in.weight") return PANOPT_T_PROJECT_IN;
-    if (s == "project_out.weight") return PANOPT_T_PROJECT_OUT;
-    if (s == "final_layer_norm.weight") return PANOPT_T_FINAL_LN_WEIGHT;
-    if (s == "final_layer_norm.bias") return PANOPT_T_FINAL_LN_BIAS;
-    if (s.compare(0, 7, "layers.") == 0) {
-        size_t dot = s.find('.', 7);
-        layer = std::stoi(s.substr(7, dot - 7));
-        std::string r = s.substr(dot + 1);
-        const char* names[] = {"self_attn.q_proj.weight", "self_attn.q_proj.bias", "self_attn.k_proj.weight",
-                               "self_attn.k_proj.bias", "self_attn.v_proj.weight", "self_attn.v_proj.bias",
-                               "self_attn.out_proj.weight", "self_attn.out_proj.bias", "self_attn_layer_norm.weight",
-                               "self_attn_layer_norm.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias",
-                               "final_layer_norm.weight", "final_layer_norm.bias"};
-        for (int i = 0; i < 16; i++)
-            if (r == names[i]) return 16 + i;
-    }
-    return -1;
-}
 
 } // namespace
 
@@ -146,7 +122,7 @@ int main(int argc, char** argv) {
     int embed_dt = 0;
     if (!fixture.empty()) {
         for (auto& kv : st.tensors) {
-            int layer, kind = kind_of(kv.first, layer);
+            int layer, kind = t::weight_kind(kv.first, layer);
             if (kind < 0) continue;
             int tdt = kv.second.dtype == "F16" ? 1 : kv.second.dtype == "BF16" ? 2 : 0;
             panopt_model_set_tensor(m, kind, layer, tdt, kv.second.data, kv.second.numel());

@@ -4,6 +4,8 @@
 
 #include "test_util.h"
 
+#include "panopt.h"
+
 namespace t {
 
 namespace {
@@ -150,6 +152,39 @@ bool close(const float* got, const float* exp, int64_t n, double atol, double rt
         return false;
     }
     return true;
+}
+
+// PANOPT_T_* kind (and layer, -1 for model-level) of an HF parameter name; -1 if unknown.
+int weight_kind(const std::string& n, int& layer) {
+    layer = -1;
+    std::string s = n;
+    const std::string pre = "model.decoder.";
+    if (s.compare(0, pre.size(), pre) == 0) s = s.substr(pre.size());
+    if (s == "embed_tokens.weight") return PANOPT_T_EMBED_TOKENS;
+    if (s == "embed_positions.weight") return PANOPT_T_EMBED_POSITIONS;
+    if (s == "project_in.weight") return PANOPT_T_PROJECT_IN;
+    if (s == "project_out.weight") return PANOPT_T_PROJECT_OUT;
+    if (s == "final_layer_norm.weight") return PANOPT_T_FINAL_LN_WEIGHT;
+    if (s == "final_layer_norm.bias") return PANOPT_T_FINAL_LN_BIAS;
+    if (s == "score.weight" || s == "qa_outputs.weight") return PANOPT_T_HEAD_WEIGHT;
+    if (s == "qa_outputs.bias") return PANOPT_T_HEAD_BIAS;
+    if (s.compare(0, 7, "layers.") == 0) {
+        size_t dot = s.find('.', 7);
+        layer = std::stoi(s.substr(7, dot - 7));
+        std::string r = s.substr(dot + 1);
+        static const std::pair<const char*, int> tbl[] = {
+            {"self_attn.q_proj.weight", PANOPT_T_Q_WEIGHT},     {"self_attn.q_proj.bias", PANOPT_T_Q_BIAS},
+            {"self_attn.k_proj.weight", PANOPT_T_K_WEIGHT},     {"self_attn.k_proj.bias", PANOPT_T_K_BIAS},
+            {"self_attn.v_proj.weight", PANOPT_T_V_WEIGHT},     {"self_attn.v_proj.bias", PANOPT_T_V_BIAS},
+            {"self_attn.out_proj.weight", PANOPT_T_O_WEIGHT},   {"self_attn.out_proj.bias", PANOPT_T_O_BIAS},
+            {"self_attn_layer_norm.weight", PANOPT_T_ATTN_LN_WEIGHT}, {"self_attn_layer_norm.bias", PANOPT_T_ATTN_LN_BIAS},
+            {"fc1.weight", PANOPT_T_FC1_WEIGHT},                {"fc1.bias", PANOPT_T_FC1_BIAS},
+            {"fc2.weight", PANOPT_T_FC2_WEIGHT},                {"fc2.bias", PANOPT_T_FC2_BIAS},
+            {"final_layer_norm.weight", PANOPT_T_FFN_LN_WEIGHT}, {"final_layer_norm.bias", PANOPT_T_FFN_LN_BIAS}};
+        for (auto& e : tbl)
+            if (r == e.first) return e.second;
+    }
+    return -1;
 }
 
 } // namespace t

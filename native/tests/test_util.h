@@ -77,6 +77,9 @@ std::string fixtures_dir(); // "" if absent
 // max |got - exp| check with atol + rtol*|exp|; returns true if all ok and prints a summary on failure.
 bool close(const float* got, const float* exp, int64_t n, double atol, double rtol, const std::string& what);
 
+// PANOPT_T_* kind (and layer, -1 for model-level) of an HF parameter name; -1 if unknown.
+int weight_kind(const std::string& name, int& layer);
+
 } // namespace t
 
 #endif

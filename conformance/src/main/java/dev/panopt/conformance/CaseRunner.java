@@ -52,7 +52,7 @@ final class CaseRunner {
         }
     }
 
-    private final class Collector {
+    private static final class Collector {
         final Fixture f;
         final List<Compare.TensorResult> results = new ArrayList<>();
         final List<String> skipped = new ArrayList<>();
@@ -238,37 +238,51 @@ final class CaseRunner {
         }
     }
 
-    private CaseResult runSequenceClassification(Fixture f) throws Exception {
+    /** One call of a task-head case: compute, then compare each named output. */
+    @FunctionalInterface
+    private interface TaskCall {
+        void run(String id, JsonNode in, Map<String, JsonNode> outputs, Collector col, int[][] ids, int[][] mask);
+    }
+
+    /** Runs every call of {@code f} through {@code body}; an exception fails the case with its message. */
+    private static CaseResult runCalls(Fixture f, TaskCall body) {
         Collector col = new Collector(f);
         String error = null;
-        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
-        try (OptForSequenceClassification model = OptForSequenceClassification.fromPretrained(f.dir, lo);
-             Session s = model.newSession()) {
+        try {
             for (JsonNode call : f.caseJson.get("calls")) {
-                String id = call.path("id").asText();
                 JsonNode in = call.path("inputs");
+                Map<String, JsonNode> outputs = new java.util.LinkedHashMap<>();
+                call.path("outputs").fields().forEachRemaining(e -> outputs.put(e.getKey(), e.getValue()));
                 int[][] ids = f.ints2(in.path("input_ids").asText());
                 int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
-                ClassificationLabels labels = in.has("labels") ? classificationLabels(f, in.get("labels").asText()) : null;
-                try (SequenceClassifierOutput out = model.forward(s, ids, mask, labels, ForwardOptions.DEFAULT)) {
-                    if (f.has("pooled_index")) {
-                        col.ints(id, "pooled_index", java.util.Arrays.stream(out.pooledIndex()).asLongStream().toArray());
-                    }
-                    Iterator<Map.Entry<String, JsonNode>> it = call.path("outputs").fields();
-                    while (it.hasNext()) {
-                        Map.Entry<String, JsonNode> e = it.next();
-                        switch (e.getKey()) {
-                            case "logits" -> col.tensor(id, "logits", out.logits());
-                            case "loss" -> col.scalar(id, e.getValue().asText(), out.loss().orElse(Double.NaN));
-                            default -> col.skipped.add(id + "/" + e.getKey() + ": output not supported by this build");
-                        }
-                    }
-                }
+                body.run(call.path("id").asText(), in, outputs, col, ids, mask);
             }
         } catch (RuntimeException e) {
             error = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
         return CaseResult.of(f.name, col.results, col.skipped, error);
+    }
+
+    private CaseResult runSequenceClassification(Fixture f) throws Exception {
+        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        try (OptForSequenceClassification model = OptForSequenceClassification.fromPretrained(f.dir, lo);
+             Session s = model.newSession()) {
+            return runCalls(f, (id, in, outputs, col, ids, mask) -> {
+                ClassificationLabels labels = in.has("labels") ? classificationLabels(f, in.get("labels").asText()) : null;
+                try (SequenceClassifierOutput out = model.forward(s, ids, mask, labels, ForwardOptions.DEFAULT)) {
+                    if (f.has("pooled_index")) {
+                        col.ints(id, "pooled_index", java.util.Arrays.stream(out.pooledIndex()).asLongStream().toArray());
+                    }
+                    outputs.forEach((key, target) -> {
+                        switch (key) {
+                            case "logits" -> col.tensor(id, "logits", out.logits());
+                            case "loss" -> col.scalar(id, target.asText(), out.loss().orElse(Double.NaN));
+                            default -> col.skipped.add(id + "/" + key + ": output not supported by this build");
+                        }
+                    });
+                }
+            });
+        }
     }
 
     private static ClassificationLabels classificationLabels(Fixture f, String name) {
@@ -280,35 +294,24 @@ final class CaseRunner {
     }
 
     private CaseResult runQuestionAnswering(Fixture f) throws Exception {
-        Collector col = new Collector(f);
-        String error = null;
         LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
         try (OptForQuestionAnswering model = OptForQuestionAnswering.fromPretrained(f.dir, lo);
              Session s = model.newSession()) {
-            for (JsonNode call : f.caseJson.get("calls")) {
-                String id = call.path("id").asText();
-                JsonNode in = call.path("inputs");
-                int[][] ids = f.ints2(in.path("input_ids").asText());
-                int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
+            return runCalls(f, (id, in, outputs, col, ids, mask) -> {
                 int[] start = in.has("start_positions") ? ints1(f, in.get("start_positions").asText()) : null;
                 int[] end = in.has("end_positions") ? ints1(f, in.get("end_positions").asText()) : null;
                 try (QuestionAnsweringOutput out = model.forward(s, ids, mask, start, end, ForwardOptions.DEFAULT)) {
-                    Iterator<Map.Entry<String, JsonNode>> it = call.path("outputs").fields();
-                    while (it.hasNext()) {
-                        Map.Entry<String, JsonNode> e = it.next();
-                        switch (e.getKey()) {
-                            case "start_logits" -> col.tensor(id, e.getValue().asText(), out.startLogits());
-                            case "end_logits" -> col.tensor(id, e.getValue().asText(), out.endLogits());
-                            case "loss" -> col.scalar(id, e.getValue().asText(), out.loss().orElse(Double.NaN));
-                            default -> col.skipped.add(id + "/" + e.getKey() + ": output not supported by this build");
+                    outputs.forEach((key, target) -> {
+                        switch (key) {
+                            case "start_logits" -> col.tensor(id, target.asText(), out.startLogits());
+                            case "end_logits" -> col.tensor(id, target.asText(), out.endLogits());
+                            case "loss" -> col.scalar(id, target.asText(), out.loss().orElse(Double.NaN));
+                            default -> col.skipped.add(id + "/" + key + ": output not supported by this build");
                         }
-                    }
+                    });
                 }
-            }
-        } catch (RuntimeException e) {
-            error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            });
         }
-        return CaseResult.of(f.name, col.results, col.skipped, error);
     }
 
     private static int[] ints1(Fixture f, String name) {
