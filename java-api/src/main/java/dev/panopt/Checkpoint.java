@@ -1,6 +1,7 @@
 package dev.panopt;
 
 import dev.panopt.internal.Json;
+import dev.panopt.internal.PyTorchZipFile;
 import dev.panopt.internal.TensorSource;
 import dev.panopt.internal.WeightLayout;
 import dev.panopt.internal.WeightSpec;
@@ -30,7 +31,14 @@ import java.util.TreeSet;
 
 /**
  * A Hugging Face OPT checkpoint directory: {@code config.json} plus weights in
- * {@code model.safetensors} or sharded per {@code model.safetensors.index.json}.
+ * {@code model.safetensors} or sharded per {@code model.safetensors.index.json}, or else in a PyTorch
+ * zip checkpoint {@code pytorch_model.bin} or sharded per {@code pytorch_model.bin.index.json}.
+ *
+ * <p>Weight files are looked for in Hugging Face's order: {@code model.safetensors},
+ * {@code model.safetensors.index.json}, {@code pytorch_model.bin}, {@code pytorch_model.bin.index.json};
+ * the first present is used and the others are ignored (logged). PyTorch files are read by a strict
+ * zip reader and a restricted pickle interpreter that never executes anything from the file; their
+ * tensors must be contiguous (see {@link PyTorchZipFile}).
  *
  * <p>Names: tensors are exposed under canonical names, the file's name with a leading
  * {@code model.} removed ({@code model.decoder.layers.0.fc1.weight} and
@@ -49,6 +57,16 @@ public final class Checkpoint implements AutoCloseable {
 
     private static final String SAFETENSORS = "model.safetensors";
     private static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
+    private static final String PYTORCH = "pytorch_model.bin";
+    private static final String PYTORCH_INDEX = "pytorch_model.bin.index.json";
+
+    /** Opens one weight file. */
+    private interface Opener {
+        TensorSource open(Path file) throws IOException;
+    }
+
+    private static final Opener SAFETENSORS_OPENER = f -> new SafetensorsSource(SafetensorsFile.open(f));
+    private static final Opener PYTORCH_OPENER = PyTorchZipFile::open;
     private static final Set<DType> WEIGHT_DTYPES = Collections.unmodifiableSet(EnumSet.of(DType.F32, DType.F16, DType.BF16));
 
     /** Where a canonical name lives: the source and the name as stored there. */
@@ -85,27 +103,32 @@ public final class Checkpoint implements AutoCloseable {
         boolean ok = false;
         try {
             Map<String, Location> tensors = new TreeMap<>();
-            Path single = directory.resolve(SAFETENSORS);
-            Path index = directory.resolve(SAFETENSORS_INDEX);
-            if (Files.exists(single)) {
-                if (Files.exists(index)) {
-                    LOG.log(System.Logger.Level.INFO, "{0}: using {1}, ignoring {2}", directory, SAFETENSORS,
-                            SAFETENSORS_INDEX);
+            List<String> candidates = List.of(SAFETENSORS, SAFETENSORS_INDEX, PYTORCH, PYTORCH_INDEX);
+            String chosen = null;
+            for (String c : candidates) {
+                if (Files.exists(directory.resolve(c))) {
+                    if (chosen == null) {
+                        chosen = c;
+                    } else {
+                        LOG.log(System.Logger.Level.INFO, "{0}: using {1}, ignoring {2}", directory, chosen, c);
+                    }
                 }
-                TensorSource src = new SafetensorsSource(SafetensorsFile.open(single));
-                sources.add(src);
-                for (String stored : src.names()) {
-                    put(tensors, stored, new Location(src, stored));
+            }
+            if (chosen == null) {
+                throw new CheckpointException(directory, "no weights found: expected " + SAFETENSORS + ", "
+                        + SAFETENSORS_INDEX + ", " + PYTORCH + " or " + PYTORCH_INDEX);
+            }
+            Path chosenPath = directory.resolve(chosen);
+            switch (chosen) {
+                case SAFETENSORS, PYTORCH -> {
+                    TensorSource src = (chosen.equals(PYTORCH) ? PYTORCH_OPENER : SAFETENSORS_OPENER).open(chosenPath);
+                    sources.add(src);
+                    for (String stored : src.names()) {
+                        put(tensors, stored, new Location(src, stored));
+                    }
                 }
-            } else if (Files.exists(index)) {
-                loadSharded(directory, index, sources, tensors);
-            } else if (Files.exists(directory.resolve("pytorch_model.bin"))
-                    || Files.exists(directory.resolve("pytorch_model.bin.index.json"))) {
-                throw new CheckpointException(directory, "PyTorch checkpoints (pytorch_model.bin) are not supported yet;"
-                        + " convert to model.safetensors");
-            } else {
-                throw new CheckpointException(directory, "no weights found: expected " + SAFETENSORS + " or "
-                        + SAFETENSORS_INDEX);
+                case SAFETENSORS_INDEX -> loadSharded(directory, chosenPath, sources, tensors, SAFETENSORS_OPENER);
+                default -> loadSharded(directory, chosenPath, sources, tensors, PYTORCH_OPENER);
             }
             Checkpoint cp = new Checkpoint(directory, config, sources, tensors);
             ok = true;
@@ -118,7 +141,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static void loadSharded(Path directory, Path index, List<TensorSource> sources,
-            Map<String, Location> tensors) throws IOException {
+            Map<String, Location> tensors, Opener opener) throws IOException {
         Map<String, Object> root;
         try {
             String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -148,7 +171,7 @@ public final class Checkpoint implements AutoCloseable {
                     throw new CheckpointException(index, stored, "shard file " + shardName + " not found in " + directory,
                             null);
                 }
-                src = new SafetensorsSource(SafetensorsFile.open(shard));
+                src = opener.open(shard);
                 sources.add(src);
                 shards.put(shardName, src);
                 LOG.log(System.Logger.Level.DEBUG, "opened shard {0} ({1} tensors)", shard, src.names().size());

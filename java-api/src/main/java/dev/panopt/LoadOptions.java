@@ -16,8 +16,18 @@ public final class LoadOptions {
     private final int numLabels;
     private final long headSeed;
     private final boolean initializeMissingHead;
+    private final boolean preload;
+    private final LoadProgress progress;
+
+    /** Receives loading progress: bytes of weights bound (and read, with preload) so far, of the total. */
+    @FunctionalInterface
+    public interface LoadProgress {
+        void update(long doneBytes, long totalBytes);
+    }
 
     private LoadOptions(Builder b) {
+        this.preload = b.preload;
+        this.progress = b.progress;
         this.sessionOptions = b.sessionOptions;
         this.numLabels = b.numLabels;
         this.headSeed = b.headSeed;
@@ -44,6 +54,16 @@ public final class LoadOptions {
         return initializeMissingHead ? OptionalLong.of(headSeed) : OptionalLong.empty();
     }
 
+    /** Whether every weight page is read from disk while loading (instead of on first use). */
+    public boolean preload() {
+        return preload;
+    }
+
+    /** The progress listener (a no-op by default). */
+    public LoadProgress progress() {
+        return progress;
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -54,8 +74,25 @@ public final class LoadOptions {
         private int numLabels;
         private long headSeed;
         private boolean initializeMissingHead;
+        private boolean preload;
+        private LoadProgress progress = (done, total) -> {};
 
         private Builder() {}
+
+        /**
+         * Read every weight page while loading, so the first forward does not wait on the disk and
+         * {@link #progress} reflects real reading; off by default (pages are read on first use).
+         */
+        public Builder preload(boolean v) {
+            preload = v;
+            return this;
+        }
+
+        /** Called as weights are bound (and read, with {@link #preload}); on the loading thread. */
+        public Builder progress(LoadProgress v) {
+            progress = Objects.requireNonNull(v, "progress");
+            return this;
+        }
 
         public Builder sessionOptions(SessionOptions v) {
             sessionOptions = Objects.requireNonNull(v, "sessionOptions");

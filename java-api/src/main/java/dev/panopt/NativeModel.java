@@ -61,7 +61,8 @@ final class NativeModel implements AutoCloseable {
     }
 
     /** Validates the checkpoint for this head and builds the native model; closes the checkpoint on failure. */
-    static NativeModel create(Checkpoint checkpoint, OptConfig c, Head head) throws IOException {
+    static NativeModel create(Checkpoint checkpoint, OptConfig c, Head head, boolean preload,
+                              LoadOptions.LoadProgress progress) throws IOException {
         Arena own = Arena.ofShared();
         try {
             checkpoint.validateDecoder();
@@ -89,8 +90,19 @@ final class NativeModel implements AutoCloseable {
                 Native.check(panopt_model_create.invoke(cfg, out), "panopt_model_create");
                 h = out.get(ValueLayout.ADDRESS, 0);
             }
+            long total = 0;
+            for (Binding b : bindings) {
+                total += b.data().byteSize();
+            }
+            long done = 0;
+            progress.update(0, total);
             try {
                 for (Binding b : bindings) {
+                    if (preload) {
+                        touchPages(b.data());
+                    }
+                    done += b.data().byteSize();
+                    progress.update(done, total);
                     Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), b.dtype(), b.data(),
                             b.numel()), "set tensor " + b.name());
                 }
@@ -122,6 +134,17 @@ final class NativeModel implements AutoCloseable {
         static Binding ofFloats(Arena arena, float[] values, int kind) {
             return new Binding("new head tensor " + kind, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values),
                     Native.DTYPE_F32, values.length, kind, -1);
+        }
+    }
+
+    /** Reads one byte per page so the OS brings the mapping into memory now. */
+    private static void touchPages(MemorySegment s) {
+        byte sink = 0;
+        for (long off = 0; off < s.byteSize(); off += 4096) {
+            sink ^= s.get(ValueLayout.JAVA_BYTE, off);
+        }
+        if (sink == 42) {
+            Thread.onSpinWait(); // keeps the reads observable to the JIT
         }
     }
 

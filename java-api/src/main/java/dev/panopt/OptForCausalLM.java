@@ -26,9 +26,10 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     }
 
     /**
-     * Loads a checkpoint directory: {@code config.json} plus {@code model.safetensors} or a sharded
-     * {@code model.safetensors.index.json}, parameter names with or without the {@code model.}
-     * prefix. Every tensor is validated (presence, shape, dtype, bounds) before native code sees it.
+     * Loads a checkpoint directory: {@code config.json} plus {@code model.safetensors}, a sharded
+     * {@code model.safetensors.index.json}, or PyTorch's {@code pytorch_model.bin} (or its sharded
+     * index) as the facebook/opt-* repositories publish them; parameter names with or without the
+     * {@code model.} prefix. Every tensor is validated (presence, shape, dtype, bounds) before native code sees it.
      *
      * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
      */
@@ -108,5 +109,78 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         Session.Result r = call.run(true, last);
         return new CausalLMOutput(call.view(r, r.head(), "logits"), OptionalDouble.empty(), call.hidden(r),
                 call.attentions(r), r.pastLength());
+    }
+
+    /**
+     * HF's {@code generate} over token ids: greedy or sampled continuation of every row, with the
+     * KV cache (one single-token forward per row and step after the prompt). Rows must be
+     * left-padded (mask 0 before the text); they finish independently. Uses a session of its own
+     * with the model's default session options (threads, ISA).
+     */
+    public GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config) {
+        return generate(inputIds, attentionMask, config, null, t -> {});
+    }
+
+    /** As {@link #generate(int[][], int[][], GenerationConfig)}, calling {@code onToken} as each token is made. */
+    public GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
+                                     java.util.function.Consumer<GeneratedToken> onToken) {
+        return generate(inputIds, attentionMask, config, null, onToken);
+    }
+
+    /**
+     * Text in, text out: the prompts are encoded with {@code tokenizer} (BOS added, left-padded to
+     * one batch), continued per {@code config} (stop strings need this form), and the new tokens
+     * decoded without special tokens. {@code onToken} sees each token with the text it completes.
+     */
+    public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
+                                     java.util.function.Consumer<GeneratedToken> onToken) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        BatchEncoding enc = encodePrompts(tokenizer, prompts);
+        return generate(enc.inputIds(), enc.attentionMask(), config, tokenizer, onToken);
+    }
+
+    /** {@link #generate(OptTokenizer, java.util.List, GenerationConfig, java.util.function.Consumer)} without a callback. */
+    public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
+        return generate(tokenizer, prompts, config, t -> {});
+    }
+
+    /** The tokens of a text generate call as a lazy {@link TokenStream}; close it when done. */
+    public TokenStream stream(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        BatchEncoding enc = encodePrompts(tokenizer, prompts);
+        return new TokenStream(newGeneration(enc.inputIds(), enc.attentionMask(), config, tokenizer));
+    }
+
+    /** The tokens of an id-level generate call as a lazy {@link TokenStream}; close it when done. */
+    public TokenStream stream(int[][] inputIds, int[][] attentionMask, GenerationConfig config) {
+        return new TokenStream(newGeneration(inputIds, attentionMask, config, null));
+    }
+
+    private GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
+                                      OptTokenizer tokenizer, java.util.function.Consumer<GeneratedToken> onToken) {
+        java.util.Objects.requireNonNull(onToken, "onToken");
+        try (Generation g = newGeneration(inputIds, attentionMask, config, tokenizer)) {
+            while (!g.isDone()) {
+                for (GeneratedToken t : g.step()) {
+                    onToken.accept(t);
+                }
+            }
+            return g.result();
+        }
+    }
+
+    private Generation newGeneration(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
+                                     OptTokenizer tokenizer) {
+        java.util.Objects.requireNonNull(config, "config");
+        model.ensureOpen();
+        return new Generation(this, inputIds, attentionMask, config, tokenizer, defaultSessionOptions());
+    }
+
+    private static BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts) {
+        if (prompts == null || prompts.isEmpty()) {
+            throw new IllegalArgumentException("prompts must not be empty");
+        }
+        return tokenizer.encodeBatch(prompts, EncodeOptions.builder().padding(EncodeOptions.Padding.LONGEST)
+                .paddingSide(PaddingSide.LEFT).build());
     }
 }

@@ -69,4 +69,78 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
             throw ex;
         }
     }
+
+    /** {@link #answer(OptTokenizer, String, String, int)} with HF's default max_answer_len of 15 tokens. */
+    public Answer answer(OptTokenizer tokenizer, String question, String context) {
+        return answer(tokenizer, question, context, 15);
+    }
+
+    /**
+     * HF's extractive question answering: encodes the pair as {@code </s> question </s> context},
+     * and returns the context span (start token ≤ end token, at most {@code maxAnswerTokens}
+     * tokens, context tokens only) that maximises p(start) · p(end), with its character offsets.
+     */
+    public Answer answer(OptTokenizer tokenizer, String question, String context, int maxAnswerTokens) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        if (question == null || context == null || context.isEmpty()) {
+            throw new IllegalArgumentException("question and a non-empty context are required");
+        }
+        if (maxAnswerTokens < 1) {
+            throw new IllegalArgumentException("maxAnswerTokens must be >= 1, got " + maxAnswerTokens);
+        }
+        PairEncoding enc = tokenizer.encodePair(question, context);
+        int[] ids = enc.ids();
+        int[] seqIds = enc.sequenceIds();
+        if (ids.length > model.config().maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("question + context are " + ids.length
+                    + " tokens, more than max_position_embeddings " + model.config().maxPositionEmbeddings());
+        }
+        try (QuestionAnsweringOutput o = forward(new int[][] {ids}, null)) {
+            double[] ps = contextSoftmax(o.startLogits().row(0), seqIds);
+            double[] pe = contextSoftmax(o.endLogits().row(0), seqIds);
+            int bs = -1;
+            int be = -1;
+            double best = -1;
+            for (int s = 0; s < ids.length; s++) {
+                if (seqIds[s] != 1) {
+                    continue;
+                }
+                for (int e = s; e < Math.min(ids.length, s + maxAnswerTokens); e++) {
+                    if (seqIds[e] != 1) {
+                        continue;
+                    }
+                    double score = ps[s] * pe[e];
+                    if (score > best) {
+                        best = score;
+                        bs = s;
+                        be = e;
+                    }
+                }
+            }
+            int start = enc.startOffsets()[bs];
+            int end = enc.endOffsets()[be];
+            return new Answer(context.substring(start, end), start, end, best);
+        }
+    }
+
+    private static double[] contextSoftmax(float[] logits, int[] seqIds) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) {
+            if (seqIds[i] == 1) {
+                max = Math.max(max, logits[i]);
+            }
+        }
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            if (seqIds[i] == 1) {
+                p[i] = Math.exp(logits[i] - max);
+                sum += p[i];
+            }
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
 }

@@ -103,4 +103,52 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
         }
         return out;
     }
+
+    /**
+     * HF's text-classification pipeline: encodes {@code texts} (BOS added, right-padded to one
+     * batch), runs the model on its internal session and turns the pooled logits into label scores.
+     */
+    public java.util.List<ClassificationResult> classify(OptTokenizer tokenizer, java.util.List<String> texts) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        if (texts == null || texts.isEmpty()) {
+            throw new IllegalArgumentException("texts must not be empty");
+        }
+        BatchEncoding enc = tokenizer.encodeBatch(texts, EncodeOptions.builder().padding(EncodeOptions.Padding.LONGEST)
+                .paddingSide(PaddingSide.RIGHT).build());
+        OptConfig c = model.config();
+        boolean sigmoid = c.numLabels() == 1
+                || c.problemType().map("multi_label_classification"::equals).orElse(false);
+        java.util.List<ClassificationResult> out = new java.util.ArrayList<>(texts.size());
+        try (SequenceClassifierOutput o = forward(enc.inputIds(), enc.attentionMask())) {
+            for (int b = 0; b < texts.size(); b++) {
+                float[] logits = o.logits().row(b);
+                double[] p = new double[logits.length];
+                if (sigmoid) {
+                    for (int i = 0; i < p.length; i++) {
+                        p[i] = 1 / (1 + Math.exp(-logits[i]));
+                    }
+                } else {
+                    float[] sm = o.probabilities(b);
+                    for (int i = 0; i < p.length; i++) {
+                        p[i] = sm[i];
+                    }
+                }
+                int best = 0;
+                java.util.Map<String, Double> scores = new java.util.LinkedHashMap<>();
+                for (int i = 0; i < p.length; i++) {
+                    scores.put(labelName(c, i), p[i]);
+                    if (p[i] > p[best]) {
+                        best = i;
+                    }
+                }
+                out.add(new ClassificationResult(labelName(c, best), best, p[best], scores));
+            }
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    private static String labelName(OptConfig c, int id) {
+        String n = c.id2label().get(id);
+        return n != null ? n : "LABEL_" + id;
+    }
 }

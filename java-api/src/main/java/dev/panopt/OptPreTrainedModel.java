@@ -38,7 +38,7 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
             if (options.numLabels().isPresent() && options.numLabels().getAsInt() != c.numLabels()) {
                 c = c.toBuilder().numLabels(options.numLabels().getAsInt()).build();
             }
-            return NativeModel.create(ckpt, c, head.choose(ckpt, c, options));
+            return NativeModel.create(ckpt, c, head.choose(ckpt, c, options), options.preload(), options.progress());
         } catch (IOException | RuntimeException | Error e) {
             ckpt.close();
             throw e;
@@ -86,6 +86,11 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
     /** A new session; the caller closes it (or the model does). */
     public Session newSession(SessionOptions options) {
         return model.newSession(Objects.requireNonNull(options, "options"));
+    }
+
+    /** The session options this model was loaded with. */
+    SessionOptions defaultSessionOptions() {
+        return defaultOptions;
     }
 
     /** The internal session of the session-less forward methods. */

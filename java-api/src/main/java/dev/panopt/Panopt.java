@@ -15,6 +15,14 @@ public final class Panopt {
         return Native.version();
     }
 
+    /**
+     * libpanopt's ABI version: one trivial downcall, which also makes it the probe for the cost
+     * of crossing into native code.
+     */
+    public static int nativeAbiVersion() {
+        return dev.panopt.bindings.panopt_abi_version.invoke();
+    }
+
     /** Where libpanopt was loaded from. */
     public static Path nativeLibraryPath() {
         Native.ensureLoaded();

@@ -230,10 +230,10 @@ class CheckpointTest {
     }
 
     @Test
-    void pytorchOnlyNotSupportedYet() throws IOException {
+    void truncatedPytorchBinIsAClearError() throws IOException {
         Files.writeString(dir.resolve("config.json"), TINY.toJson());
         Files.write(dir.resolve("pytorch_model.bin"), new byte[] {'P', 'K'});
-        fails(dir, "pytorch_model.bin", "not supported yet");
+        fails(dir, "pytorch_model.bin", "zip: ");
     }
 
     @Test

@@ -352,6 +352,10 @@ final class CaseRunner {
             }
         }
         col.ints(call, "greedy_ids", produced);
+        // The same through the public generate() (greedy, no EOS stop, as the reference ran).
+        dev.panopt.GenerationResult gen = model.generate(prompt, null,
+                dev.panopt.GenerationConfig.builder().maxNewTokens(n).eosTokenIds().build());
+        col.ints("generate", "greedy_ids", java.util.Arrays.stream(gen.tokens(0)).asLongStream().toArray());
         if (f.has("greedy_step_logits")) {
             col.floats(call, "greedy_step_logits", stepLogits);
         }

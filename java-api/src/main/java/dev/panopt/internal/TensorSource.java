@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * One opened, validated weight file of a checkpoint (a safetensors file today; a PyTorch zip
- * reader can implement this later without changing {@code Checkpoint}'s API).
+ * One opened, validated weight file of a checkpoint: a safetensors file or a PyTorch zip
+ * checkpoint ({@code pytorch_model.bin}), behind one interface so {@code Checkpoint} treats both alike.
  *
  * <p>Implementations own their mapping; segments from {@link #data} stay valid until {@link #close()}.
  * Read methods must be safe to call concurrently.

@@ -1,0 +1,90 @@
+package dev.panopt.cli;
+
+import dev.panopt.Isa;
+import dev.panopt.LoadOptions;
+import dev.panopt.OptTokenizer;
+import dev.panopt.SessionOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** Options every model command shares: which checkpoint, tokenizer, threads and kernels. */
+final class Common {
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR",
+            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin). "
+                    + "Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "Directory with vocab.json + merges.txt or tokenizer.json. Default: the model directory, "
+                    + "or the bundled OPT tokenizer when it has none.")
+    Path tokenizer;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Native worker threads (default: all CPUs).")
+    Integer threads;
+
+    @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512 (default: auto).")
+    String isa = "auto";
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    Path modelDir() {
+        Path p = model != null ? model : home().resolve("conformance/fixtures/cases/opt125m-shape-f16");
+        if (!Files.isDirectory(p)) {
+            throw new IllegalArgumentException(model != null ? "model directory not found: " + p
+                    : "bundled checkpoint not found at " + p + "; pass --model DIR");
+        }
+        return p;
+    }
+
+    boolean bundledModel() {
+        return model == null;
+    }
+
+    SessionOptions sessionOptions() {
+        SessionOptions.Builder b = SessionOptions.builder();
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be >= 1");
+            }
+            b.threads(threads);
+        }
+        try {
+            b.isa(Isa.valueOf(isa.toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--isa must be auto, scalar, avx2 or avx512, not '" + isa + "'");
+        }
+        return b.build();
+    }
+
+    LoadOptions loadOptions() throws IOException {
+        Path dir = modelDir();
+        long bytes = ProgressBar.weightBytes(dir);
+        LoadOptions.Builder b = LoadOptions.builder().sessionOptions(sessionOptions());
+        if (bytes > ProgressBar.THRESHOLD) {
+            b.preload(true).progress(new ProgressBar("loading " + dir.getFileName(), System.err));
+        }
+        return b.build();
+    }
+
+    OptTokenizer tokenizer() throws IOException {
+        Path dir = tokenizer;
+        if (dir == null) {
+            Path m = modelDir();
+            boolean hasOwn = Files.exists(m.resolve("vocab.json")) || Files.exists(m.resolve("tokenizer.json"));
+            dir = hasOwn ? m : home().resolve("conformance/fixtures/tokenizer");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("tokenizer directory not found: " + dir);
+        }
+        return OptTokenizer.fromPretrained(dir);
+    }
+
+    static Path home() {
+        String h = System.getProperty("panopt.home");
+        return h == null ? Path.of("") : Path.of(h);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.panopt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI's contract: user mistakes are one line and a non-zero exit, never a stack trace. */
+class MainTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static void assertOneLineError(Run r, String contains) {
+        assertTrue(r.code() != 0, "exit code " + r.code());
+        assertFalse(r.err().contains("\tat "), "stack trace printed:\n" + r.err());
+        assertFalse(r.err().contains("Exception"), "exception name printed:\n" + r.err());
+        assertTrue(r.err().contains(contains), r.err());
+    }
+
+    @Test
+    void badFlagIsAUsageError() {
+        Run r = run("generate", "--bogus", "x");
+        assertEquals(2, r.code());
+        assertOneLineError(r, "Unknown option: '--bogus'");
+    }
+
+    @Test
+    void missingModelDirectory() {
+        Run r = run("info", "--model", "/nonexistent/opt");
+        assertEquals(1, r.code());
+        assertOneLineError(r, "model directory not found: /nonexistent/opt");
+    }
+
+    @Test
+    void directoryWithoutACheckpoint(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"opt\"}");
+        Run r = run("generate", "--model", dir.toString(), "--tokenizer",
+                Common.home().resolve("conformance/fixtures/tokenizer").toString(), "hi");
+        assertEquals(1, r.code());
+        assertOneLineError(r, dir.toString());
+    }
+
+    @Test
+    void malformedConfig(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": \"big\"");
+        Run r = run("info", "--model", dir.toString());
+        assertOneLineError(r, "config.json");
+    }
+
+    @Test
+    void badNumbersAndMissingArguments() {
+        assertOneLineError(run("generate", "-n", "many", "hi"), "'many'");
+        assertOneLineError(run("generate"), "Missing required parameter");
+        assertOneLineError(run("qa", "--question", "who"), "--context");
+        assertOneLineError(run("generate", "--isa", "mmx", "hi"), "--isa");
+        assertOneLineError(run("tokenize", "--decode", "1,x"), "comma-separated");
+    }
+
+    @Test
+    void generatesFromTheBundledCheckpoint() {
+        Run r = run("generate", "-n", "5", "--threads", "2", "Hello, my dog is");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Hello, my dog is"), r.out());
+        assertTrue(r.err().contains("5 tokens"), r.err());
+    }
+
+    @Test
+    void tokenizeAndInfo() {
+        Run t = run("tokenize", "Hello world!");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().contains("[2, 31414, 232, 328]"), t.out());
+        Run d = run("tokenize", "--decode", "2,31414,232,328");
+        assertEquals("</s>Hello world!", d.out().strip());
+        Run i = run("info");
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("parameters   14,974,464"), i.out());
+    }
+}
