@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <random>
 #include <string>
 #include <vector>
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
     t::SafeTensors st;
     std::vector<uint16_t> w16;
     std::vector<float> w32;
+    std::deque<std::vector<uint8_t>> own; // per-tensor weight memory (random-weights mode)
     if (!fixture.empty()) {
         std::vector<char> cj;
         if (!t::read_file(fixture + "/config.json", cj) || !st.load(fixture + "/model.safetensors")) {
@@ -158,10 +160,22 @@ int main(int argc, char** argv) {
             }
         }
         const void* data = dt == 0 ? (const void*)w32.data() : (const void*)w16.data();
+        // Every tensor gets memory of its own (filled from the random buffer): sharing one buffer
+        // would keep the weights cache-resident and overstate decode speed.
+        const size_t es = dt == 0 ? 4 : 2;
+        auto put = [&](int kind, int layer, int64_t n) {
+            own.emplace_back((size_t)n * es);
+            std::vector<uint8_t>& buf = own.back();
+            for (size_t off = 0; off < buf.size(); off += (size_t)big * es)
+                std::memcpy(buf.data() + off, data, std::min(buf.size() - off, (size_t)big * es));
+            panopt_model_set_tensor(m, kind, layer, dt, buf.data(), n);
+            return (const void*)buf.data();
+        };
         for (int k = 0; k < 8; k++) {
             int64_t n = k == 0 ? (int64_t)V * P : k == 1 ? (int64_t)(c.max_position_embeddings + 2) * H : k == 6 ? (int64_t)V * P : H;
-            if (k == 2 || k == 3 || k == 7) continue;
-            panopt_model_set_tensor(m, k, -1, dt, data, n);
+            if (k == 2 || k == 3 || k == 7 || k == 6) continue;
+            const void* p = put(k, -1, n);
+            if (k == 0) panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, dt, p, n); // tied LM head
         }
         for (int l = 0; l < L; l++)
             for (int k = 16; k < 32; k++) {
@@ -169,9 +183,9 @@ int main(int argc, char** argv) {
                             : (k == 26 || k == 28)                     ? (int64_t)F * H
                             : k == 27                                  ? F
                                                                        : H;
-                panopt_model_set_tensor(m, k, l, dt, data, n);
+                put(k, l, n);
             }
-        embed = data;
+        embed = own.front().data();
         embed_dt = dt;
     }
     if (panopt_model_finalize(m)) {

@@ -78,7 +78,7 @@ template <int DT, int MB, int R> void gemv_rows(const LinearArgs* a, int64_t m0,
         __m256 w[R];
         // prefetch the rows PF_ROWS ahead: keeps enough DRAM misses in flight (see avx512 file)
         if (((k * es) & 63) == 0)
-            for (int r = 0; r < R; r++) _mm_prefetch(wb + ((n + r + PF_ROWS) * K + k) * es, _MM_HINT_T0);
+            for (int r = 0; r < R; r++) _mm_prefetch(wb + ((n + r + PF_ROWS) * K + k) * es, _MM_HINT_T1);
         for (int r = 0; r < R; r++) w[r] = load8<DT>(a->w, (n + r) * K + k);
         for (int i = 0; i < MB; i++) {
             __m256 x = _mm256_loadu_ps(a->x + (m0 + i) * a->ldx + k);

@@ -56,7 +56,7 @@ void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
     if (sleepers_.load(std::memory_order_acquire) > 0) cv_.notify_all();
     chunk(0, n, parts, fn, ctx);
     for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; spins++) {
-        if (spins < 100000) PANOPT_PAUSE();
+        if (spins < 2000) PANOPT_PAUSE();
         else std::this_thread::yield();
     }
 }
@@ -67,7 +67,7 @@ void ThreadPool::worker(int id) {
         uint64_t g;
         int spins = 0;
         while ((g = gen_.load(std::memory_order_acquire)) == seen) {
-            if (++spins < 20000) {
+            if (++spins < 4000) {
                 PANOPT_PAUSE();
                 continue;
             }

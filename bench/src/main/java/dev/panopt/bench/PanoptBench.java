@@ -1,0 +1,200 @@
+package dev.panopt.bench;
+
+import dev.panopt.CausalLMOutput;
+import dev.panopt.ForwardOptions;
+import dev.panopt.LoadOptions;
+import dev.panopt.OptForCausalLM;
+import dev.panopt.Panopt;
+import dev.panopt.Session;
+import dev.panopt.SessionOptions;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.infra.IterationParams;
+
+/** Panopt's benchmarks: prefill, decode, load, and one FFM downcall. */
+public final class PanoptBench {
+    private PanoptBench() {}
+
+    static final ForwardOptions CACHED = ForwardOptions.builder().useCache(true).build();
+
+    /** Prefill of {@code tokens} tokens per row at batch {@code batch} (logits at the last position, as generation needs). */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 1, time = 2)
+    @Measurement(iterations = 3, time = 3)
+    public static class Prefill {
+        @Param("tiny") public String model;
+        @Param("F16") public String format;
+        @Param("1") public int batch;
+        @Param("2") public int threads;
+        @Param("128") public int tokens;
+
+        OptForCausalLM lm;
+        Session session;
+        int[][] ids;
+        int[][] mask;
+
+        @Setup(Level.Trial)
+        public void setup() throws IOException {
+            ModelShape s = ModelShape.of(model);
+            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.DEFAULT);
+            session = lm.newSession(SessionOptions.builder().maxBatch(batch).threads(threads).maxSequenceLength(tokens).build());
+            ids = Prompts.ids(batch, tokens, s.vocab());
+            mask = Prompts.ones(batch, tokens);
+        }
+
+        @Benchmark
+        public float prefill() {
+            session.reset();
+            try (CausalLMOutput out = lm.forwardLast(session, ids, mask, CACHED)) {
+                return out.logits().getFlat(0);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            session.close();
+            lm.close();
+        }
+    }
+
+    /**
+     * Decode of {@code newTokens} tokens per row with the KV cache after a {@code promptLen}-token
+     * prompt (prefilled outside the measurement), greedy; one invocation = all steps. Step latencies
+     * go to {@link LatencyLog}.
+     */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 1, time = 2)
+    @Measurement(iterations = 3, time = 3)
+    public static class Decode {
+        @Param("tiny") public String model;
+        @Param("F16") public String format;
+        @Param("1") public int batch;
+        @Param("2") public int threads;
+        @Param("32") public int promptLen;
+        @Param("128") public int newTokens;
+
+        OptForCausalLM lm;
+        Session session;
+        int vocab;
+        int[][] prompt;
+        int[][][] masks;
+        int[][] next;
+        final LatencyLog log = new LatencyLog();
+
+        @Setup(Level.Trial)
+        public void setup() throws IOException {
+            ModelShape s = ModelShape.of(model);
+            vocab = s.vocab();
+            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.DEFAULT);
+            session = lm.newSession(SessionOptions.builder().maxBatch(batch).threads(threads)
+                    .maxSequenceLength(promptLen + newTokens).build());
+            prompt = Prompts.ids(batch, promptLen, vocab);
+            masks = new int[newTokens][][];
+            for (int i = 0; i < newTokens; i++) {
+                masks[i] = Prompts.ones(batch, promptLen + i + 1);
+            }
+            next = new int[batch][1];
+        }
+
+        @Setup(Level.Iteration)
+        public void iteration(IterationParams ip) {
+            log.iteration(ip);
+        }
+
+        @Setup(Level.Invocation)
+        public void prefill() {
+            session.reset();
+            try (CausalLMOutput out = lm.forwardLast(session, prompt, null, CACHED)) {
+                pick(out);
+            }
+        }
+
+        private void pick(CausalLMOutput out) {
+            MemorySegment logits = out.logits().segment();
+            for (int b = 0; b < batch; b++) {
+                next[b][0] = Sampling.argmax(logits, (long) b * vocab, vocab);
+            }
+        }
+
+        @Benchmark
+        public int decode() {
+            for (int i = 0; i < newTokens; i++) {
+                long t0 = System.nanoTime();
+                try (CausalLMOutput out = lm.forwardLast(session, next, masks[i], CACHED)) {
+                    pick(out);
+                }
+                log.add(System.nanoTime() - t0);
+            }
+            return next[0][0];
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            log.write("panopt", model, format, batch, threads);
+            session.close();
+            lm.close();
+        }
+    }
+
+    /** Model load: fromPretrained (map, validate, hand weights to native) + close; files in the page cache. */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 2)
+    @Measurement(iterations = 5)
+    public static class Load {
+        @Param("tiny") public String model;
+        @Param("F16") public String format;
+
+        Path dir;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            dir = Checkpoints.opt(ModelShape.of(model), format);
+        }
+
+        @Benchmark
+        public void load(Blackhole bh) throws IOException {
+            try (OptForCausalLM lm = OptForCausalLM.fromPretrained(dir, LoadOptions.DEFAULT)) {
+                bh.consume(lm);
+            }
+        }
+    }
+
+    /** One FFM downcall into libpanopt ({@code panopt_abi_version}, a trivial function). */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 2, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    public static class Downcall {
+        @Benchmark
+        public int abiVersion() {
+            return Panopt.nativeAbiVersion();
+        }
+    }
+}

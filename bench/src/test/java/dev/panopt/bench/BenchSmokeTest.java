@@ -1,0 +1,40 @@
+package dev.panopt.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Smoke pass of every benchmark so none can rot: {@link Suite#runSuite} with the smoke plan runs each
+ * {@code @Benchmark} method (Panopt, llama.cpp C API and binding, Jlama) once on the tiny shape in a
+ * forked JVM (JMH: 0 warm-up, 1 iteration of 100 ms) and fails on any error or missing result. The
+ * peers are skipped only for a missing CPU feature: the jar's llama.cpp build needs AVX2 (it fails
+ * loudly on anything else).
+ */
+class BenchSmokeTest {
+    @Test
+    void everyBenchmarkRunsOnce() throws Exception {
+        String cpuinfo = Files.isReadable(Path.of("/proc/cpuinfo")) ? Files.readString(Path.of("/proc/cpuinfo")) : "";
+        assertTrue(cpuinfo.contains(" avx2"), "llama.cpp in de.kherud:llama 4.2.0 is built for AVX2; this CPU lacks it");
+        Path out = Path.of("target", "bench-smoke");
+        Path results = out.resolve("report");
+        long t0 = System.nanoTime();
+        boolean complete = Suite.runSuite(true, Math.min(2, Runtime.getRuntime().availableProcessors()), out, results, null);
+        System.out.printf("[bench] smoke pass: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        assertTrue(complete, "some planned smoke trials produced no result: see " + results.resolve("RESULTS.md"));
+        String json = Files.readString(results.resolve("results.json"));
+        for (String system : new String[] {"panopt", "llama.cpp-capi", "llama.cpp-binding", "jlama", "hf-tokenizers"}) {
+            assertTrue(json.contains("\"system\": \"" + system + "\""), system + " has no record");
+        }
+        assertTrue(json.contains("\"workload\": \"generate-4\""), "the text-generation benchmark has no record");
+        // Every decode trial left its per-step latencies.
+        long decodeLogs;
+        try (var s = Files.list(out.resolve("latency"))) {
+            decodeLogs = s.count();
+        }
+        assertEquals(2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 2, C API 6, binding 1, Jlama 1)");
+    }
+}
