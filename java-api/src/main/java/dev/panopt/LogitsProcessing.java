@@ -78,7 +78,6 @@ final class LogitsProcessing {
         for (int i = 0; i < v; i++) {
             s[i] = scores[i] / temperature;
         }
-        Integer[] order = null;
         if (topK > 0 && topK < v) {
             double kth = kthLargest(s, topK);
             for (int i = 0; i < v; i++) {
@@ -88,22 +87,17 @@ final class LogitsProcessing {
             }
         }
         if (topP < 1.0) {
-            // Ascending sort; drop the low tail whose cumulative probability is <= 1 - top_p.
-            order = new Integer[v];
-            for (int i = 0; i < v; i++) {
-                order[i] = i;
-            }
-            final double[] ss = s;
-            Arrays.sort(order, (a, b) -> Double.compare(ss[a], ss[b]));
+            // Ascending order of the surviving tokens (top-k leaves few); drop the low tail whose
+            // cumulative probability is <= 1 - top_p, always keeping the best one.
+            int[] order = ascendingFinite(s);
             double[] p = softmax(s);
             double cum = 0;
-            for (int r = 0; r < v - 1; r++) {
+            for (int r = 0; r < order.length - 1; r++) {
                 cum += p[order[r]];
-                if (cum <= 1 - topP) {
-                    s[order[r]] = Double.NEGATIVE_INFINITY;
-                } else {
+                if (cum > 1 - topP) {
                     break;
                 }
+                s[order[r]] = Double.NEGATIVE_INFINITY;
             }
         }
         double[] p = softmax(s);
@@ -120,6 +114,29 @@ final class LogitsProcessing {
             }
         }
         return last < 0 ? argmax(scores) : last;
+    }
+
+    /**
+     * Indices of the finite entries of {@code s} by ascending value, sorted as primitive longs
+     * (order-preserving float bits in the high half, index in the low half): no boxing on the
+     * per-token path.
+     */
+    private static int[] ascendingFinite(double[] s) {
+        long[] keys = new long[s.length];
+        int n = 0;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] != Double.NEGATIVE_INFINITY) {
+                int bits = Float.floatToIntBits((float) s[i]);
+                int ordered = bits >= 0 ? bits : bits ^ 0x7fffffff; // monotone in the float value
+                keys[n++] = ((long) ordered << 32) | i;
+            }
+        }
+        Arrays.sort(keys, 0, n);
+        int[] order = new int[n];
+        for (int r = 0; r < n; r++) {
+            order[r] = (int) keys[r];
+        }
+        return order;
     }
 
     static double[] softmax(double[] s) {
@@ -142,9 +159,33 @@ final class LogitsProcessing {
         return p;
     }
 
+    /** The k-th largest value, with a size-k min-heap (O(v log k), not a full sort per token). */
     private static double kthLargest(double[] s, int k) {
-        double[] c = s.clone();
-        Arrays.sort(c);
-        return c[c.length - k];
+        double[] heap = new double[k];
+        int n = 0;
+        for (double x : s) {
+            if (n < k) {
+                heap[n] = x;
+                for (int c = n++; c > 0 && heap[(c - 1) / 2] > heap[c]; c = (c - 1) / 2) {
+                    double t = heap[c];
+                    heap[c] = heap[(c - 1) / 2];
+                    heap[(c - 1) / 2] = t;
+                }
+            } else if (x > heap[0]) {
+                heap[0] = x;
+                for (int c = 0;;) {
+                    int l = 2 * c + 1;
+                    int m = l + 1 < k && heap[l + 1] < heap[l] ? l + 1 : l;
+                    if (l >= k || heap[c] <= heap[m]) {
+                        break;
+                    }
+                    double t = heap[c];
+                    heap[c] = heap[m];
+                    heap[m] = t;
+                    c = m;
+                }
+            }
+        }
+        return heap[0];
     }
 }

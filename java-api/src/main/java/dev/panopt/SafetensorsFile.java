@@ -1,6 +1,7 @@
 package dev.panopt;
 
 import dev.panopt.internal.Json;
+import dev.panopt.internal.MappedFiles;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -8,12 +9,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -83,16 +82,12 @@ public final class SafetensorsFile implements AutoCloseable {
     public static SafetensorsFile open(Path file) throws IOException {
         Arena arena = Arena.ofShared();
         try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                long size = ch.size();
-                if (size < 8) {
-                    throw new CheckpointException(file, "truncated safetensors file: " + size
-                            + " bytes, not even the 8-byte header length");
-                }
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            }
+            MemorySegment seg = MappedFiles.mapReadOnly(file, arena);
             long size = seg.byteSize();
+            if (size < 8) {
+                throw new CheckpointException(file, "truncated safetensors file: " + size
+                        + " bytes, not even the 8-byte header length");
+            }
             long headerLen = seg.get(I64_LE, 0);
             // Compare as unsigned: a u64 above 2^63 reads as negative here.
             if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {

@@ -206,5 +206,26 @@ class GenerationTest {
         for (int i = 0; i < 50; i++) {
             assertEquals(0, LogitsProcessing.sample(t, 1.0, 0, 0.5, rnd));
         }
+        // top-k samples only among the k best of random scores (negative ones included)
+        float[] r = new float[1001];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = (float) (rnd.nextGaussian() * 3);
+        }
+        float[] sorted = r.clone();
+        Arrays.sort(sorted);
+        float kth = sorted[r.length - 5];
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 2000; i++) {
+            int tok = LogitsProcessing.sample(r, 3.0, 5, 1.0, rnd);
+            assertTrue(r[tok] >= kth, "token outside the top 5: " + r[tok]);
+            seen.add(tok);
+        }
+        assertEquals(5, seen.size(), "at temperature 3 all of the top 5 should come up");
+        // top-p over negative scores keeps the best token and drops the tail
+        float[] neg = {-1f, -9f, -2f, -30f};
+        for (int i = 0; i < 100; i++) {
+            int tok = LogitsProcessing.sample(neg, 1.0, 0, 0.6, rnd);
+            assertTrue(tok == 0 || tok == 2, "token " + tok);
+        }
     }
 }

@@ -8,10 +8,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -74,13 +72,9 @@ public final class PyTorchZipFile implements TensorSource {
     public static PyTorchZipFile open(Path file) throws IOException {
         Arena arena = Arena.ofShared();
         try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                long size = ch.size();
-                if (size == 0) {
-                    throw new CheckpointException(file, "empty file, not a PyTorch zip checkpoint");
-                }
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment seg = MappedFiles.mapReadOnly(file, arena);
+            if (seg.byteSize() == 0) {
+                throw new CheckpointException(file, "empty file, not a PyTorch zip checkpoint");
             }
             if (seg.byteSize() >= 2 && (seg.get(ValueLayout.JAVA_BYTE, 0) & 0xFF) == 0x80
                     && seg.get(ValueLayout.JAVA_BYTE, 1) == 2) {
