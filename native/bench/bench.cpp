@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "cpu/kernels.h"
-#include "cpu/linear.h"
+#include "cpu/backend_cpu.h"
+#include "dtype.h"
 #include "panopt.h"
 #include "../tests/test_util.h"
 
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
         std::printf("measured peak f32 FMA, %d threads: %.1f GFLOP/s\n", threads, peak);
     }
     panopt_config c{};
+    c.struct_size = sizeof c;
     t::SafeTensors st;
     std::vector<uint16_t> w16;
     std::vector<float> w32;
@@ -115,8 +117,18 @@ int main(int argc, char** argv) {
     c.head_size = V;
     c.layer_norm_eps = 1e-5f;
     const int P = c.word_embed_proj_dim;
+    panopt_backend_options bo{};
+    bo.struct_size = sizeof bo;
+    bo.kind = PANOPT_BACKEND_CPU;
+    bo.n_threads = threads;
+    bo.isa = isa;
+    panopt_backend* be = nullptr;
+    if (panopt_backend_create(&bo, &be)) {
+        std::fprintf(stderr, "backend: %s\n", panopt_last_error());
+        return 1;
+    }
     panopt_model* m = nullptr;
-    if (panopt_model_create(&c, &m)) {
+    if (panopt_model_create(be, &c, &m)) {
         std::fprintf(stderr, "%s\n", panopt_last_error());
         return 1;
     }
@@ -127,10 +139,10 @@ int main(int argc, char** argv) {
             int layer, kind = t::weight_kind(kv.first, layer);
             if (kind < 0) continue;
             int tdt = kv.second.dtype == "F16" ? 1 : kv.second.dtype == "BF16" ? 2 : 0;
-            panopt_model_set_tensor(m, kind, layer, tdt, kv.second.data, kv.second.numel());
+            panopt_model_set_tensor(m, kind, layer, tdt, kv.second.data, (int64_t)kv.second.nbytes);
             if (kind == PANOPT_T_EMBED_TOKENS) embed = kv.second.data, embed_dt = tdt;
         }
-        panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, embed_dt, embed, (int64_t)V * P);
+        panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, embed_dt, embed, panopt::row_bytes(embed_dt, (int64_t)V * P));
     } else {
         // one random buffer big enough for the largest tensor, shared by all (values ~N(0, 0.02))
         int64_t big = std::max<int64_t>((int64_t)V * P, (int64_t)(c.max_position_embeddings + 2) * H);
@@ -140,42 +152,24 @@ int main(int argc, char** argv) {
         w32.resize((size_t)big);
         for (auto& x : w32) x = nd(rng);
         w16.resize((size_t)big);
-        for (size_t i = 0; i < w16.size(); i++) {
-            if (dt == 2) {
-                uint32_t b;
-                std::memcpy(&b, &w32[i], 4);
-                w16[i] = (uint16_t)(b >> 16);
-            } else {
-                w16[i] = 0;
-            }
-        }
-        if (dt == 1) { // f32 -> f16 via the bf16-free route: round through float bits (normal range only)
-            for (size_t i = 0; i < w16.size(); i++) {
-                float f = w32[i];
-                uint32_t b;
-                std::memcpy(&b, &f, 4);
-                uint32_t sign = (b >> 16) & 0x8000, e = (b >> 23) & 0xff, man = b & 0x7fffff;
-                int ne = (int)e - 127 + 15;
-                w16[i] = ne <= 0 ? (uint16_t)sign : (uint16_t)(sign | (ne << 10) | (man >> 13));
-            }
-        }
+        if (dt != PANOPT_DTYPE_F32) panopt::type_traits(dt)->from_f32(w32.data(), w16.data(), big);
         const void* data = dt == 0 ? (const void*)w32.data() : (const void*)w16.data();
         // Every tensor gets memory of its own (filled from the random buffer): sharing one buffer
         // would keep the weights cache-resident and overstate decode speed.
-        const size_t es = dt == 0 ? 4 : 2;
+        const size_t es = (size_t)panopt::kBlockBytes[dt];
         auto put = [&](int kind, int layer, int64_t n) {
             own.emplace_back((size_t)n * es);
             std::vector<uint8_t>& buf = own.back();
             for (size_t off = 0; off < buf.size(); off += (size_t)big * es)
                 std::memcpy(buf.data() + off, data, std::min(buf.size() - off, (size_t)big * es));
-            panopt_model_set_tensor(m, kind, layer, dt, buf.data(), n);
+            panopt_model_set_tensor(m, kind, layer, dt, buf.data(), (int64_t)buf.size());
             return (const void*)buf.data();
         };
         for (int k = 0; k < 8; k++) {
             int64_t n = k == 0 ? (int64_t)V * P : k == 1 ? (int64_t)(c.max_position_embeddings + 2) * H : k == 6 ? (int64_t)V * P : H;
             if (k == 2 || k == 3 || k == 7 || k == 6) continue;
             const void* p = put(k, -1, n);
-            if (k == 0) panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, dt, p, n); // tied LM head
+            if (k == 0) panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, dt, p, n * (int64_t)es); // tied LM head
         }
         for (int l = 0; l < L; l++)
             for (int k = 16; k < 32; k++) {
@@ -192,7 +186,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "finalize: %s\n", panopt_last_error());
         return 1;
     }
-    panopt_session_options so{B, std::min(c.max_position_embeddings, S + 64), threads, isa};
+    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + 64), 0};
     panopt_session* s = nullptr;
     if (panopt_session_create(m, &so, &s)) {
         std::fprintf(stderr, "session: %s\n", panopt_last_error());
@@ -211,6 +205,7 @@ int main(int argc, char** argv) {
                 H, L, F, V, peak);
 
     panopt_forward_args a{};
+    a.struct_size = sizeof a;
     a.batch = B;
     a.seq_len = S;
     a.input_ids = ids.data();
@@ -219,24 +214,31 @@ int main(int argc, char** argv) {
     std::printf("forward %dx%d, head at all positions: %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", B, S, ms,
                 flops / ms * 1e-6, 100.0 * flops / ms * 1e-6 / peak);
 
-    // The vocab projection alone (the dominant matmul), through the same multithreaded driver.
+    // The vocab projection alone (the dominant matmul), through the CPU backend's linear op.
     {
-        panopt::ThreadPool pool(threads);
-        std::vector<panopt::FloatBuf> scratch(threads);
-        std::vector<float> x((size_t)B * S * P, 0.01f);
-        panopt::LinearArgs la{x.data(), P, embed, embed_dt, nullptr, 0, out.data(), V, (int64_t)B * S, V, P};
-        double lms = median_ms(reps, [&] { panopt::linear(kt, pool, scratch, la); });
+        panopt::CpuBackend cpu(kt, threads);
+        auto ex = cpu.new_executor(*m, 1, 1);
+        auto weight = [&](int64_t rows, int64_t cols) {
+            panopt::TensorRef w;
+            w.data = embed;
+            w.dtype = embed_dt;
+            w.rows = rows;
+            w.cols = cols;
+            w.row_bytes = panopt::row_bytes(embed_dt, cols);
+            return w;
+        };
+        std::vector<float> x((size_t)B * S * std::max(P, H), 0.01f);
+        const panopt::TensorRef wv = weight(V, P), wf = weight(F, H);
+        double lms = median_ms(reps, [&] { ex->linear(x.data(), (int64_t)B * S, P, wv, nullptr, out.data(), V); });
         double lf = 2.0 * tokens * V * P;
         std::printf("linear %lldx%dx%d (vocab head):     %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n",
                     (long long)(B * S), V, P, lms, lf / lms * 1e-6, 100.0 * lf / lms * 1e-6 / peak);
-        panopt::LinearArgs lf1{x.data(), H, embed, embed_dt, nullptr, 0, out.data(), F, (int64_t)B * S, F, H};
-        double lms1 = median_ms(reps, [&] { panopt::linear(kt, pool, scratch, lf1); });
+        double lms1 = median_ms(reps, [&] { ex->linear(x.data(), (int64_t)B * S, H, wf, nullptr, out.data(), F); });
         double ff = 2.0 * tokens * F * H;
         std::printf("linear %lldx%dx%d (fc1):            %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n",
                     (long long)(B * S), F, H, lms1, ff / lms1 * 1e-6, 100.0 * ff / lms1 * 1e-6 / peak);
-        panopt::LinearArgs lv{x.data(), P, embed, embed_dt, nullptr, 0, out.data(), V, 1, V, P};
-        double gms = median_ms(reps, [&] { panopt::linear(kt, pool, scratch, lv); });
-        double gb = (double)V * P * (embed_dt == 0 ? 4 : 2);
+        double gms = median_ms(reps, [&] { ex->linear(x.data(), 1, P, wv, nullptr, out.data(), V); });
+        double gb = (double)panopt::row_bytes(embed_dt, P) * V;
         std::printf("linear 1x%dx%d (vocab head, decode):  %8.3f ms  %7.1f GB/s of weights\n", V, P, gms, gb / gms * 1e-6);
     }
 
@@ -249,6 +251,7 @@ int main(int argc, char** argv) {
         std::vector<int32_t> tok((size_t)B, 5);
         std::vector<float> lg((size_t)B * V);
         panopt_forward_args d{};
+        d.struct_size = sizeof d;
         d.batch = B;
         d.seq_len = 1;
         d.input_ids = tok.data();
@@ -267,11 +270,12 @@ int main(int argc, char** argv) {
         }
         std::sort(v.begin(), v.end());
         double dms = v[v.size() / 2];
-        double wbytes = mat_params * (fixture.empty() ? (dt == 0 ? 4 : 2) : 2);
+        double wbytes = mat_params * (fixture.empty() ? panopt::kBlockBytes[dt] : 2);
         std::printf("decode 1 token (cache %d):           %8.3f ms  %7.1f tok/s  ~%.1f GB/s of weights\n", S, dms,
                     1000.0 * B / dms, wbytes / dms * 1e-6);
     }
     panopt_session_free(s);
     panopt_model_free(m);
+    panopt_backend_free(be);
     return 0;
 }

@@ -9,9 +9,12 @@
  *  - Buffers passed in are borrowed: the library never frees them. Weight buffers given to
  *    panopt_model_set_tensor() must stay valid and unchanged until panopt_model_free().
  *    Other input/output buffers are only used during the call.
- *  - Objects the library allocates (model, session) are released with their *_free call.
- *  - Thread-safety: a finalized model is immutable and may be shared by any number of threads,
- *    each using its own session. A session must not be used by two threads at once.
+ *  - Objects the library allocates (backend, model, session) are released with their *_free call.
+ *  - Objects: a backend (CPU kernels + worker pool) is created first; models are created on a
+ *    backend; sessions (KV cache, scratch) on a model. Each must be freed before its parent.
+ *  - Thread-safety: backends and finalized models are immutable to callers and may be shared by
+ *    any number of threads, each using its own session. A session must not be used by two
+ *    threads at once.
  *  - Tensors are dense, row-major (last index fastest), little-endian.
  */
 #ifndef PANOPT_H
@@ -31,24 +34,35 @@ extern "C" {
 #endif
 
 /* ABI version of this header; panopt_abi_version() returns the library's. Bump on any change. */
-#define PANOPT_ABI_VERSION 1
+#define PANOPT_ABI_VERSION 2
 
 typedef int32_t panopt_status;
 enum {
     PANOPT_OK = 0,
     PANOPT_ERR_INVALID_ARGUMENT = 1, /* bad pointer, size, enum value or shape */
     PANOPT_ERR_OUT_OF_MEMORY = 2,    /* an allocation failed */
-    PANOPT_ERR_STATE = 3,            /* wrong object state (model not finalized, cache batch mismatch) */
+    PANOPT_ERR_STATE = 3,            /* wrong object state (model not finalized, cache batch mismatch, objects still alive) */
     PANOPT_ERR_CAPACITY = 4,         /* session cache or buffer too small for the request */
-    PANOPT_ERR_UNSUPPORTED = 5,      /* feature or ISA not available in this build / on this CPU */
+    PANOPT_ERR_UNSUPPORTED = 5,      /* feature, ISA, backend or weight type not available in this build / on this machine */
     PANOPT_ERR_INTERNAL = 6          /* a bug: please report with panopt_last_error() */
 };
 
-/* Element types of weight buffers. Compute is always f32. */
+/*
+ * Weight types: X(NAME, code, elements per block, bytes per block). This list is the one definition
+ * of each type's storage size: the library's type-traits table (src/dtype.cpp) and the Java
+ * bindings' constants (bindings/tools/gen_downcalls.py) are both generated from it. A tensor row
+ * of n elements takes n / elements-per-block * bytes-per-block bytes (n a multiple of the block).
+ * Compute is always f32.
+ */
+#define PANOPT_DTYPE_LIST(X) \
+    X(F32, 0, 1, 4)          \
+    X(F16, 1, 1, 2)          \
+    X(BF16, 2, 1, 2)
 enum {
-    PANOPT_DTYPE_F32 = 0,
-    PANOPT_DTYPE_F16 = 1, /* IEEE binary16 */
-    PANOPT_DTYPE_BF16 = 2 /* bfloat16 */
+#define PANOPT_DTYPE_ENUM_(name, code, block_elems, block_bytes) PANOPT_DTYPE_##name = code,
+    PANOPT_DTYPE_LIST(PANOPT_DTYPE_ENUM_)
+#undef PANOPT_DTYPE_ENUM_
+    PANOPT_DTYPE_COUNT = 3 /* number of entries in PANOPT_DTYPE_LIST (codes are 0..COUNT-1) */
 };
 
 /* Activation functions, named as in Hugging Face's ACT2FN. */
@@ -77,8 +91,23 @@ enum {
     PANOPT_ISA_AVX512 = 3  /* AVX-512 F/BW/VL (+FMA, F16C) */
 };
 
+/* Kinds of compute backend. */
+enum {
+    PANOPT_BACKEND_CPU = 0 /* this library's CPU kernels and worker pool */
+};
+
+/*
+ * Extensible structs. Every struct the caller passes in starts with `struct_size`, set to
+ * sizeof(the struct) as the caller's header declares it. A later library version that appends
+ * fields reads only the first struct_size bytes and treats the missing fields as 0; a caller
+ * built against a newer header may pass a larger struct as long as the bytes this library does
+ * not know are all zero. Smaller than the first published size (the sizeof in ABI version 2)
+ * is an error.
+ */
+
 /* Model hyper-parameters; the caller derives them from config.json (HF names in comments). */
 typedef struct panopt_config {
+    int32_t struct_size;             /* sizeof(panopt_config) */
     int32_t vocab_size;              /* vocab_size: rows of embed_tokens */
     int32_t hidden_size;             /* hidden_size */
     int32_t num_hidden_layers;       /* num_hidden_layers */
@@ -94,7 +123,6 @@ typedef struct panopt_config {
     int32_t head_size;               /* output features of the head (vocab for LM, num_labels, 2 for QA); 0 = no head */
     int32_t head_has_bias;           /* 1 = the head has a bias (qa_outputs) */
     float layer_norm_eps;            /* 1e-5 for OPT (nn.LayerNorm default) */
-    int32_t reserved;                /* must be 0 */
 } panopt_config;
 
 /* Which weight a panopt_model_set_tensor() call provides. Shapes as in HF ([out, in] for Linear). */
@@ -127,14 +155,33 @@ enum {
     PANOPT_T_FFN_LN_BIAS = 31
 };
 
-typedef struct panopt_model panopt_model;     /* weights + config; immutable once finalized */
-typedef struct panopt_session panopt_session; /* KV cache, scratch memory, worker threads */
+typedef struct panopt_backend panopt_backend; /* a compute device and its workers, shared by models */
+typedef struct panopt_model panopt_model;     /* weights + config on one backend; immutable once finalized */
+typedef struct panopt_session panopt_session; /* KV cache and scratch memory of one caller */
+
+typedef struct panopt_backend_options {
+    int32_t struct_size; /* sizeof(panopt_backend_options) */
+    int32_t kind;        /* PANOPT_BACKEND_* */
+    int32_t n_threads;   /* CPU: threads that run a parallel region, a calling thread included
+                            (the pool starts n_threads - 1 workers); 0 = number of online CPUs */
+    int32_t isa;         /* CPU: PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error */
+    int32_t device;      /* device index for accelerator backends; must be 0 for the CPU */
+    int32_t reserved;    /* must be 0 */
+} panopt_backend_options;
+
+/* What a backend resolved its options to (filled by panopt_backend_get_info). */
+typedef struct panopt_backend_info {
+    int32_t struct_size; /* sizeof(panopt_backend_info) as the caller knows it; the library fills what fits */
+    int32_t kind;        /* PANOPT_BACKEND_* */
+    int32_t n_threads;   /* threads per parallel region (workers + the calling thread) */
+    int32_t isa;         /* CPU: the PANOPT_ISA_* level in use (never AUTO) */
+} panopt_backend_info;
 
 typedef struct panopt_session_options {
+    int32_t struct_size; /* sizeof(panopt_session_options) */
     int32_t max_batch;   /* rows the KV cache holds (>= 1) */
     int32_t max_seq_len; /* cache capacity in positions, past + new (1..max_position_embeddings) */
-    int32_t n_threads;   /* worker threads incl. the caller; 0 = number of online CPUs */
-    int32_t isa;         /* PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error */
+    int32_t reserved;    /* must be 0 */
 } panopt_session_options;
 
 /*
@@ -143,16 +190,18 @@ typedef struct panopt_session_options {
  * the last seq_len entries; embedding row = pos + 2 (padding positions use row 1).
  * Attention: key j is visible to query i (absolute index past+i) iff mask[j] == 1 and j <= past+i.
  * A query that sees no key attends uniformly to all past+seq_len keys (HF's finfo.min masking).
+ * All cached rows share one past length in this version; per-row lengths (continuous batching)
+ * are meant to arrive as new trailing fields.
  */
 typedef struct panopt_forward_args {
+    int32_t struct_size;            /* sizeof(panopt_forward_args) */
     int32_t batch;                  /* rows; with use_cache and past_len > 0 it must equal the cache's batch */
     int32_t seq_len;                /* new positions per row (>= 1) */
+    int32_t use_cache;              /* 1: attend over the session cache and append the new keys/values; 0: cache untouched, past_len = 0 */
     const int32_t* input_ids;       /* [batch, seq_len] in [0, vocab_size); NULL iff inputs_embeds is set */
     const float* inputs_embeds;     /* [batch, seq_len, word_embed_proj_dim] (before project_in); or NULL */
     const int32_t* attention_mask;  /* [batch, past_len + seq_len] of 0/1, past_len = use_cache ? cached : 0; NULL = all ones */
     const float* head_mask;         /* [num_hidden_layers, num_attention_heads] multiplies attention probs; or NULL */
-    int32_t use_cache;              /* 1: attend over the session cache and append the new keys/values; 0: cache untouched, past_len = 0 */
-    int32_t reserved;               /* must be 0 */
     const int32_t* head_positions;  /* NULL: head at every position; else [batch] position in [0, seq_len) per row */
     float* head_out;                /* [batch, seq_len, head_size], or [batch, head_size] with head_positions; or NULL */
     float* const* hidden_states;    /* NULL or num_hidden_layers + 1 pointers, each NULL or a buffer:
@@ -170,12 +219,27 @@ PANOPT_API int32_t panopt_abi_version(void);
 PANOPT_API const char* panopt_last_error(void);
 /* Highest PANOPT_ISA_* level this CPU and build support. */
 PANOPT_API int32_t panopt_cpu_isa(void);
+/* sizeof the struct of this header named `name` ("panopt_config", ...) as the library was built;
+ * -1 for an unknown name. Bindings check their layouts against it when they load the library. */
+PANOPT_API int64_t panopt_struct_size(const char* name);
 
-/* Model lifecycle: create from a config, set every required tensor, finalize, use, free. */
-PANOPT_API panopt_status panopt_model_create(const panopt_config* config, panopt_model** out_model);
-/* `data` holds `numel` elements of `dtype`; numel must equal the kind's shape product. */
+/* Backend lifecycle. A backend owns its workers; every session of every model on it shares them
+ * (concurrent sessions queue their parallel regions on the one pool). Thread-safe. */
+PANOPT_API panopt_status panopt_backend_create(const panopt_backend_options* options, panopt_backend** out_backend);
+PANOPT_API panopt_status panopt_backend_get_info(const panopt_backend* backend, panopt_backend_info* out_info);
+/* Frees the backend and joins its workers. Fails with PANOPT_ERR_STATE while models on it exist.
+ * NULL is a no-op. */
+PANOPT_API panopt_status panopt_backend_free(panopt_backend* backend);
+
+/* Model lifecycle: create on a backend from a config, set every required tensor, finalize, use,
+ * free. The backend must outlive the model. */
+PANOPT_API panopt_status panopt_model_create(panopt_backend* backend, const panopt_config* config,
+                                             panopt_model** out_model);
+/* `data` holds the tensor of `kind` in `dtype`, `nbytes` long: the kind's shape, row by row, each
+ * row of n elements taking n / block_elems * block_bytes bytes (PANOPT_DTYPE_LIST); nbytes must
+ * equal that size. One-dimensional tensors (biases, LayerNorm) must be of a one-element-block type. */
 PANOPT_API panopt_status panopt_model_set_tensor(panopt_model* model, int32_t kind, int32_t layer,
-                                                 int32_t dtype, const void* data, int64_t numel);
+                                                 int32_t dtype, const void* data, int64_t nbytes);
 /* Checks that every tensor the config requires is present and no other; the model becomes immutable. */
 PANOPT_API panopt_status panopt_model_finalize(panopt_model* model);
 /* Frees the model. Sessions of the model must be freed first. NULL is a no-op. */

@@ -33,24 +33,24 @@ void validate_config(const panopt_config& c) {
     need(c.head_has_bias == 0 || c.head_has_bias == 1, "head_has_bias must be 0 or 1");
     need(!(c.head_has_bias && c.head_size == 0), "head_has_bias needs head_size > 0");
     need(std::isfinite(c.layer_norm_eps) && c.layer_norm_eps >= 0, "layer_norm_eps must be finite and >= 0");
-    need(c.reserved == 0, "reserved must be 0");
 }
 
-int64_t kind_numel(const panopt_config& c, int32_t kind) {
+bool kind_shape(const panopt_config& c, int32_t kind, int64_t& rows, int64_t& cols) {
     const int64_t h = c.hidden_size, p = c.word_embed_proj_dim, f = c.ffn_dim;
+    rows = 1;
     switch (kind) {
-    case PANOPT_T_EMBED_TOKENS: return (int64_t)c.vocab_size * p;
-    case PANOPT_T_EMBED_POSITIONS: return ((int64_t)c.max_position_embeddings + 2) * h;
-    case PANOPT_T_PROJECT_IN: return h * p;
-    case PANOPT_T_PROJECT_OUT: return p * h;
+    case PANOPT_T_EMBED_TOKENS: rows = c.vocab_size, cols = p; return true;
+    case PANOPT_T_EMBED_POSITIONS: rows = (int64_t)c.max_position_embeddings + 2, cols = h; return true;
+    case PANOPT_T_PROJECT_IN: rows = h, cols = p; return true;
+    case PANOPT_T_PROJECT_OUT: rows = p, cols = h; return true;
     case PANOPT_T_FINAL_LN_WEIGHT:
-    case PANOPT_T_FINAL_LN_BIAS: return h;
-    case PANOPT_T_HEAD_WEIGHT: return (int64_t)c.head_size * p;
-    case PANOPT_T_HEAD_BIAS: return c.head_size;
+    case PANOPT_T_FINAL_LN_BIAS: cols = h; return true;
+    case PANOPT_T_HEAD_WEIGHT: rows = c.head_size, cols = p; return true;
+    case PANOPT_T_HEAD_BIAS: cols = c.head_size; return true;
     case PANOPT_T_Q_WEIGHT:
     case PANOPT_T_K_WEIGHT:
     case PANOPT_T_V_WEIGHT:
-    case PANOPT_T_O_WEIGHT: return h * h;
+    case PANOPT_T_O_WEIGHT: rows = h, cols = h; return true;
     case PANOPT_T_Q_BIAS:
     case PANOPT_T_K_BIAS:
     case PANOPT_T_V_BIAS:
@@ -59,11 +59,11 @@ int64_t kind_numel(const panopt_config& c, int32_t kind) {
     case PANOPT_T_ATTN_LN_BIAS:
     case PANOPT_T_FC2_BIAS:
     case PANOPT_T_FFN_LN_WEIGHT:
-    case PANOPT_T_FFN_LN_BIAS: return h;
-    case PANOPT_T_FC1_WEIGHT: return f * h;
-    case PANOPT_T_FC1_BIAS: return f;
-    case PANOPT_T_FC2_WEIGHT: return h * f;
-    default: return -1;
+    case PANOPT_T_FFN_LN_BIAS: cols = h; return true;
+    case PANOPT_T_FC1_WEIGHT: rows = f, cols = h; return true;
+    case PANOPT_T_FC1_BIAS: cols = f; return true;
+    case PANOPT_T_FC2_WEIGHT: rows = h, cols = f; return true;
+    default: return false;
     }
 }
 

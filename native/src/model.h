@@ -1,5 +1,5 @@
-// model.h — config + borrowed weight table. Weights are never copied: the Java side maps the
-// checkpoint file and passes addresses; kernels convert F16/BF16 on the fly.
+// model.h — config + borrowed weight table on a backend. Weights are never copied: the Java side
+// maps the checkpoint file and passes addresses; kernels convert from the stored type on the fly.
 #ifndef PANOPT_MODEL_H
 #define PANOPT_MODEL_H
 
@@ -11,18 +11,22 @@
 
 namespace panopt {
 
+// A weight: `rows` rows of `cols` elements of `dtype`, each row `row_bytes` long (1-D: rows = 1).
 struct TensorRef {
     const void* data = nullptr;
     int32_t dtype = 0;
-    int64_t numel = 0;
+    int64_t rows = 0, cols = 0;
+    int64_t row_bytes = 0;
+
+    const void* row(int64_t r) const { return static_cast<const char*>(data) + r * row_bytes; }
 };
 
 enum { N_GLOBAL_KINDS = 8, LAYER_KIND_BASE = 16, N_LAYER_KINDS = 16 };
 
 // Throws std::invalid_argument with a message if the config is unusable.
 void validate_config(const panopt_config& c);
-// Element count of a tensor kind under config c; -1 if kind is not a known kind.
-int64_t kind_numel(const panopt_config& c, int32_t kind);
+// Shape of a tensor kind under config c as [rows, cols] (1-D tensors: rows = 1); false if kind is unknown.
+bool kind_shape(const panopt_config& c, int32_t kind, int64_t& rows, int64_t& cols);
 // Whether config c requires this kind.
 bool kind_required(const panopt_config& c, int32_t kind);
 const char* kind_name(int32_t kind);
@@ -30,6 +34,7 @@ const char* kind_name(int32_t kind);
 } // namespace panopt
 
 struct panopt_model {
+    panopt_backend* backend = nullptr;
     panopt_config cfg{};
     panopt::TensorRef global[panopt::N_GLOBAL_KINDS];
     std::vector<panopt::TensorRef> layers; // [L * N_LAYER_KINDS]

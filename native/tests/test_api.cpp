@@ -1,4 +1,6 @@
 // Error paths of the C API: proper status + message, never a crash.
+#include <cstring>
+#include <thread>
 #include <vector>
 
 #include "panopt.h"
@@ -8,6 +10,7 @@ namespace {
 
 panopt_config tiny_config() {
     panopt_config c{};
+    c.struct_size = sizeof c;
     c.vocab_size = 50;
     c.hidden_size = 8;
     c.num_hidden_layers = 2;
@@ -45,15 +48,27 @@ int64_t numel(const panopt_config& c, int kind) {
     }
 }
 
-panopt_model* full_model(const panopt_config& c, int skip_kind = -100) {
+int64_t f32_bytes(const panopt_config& c, int kind) { return 4 * numel(c, kind); }
+
+panopt_backend* g_backend = nullptr; // AUTO ISA, 2 threads
+
+panopt_model* full_model(const panopt_config& c, int skip_kind = -100, panopt_backend* be = g_backend) {
     panopt_model* m = nullptr;
-    if (panopt_model_create(&c, &m) != PANOPT_OK) return nullptr;
+    if (panopt_model_create(be, &c, &m) != PANOPT_OK) return nullptr;
     for (int k : {0, 1, 4, 5, 6})
-        if (k != skip_kind) panopt_model_set_tensor(m, k, -1, PANOPT_DTYPE_F32, g_data.data(), numel(c, k));
+        if (k != skip_kind) panopt_model_set_tensor(m, k, -1, PANOPT_DTYPE_F32, g_data.data(), f32_bytes(c, k));
     for (int l = 0; l < c.num_hidden_layers; l++)
         for (int k = 16; k < 32; k++)
-            if (k != skip_kind) panopt_model_set_tensor(m, k, l, PANOPT_DTYPE_F32, g_data.data(), numel(c, k));
+            if (k != skip_kind) panopt_model_set_tensor(m, k, l, PANOPT_DTYPE_F32, g_data.data(), f32_bytes(c, k));
     return m;
+}
+
+panopt_session_options session_options(int max_batch, int max_seq) {
+    panopt_session_options o{};
+    o.struct_size = sizeof o;
+    o.max_batch = max_batch;
+    o.max_seq_len = max_seq;
+    return o;
 }
 
 #define EXPECT_STATUS(expr, st)                                                                                        \
@@ -65,40 +80,155 @@ panopt_model* full_model(const panopt_config& c, int skip_kind = -100) {
 
 } // namespace
 
+// Sessions of one model on one 2-thread backend, driven from 6 threads at once (their parallel
+// regions queue on the one pool): every thread's logits equal a single-threaded run's, bit for bit.
+void test_concurrent_sessions(const panopt_config& c) {
+    std::vector<float> w(100000);
+    for (size_t i = 0; i < w.size(); i++) w[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    panopt_model* m = nullptr;
+    panopt_model_create(g_backend, &c, &m);
+    for (int k : {0, 1, 4, 5, 6}) panopt_model_set_tensor(m, k, -1, PANOPT_DTYPE_F32, w.data() + 7 * k, f32_bytes(c, k));
+    for (int l = 0; l < c.num_hidden_layers; l++)
+        for (int k = 16; k < 32; k++) panopt_model_set_tensor(m, k, l, PANOPT_DTYPE_F32, w.data() + 13 * k + l, f32_bytes(c, k));
+    EXPECT_STATUS(panopt_model_finalize(m), PANOPT_OK);
+    auto run = [&](int seed, std::vector<float>& out) {
+        panopt_session_options so = session_options(2, 16);
+        panopt_session* s = nullptr;
+        if (panopt_session_create(m, &so, &s) != PANOPT_OK) return false;
+        std::vector<int32_t> ids(8);
+        for (int i = 0; i < 8; i++) ids[i] = (seed * 7 + i * 3) % 50;
+        out.assign(2 * 50, 0.0f);
+        bool ok = true;
+        for (int step = 0; step < 4 && ok; step++) { // prompt of 4 per row, then 3 single-token steps
+            panopt_forward_args a{};
+            a.struct_size = sizeof a;
+            a.batch = 2;
+            a.seq_len = step == 0 ? 4 : 1;
+            a.input_ids = step == 0 ? ids.data() : ids.data() + 2 * (step - 1);
+            a.use_cache = 1;
+            std::vector<int32_t> hp = {a.seq_len - 1, a.seq_len - 1};
+            a.head_positions = hp.data();
+            a.head_out = out.data();
+            ok = panopt_forward(s, &a) == PANOPT_OK;
+        }
+        panopt_session_free(s);
+        return ok;
+    };
+    const int N = 6;
+    std::vector<std::vector<float>> serial(N), parallel(N);
+    for (int i = 0; i < N; i++) T_CHECK(run(i, serial[i]), "serial run %d: %s", i, panopt_last_error());
+    std::vector<std::thread> threads;
+    std::vector<int> ok(N, 0);
+    for (int i = 0; i < N; i++)
+        threads.emplace_back([&, i] {
+            for (int rep = 0; rep < 20; rep++) ok[i] += run(i, parallel[i]) && parallel[i] == serial[i];
+        });
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < N; i++) T_CHECK(ok[i] == 20, "concurrent session %d matched the serial run %d/20 times", i, ok[i]);
+    panopt_model_free(m);
+}
+
 int run_api_tests() {
     T_CHECK(panopt_abi_version() == PANOPT_ABI_VERSION, "abi version");
     T_CHECK(panopt_version()[0] != 0, "version");
     panopt_config c = tiny_config();
     panopt_model* m = nullptr;
+    T_CHECK(panopt_struct_size("panopt_config") == (int64_t)sizeof(panopt_config) &&
+                panopt_struct_size("panopt_forward_args") == (int64_t)sizeof(panopt_forward_args) &&
+                panopt_struct_size("panopt_session_options") == (int64_t)sizeof(panopt_session_options) &&
+                panopt_struct_size("panopt_backend_options") == (int64_t)sizeof(panopt_backend_options) &&
+                panopt_struct_size("panopt_backend_info") == (int64_t)sizeof(panopt_backend_info) &&
+                panopt_struct_size("nope") == -1 && panopt_struct_size(nullptr) == -1,
+            "struct sizes");
+
+    // backend_create / info / free
+    panopt_backend_options bopt{};
+    bopt.struct_size = sizeof bopt;
+    bopt.n_threads = 2;
+    panopt_backend* be = nullptr;
+    EXPECT_STATUS(panopt_backend_create(nullptr, &be), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_backend_create(&bopt, nullptr), PANOPT_ERR_INVALID_ARGUMENT);
+    panopt_backend_options bb = bopt;
+    bb.kind = 7;
+    EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_UNSUPPORTED);
+    bb = bopt;
+    bb.device = 1;
+    EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_INVALID_ARGUMENT);
+    bb = bopt;
+    bb.n_threads = -1;
+    EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_INVALID_ARGUMENT);
+    bb = bopt;
+    bb.isa = 42;
+    EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_INVALID_ARGUMENT);
+    if (panopt_cpu_isa() < PANOPT_ISA_AVX512) {
+        bb = bopt;
+        bb.isa = PANOPT_ISA_AVX512;
+        EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_UNSUPPORTED);
+    }
+    // struct_size: too small is an error; a larger struct is fine while its unknown tail is zero
+    bb = bopt;
+    bb.struct_size = 8;
+    EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_INVALID_ARGUMENT);
+    struct Bigger {
+        panopt_backend_options o;
+        int32_t future[2];
+    } big{};
+    big.o = bopt;
+    big.o.struct_size = sizeof big;
+    EXPECT_STATUS(panopt_backend_create(&big.o, &be), PANOPT_OK);
+    panopt_backend_free(be);
+    big.future[1] = 5;
+    EXPECT_STATUS(panopt_backend_create(&big.o, &be), PANOPT_ERR_UNSUPPORTED);
+    T_CHECK(be == nullptr, "no backend on failure");
+    EXPECT_STATUS(panopt_backend_create(&bopt, &be), PANOPT_OK);
+    panopt_backend_info info{};
+    info.struct_size = sizeof info;
+    EXPECT_STATUS(panopt_backend_get_info(be, &info), PANOPT_OK);
+    T_CHECK(info.struct_size == (int32_t)sizeof info && info.kind == PANOPT_BACKEND_CPU && info.n_threads == 2 &&
+                info.isa == panopt_cpu_isa(),
+            "backend info %d %d %d", info.kind, info.n_threads, info.isa);
+    panopt_backend_info small_info{};
+    small_info.struct_size = 12; // an older caller: n_threads is the last field it knows
+    small_info.isa = -7;
+    EXPECT_STATUS(panopt_backend_get_info(be, &small_info), PANOPT_OK);
+    T_CHECK(small_info.n_threads == 2 && small_info.isa == -7, "info fills only what the caller's struct holds");
+    EXPECT_STATUS(panopt_backend_get_info(nullptr, &info), PANOPT_ERR_INVALID_ARGUMENT);
+    g_backend = be;
 
     // model_create
-    EXPECT_STATUS(panopt_model_create(nullptr, &m), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_create(&c, nullptr), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_create(be, nullptr, &m), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_create(be, &c, nullptr), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_create(nullptr, &c, &m), PANOPT_ERR_INVALID_ARGUMENT);
     panopt_config bad = c;
     bad.num_attention_heads = 3;
-    EXPECT_STATUS(panopt_model_create(&bad, &m), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_create(be, &bad, &m), PANOPT_ERR_INVALID_ARGUMENT);
     bad = c;
     bad.activation = 99;
-    EXPECT_STATUS(panopt_model_create(&bad, &m), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_create(be, &bad, &m), PANOPT_ERR_INVALID_ARGUMENT);
     bad = c;
-    bad.reserved = 1;
-    EXPECT_STATUS(panopt_model_create(&bad, &m), PANOPT_ERR_INVALID_ARGUMENT);
+    bad.struct_size = 0;
+    EXPECT_STATUS(panopt_model_create(be, &bad, &m), PANOPT_ERR_INVALID_ARGUMENT);
     T_CHECK(m == nullptr, "no model on failure");
 
-    // set_tensor
-    EXPECT_STATUS(panopt_model_create(&c, &m), PANOPT_OK);
-    EXPECT_STATUS(panopt_model_set_tensor(nullptr, 0, -1, 0, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, nullptr, 400), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 99, -1, 0, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 8, -1, 0, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, 0, 0, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 16, -1, 0, g_data.data(), 64), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 16, 2, 0, g_data.data(), 64), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 399), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 7, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_BF16, g_data.data(), 400), PANOPT_OK);
+    // set_tensor: byte lengths are checked against the dtype's storage size
+    EXPECT_STATUS(panopt_model_create(be, &c, &m), PANOPT_OK);
+    EXPECT_STATUS(panopt_backend_free(be), PANOPT_ERR_STATE); // a model still lives on it
+    EXPECT_STATUS(panopt_model_set_tensor(nullptr, 0, -1, 0, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, nullptr, 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 99, -1, 0, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 8, -1, 0, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, 0, 0, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 16, -1, 0, g_data.data(), 256), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 16, 2, 0, g_data.data(), 256), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 1599), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT); // numel, not bytes
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_F16, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 7, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, -1, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_BF16, g_data.data(), 800), PANOPT_OK);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_F32, g_data.data(), 1600), PANOPT_OK);
     // session on an unfinalized model
-    panopt_session_options so{2, 16, 1, PANOPT_ISA_AUTO};
+    panopt_session_options so = session_options(2, 16);
     panopt_session* s = nullptr;
     EXPECT_STATUS(panopt_session_create(m, &so, &s), PANOPT_ERR_STATE);
     // finalize with missing tensors
@@ -113,14 +243,14 @@ int run_api_tests() {
     panopt_model_free(m);
     // extra tensor (project_in while proj == hidden)
     m = full_model(c);
-    EXPECT_STATUS(panopt_model_set_tensor(m, PANOPT_T_PROJECT_IN, -1, 0, g_data.data(), 64), PANOPT_OK);
+    EXPECT_STATUS(panopt_model_set_tensor(m, PANOPT_T_PROJECT_IN, -1, 0, g_data.data(), 256), PANOPT_OK);
     EXPECT_STATUS(panopt_model_finalize(m), PANOPT_ERR_STATE);
     panopt_model_free(m);
 
     // a good model
     m = full_model(c);
     EXPECT_STATUS(panopt_model_finalize(m), PANOPT_OK);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 400), PANOPT_ERR_STATE);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 1600), PANOPT_ERR_STATE);
 
     // session_create
     EXPECT_STATUS(panopt_session_create(nullptr, &so, &s), PANOPT_ERR_INVALID_ARGUMENT);
@@ -133,19 +263,18 @@ int run_api_tests() {
     bo.max_batch = 0;
     EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);
     bo = so;
-    bo.isa = 42;
+    bo.reserved = 1;
     EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);
-    if (panopt_cpu_isa() < PANOPT_ISA_AVX512) {
-        bo = so;
-        bo.isa = PANOPT_ISA_AVX512;
-        EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_UNSUPPORTED);
-    }
+    bo = so;
+    bo.struct_size = 4;
+    EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(panopt_session_create(m, &so, &s), PANOPT_OK);
 
     // forward errors
     std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6};
     std::vector<float> out(6 * 50);
     panopt_forward_args a{};
+    a.struct_size = sizeof a;
     a.batch = 2;
     a.seq_len = 3;
     a.input_ids = ids.data();
@@ -157,7 +286,10 @@ int run_api_tests() {
     b.input_ids = nullptr;
     EXPECT_STATUS(panopt_forward(s, &b), PANOPT_ERR_INVALID_ARGUMENT);
     b = a;
-    b.reserved = 3;
+    b.struct_size = 12;
+    EXPECT_STATUS(panopt_forward(s, &b), PANOPT_ERR_INVALID_ARGUMENT);
+    b = a;
+    b.use_cache = 2;
     EXPECT_STATUS(panopt_forward(s, &b), PANOPT_ERR_INVALID_ARGUMENT);
     b = a;
     b.seq_len = 0;
@@ -215,7 +347,7 @@ int run_api_tests() {
     EXPECT_STATUS(panopt_session_read_cache(s, 0, 0, nullptr, 10), PANOPT_ERR_INVALID_ARGUMENT);
     // copy into a too-small session
     panopt_session* small = nullptr;
-    panopt_session_options so2{1, 16, 1, PANOPT_ISA_AUTO};
+    panopt_session_options so2 = session_options(1, 16);
     EXPECT_STATUS(panopt_session_create(m, &so2, &small), PANOPT_OK);
     EXPECT_STATUS(panopt_session_copy(s, small), PANOPT_ERR_CAPACITY);
     EXPECT_STATUS(panopt_session_copy(nullptr, small), PANOPT_ERR_INVALID_ARGUMENT);
@@ -227,7 +359,7 @@ int run_api_tests() {
     panopt_config nh = c;
     nh.head_size = 0;
     panopt_model* m2 = nullptr;
-    EXPECT_STATUS(panopt_model_create(&nh, &m2), PANOPT_OK);
+    EXPECT_STATUS(panopt_model_create(be, &nh, &m2), PANOPT_OK);
     EXPECT_STATUS(panopt_model_set_tensor(m2, PANOPT_T_HEAD_WEIGHT, -1, 0, g_data.data(), 0), PANOPT_OK);
     EXPECT_STATUS(panopt_model_finalize(m2), PANOPT_ERR_STATE); // head weight not used by this config
     panopt_model_free(m2);
@@ -258,5 +390,9 @@ int run_api_tests() {
     EXPECT_STATUS(panopt_session_free(nullptr), PANOPT_OK);
     EXPECT_STATUS(panopt_model_free(nullptr), PANOPT_OK);
     panopt_model_free(m);
+    test_concurrent_sessions(c);
+    EXPECT_STATUS(panopt_backend_free(be), PANOPT_OK);
+    EXPECT_STATUS(panopt_backend_free(nullptr), PANOPT_OK);
+    g_backend = nullptr;
     return 0;
 }

@@ -1,9 +1,13 @@
 // Every vector kernel against the scalar reference on random, never-zero data and odd sizes.
+#include <atomic>
 #include <random>
+#include <stdexcept>
+#include <thread>
 
 #include "cpu/buffer.h"
 #include "cpu/kernels.h"
-#include "cpu/linear.h"
+#include "cpu/backend_cpu.h"
+#include "dtype.h"
 #include "panopt.h"
 #include "test_util.h"
 
@@ -20,12 +24,12 @@ float rnd_nz() { // uniform in +-[0.1, 1]
 
 // Random weights of a dtype, never zero: raw storage + f32 values for reporting.
 std::vector<uint8_t> rnd_weights(int dt, int64_t n) {
-    std::vector<uint8_t> w((size_t)(n * (dt == DT_F32 ? 4 : 2)) + 64);
+    std::vector<uint8_t> w((size_t)(n * kBlockBytes[dt]) + 64);
     for (int64_t i = 0; i < n; i++) {
-        if (dt == DT_F32) {
+        if (dt == PANOPT_DTYPE_F32) {
             float f = rnd_nz();
             std::memcpy(&w[4 * i], &f, 4);
-        } else if (dt == DT_F16) { // exponent 12..15: |x| in [2^-3, 2)
+        } else if (dt == PANOPT_DTYPE_F16) { // exponent 12..15: |x| in [2^-3, 2)
             uint16_t h = (uint16_t)(((rng() & 1) << 15) | ((12 + rng() % 4) << 10) | (rng() & 0x3ff));
             std::memcpy(&w[2 * i], &h, 2);
         } else { // bf16 exponent 124..127
@@ -36,7 +40,7 @@ std::vector<uint8_t> rnd_weights(int dt, int64_t n) {
     return w;
 }
 
-const char* dt_name(int dt) { return dt == DT_F32 ? "f32" : dt == DT_F16 ? "f16" : "bf16"; }
+const char* dt_name(int dt) { return type_traits(dt)->name; }
 
 void test_linear(const Kernels* ref, const Kernels* kt) {
     const int64_t Ms[] = {1, 2, 3, 5, 17, 33, 128};
@@ -44,24 +48,24 @@ void test_linear(const Kernels* ref, const Kernels* kt) {
     const int64_t Ks[] = {1, 3, 15, 16, 17, 31, 33, 65, 100, 257};
     FloatBuf s1, s2;
     int fails = 0, count = 0;
-    for (int dt = 0; dt < 3; dt++)
+    for (int dt = 0; dt < PANOPT_DTYPE_COUNT; dt++)
         for (int64_t M : Ms)
             for (int64_t N : Ns)
                 for (int64_t K : Ks) {
                     // odd byte offset of the weights (elements stay element-aligned): +1 element
                     auto wb = rnd_weights(dt, N * K + 1);
-                    const void* w = wb.data() + (dt == DT_F32 ? 4 : 2);
+                    const void* w = wb.data() + kBlockBytes[dt];
                     auto bb = rnd_weights(dt, N);
                     std::vector<float> x((size_t)(M * K)), y1((size_t)(M * N)), y2((size_t)(M * N)), ab((size_t)(M * N));
                     for (auto& v : x) v = rnd_nz();
                     bool with_bias = (M + N + K) % 2 == 0;
                     LinearArgs a{x.data(), K, w, dt, with_bias ? (const void*)bb.data() : nullptr, dt, y1.data(), N, M, N, K};
-                    ref->linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
+                    ref->type[dt].linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
                     a.y = y2.data();
-                    kt->linear_range(&a, 0, M, 0, N, s2.reserve(kt->linear_scratch_floats(K)));
+                    kt->type[dt].linear_range(&a, 0, M, 0, N, s2.reserve(kt->linear_scratch_floats(K)));
                     // tolerance relative to sum |x w| (f32 accumulation in a different order)
                     std::vector<float> wf((size_t)(N * K));
-                    ref->to_f32(dt, w, wf.data(), N * K);
+                    ref->type[dt].to_f32(w, wf.data(), N * K);
                     double worst = 0;
                     for (int64_t m = 0; m < M; m++)
                         for (int64_t n = 0; n < N; n++) {
@@ -82,24 +86,80 @@ void test_linear(const Kernels* ref, const Kernels* kt) {
     std::printf("  linear %s: %d shapes x dtypes, %d failures (tolerance 2e-6 * sum|x*w|)\n", kt->name, count, fails);
 }
 
-void test_linear_threaded(const Kernels* kt) {
-    // The multithreaded driver: N split, and M split for small N.
-    ThreadPool pool(2);
-    std::vector<FloatBuf> scratch(2);
-    FloatBuf s1;
+void test_linear_threaded(int isa) {
+    // The CPU backend's linear op on a 2-thread pool: N split, and M split for small N.
     const Kernels* ref = kernels_scalar();
+    CpuBackend be(kernels_for_isa(isa), 2);
+    panopt_model m;
+    m.cfg.num_hidden_layers = 1;
+    m.cfg.num_attention_heads = 1;
+    m.cfg.hidden_size = 8;
+    auto ex = be.new_executor(m, 1, 1);
+    FloatBuf s1;
     int64_t shapes[][3] = {{128, 1000, 64}, {64, 3, 40}, {1, 515, 33}, {40, 2, 300}};
     for (auto& sh : shapes) {
         int64_t M = sh[0], N = sh[1], K = sh[2];
-        auto wb = rnd_weights(DT_F16, N * K);
+        auto wb = rnd_weights(PANOPT_DTYPE_F16, N * K);
         std::vector<float> x((size_t)(M * K)), y1((size_t)(M * N)), y2((size_t)(M * N));
         for (auto& v : x) v = rnd_nz();
-        LinearArgs a{x.data(), K, wb.data(), DT_F16, nullptr, 0, y1.data(), N, M, N, K};
-        ref->linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
-        a.y = y2.data();
-        linear(kt, pool, scratch, a);
+        LinearArgs a{x.data(), K, wb.data(), PANOPT_DTYPE_F16, nullptr, 0, y1.data(), N, M, N, K};
+        ref->type[PANOPT_DTYPE_F16].linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
+        TensorRef w;
+        w.data = wb.data();
+        w.dtype = PANOPT_DTYPE_F16;
+        w.rows = N;
+        w.cols = K;
+        w.row_bytes = row_bytes(PANOPT_DTYPE_F16, K);
+        ex->linear(x.data(), M, K, w, nullptr, y2.data(), N);
         t::close(y2.data(), y1.data(), M * N, 1e-4, 1e-4,
-                 std::string("threaded linear ") + kt->name + " " + std::to_string(M) + "x" + std::to_string(N));
+                 std::string("threaded linear ") + be.kt->name + " " + std::to_string(M) + "x" + std::to_string(N));
+    }
+}
+
+// The type-traits table: sizes from PANOPT_DTYPE_LIST, exact round trips of the float types,
+// round-to-nearest-even on ties, and NaN/inf handling of the reference quantizers.
+void test_type_traits() {
+    for (int dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) {
+        const TypeTraits* tt = type_traits(dt);
+        T_CHECK(tt && tt->block_elems == kBlockElems[dt] && tt->block_bytes == kBlockBytes[dt], "traits of %d", dt);
+        T_CHECK(row_bytes(dt, 3 * tt->block_elems) == 3 * tt->block_bytes, "row_bytes %s", tt->name);
+    }
+    T_CHECK(!type_traits(-1) && !type_traits(PANOPT_DTYPE_COUNT) && row_bytes(PANOPT_DTYPE_COUNT, 4) == -1, "unknown dtype");
+    T_CHECK(std::string(type_traits(PANOPT_DTYPE_F32)->name) == "F32" && std::string(type_traits(PANOPT_DTYPE_BF16)->name) == "BF16",
+            "names");
+    // every f16 and bf16 pattern survives to_f32 -> from_f32 (NaNs stay NaN)
+    for (int dt : {PANOPT_DTYPE_F16, PANOPT_DTYPE_BF16}) {
+        const TypeTraits* tt = type_traits(dt);
+        std::vector<uint16_t> h(65536), back(65536);
+        std::vector<float> f(65536);
+        for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+        tt->to_f32(h.data(), f.data(), 65536);
+        tt->from_f32(f.data(), back.data(), 65536);
+        int bad = 0;
+        for (int i = 0; i < 65536; i++) {
+            if (std::isnan(f[i])) {
+                float r;
+                tt->to_f32(&back[i], &r, 1);
+                bad += !std::isnan(r);
+            } else {
+                bad += back[i] != h[i];
+            }
+        }
+        T_CHECK(bad == 0, "%s round trip: %d patterns differ", tt->name, bad);
+    }
+    // ties to even and overflow
+    T_CHECK(f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00 && f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02, "f16 ties to even");
+    T_CHECK(f32_to_f16(65520.0f) == 0x7c00 && f32_to_f16(65519.0f) == 0x7bff && f32_to_f16(-1e9f) == 0xfc00, "f16 overflow");
+    T_CHECK(f32_to_f16(5.9604644775390625e-8f) == 0x0001 && f32_to_f16(2.9802322387695312e-8f) == 0x0000 &&
+                f32_to_f16(8.940696716308594e-8f) == 0x0002,
+            "f16 subnormal rounding");
+    T_CHECK(f32_to_bf16(1.0f + 1.0f / 256) == 0x3f80 && f32_to_bf16(1.0f + 3.0f / 256) == 0x3f82, "bf16 ties to even");
+    // random values: from_f32 is the nearest representable value
+    for (int i = 0; i < 10000; i++) {
+        float x = rnd_nz() * 100;
+        float h = f16_to_f32(f32_to_f16(x)), b = bf16_to_f32(f32_to_bf16(x));
+        T_CHECK(std::fabs(h - x) <= std::fabs(x) * (1.0f / 2048) && std::fabs(b - x) <= std::fabs(x) * (1.0f / 256),
+                "rounding of %g", x);
     }
 }
 
@@ -110,10 +170,10 @@ void test_small(const Kernels* ref, const Kernels* kt) {
         for (auto& v : x) v = rnd_nz() * 3 + 0.5f;
         for (auto& v : y) v = rnd_nz();
         // dtype conversion (exact)
-        for (int dt = 0; dt < 3; dt++) {
+        for (int dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) {
             auto w = rnd_weights(dt, n);
-            ref->to_f32(dt, w.data(), r1.data(), n);
-            kt->to_f32(dt, w.data(), r2.data(), n);
+            ref->type[dt].to_f32(w.data(), r1.data(), n);
+            kt->type[dt].to_f32(w.data(), r2.data(), n);
             T_CHECK(std::memcmp(r1.data(), r2.data(), (size_t)n * 4) == 0, "to_f32 %s %s n=%lld", kt->name, dt_name(dt),
                     (long long)n);
             // layernorm with this dtype's affine params; and without affine
@@ -164,14 +224,60 @@ void test_f16_all(const Kernels* kt) {
     std::vector<uint16_t> h(65536);
     for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
     std::vector<float> r1(65536), r2(65536);
-    kernels_scalar()->to_f32(DT_F16, h.data(), r1.data(), 65536);
-    kt->to_f32(DT_F16, h.data(), r2.data(), 65536);
+    kernels_scalar()->type[PANOPT_DTYPE_F16].to_f32(h.data(), r1.data(), 65536);
+    kt->type[PANOPT_DTYPE_F16].to_f32(h.data(), r2.data(), 65536);
     int bad = 0;
     for (int i = 0; i < 65536; i++) {
         bool same = std::isnan(r1[i]) ? std::isnan(r2[i]) : std::memcmp(&r1[i], &r2[i], 4) == 0;
         if (!same) bad++;
     }
     T_CHECK(bad == 0, "%s: %d f16 patterns convert differently", kt->name, bad);
+}
+
+// A chunk that throws: the region still completes on the other threads, the exception reaches
+// the caller of run() (not std::terminate), and the pool keeps working afterwards.
+void test_pool_exceptions() {
+    ThreadPool pool(3);
+    std::vector<int> seen(30, 0);
+    bool caught = false;
+    try {
+        pool.parallel_for(30, [&](int64_t b, int64_t e, int tid) {
+            for (int64_t i = b; i < e; i++) seen[i] = 1;
+            if (tid == 1) throw std::runtime_error("chunk 1 failed");
+        });
+    } catch (const std::runtime_error& e) {
+        caught = std::string(e.what()) == "chunk 1 failed";
+    }
+    int ran = 0;
+    for (int v : seen) ran += v;
+    T_CHECK(caught && ran == 30, "pool exception: caught %d, chunks ran over %d of 30", (int)caught, ran);
+    caught = false;
+    try { // thrown by the caller's own chunk
+        pool.parallel_for(30, [&](int64_t, int64_t, int tid) {
+            if (tid == 0) throw std::runtime_error("chunk 0 failed");
+        });
+    } catch (const std::runtime_error&) {
+        caught = true;
+    }
+    T_CHECK(caught, "exception of chunk 0 reaches the caller");
+    std::atomic<int64_t> sum{0};
+    pool.parallel_for(1000, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; i++) sum += i;
+    });
+    T_CHECK(sum.load() == 999 * 1000 / 2, "pool works after exceptions: %lld", (long long)sum.load());
+    // regions from several callers at once queue on the one pool and each completes in full
+    std::vector<std::thread> callers;
+    std::atomic<int> good{0};
+    for (int c = 0; c < 4; c++)
+        callers.emplace_back([&] {
+            for (int r = 0; r < 200; r++) {
+                std::atomic<int64_t> n{0};
+                pool.parallel_for(97, [&](int64_t b, int64_t e, int) { n += e - b; });
+                good += n.load() == 97;
+            }
+        });
+    for (auto& t : callers) t.join();
+    T_CHECK(good.load() == 800, "concurrent regions: %d of 800 complete", good.load());
 }
 
 } // namespace
@@ -183,9 +289,11 @@ int run_kernel_tests() {
                 f16_to_f32(0x0001) == 5.9604644775390625e-8f && std::isinf(f16_to_f32(0x7c00)) &&
                 std::isnan(f16_to_f32(0x7e00)) && f16_to_f32(0x8000) == 0.0f,
             "scalar f16 conversion");
+    test_type_traits();
+    test_pool_exceptions();
     test_small(ref, ref);
-    test_linear_threaded(ref);
-    for (int isa : {ISA_AVX2, ISA_AVX512}) {
+    test_linear_threaded(PANOPT_ISA_SCALAR);
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
             std::printf("  SKIP isa %d: not supported by this CPU\n", isa);
@@ -195,7 +303,7 @@ int run_kernel_tests() {
         test_f16_all(kt);
         test_small(ref, kt);
         test_linear(ref, kt);
-        test_linear_threaded(kt);
+        test_linear_threaded(isa);
     }
     return 0;
 }

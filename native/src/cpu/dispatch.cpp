@@ -12,27 +12,59 @@ int32_t cpu_best_isa() {
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
             __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-            return (int32_t)ISA_AVX512;
+            return (int32_t)PANOPT_ISA_AVX512;
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-            return (int32_t)ISA_AVX2;
-        return (int32_t)ISA_SCALAR;
+            return (int32_t)PANOPT_ISA_AVX2;
+        return (int32_t)PANOPT_ISA_SCALAR;
     }();
     return best;
 #else
-    return ISA_SCALAR;
+    return PANOPT_ISA_SCALAR;
 #endif
 }
 
+namespace {
+
+// An ISA's table with every weight type it leaves NULL taken from the scalar table.
+Kernels complete(const Kernels* k) {
+    Kernels out = *k;
+    const Kernels* ref = kernels_scalar();
+    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) {
+        if (!out.type[dt].to_f32) out.type[dt].to_f32 = ref->type[dt].to_f32;
+        if (!out.type[dt].linear_range) out.type[dt].linear_range = ref->type[dt].linear_range;
+    }
+    return out;
+}
+
+// Each completed table is built on first use (thread-safe static init), and only for a level
+// the CPU runs: building an ISA's table executes code compiled for that ISA.
+const Kernels* table_scalar() {
+    static const Kernels t = complete(kernels_scalar());
+    return &t;
+}
+#if defined(__x86_64__) || defined(__i386__)
+const Kernels* table_avx2() {
+    static const Kernels t = complete(kernels_avx2());
+    return &t;
+}
+const Kernels* table_avx512() {
+    static const Kernels t = complete(kernels_avx512());
+    return &t;
+}
+#endif
+
+} // namespace
+
 const Kernels* kernels_for_isa(int32_t isa) {
     int32_t best = cpu_best_isa();
-    if (isa == ISA_AUTO) isa = best;
-    if (isa < ISA_SCALAR || isa > best) return nullptr;
+    if (isa == PANOPT_ISA_AUTO) isa = best;
+    if (isa < PANOPT_ISA_SCALAR || isa > best) return nullptr;
     switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    case ISA_AVX512: return kernels_avx512();
-    case ISA_AVX2: return kernels_avx2();
+    case PANOPT_ISA_AVX512: return table_avx512();
+    case PANOPT_ISA_AVX2: return table_avx2();
 #endif
-    default: return kernels_scalar();
+    default: return table_scalar();
     }
 }
 

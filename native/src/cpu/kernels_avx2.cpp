@@ -3,6 +3,8 @@
 // Same algorithms as kernels_avx512.cpp with 8-wide vectors and 16 registers.
 #include "kernels.h"
 
+#include "../dtype.h"
+
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -20,25 +22,25 @@ inline __m256i lane_mask(int64_t n) { // lanes < n set (n in 0..8)
 }
 
 template <int DT> inline __m256 cvt8(__m128i h) {
-    if (DT == DT_F16) return _mm256_cvtph_ps(h);
+    if (DT == PANOPT_DTYPE_F16) return _mm256_cvtph_ps(h);
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 template <int DT> inline __m256 load8(const void* p, int64_t i) {
-    if (DT == DT_F32) return _mm256_loadu_ps((const float*)p + i);
+    if (DT == PANOPT_DTYPE_F32) return _mm256_loadu_ps((const float*)p + i);
     return cvt8<DT>(_mm_loadu_si128((const __m128i*)((const uint16_t*)p + i)));
 }
 // First n (< 8) elements, the rest 0; never reads past element i + n.
 template <int DT> inline __m256 load8n(const void* p, int64_t i, int64_t n) {
     if (n >= 8) return load8<DT>(p, i);
-    if (DT == DT_F32) return _mm256_maskload_ps((const float*)p + i, lane_mask(n));
+    if (DT == PANOPT_DTYPE_F32) return _mm256_maskload_ps((const float*)p + i, lane_mask(n));
     uint16_t tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     memcpy(tmp, (const uint16_t*)p + i, (size_t)n * 2);
     return cvt8<DT>(_mm_loadu_si128((const __m128i*)tmp));
 }
 inline __m256 load8n_dt(const void* p, int32_t dt, int64_t i, int64_t n) {
-    if (dt == DT_F16) return load8n<DT_F16>(p, i, n);
-    if (dt == DT_BF16) return load8n<DT_BF16>(p, i, n);
-    return load8n<DT_F32>(p, i, n);
+    if (dt == PANOPT_DTYPE_F16) return load8n<PANOPT_DTYPE_F16>(p, i, n);
+    if (dt == PANOPT_DTYPE_BF16) return load8n<PANOPT_DTYPE_BF16>(p, i, n);
+    return load8n<PANOPT_DTYPE_F32>(p, i, n);
 }
 inline __m256 loadf(const float* p, int64_t n) { return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lane_mask(n)); }
 inline void storef(float* p, __m256 v, int64_t n) {
@@ -59,7 +61,8 @@ inline float hmax(__m256 v) {
 }
 inline float load1_dt(const void* p, int32_t dt, int64_t i) { return _mm256_cvtss_f32(load8n_dt(p, dt, i, 1)); }
 
-void to_f32(int32_t dt, const void* src, float* dst, int64_t n) {
+template <int DT> void to_f32(const void* src, float* dst, int64_t n) {
+    const int32_t dt = DT;
     for (int64_t i = 0; i < n; i += 8) storef(dst + i, load8n_dt(src, dt, i, n - i), n - i);
 }
 
@@ -73,7 +76,7 @@ template <int DT, int MB, int R> void gemv_rows(const LinearArgs* a, int64_t m0,
         for (int r = 0; r < R; r++) acc[i][r] = _mm256_setzero_ps();
     int64_t k = 0;
     const char* wb = static_cast<const char*>(a->w);
-    const int64_t es = DT == DT_F32 ? 4 : 2;
+    const int64_t es = kBlockBytes[DT];
     for (; k + 8 <= K; k += 8) {
         __m256 w[R];
         // prefetch the rows PF_ROWS ahead: keeps enough DRAM misses in flight (see avx512 file)
@@ -212,6 +215,7 @@ template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t
     }
 }
 
+template <int DT>
 void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     if (m1 <= m0 || n1 <= n0) return;
     if (a->K == 0) {
@@ -220,11 +224,8 @@ void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64
         return;
     }
     bool small = (m1 - m0) < 4;
-    switch (a->wdtype) {
-    case DT_F16: small ? gemv_dispatch<DT_F16>(a, m0, m1, n0, n1) : gemm<DT_F16>(a, m0, m1, n0, n1, scratch); break;
-    case DT_BF16: small ? gemv_dispatch<DT_BF16>(a, m0, m1, n0, n1) : gemm<DT_BF16>(a, m0, m1, n0, n1, scratch); break;
-    default: small ? gemv_dispatch<DT_F32>(a, m0, m1, n0, n1) : gemm<DT_F32>(a, m0, m1, n0, n1, scratch); break;
-    }
+    if (small) gemv_dispatch<DT>(a, m0, m1, n0, n1);
+    else gemm<DT>(a, m0, m1, n0, n1, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,12 +325,30 @@ void softmax(float* x, int64_t n) {
     for (i = 0; i < n; i += 8) storef(x + i, _mm256_mul_ps(loadf(x + i, n - i), inv), n - i);
 }
 
-const Kernels kTable = {
-    ISA_AVX2, "avx2", NR, linear_scratch_floats, linear_range, to_f32, layernorm, activation, dot, axpy, add, softmax,
-};
+// The float types; any other type falls back to the scalar entries (kernels_for_isa).
+Kernels make_table() {
+    Kernels k{};
+    k.isa = PANOPT_ISA_AVX2;
+    k.name = "avx2";
+    k.n_align = NR;
+    k.linear_scratch_floats = linear_scratch_floats;
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>};
+    k.layernorm = layernorm;
+    k.activation = activation;
+    k.dot = dot;
+    k.axpy = axpy;
+    k.add = add;
+    k.softmax = softmax;
+    return k;
+}
 
 } // namespace
 
-const Kernels* kernels_avx2() { return &kTable; }
+const Kernels* kernels_avx2() {
+    static const Kernels table = make_table(); // thread-safe, on first use
+    return &table;
+}
 
 } // namespace panopt

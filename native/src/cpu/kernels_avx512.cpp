@@ -3,6 +3,8 @@
 // nothing compiled with these flags can be picked up by generic code (see kernels.h).
 #include "kernels.h"
 
+#include "../dtype.h"
+
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -17,25 +19,26 @@ inline __mmask16 tail_mask(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__
 
 // 16 elements of dtype DT starting at element i of p, as f32 (unaligned load).
 template <int DT> inline __m512 load16(const void* p, int64_t i) {
-    if (DT == DT_F32) return _mm512_loadu_ps((const float*)p + i);
+    if (DT == PANOPT_DTYPE_F32) return _mm512_loadu_ps((const float*)p + i);
     __m256i h = _mm256_loadu_si256((const __m256i*)((const uint16_t*)p + i));
-    if (DT == DT_F16) return _mm512_cvtph_ps(h);
+    if (DT == PANOPT_DTYPE_F16) return _mm512_cvtph_ps(h);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 // Same, only the lanes in m are read (masked loads never fault on masked-off lanes).
 template <int DT> inline __m512 load16m(const void* p, int64_t i, __mmask16 m) {
-    if (DT == DT_F32) return _mm512_maskz_loadu_ps(m, (const float*)p + i);
+    if (DT == PANOPT_DTYPE_F32) return _mm512_maskz_loadu_ps(m, (const float*)p + i);
     __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t*)p + i);
-    if (DT == DT_F16) return _mm512_cvtph_ps(h);
+    if (DT == PANOPT_DTYPE_F16) return _mm512_cvtph_ps(h);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 inline __m512 load16m_dt(const void* p, int32_t dt, int64_t i, __mmask16 m) {
-    if (dt == DT_F16) return load16m<DT_F16>(p, i, m);
-    if (dt == DT_BF16) return load16m<DT_BF16>(p, i, m);
-    return load16m<DT_F32>(p, i, m);
+    if (dt == PANOPT_DTYPE_F16) return load16m<PANOPT_DTYPE_F16>(p, i, m);
+    if (dt == PANOPT_DTYPE_BF16) return load16m<PANOPT_DTYPE_BF16>(p, i, m);
+    return load16m<PANOPT_DTYPE_F32>(p, i, m);
 }
 
-void to_f32(int32_t dt, const void* src, float* dst, int64_t n) {
+template <int DT> void to_f32(const void* src, float* dst, int64_t n) {
+    const int32_t dt = DT;
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
         _mm512_mask_storeu_ps(dst + i, m, load16m_dt(src, dt, i, m));
@@ -55,7 +58,7 @@ void gemv_rows(const LinearArgs* a, int64_t m0, int64_t n, float* bias_out /*[R]
         for (int r = 0; r < R; r++) acc[i][r] = _mm512_setzero_ps();
     int64_t k = 0;
     const char* wb = static_cast<const char*>(a->w);
-    const int64_t es = DT == DT_F32 ? 4 : 2;
+    const int64_t es = kBlockBytes[DT];
     for (; k + 16 <= K; k += 16) {
         __m512 w[R];
         // W is streamed from DRAM once: prefetch the rows PF_ROWS ahead (same column) so enough
@@ -236,6 +239,7 @@ template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t
     }
 }
 
+template <int DT>
 void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     if (m1 <= m0 || n1 <= n0) return;
     if (a->K == 0) { // degenerate: Y = bias
@@ -248,11 +252,8 @@ void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64
         return;
     }
     bool small = (m1 - m0) < 8;
-    switch (a->wdtype) {
-    case DT_F16: small ? gemv_dispatch<DT_F16>(a, m0, m1, n0, n1) : gemm<DT_F16>(a, m0, m1, n0, n1, scratch); break;
-    case DT_BF16: small ? gemv_dispatch<DT_BF16>(a, m0, m1, n0, n1) : gemm<DT_BF16>(a, m0, m1, n0, n1, scratch); break;
-    default: small ? gemv_dispatch<DT_F32>(a, m0, m1, n0, n1) : gemm<DT_F32>(a, m0, m1, n0, n1, scratch); break;
-    }
+    if (small) gemv_dispatch<DT>(a, m0, m1, n0, n1);
+    else gemm<DT>(a, m0, m1, n0, n1, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,13 +372,30 @@ void softmax(float* x, int64_t n) {
     }
 }
 
-const Kernels kTable = {
-    ISA_AVX512, "avx512", NR, linear_scratch_floats, linear_range, to_f32, layernorm,
-    activation, dot,      axpy, add,                 softmax,
-};
+// The float types; any other type falls back to the scalar entries (kernels_for_isa).
+Kernels make_table() {
+    Kernels k{};
+    k.isa = PANOPT_ISA_AVX512;
+    k.name = "avx512";
+    k.n_align = NR;
+    k.linear_scratch_floats = linear_scratch_floats;
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>};
+    k.layernorm = layernorm;
+    k.activation = activation;
+    k.dot = dot;
+    k.axpy = axpy;
+    k.add = add;
+    k.softmax = softmax;
+    return k;
+}
 
 } // namespace
 
-const Kernels* kernels_avx512() { return &kTable; }
+const Kernels* kernels_avx512() {
+    static const Kernels table = make_table(); // thread-safe, on first use
+    return &table;
+}
 
 } // namespace panopt

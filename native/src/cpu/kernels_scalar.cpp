@@ -2,6 +2,8 @@
 // vector kernels are tested against, so clarity beats speed here.
 #include "kernels.h"
 
+#include "../dtype.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -9,65 +11,25 @@
 
 namespace panopt {
 
-float f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t mant = h & 0x3ffu;
-    uint32_t bits;
-    if (exp == 0) {
-        // zero or subnormal: mant * 2^-24 is exact in f32
-        float f = (float)mant * 5.9604644775390625e-8f;
-        return sign ? -f : f;
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 112u) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 namespace {
 
-inline float bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
+// One element of a one-element-block float type (biases, LayerNorm weights).
 inline float load_elem(const void* p, int32_t dt, int64_t i) {
-    switch (dt) {
-    case DT_F16: {
-        uint16_t h;
-        memcpy(&h, (const char*)p + 2 * i, 2);
-        return f16_to_f32(h);
-    }
-    case DT_BF16: {
-        uint16_t h;
-        memcpy(&h, (const char*)p + 2 * i, 2);
-        return bf16_to_f32(h);
-    }
-    default: {
-        float f;
-        memcpy(&f, (const char*)p + 4 * i, 4);
-        return f;
-    }
-    }
-}
-
-void to_f32(int32_t dt, const void* src, float* dst, int64_t n) {
-    for (int64_t i = 0; i < n; i++) dst[i] = load_elem(src, dt, i);
+    float f;
+    type_traits(dt)->to_f32(static_cast<const char*>(p) + i * type_traits(dt)->block_bytes, &f, 1);
+    return f;
 }
 
 int64_t linear_scratch_floats(int64_t K) { return K + 16; }
 
-// One W row is converted to f32 once (into scratch), then dotted with every X row.
+// One W row is converted to f32 once (into scratch) by the type's reference conversion, then
+// dotted with every X row. Works for every type of the type-traits table.
 void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     const int64_t K = a->K;
+    const TypeTraits* tt = type_traits(a->wdtype);
+    const int64_t rb = row_bytes(a->wdtype, K);
     for (int64_t n = n0; n < n1; n++) {
-        to_f32(a->wdtype, (const char*)a->w + (n * K) * (a->wdtype == DT_F32 ? 4 : 2), scratch, K);
+        tt->to_f32((const char*)a->w + n * rb, scratch, K);
         float b = a->bias ? load_elem(a->bias, a->bdtype, n) : 0.0f;
         for (int64_t m = m0; m < m1; m++) {
             const float* x = a->x + m * a->ldx;
@@ -162,12 +124,27 @@ void activation_scalar(int32_t act, float* xs, int64_t n) {
 namespace {
 void activation(int32_t act, float* x, int64_t n) { activation_scalar(act, x, n); }
 
-const Kernels kTable = {
-    ISA_SCALAR, "scalar", 1, linear_scratch_floats, linear_range, to_f32, layernorm,
-    activation,   dot,      axpy, add,              softmax,
-};
+// Every type of the type-traits table: its reference conversion and the generic linear above.
+Kernels make_table() {
+    Kernels k{};
+    k.isa = PANOPT_ISA_SCALAR;
+    k.name = "scalar";
+    k.n_align = 1;
+    k.linear_scratch_floats = linear_scratch_floats;
+    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) k.type[dt] = {type_traits(dt)->to_f32, linear_range};
+    k.layernorm = layernorm;
+    k.activation = activation;
+    k.dot = dot;
+    k.axpy = axpy;
+    k.add = add;
+    k.softmax = softmax;
+    return k;
+}
 } // namespace
 
-const Kernels* kernels_scalar() { return &kTable; }
+const Kernels* kernels_scalar() {
+    static const Kernels table = make_table(); // thread-safe, on first use
+    return &table;
+}
 
 } // namespace panopt

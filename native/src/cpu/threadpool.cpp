@@ -1,5 +1,7 @@
 #include "threadpool.h"
 
+#include <pthread.h>
+#include <cstdio>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -18,7 +20,19 @@ int online_cpus() {
 
 ThreadPool::ThreadPool(int n_threads) : n_(n_threads < 1 ? 1 : n_threads) {
     threads_.reserve(n_ - 1);
-    for (int i = 1; i < n_; i++) threads_.emplace_back([this, i] { worker(i); });
+    try {
+        for (int i = 1; i < n_; i++) threads_.emplace_back([this, i] { worker(i); });
+    } catch (...) {
+        // could not start every worker: stop the ones that run, then report
+        {
+            std::lock_guard<std::mutex> lk(mu_);
+            stop_.store(true);
+            gen_.fetch_add(1);
+        }
+        cv_.notify_all();
+        for (auto& t : threads_) t.join();
+        throw;
+    }
 }
 
 ThreadPool::~ThreadPool() {
@@ -31,19 +45,41 @@ ThreadPool::~ThreadPool() {
     for (auto& t : threads_) t.join();
 }
 
-void ThreadPool::chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx) {
+void ThreadPool::chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx) noexcept {
     if (id >= parts) return;
     int64_t b = n * id / parts, e = n * (id + 1) / parts;
-    if (b < e) fn(ctx, b, e, id);
+    if (b >= e) return;
+    try {
+        fn(ctx, b, e, id);
+    } catch (...) {
+        std::lock_guard<std::mutex> lk(err_mu_);
+        if (!err_) err_ = std::current_exception();
+    }
+}
+
+void ThreadPool::acquire() {
+    std::unique_lock<std::mutex> lk(queue_mu_);
+    const uint64_t ticket = next_ticket_++;
+    queue_cv_.wait(lk, [&] { return serving_ == ticket; });
+}
+
+void ThreadPool::release() {
+    {
+        std::lock_guard<std::mutex> lk(queue_mu_);
+        serving_++;
+    }
+    queue_cv_.notify_all();
 }
 
 void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
     if (n <= 0) return;
     int parts = (int)(n < n_ ? n : n_);
     if (parts == 1) {
+        // runs on the caller alone: no shared state, no need to queue
         fn(ctx, 0, n, 0);
         return;
     }
+    acquire();
     job_n_ = n;
     job_parts_ = parts;
     job_fn_ = fn;
@@ -59,9 +95,20 @@ void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
         if (spins < 2000) PANOPT_PAUSE();
         else std::this_thread::yield();
     }
+    std::exception_ptr err;
+    {
+        std::lock_guard<std::mutex> lk(err_mu_);
+        err.swap(err_);
+    }
+    release();
+    if (err) std::rethrow_exception(err);
 }
 
 void ThreadPool::worker(int id) {
+    // Named so that tools (and the concurrency benchmark) can count the pool's threads.
+    char name[16];
+    std::snprintf(name, sizeof name, "panopt-cpu-%d", id);
+    pthread_setname_np(pthread_self(), name);
     uint64_t seen = 0;
     for (;;) {
         uint64_t g;

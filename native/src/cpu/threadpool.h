@@ -1,13 +1,16 @@
-// threadpool.h — a small persistent pool. parallel_for splits [0, n) into one contiguous chunk
-// per thread (the caller runs chunk 0), so each thread streams its own part of a weight matrix.
-// Workers spin briefly between jobs (a forward issues many short parallel regions) and then
-// sleep on a condition variable.
+// threadpool.h — the CPU backend's one worker pool, shared by every session of every model on
+// the backend. run() splits [0, n) into one contiguous chunk per thread (the caller runs chunk
+// 0), so each thread streams its own part of a weight matrix. Parallel regions from concurrent
+// callers queue up in arrival order and run one at a time, each on all threads: N sessions never
+// mean N pools. Workers spin briefly between regions (a forward issues many short ones) and
+// then sleep on a condition variable.
 #ifndef PANOPT_CPU_THREADPOOL_H
 #define PANOPT_CPU_THREADPOOL_H
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,6 +19,7 @@ namespace panopt {
 
 class ThreadPool {
 public:
+    // n_threads threads run each region: n_threads - 1 workers plus the calling thread.
     explicit ThreadPool(int n_threads);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
@@ -23,7 +27,9 @@ public:
 
     int size() const { return n_; }
 
-    // fn(ctx, begin, end, thread_index) for each non-empty chunk of [0, n).
+    // fn(ctx, begin, end, thread_index) for each non-empty chunk of [0, n), thread_index in
+    // [0, size()). Returns when every chunk has finished. If chunks throw, the region still runs
+    // to its end on every thread and the first exception is rethrown here, to the caller.
     typedef void (*ChunkFn)(void* ctx, int64_t begin, int64_t end, int tid);
     void run(int64_t n, ChunkFn fn, void* ctx);
 
@@ -34,7 +40,9 @@ public:
 
 private:
     void worker(int id);
-    void chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx);
+    void chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx) noexcept;
+    void acquire();
+    void release();
 
     int n_;
     std::vector<std::thread> threads_;
@@ -46,8 +54,16 @@ private:
     int job_parts_ = 0;
     ChunkFn job_fn_ = nullptr;
     void* job_ctx_ = nullptr;
-    std::mutex mu_;
+    std::mutex mu_; // workers' sleep
     std::condition_variable cv_;
+    // FIFO admission of regions (ticket lock): fair between concurrent sessions.
+    std::mutex queue_mu_;
+    std::condition_variable queue_cv_;
+    uint64_t next_ticket_ = 0;
+    uint64_t serving_ = 0;
+    // First exception thrown by a chunk of the current region.
+    std::mutex err_mu_;
+    std::exception_ptr err_;
 };
 
 int online_cpus();

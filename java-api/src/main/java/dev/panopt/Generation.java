@@ -1,5 +1,6 @@
 package dev.panopt;
 
+import dev.panopt.tokenizer.OptTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,15 +1,17 @@
 package dev.panopt;
 
-/** Instruction-set level of the native CPU kernels. */
+import dev.panopt.bindings.PanoptH;
+
+/** Instruction-set level of the native CPU kernels. Thread-safety: an enum; immutable. */
 public enum Isa {
     /** The best level the CPU supports. */
-    AUTO(0),
+    AUTO(PanoptH.ISA_AUTO),
     /** Portable scalar reference kernels (slow; for verification). */
-    SCALAR(1),
+    SCALAR(PanoptH.ISA_SCALAR),
     /** AVX2 + FMA + F16C. */
-    AVX2(2),
+    AVX2(PanoptH.ISA_AVX2),
     /** AVX-512 (F, BW, VL, DQ). */
-    AVX512(3);
+    AVX512(PanoptH.ISA_AVX512);
 
     final int code;
 

@@ -13,6 +13,7 @@ public final class LoadOptions {
     public static final LoadOptions DEFAULT = builder().build();
 
     private final SessionOptions sessionOptions;
+    private final Backend backend;
     private final int numLabels;
     private final long headSeed;
     private final boolean initializeMissingHead;
@@ -29,6 +30,7 @@ public final class LoadOptions {
         this.preload = b.preload;
         this.progress = b.progress;
         this.sessionOptions = b.sessionOptions;
+        this.backend = b.backend;
         this.numLabels = b.numLabels;
         this.headSeed = b.headSeed;
         this.initializeMissingHead = b.initializeMissingHead;
@@ -37,6 +39,11 @@ public final class LoadOptions {
     /** Options of the model's internal session (used by the session-less forward methods) and of {@code newSession()}. */
     public SessionOptions sessionOptions() {
         return sessionOptions;
+    }
+
+    /** The backend the model computes on: the one set on the builder, else {@link Backend#shared()}. */
+    public Backend backend() {
+        return backend != null ? backend : Backend.shared();
     }
 
     /** HF's {@code num_labels=} override for a classification head, if set. */
@@ -71,6 +78,7 @@ public final class LoadOptions {
     /** Builder of {@link LoadOptions}; not thread-safe. */
     public static final class Builder {
         private SessionOptions sessionOptions = SessionOptions.DEFAULT;
+        private Backend backend;
         private int numLabels;
         private long headSeed;
         private boolean initializeMissingHead;
@@ -91,6 +99,15 @@ public final class LoadOptions {
         /** Called as weights are bound (and read, with {@link #preload}); on the loading thread. */
         public Builder progress(LoadProgress v) {
             progress = Objects.requireNonNull(v, "progress");
+            return this;
+        }
+
+        /**
+         * The backend (kernels and worker threads) the model computes on; it must stay open while
+         * the model is. Default: {@link Backend#shared()}.
+         */
+        public Builder backend(Backend v) {
+            backend = Objects.requireNonNull(v, "backend");
             return this;
         }
 

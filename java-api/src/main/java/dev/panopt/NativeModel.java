@@ -1,11 +1,12 @@
 package dev.panopt;
 
 import dev.panopt.bindings.Native;
-import dev.panopt.bindings.Structs;
+import dev.panopt.bindings.PanoptH;
 import dev.panopt.bindings.panopt_model_create;
 import dev.panopt.bindings.panopt_model_finalize;
 import dev.panopt.bindings.panopt_model_free;
 import dev.panopt.bindings.panopt_model_set_tensor;
+import dev.panopt.checkpoint.Checkpoint;
 import dev.panopt.internal.WeightLayout;
 import dev.panopt.internal.WeightSpec;
 import java.io.IOException;
@@ -19,10 +20,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A checkpoint bound to a native model: the decoder weights plus one output head, all borrowed
- * from the checkpoint's memory-mapped files (nothing is copied). Owns the checkpoint, the native
- * handle and every session made from it; {@link #close()} closes the sessions first, then frees
- * the native model, then unmaps the files. Thread-safe.
+ * A checkpoint bound to a native model on a {@link Backend}: the decoder weights plus one output
+ * head, all borrowed from the checkpoint's memory-mapped files (nothing is copied). Owns the
+ * checkpoint, the native handle and every session made from it; {@link #close()} closes the
+ * sessions first, then frees the native model, then unmaps the files. Thread-safe.
  */
 final class NativeModel implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NativeModel.class.getName());
@@ -44,6 +45,7 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
+    private final Backend backend;
     private final Checkpoint checkpoint;
     private final OptConfig config;
     private final Head head;
@@ -52,7 +54,9 @@ final class NativeModel implements AutoCloseable {
     private final Set<Session> sessions = new LinkedHashSet<>();
     private boolean closed;
 
-    private NativeModel(Checkpoint checkpoint, OptConfig config, Head head, MemorySegment handle, Arena ownMemory) {
+    private NativeModel(Backend backend, Checkpoint checkpoint, OptConfig config, Head head, MemorySegment handle,
+                        Arena ownMemory) {
+        this.backend = backend;
         this.checkpoint = checkpoint;
         this.config = config;
         this.head = head;
@@ -61,9 +65,10 @@ final class NativeModel implements AutoCloseable {
     }
 
     /** Validates the checkpoint for this head and builds the native model; closes the checkpoint on failure. */
-    static NativeModel create(Checkpoint checkpoint, OptConfig c, Head head, boolean preload,
+    static NativeModel create(Backend backend, Checkpoint checkpoint, OptConfig c, Head head, boolean preload,
                               LoadOptions.LoadProgress progress) throws IOException {
         Arena own = Arena.ofShared();
+        boolean registered = false;
         try {
             checkpoint.validateDecoder();
             List<Binding> bindings = new ArrayList<>();
@@ -84,10 +89,12 @@ final class NativeModel implements AutoCloseable {
             }
             Native.ensureLoaded();
             MemorySegment h;
+            MemorySegment be = backend.acquire();
+            registered = true;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment cfg = nativeConfig(arena, c, head);
                 MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-                Native.check(panopt_model_create.invoke(cfg, out), "panopt_model_create");
+                Native.check(panopt_model_create.invoke(be, cfg, out), "panopt_model_create");
                 h = out.get(ValueLayout.ADDRESS, 0);
             }
             long total = 0;
@@ -104,7 +111,7 @@ final class NativeModel implements AutoCloseable {
                     done += b.data().byteSize();
                     progress.update(done, total);
                     Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), b.dtype(), b.data(),
-                            b.numel()), "set tensor " + b.name());
+                            b.data().byteSize()), "set tensor " + b.name());
                 }
                 Native.check(panopt_model_finalize.invoke(h), "panopt_model_finalize");
             } catch (RuntimeException | Error e) {
@@ -113,8 +120,11 @@ final class NativeModel implements AutoCloseable {
             }
             LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", bindings.size(),
                     checkpoint.directory());
-            return new NativeModel(checkpoint, c, head, h, own);
+            return new NativeModel(backend, checkpoint, c, head, h, own);
         } catch (IOException | RuntimeException | Error e) {
+            if (registered) {
+                backend.releaseModel();
+            }
             own.close();
             try {
                 checkpoint.close();
@@ -125,15 +135,15 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
-    /** One native tensor: where its bytes are, in which dtype, for which kind and layer. */
-    private record Binding(String name, MemorySegment data, int dtype, long numel, int kind, int layer) {
+    /** One native tensor: its bytes (exactly the tensor), its PANOPT_DTYPE_*, kind and layer. */
+    private record Binding(String name, MemorySegment data, int dtype, int kind, int layer) {
         static Binding of(Checkpoint.CheckpointTensor t, int kind, int layer) {
-            return new Binding(t.name(), t.data(), nativeDtype(t), t.info().numel(), kind, layer);
+            return new Binding(t.name(), t.data(), nativeDtype(t), kind, layer);
         }
 
         static Binding ofFloats(Arena arena, float[] values, int kind) {
             return new Binding("new head tensor " + kind, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values),
-                    Native.DTYPE_F32, values.length, kind, -1);
+                    DType.F32.nativeCode(), kind, -1);
         }
     }
 
@@ -148,22 +158,32 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
-    private static final int KIND_HEAD_WEIGHT = 6;
-    private static final int KIND_HEAD_BIAS = 7;
+    private static final int KIND_HEAD_WEIGHT = PanoptH.T_HEAD_WEIGHT;
+    private static final int KIND_HEAD_BIAS = PanoptH.T_HEAD_BIAS;
 
     private static int nativeDtype(Checkpoint.CheckpointTensor t) {
-        return switch (t.info().dtype()) {
-            case F32 -> Native.DTYPE_F32;
-            case F16 -> Native.DTYPE_F16;
-            case BF16 -> Native.DTYPE_BF16;
-            default -> throw new IllegalArgumentException("tensor " + t.name() + " in " + t.file()
-                    + " has dtype " + t.info().dtype() + "; weights must be F32, F16 or BF16");
-        };
+        DType d = t.info().dtype();
+        if (!d.isNative()) {
+            throw new IllegalArgumentException("tensor " + t.name() + " in " + t.file() + " has dtype " + d
+                    + "; weights must be one of " + nativeTypes());
+        }
+        return d.nativeCode();
+    }
+
+    private static List<DType> nativeTypes() {
+        List<DType> out = new ArrayList<>();
+        for (DType d : DType.values()) {
+            if (d.isNative()) {
+                out.add(d);
+            }
+        }
+        return out;
     }
 
     private static MemorySegment nativeConfig(Arena arena, OptConfig c, Head head) {
-        StructLayout L = Structs.CONFIG;
+        StructLayout L = PanoptH.CONFIG;
         MemorySegment s = arena.allocate(L);
+        setInt(s, "struct_size", (int) L.byteSize());
         setInt(s, "vocab_size", c.vocabSize());
         setInt(s, "hidden_size", c.hiddenSize());
         setInt(s, "num_hidden_layers", c.numHiddenLayers());
@@ -178,16 +198,20 @@ final class NativeModel implements AutoCloseable {
         setInt(s, "activation", c.activationCode());
         setInt(s, "head_size", head.size());
         setInt(s, "head_has_bias", head.hasBias() ? 1 : 0);
-        s.set(ValueLayout.JAVA_FLOAT, Structs.offset(L, "layer_norm_eps"), 1e-5f);
+        s.set(ValueLayout.JAVA_FLOAT, PanoptH.offset(L, "layer_norm_eps"), 1e-5f);
         return s;
     }
 
     private static void setInt(MemorySegment s, String field, int v) {
-        s.set(ValueLayout.JAVA_INT, Structs.offset(Structs.CONFIG, field), v);
+        s.set(ValueLayout.JAVA_INT, PanoptH.offset(PanoptH.CONFIG, field), v);
     }
 
     OptConfig config() {
         return config;
+    }
+
+    Backend backend() {
+        return backend;
     }
 
     Head head() {
@@ -248,6 +272,7 @@ final class NativeModel implements AutoCloseable {
             s.close();
         }
         panopt_model_free.invoke(handle);
+        backend.releaseModel();
         ownMemory.close();
         checkpoint.close();
     }

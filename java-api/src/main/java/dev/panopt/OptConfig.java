@@ -1,12 +1,15 @@
 package dev.panopt;
 
+import dev.panopt.bindings.PanoptH;
+
+import dev.panopt.checkpoint.CheckpointException;
 import dev.panopt.internal.Json;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -39,21 +42,21 @@ public final class OptConfig {
 
     /** HF ACT2FN names (transformers 4.38 activations.py) → PANOPT_ACT_* codes of panopt.h. */
     private static final Map<String, Integer> ACTIVATIONS = Map.ofEntries(
-            Map.entry("relu", 0),
-            Map.entry("gelu", 1), Map.entry("gelu_python", 1),
-            Map.entry("gelu_new", 2), Map.entry("gelu_pytorch_tanh", 2), Map.entry("gelu_fast", 2),
-            Map.entry("gelu_accurate", 2),
-            Map.entry("quick_gelu", 3),
-            Map.entry("silu", 4), Map.entry("swish", 4),
-            Map.entry("relu2", 5),
-            Map.entry("relu6", 6),
-            Map.entry("sigmoid", 7),
-            Map.entry("tanh", 8),
-            Map.entry("linear", 9),
-            Map.entry("leaky_relu", 10),
-            Map.entry("mish", 11),
-            Map.entry("gelu_10", 12),
-            Map.entry("laplace", 13));
+            Map.entry("relu", PanoptH.ACT_RELU),
+            Map.entry("gelu", PanoptH.ACT_GELU), Map.entry("gelu_python", PanoptH.ACT_GELU),
+            Map.entry("gelu_new", PanoptH.ACT_GELU_TANH), Map.entry("gelu_pytorch_tanh", PanoptH.ACT_GELU_TANH),
+            Map.entry("gelu_fast", PanoptH.ACT_GELU_TANH), Map.entry("gelu_accurate", PanoptH.ACT_GELU_TANH),
+            Map.entry("quick_gelu", PanoptH.ACT_QUICK_GELU),
+            Map.entry("silu", PanoptH.ACT_SILU), Map.entry("swish", PanoptH.ACT_SILU),
+            Map.entry("relu2", PanoptH.ACT_RELU2),
+            Map.entry("relu6", PanoptH.ACT_RELU6),
+            Map.entry("sigmoid", PanoptH.ACT_SIGMOID),
+            Map.entry("tanh", PanoptH.ACT_TANH),
+            Map.entry("linear", PanoptH.ACT_LINEAR),
+            Map.entry("leaky_relu", PanoptH.ACT_LEAKY_RELU),
+            Map.entry("mish", PanoptH.ACT_MISH),
+            Map.entry("gelu_10", PanoptH.ACT_GELU_10),
+            Map.entry("laplace", PanoptH.ACT_LAPLACE));
 
     private static final List<String> PROBLEM_TYPES =
             List.of("regression", "single_label_classification", "multi_label_classification");

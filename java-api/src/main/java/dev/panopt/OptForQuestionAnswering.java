@@ -1,5 +1,7 @@
 package dev.panopt;
 
+import dev.panopt.tokenizer.OptTokenizer;
+import dev.panopt.tokenizer.PairEncoding;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

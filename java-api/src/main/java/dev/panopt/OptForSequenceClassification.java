@@ -1,5 +1,9 @@
 package dev.panopt;
 
+import dev.panopt.tokenizer.BatchEncoding;
+import dev.panopt.tokenizer.EncodeOptions;
+import dev.panopt.tokenizer.OptTokenizer;
+import dev.panopt.tokenizer.PaddingSide;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package dev.panopt;
 
+import dev.panopt.checkpoint.Checkpoint;
+import dev.panopt.checkpoint.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -38,7 +40,8 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
             if (options.numLabels().isPresent() && options.numLabels().getAsInt() != c.numLabels()) {
                 c = c.toBuilder().numLabels(options.numLabels().getAsInt()).build();
             }
-            return NativeModel.create(ckpt, c, head.choose(ckpt, c, options), options.preload(), options.progress());
+            return NativeModel.create(options.backend(), ckpt, c, head.choose(ckpt, c, options), options.preload(),
+                    options.progress());
         } catch (IOException | RuntimeException | Error e) {
             ckpt.close();
             throw e;

@@ -1,7 +1,7 @@
 package dev.panopt;
 
 import dev.panopt.bindings.Native;
-import dev.panopt.bindings.Structs;
+import dev.panopt.bindings.PanoptH;
 import dev.panopt.bindings.panopt_forward;
 import dev.panopt.bindings.panopt_session_cache_info;
 import dev.panopt.bindings.panopt_session_copy;
@@ -21,8 +21,9 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A unit of inference state: native scratch memory, worker threads and (from the HF-surface
- * issue on) the KV cache. Made by a model's {@code newSession}; owned by the caller, who closes it.
+ * A unit of inference state: the KV cache and native scratch memory (the worker threads belong to
+ * the model's {@link Backend} and are shared by all its sessions). Made by a model's
+ * {@code newSession}; owned by the caller, who closes it.
  *
  * <p>Thread-safety: a session serialises its own calls (a second thread waits), so it is safe to
  * share but runs one forward at a time; use one session per thread for parallel work. Outputs of a
@@ -51,12 +52,11 @@ public final class Session implements AutoCloseable {
                     + maxPos);
         }
         try (Arena arena = Arena.ofConfined()) {
-            StructLayout L = Structs.SESSION_OPTIONS;
+            StructLayout L = PanoptH.SESSION_OPTIONS;
             MemorySegment o = arena.allocate(L);
-            o.set(ValueLayout.JAVA_INT, Structs.offset(L, "max_batch"), options.maxBatch());
-            o.set(ValueLayout.JAVA_INT, Structs.offset(L, "max_seq_len"), maxSeq);
-            o.set(ValueLayout.JAVA_INT, Structs.offset(L, "n_threads"), options.threads());
-            o.set(ValueLayout.JAVA_INT, Structs.offset(L, "isa"), options.isa().code);
+            o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "struct_size"), (int) L.byteSize());
+            o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_batch"), options.maxBatch());
+            o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_seq_len"), maxSeq);
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(panopt_session_create.invoke(model.handle(), o, out), "panopt_session_create");
             return new Session(model, options, maxSeq, out.get(ValueLayout.ADDRESS, 0));
@@ -214,10 +214,11 @@ public final class Session implements AutoCloseable {
             Arena out = Arena.ofShared();
             boolean ok = false;
             try (Arena tmp = Arena.ofConfined()) {
-                StructLayout L = Structs.FORWARD_ARGS;
+                StructLayout L = PanoptH.FORWARD_ARGS;
                 MemorySegment a = tmp.allocate(L);
-                a.set(ValueLayout.JAVA_INT, Structs.offset(L, "batch"), r.batch());
-                a.set(ValueLayout.JAVA_INT, Structs.offset(L, "seq_len"), r.seqLen());
+                a.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "struct_size"), (int) L.byteSize());
+                a.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "batch"), r.batch());
+                a.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "seq_len"), r.seqLen());
                 if (r.inputIds() != null) {
                     setPtr(a, "input_ids", tmp.allocateFrom(ValueLayout.JAVA_INT, r.inputIds()));
                 }
@@ -230,7 +231,7 @@ public final class Session implements AutoCloseable {
                 if (r.headMask() != null) {
                     setPtr(a, "head_mask", tmp.allocateFrom(ValueLayout.JAVA_FLOAT, r.headMask()));
                 }
-                a.set(ValueLayout.JAVA_INT, Structs.offset(L, "use_cache"), r.useCache() ? 1 : 0);
+                a.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "use_cache"), r.useCache() ? 1 : 0);
                 if (r.headPositions() != null) {
                     setPtr(a, "head_positions", tmp.allocateFrom(ValueLayout.JAVA_INT, r.headPositions()));
                 }
@@ -315,7 +316,7 @@ public final class Session implements AutoCloseable {
     }
 
     private static void setPtr(MemorySegment args, String field, MemorySegment p) {
-        args.set(ValueLayout.ADDRESS, Structs.offset(Structs.FORWARD_ARGS, field), p);
+        args.set(ValueLayout.ADDRESS, PanoptH.offset(PanoptH.FORWARD_ARGS, field), p);
     }
 
     private void ensureOpen() {

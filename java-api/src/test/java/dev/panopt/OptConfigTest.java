@@ -1,11 +1,14 @@
 package dev.panopt;
 
+import dev.panopt.bindings.PanoptH;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.panopt.checkpoint.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +37,7 @@ class OptConfigTest {
         assertEquals(0.0, c.attentionDropout());
         assertEquals(12, c.numAttentionHeads());
         assertEquals("relu", c.activationFunction());
-        assertEquals(0, c.activationCode());
+        assertEquals(PanoptH.ACT_RELU, c.activationCode());
         assertEquals(0.0, c.layerdrop());
         assertEquals(0.02, c.initStd());
         assertTrue(c.useCache());
@@ -69,8 +72,8 @@ class OptConfigTest {
         assertFalse(removed.hasFinalLayerNorm());
         assertEquals(768, OptConfig.fromJson("{\"word_embed_proj_dim\": null}").wordEmbedProjDim());
         assertEquals(OptionalInt.empty(), OptConfig.fromJson("{\"pad_token_id\": null}").padTokenId());
-        assertEquals(2, OptConfig.fromJson("{\"activation_function\": \"gelu_new\"}").activationCode());
-        assertEquals(13, OptConfig.fromJson("{\"activation_function\": \"laplace\"}").activationCode());
+        assertEquals(PanoptH.ACT_GELU_TANH, OptConfig.fromJson("{\"activation_function\": \"gelu_new\"}").activationCode());
+        assertEquals(PanoptH.ACT_LAPLACE, OptConfig.fromJson("{\"activation_function\": \"laplace\"}").activationCode());
     }
 
     @Test

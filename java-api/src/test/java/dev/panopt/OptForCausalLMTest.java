@@ -20,16 +20,19 @@ import org.junit.jupiter.api.Test;
 class OptForCausalLMTest {
     static final Path PRELN = Path.of(System.getProperty("panopt.fixtures", "../conformance/fixtures"))
             .resolve("cases/preln-tiny");
+    static Backend backend;
     static OptForCausalLM model;
 
     @BeforeAll
     static void load() throws Exception {
-        model = OptForCausalLM.fromPretrained(PRELN, SessionOptions.builder().threads(2).build());
+        backend = Backend.create(BackendOptions.builder().threads(2).build());
+        model = OptForCausalLM.fromPretrained(PRELN, LoadOptions.builder().backend(backend).build());
     }
 
     @AfterAll
     static void close() {
         model.close();
+        backend.close();
     }
 
     static final int[][] IDS = {{2, 10, 20, 30, 40}, {1, 1, 2, 50, 60}};
@@ -175,7 +178,7 @@ class OptForCausalLMTest {
             List<Future<float[]>> futures = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 futures.add(pool.submit(() -> {
-                    try (Session s = model.newSession(SessionOptions.builder().threads(1).build());
+                    try (Session s = model.newSession();
                          CausalLMOutput out = model.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT)) {
                         return out.logits().toFloatArray();
                     }
@@ -196,8 +199,10 @@ class OptForCausalLMTest {
     void everyIsaThisMachineHasGivesTheSameLogits() throws Exception {
         float[] reference = null;
         for (Isa isa : Panopt.availableIsas()) {
-            try (Session s = model.newSession(SessionOptions.builder().isa(isa).build());
-                 CausalLMOutput out = model.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT)) {
+            try (Backend b = Backend.create(BackendOptions.builder().isa(isa).threads(2).build());
+                 OptForCausalLM m = OptForCausalLM.fromPretrained(PRELN, LoadOptions.builder().backend(b).build());
+                 CausalLMOutput out = m.forward(IDS, MASK)) {
+                assertEquals(isa, b.isa());
                 float[] got = out.logits().toFloatArray();
                 if (reference == null) {
                     reference = got;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.panopt.checkpoint.Checkpoint;
+import dev.panopt.checkpoint.CheckpointException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

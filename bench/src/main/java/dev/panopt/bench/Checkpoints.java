@@ -2,7 +2,7 @@ package dev.panopt.bench;
 
 import dev.panopt.DType;
 import dev.panopt.OptConfig;
-import dev.panopt.SafetensorsWriter;
+import dev.panopt.checkpoint.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -106,7 +106,7 @@ public final class Checkpoints {
             n *= d;
         }
         final long total = n;
-        w.add(name, dtype, shape, total * dtype.byteSize(), out -> {
+        w.add(name, dtype, shape, dtype.bytes(total), out -> {
             float[] buf = new float[1 << 16];
             byte[] b = new byte[buf.length * 4];
             for (long from = 0; from < total; from += buf.length) {

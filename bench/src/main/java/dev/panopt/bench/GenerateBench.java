@@ -4,8 +4,9 @@ import dev.panopt.GenerationConfig;
 import dev.panopt.GenerationResult;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptForCausalLM;
-import dev.panopt.OptTokenizer;
-import dev.panopt.SessionOptions;
+import dev.panopt.Backend;
+import dev.panopt.BackendOptions;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class GenerateBench {
         @Param("2") public int threads;
         @Param("64") public int newTokens;
 
+        Backend backend;
         OptForCausalLM lm;
         OptTokenizer tokenizer;
         List<String> prompts;
@@ -54,8 +56,9 @@ public final class GenerateBench {
         public void setup() throws IOException {
             Path repo = TokenizerBench.repo();
             tokenizer = OptTokenizer.fromPretrained(TokenizerBench.tokenizerDir());
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
             lm = OptForCausalLM.fromPretrained(repo.resolve("conformance/fixtures/cases/opt125m-shape-f16"),
-                    LoadOptions.builder().sessionOptions(SessionOptions.builder().threads(threads).build()).build());
+                    LoadOptions.builder().backend(backend).build());
             String[] base = {"Hello, my dog is", "The history of the Roman empire", "In a shocking finding, scientists",
                 "Once upon a time there was"};
             prompts = new ArrayList<>();
@@ -74,6 +77,7 @@ public final class GenerateBench {
         @TearDown(Level.Trial)
         public void tearDown() {
             lm.close();
+            backend.close();
         }
     }
 }

@@ -4,7 +4,9 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
-import de.kherud.llama.TokenPrompts;
+import java.lang.reflect.Field;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,7 +26,7 @@ import org.openjdk.jmh.infra.IterationParams;
 /**
  * llama.cpp through its Java binding de.kherud:llama 4.2.0 (what a Java user gets): the binding wraps
  * llama.cpp's server, so a request is a JSON task answered token by token through JNI. Batch 1 only
- * (the binding has no batch API). Prompts are exact token ids ({@link TokenPrompts}), prompt caching
+ * (the binding has no batch API). Prompts are exact token ids ({@link #withTokens}), prompt caching
  * off, EOS ignored, temperature 0. Its native threads keep the JVM alive after close(), so each
  * trial runs in a forked JVM that JMH ends after {@code jmh.shutdownTimeout}.
  */
@@ -43,7 +45,42 @@ public final class LlamaBindingBench {
     static InferenceParameters request(int[] prompt, int nPredict) {
         InferenceParameters p = new InferenceParameters("").setNPredict(nPredict).setTemperature(0f)
                 .setIgnoreEos(true).setCachePrompt(false).setSeed(42);
-        return TokenPrompts.withTokens(p, prompt);
+        return withTokens(p, prompt);
+    }
+
+    /**
+     * Makes {@code p}'s prompt the exact token ids: the binding takes prompts only as strings, but the
+     * llama.cpp server it wraps accepts a JSON array of token ids as {@code prompt}. The binding keeps its
+     * request as a map of JSON values in the package-private field {@code parameters} of its
+     * {@code JsonParameters}, reached here by reflection (the binding is on the class path).
+     */
+    static InferenceParameters withTokens(InferenceParameters p, int[] ids) {
+        parameters(p).put("prompt", Arrays.toString(ids));
+        return p;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> parameters(InferenceParameters p) {
+        try {
+            return (Map<String, String>) ParametersField.FIELD.get(p);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot read the binding's request parameters", e);
+        }
+    }
+
+    /** The binding's {@code JsonParameters.parameters}, looked up once when first needed. */
+    private static final class ParametersField {
+        static final Field FIELD = find();
+
+        private static Field find() {
+            try {
+                Field f = InferenceParameters.class.getSuperclass().getDeclaredField("parameters");
+                f.setAccessible(true);
+                return f;
+            } catch (NoSuchFieldException e) {
+                throw new IllegalStateException("de.kherud:llama has no JsonParameters.parameters field", e);
+            }
+        }
     }
 
     /** Prefill: a request of {@code tokens} prompt tokens and 1 new token (the binding's smallest request). */

@@ -6,6 +6,8 @@ import dev.panopt.LoadOptions;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.Panopt;
 import dev.panopt.Session;
+import dev.panopt.Backend;
+import dev.panopt.BackendOptions;
 import dev.panopt.SessionOptions;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -47,6 +49,7 @@ public final class PanoptBench {
         @Param("2") public int threads;
         @Param("128") public int tokens;
 
+        Backend backend;
         OptForCausalLM lm;
         Session session;
         int[][] ids;
@@ -55,8 +58,9 @@ public final class PanoptBench {
         @Setup(Level.Trial)
         public void setup() throws IOException {
             ModelShape s = ModelShape.of(model);
-            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.DEFAULT);
-            session = lm.newSession(SessionOptions.builder().maxBatch(batch).threads(threads).maxSequenceLength(tokens).build());
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
+            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.builder().backend(backend).build());
+            session = lm.newSession(SessionOptions.builder().maxBatch(batch).maxSequenceLength(tokens).build());
             ids = Prompts.ids(batch, tokens, s.vocab());
             mask = Prompts.ones(batch, tokens);
         }
@@ -73,6 +77,7 @@ public final class PanoptBench {
         public void tearDown() {
             session.close();
             lm.close();
+            backend.close();
         }
     }
 
@@ -95,6 +100,7 @@ public final class PanoptBench {
         @Param("32") public int promptLen;
         @Param("128") public int newTokens;
 
+        Backend backend;
         OptForCausalLM lm;
         Session session;
         int vocab;
@@ -107,8 +113,9 @@ public final class PanoptBench {
         public void setup() throws IOException {
             ModelShape s = ModelShape.of(model);
             vocab = s.vocab();
-            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.DEFAULT);
-            session = lm.newSession(SessionOptions.builder().maxBatch(batch).threads(threads)
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
+            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.builder().backend(backend).build());
+            session = lm.newSession(SessionOptions.builder().maxBatch(batch)
                     .maxSequenceLength(promptLen + newTokens).build());
             prompt = Prompts.ids(batch, promptLen, vocab);
             masks = new int[newTokens][][];
@@ -155,6 +162,7 @@ public final class PanoptBench {
             log.write("panopt", model, format, batch, threads);
             session.close();
             lm.close();
+            backend.close();
         }
     }
 

@@ -250,6 +250,17 @@ public final class Report {
                     Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     "generate(tokenizer, prompts, greedy) end to end");
         }
+        if (t.workload().startsWith("concurrent")) {
+            // `sessions` Java threads generating at once on one model and one backend: aggregate tok/s.
+            int n = Integer.parseInt(t.p("newTokens", "0"));
+            int sessions = Integer.parseInt(t.p("sessions", "1"));
+            double tps = sessions * n / (ms / 1e3);
+            String threadsSeen = ConcurrencyBench.recorded(out, sessions, threads);
+            return new Row(t.workload(), t.system(), "bundled opt125m-shape-f16", "F16", sessions, threads, tps, "tok/s",
+                    Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                    sessions + " Java threads × generate() on one shared model; "
+                            + (threadsSeen == null ? "thread counts not recorded" : threadsSeen));
+        }
         if (t.workload().startsWith("tokenize")) {
             String text = t.p("text", "english");
             double mb = TokenizerBench.utf8Bytes(text, Double.parseDouble(t.p("megabytes", "1"))) / 1e6;
@@ -479,7 +490,7 @@ public final class Report {
                 - **Load** = open the checkpoint until the model is usable, then free it (files already in the page cache): Panopt \
                 `OptForCausalLM.fromPretrained` (safetensors F16, mapped); llama.cpp `llama_model_load_from_file` + a 512-position context (mmap).
                 - **Downcall** = `Panopt.nativeAbiVersion()`, one FFM downcall of a trivial function.
-                - Threads: every system gets the same thread count; llama.cpp's `n_threads` and `n_threads_batch`, Panopt's `SessionOptions.threads`, \
+                - Threads: every system gets the same thread count; llama.cpp's `n_threads` and `n_threads_batch`, Panopt's `BackendOptions.threads`, \
                 Jlama's thread count. With 2 cores the binding's server thread competes with its 2 compute threads.
                 """);
         if (!trimmed.isEmpty()) {

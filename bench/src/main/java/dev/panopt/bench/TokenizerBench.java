@@ -1,7 +1,7 @@
 package dev.panopt.bench;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.panopt.OptTokenizer;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

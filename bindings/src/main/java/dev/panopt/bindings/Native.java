@@ -1,40 +1,34 @@
 package dev.panopt.bindings;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 
 /**
- * Typed entry points over the generated holders: strings out of {@code const char*}, and the
- * mapping of {@code panopt_status} codes to exceptions. Thread-safe (stateless).
+ * Typed entry points over the generated holders: strings out of {@code const char*}, the
+ * mapping of {@code panopt_status} codes to exceptions, and the load-time check that the library
+ * matches the generated constants and layouts ({@link PanoptH}). Thread-safe (stateless).
  */
 public final class Native {
     private Native() {}
 
-    /** panopt.h's PANOPT_ABI_VERSION these bindings were written for. */
-    public static final int ABI_VERSION = 1;
-
-    public static final int OK = 0;
-    public static final int ERR_INVALID_ARGUMENT = 1;
-    public static final int ERR_OUT_OF_MEMORY = 2;
-    public static final int ERR_STATE = 3;
-    public static final int ERR_CAPACITY = 4;
-    public static final int ERR_UNSUPPORTED = 5;
-    public static final int ERR_INTERNAL = 6;
-
-    public static final int DTYPE_F32 = 0;
-    public static final int DTYPE_F16 = 1;
-    public static final int DTYPE_BF16 = 2;
-
-    public static final int ISA_AUTO = 0;
-    public static final int ISA_SCALAR = 1;
-    public static final int ISA_AVX2 = 2;
-    public static final int ISA_AVX512 = 3;
-
     private static final class Abi {
         static {
             int abi = panopt_abi_version.invoke();
-            if (abi != ABI_VERSION) {
+            if (abi != PanoptH.ABI_VERSION) {
                 throw new UnsatisfiedLinkError("libpanopt at " + NativeLibrary.path() + " has ABI version " + abi
-                        + ", these bindings need " + ABI_VERSION);
+                        + ", these bindings need " + PanoptH.ABI_VERSION);
+            }
+            // The layouts are generated from panopt.h; the library reports what it was built with.
+            try (Arena arena = Arena.ofConfined()) {
+                for (StructLayout layout : PanoptH.STRUCTS) {
+                    String name = layout.name().orElseThrow();
+                    long size = panopt_struct_size.invoke(arena.allocateFrom(name));
+                    if (size != layout.byteSize()) {
+                        throw new UnsatisfiedLinkError("libpanopt at " + NativeLibrary.path() + " has sizeof(" + name
+                                + ") = " + size + ", these bindings were generated for " + layout.byteSize());
+                    }
+                }
             }
         }
 
@@ -57,7 +51,7 @@ public final class Native {
         return cString(panopt_last_error.invoke());
     }
 
-    /** Highest ISA level ({@code ISA_*}) this CPU and build support. */
+    /** Highest ISA level ({@code PanoptH.ISA_*}) this CPU and build support. */
     public static int cpuIsa() {
         ensureLoaded();
         return panopt_cpu_isa.invoke();
@@ -66,10 +60,10 @@ public final class Native {
     /** Name of an ISA level. */
     public static String isaName(int isa) {
         return switch (isa) {
-            case ISA_AUTO -> "auto";
-            case ISA_SCALAR -> "scalar";
-            case ISA_AVX2 -> "avx2";
-            case ISA_AVX512 -> "avx512";
+            case PanoptH.ISA_AUTO -> "auto";
+            case PanoptH.ISA_SCALAR -> "scalar";
+            case PanoptH.ISA_AVX2 -> "avx2";
+            case PanoptH.ISA_AVX512 -> "avx512";
             default -> "isa#" + isa;
         };
     }
@@ -80,16 +74,16 @@ public final class Native {
      * UnsupportedOperationException; out of memory → OutOfMemoryError; internal → IllegalStateException.
      */
     public static void check(int status, String operation) {
-        if (status == OK) {
+        if (status == PanoptH.OK) {
             return;
         }
         String msg = operation + ": " + lastError();
         switch (status) {
-            case ERR_INVALID_ARGUMENT -> throw new IllegalArgumentException(msg);
-            case ERR_STATE, ERR_CAPACITY -> throw new IllegalStateException(msg);
-            case ERR_UNSUPPORTED -> throw new UnsupportedOperationException(msg);
-            case ERR_OUT_OF_MEMORY -> throw new OutOfMemoryError("native memory: " + msg);
-            case ERR_INTERNAL -> throw new IllegalStateException("panopt internal error in " + msg);
+            case PanoptH.ERR_INVALID_ARGUMENT -> throw new IllegalArgumentException(msg);
+            case PanoptH.ERR_STATE, PanoptH.ERR_CAPACITY -> throw new IllegalStateException(msg);
+            case PanoptH.ERR_UNSUPPORTED -> throw new UnsupportedOperationException(msg);
+            case PanoptH.ERR_OUT_OF_MEMORY -> throw new OutOfMemoryError("native memory: " + msg);
+            case PanoptH.ERR_INTERNAL -> throw new IllegalStateException("panopt internal error in " + msg);
             default -> throw new IllegalStateException(msg + " (unknown status " + status + ")");
         }
     }

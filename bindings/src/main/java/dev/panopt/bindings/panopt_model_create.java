@@ -11,13 +11,13 @@ import java.lang.invoke.MethodHandle;
 public final class panopt_model_create {
     private panopt_model_create() {}
 
-    static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
+    static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_model_create", DESC);
 
     /** Calls {@code panopt_model_create}. */
-    public static int invoke(MemorySegment config, MemorySegment outModel) {
+    public static int invoke(MemorySegment backend, MemorySegment config, MemorySegment outModel) {
         try {
-            return (int) HANDLE.invokeExact(config, outModel);
+            return (int) HANDLE.invokeExact(backend, config, outModel);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

@@ -15,9 +15,9 @@ public final class panopt_model_set_tensor {
     static final MethodHandle HANDLE = Downcalls.handle("panopt_model_set_tensor", DESC);
 
     /** Calls {@code panopt_model_set_tensor}. */
-    public static int invoke(MemorySegment model, int kind, int layer, int dtype, MemorySegment data, long numel) {
+    public static int invoke(MemorySegment model, int kind, int layer, int dtype, MemorySegment data, long nbytes) {
         try {
-            return (int) HANDLE.invokeExact(model, kind, layer, dtype, data, numel);
+            return (int) HANDLE.invokeExact(model, kind, layer, dtype, data, nbytes);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

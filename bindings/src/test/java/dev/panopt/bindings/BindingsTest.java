@@ -12,13 +12,24 @@ import org.junit.jupiter.api.Test;
 
 class BindingsTest {
     @Test
-    void structLayoutsMatchTheStaticAssertsOfApiCpp() {
-        assertEquals(64, Structs.CONFIG.byteSize());
-        assertEquals(16, Structs.SESSION_OPTIONS.byteSize());
-        assertEquals(80, Structs.FORWARD_ARGS.byteSize());
-        assertEquals(56, Structs.offset(Structs.CONFIG, "layer_norm_eps"));
-        assertEquals(40, Structs.offset(Structs.FORWARD_ARGS, "use_cache"));
-        assertEquals(72, Structs.offset(Structs.FORWARD_ARGS, "attentions"));
+    void everyGeneratedLayoutHasTheLibrarysSize() {
+        Native.ensureLoaded(); // throws UnsatisfiedLinkError on any mismatch
+        try (Arena arena = Arena.ofConfined()) {
+            for (var layout : PanoptH.STRUCTS) {
+                assertEquals(layout.byteSize(), panopt_struct_size.invoke(arena.allocateFrom(layout.name().orElseThrow())),
+                        layout.toString());
+            }
+            assertEquals(-1, panopt_struct_size.invoke(arena.allocateFrom("panopt_nothing")));
+        }
+        assertEquals(5, PanoptH.STRUCTS.size());
+    }
+
+    @Test
+    void dtypeTableComesFromTheHeaderList() {
+        assertEquals(PanoptH.DTYPE_COUNT, 3);
+        assertEquals("BF16", PanoptH.dtypeName(PanoptH.DTYPE_BF16));
+        assertEquals(4, PanoptH.dtypeBlockBytes(PanoptH.DTYPE_F32));
+        assertEquals(1, PanoptH.dtypeBlockElems(PanoptH.DTYPE_F16));
     }
 
     @Test
@@ -27,29 +38,29 @@ class BindingsTest {
         assertFalse(Native.version().isEmpty());
         assertTrue(NativeLibrary.path().toString().endsWith("libpanopt.so"));
         int isa = Native.cpuIsa();
-        assertTrue(isa >= Native.ISA_SCALAR && isa <= Native.ISA_AVX512, "isa " + isa);
+        assertTrue(isa >= PanoptH.ISA_SCALAR && isa <= PanoptH.ISA_AVX512, "isa " + isa);
     }
 
     @Test
     void statusCodesBecomeExceptionsWithTheNativeMessage() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            int status = panopt_model_create.invoke(MemorySegment.NULL, out);
-            assertEquals(Native.ERR_INVALID_ARGUMENT, status);
+            int status = panopt_model_create.invoke(MemorySegment.NULL, MemorySegment.NULL, out);
+            assertEquals(PanoptH.ERR_INVALID_ARGUMENT, status);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Native.check(status, "panopt_model_create"));
             assertTrue(e.getMessage().startsWith("panopt_model_create: "), e.getMessage());
             assertTrue(e.getMessage().length() > "panopt_model_create: ".length(), "native message missing");
         }
-        assertThrows(IllegalStateException.class, () -> Native.check(Native.ERR_STATE, "x"));
-        assertThrows(IllegalStateException.class, () -> Native.check(Native.ERR_CAPACITY, "x"));
-        assertThrows(UnsupportedOperationException.class, () -> Native.check(Native.ERR_UNSUPPORTED, "x"));
-        assertThrows(OutOfMemoryError.class, () -> Native.check(Native.ERR_OUT_OF_MEMORY, "x"));
-        Native.check(Native.OK, "x");
+        assertThrows(IllegalStateException.class, () -> Native.check(PanoptH.ERR_STATE, "x"));
+        assertThrows(IllegalStateException.class, () -> Native.check(PanoptH.ERR_CAPACITY, "x"));
+        assertThrows(UnsupportedOperationException.class, () -> Native.check(PanoptH.ERR_UNSUPPORTED, "x"));
+        assertThrows(OutOfMemoryError.class, () -> Native.check(PanoptH.ERR_OUT_OF_MEMORY, "x"));
+        Native.check(PanoptH.OK, "x");
     }
 
     @Test
     void freeingNullIsANoOp() {
-        assertEquals(Native.OK, panopt_model_free.invoke(MemorySegment.NULL));
+        assertEquals(PanoptH.OK, panopt_model_free.invoke(MemorySegment.NULL));
     }
 }

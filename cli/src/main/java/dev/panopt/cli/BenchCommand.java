@@ -46,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
                 ids[b] = rnd.ints(seq, 3, Math.min(c.vocabSize(), 50265)).toArray();
             }
             double[] ms = new double[runs];
-            try (Session s = lm.newSession(common.sessionOptions())) {
+            try (Session s = lm.newSession()) {
                 for (int i = -2; i < runs; i++) {
                     long t0 = System.nanoTime();
                     try (CausalLMOutput o = lm.forward(s, ids, null, null, ForwardOptions.DEFAULT)) {

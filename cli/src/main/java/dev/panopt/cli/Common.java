@@ -2,8 +2,9 @@ package dev.panopt.cli;
 
 import dev.panopt.Isa;
 import dev.panopt.LoadOptions;
-import dev.panopt.OptTokenizer;
-import dev.panopt.SessionOptions;
+import dev.panopt.Backend;
+import dev.panopt.BackendOptions;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +45,8 @@ final class Common {
         return model == null;
     }
 
-    SessionOptions sessionOptions() {
-        SessionOptions.Builder b = SessionOptions.builder();
+    BackendOptions backendOptions() {
+        BackendOptions.Builder b = BackendOptions.builder();
         if (threads != null) {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be >= 1");
@@ -60,10 +61,17 @@ final class Common {
         return b.build();
     }
 
+    /** The backend of this command: the shared one for default options, else one of its own. */
+    Backend backend() {
+        BackendOptions o = backendOptions();
+        // A command runs once per process: its own backend lives until the process exits.
+        return o.equals(BackendOptions.DEFAULT) ? Backend.shared() : Backend.create(o);
+    }
+
     LoadOptions loadOptions() throws IOException {
         Path dir = modelDir();
         long bytes = ProgressBar.weightBytes(dir);
-        LoadOptions.Builder b = LoadOptions.builder().sessionOptions(sessionOptions());
+        LoadOptions.Builder b = LoadOptions.builder().backend(backend());
         if (bytes > ProgressBar.THRESHOLD) {
             b.preload(true).progress(new ProgressBar("loading " + dir.getFileName(), System.err));
         }

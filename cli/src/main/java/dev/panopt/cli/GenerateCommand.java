@@ -3,7 +3,7 @@ package dev.panopt.cli;
 import dev.panopt.GenerationConfig;
 import dev.panopt.GenerationResult;
 import dev.panopt.OptForCausalLM;
-import dev.panopt.OptTokenizer;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;

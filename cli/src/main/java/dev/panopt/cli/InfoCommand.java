@@ -1,8 +1,8 @@
 package dev.panopt.cli;
 
-import dev.panopt.Checkpoint;
 import dev.panopt.DType;
 import dev.panopt.OptConfig;
+import dev.panopt.checkpoint.Checkpoint;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;

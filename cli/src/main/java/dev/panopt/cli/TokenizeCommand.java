@@ -1,7 +1,7 @@
 package dev.panopt.cli;
 
-import dev.panopt.Encoding;
-import dev.panopt.OptTokenizer;
+import dev.panopt.tokenizer.Encoding;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

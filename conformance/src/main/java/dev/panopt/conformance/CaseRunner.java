@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.panopt.BaseModelOutput;
 import dev.panopt.CausalLMOutput;
 import dev.panopt.ClassificationLabels;
+import dev.panopt.Backend;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptForQuestionAnswering;
 import dev.panopt.OptForSequenceClassification;
@@ -32,10 +33,11 @@ import java.util.regex.Pattern;
 final class CaseRunner {
     private static final Pattern PAST_OF_CALL = Pattern.compile("past_key_values of call '([^']+)'");
 
-    private final SessionOptions sessionOptions;
+    private final LoadOptions load;
 
-    CaseRunner(SessionOptions sessionOptions) {
-        this.sessionOptions = sessionOptions;
+    /** @param backend where every case's model computes (the caller closes it) */
+    CaseRunner(Backend backend) {
+        this.load = LoadOptions.builder().backend(backend).build();
     }
 
     CaseResult run(Path caseDir) {
@@ -119,7 +121,7 @@ final class CaseRunner {
         Collector col = new Collector(f);
         String error = null;
         Map<String, Session> sessions = new HashMap<>();
-        try (OptForCausalLM model = OptForCausalLM.fromPretrained(f.dir, sessionOptions)) {
+        try (OptForCausalLM model = OptForCausalLM.fromPretrained(f.dir, load)) {
             for (JsonNode call : f.caseJson.get("calls")) {
                 String id = call.path("id").asText();
                 JsonNode outputs = call.path("outputs");
@@ -142,7 +144,7 @@ final class CaseRunner {
                     }
                     session = sessions.get(m.group(1));
                 } else {
-                    session = model.newSession(sessionOptions);
+                    session = model.newSession();
                 }
                 JsonNode opt = call.path("options");
                 boolean useCache = opt.path("use_cache").asBoolean(false) || pastRef != null;
@@ -220,7 +222,7 @@ final class CaseRunner {
     /** HF calls the base OPTModel (the `model` attribute) with inputs_embeds. */
     private void baseModelEmbeds(Fixture f, Collector col, String call, JsonNode in, JsonNode outputs)
             throws java.io.IOException {
-        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        LoadOptions lo = load;
         try (OptModel base = OptModel.fromPretrained(f.dir, lo); Session s = base.newSession()) {
             int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
             try (BaseModelOutput out = base.forwardEmbeds(s, f.floats3(in.get("inputs_embeds").asText()), mask,
@@ -264,7 +266,7 @@ final class CaseRunner {
     }
 
     private CaseResult runSequenceClassification(Fixture f) throws Exception {
-        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        LoadOptions lo = load;
         try (OptForSequenceClassification model = OptForSequenceClassification.fromPretrained(f.dir, lo);
              Session s = model.newSession()) {
             return runCalls(f, (id, in, outputs, col, ids, mask) -> {
@@ -294,7 +296,7 @@ final class CaseRunner {
     }
 
     private CaseResult runQuestionAnswering(Fixture f) throws Exception {
-        LoadOptions lo = LoadOptions.builder().sessionOptions(sessionOptions).build();
+        LoadOptions lo = load;
         try (OptForQuestionAnswering model = OptForQuestionAnswering.fromPretrained(f.dir, lo);
              Session s = model.newSession()) {
             return runCalls(f, (id, in, outputs, col, ids, mask) -> {
@@ -330,7 +332,7 @@ final class CaseRunner {
         long[] produced = new long[n];
         float[] stepLogits = new float[n * vocab];
         ForwardOptions cached = ForwardOptions.builder().useCache(true).build();
-        try (Session s = model.newSession(sessionOptions.toBuilder().maxBatch(1).build())) {
+        try (Session s = model.newSession(SessionOptions.builder().maxBatch(1).build())) {
             int[][] input = prompt;
             int total = prompt[0].length;
             for (int i = 0; i < n; i++) {

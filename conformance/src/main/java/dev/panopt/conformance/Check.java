@@ -1,7 +1,7 @@
 package dev.panopt.conformance;
 
 import dev.panopt.Isa;
-import dev.panopt.SessionOptions;
+import dev.panopt.BackendOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ public final class Check {
         Path dir = null;
         boolean json = false;
         Set<String> only = new LinkedHashSet<>();
-        SessionOptions.Builder opts = SessionOptions.builder();
+        BackendOptions.Builder opts = BackendOptions.builder();
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {

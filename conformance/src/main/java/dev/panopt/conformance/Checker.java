@@ -1,6 +1,7 @@
 package dev.panopt.conformance;
 
-import dev.panopt.SessionOptions;
+import dev.panopt.Backend;
+import dev.panopt.BackendOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,10 +15,11 @@ import java.util.stream.Stream;
  * weights and expected.safetensors) and optionally {@code tokenizer/}. Thread-confined.
  */
 public final class Checker {
-    private final SessionOptions sessionOptions;
+    private final BackendOptions backendOptions;
 
-    public Checker(SessionOptions sessionOptions) {
-        this.sessionOptions = sessionOptions;
+    /** @param backendOptions threads and ISA of the backend the cases run on */
+    public Checker(BackendOptions backendOptions) {
+        this.backendOptions = backendOptions;
     }
 
     /** Runs every case (or only {@code only}, when not empty). */
@@ -30,14 +32,16 @@ public final class Checker {
         try (Stream<Path> s = Files.list(cases)) {
             dirs = s.filter(Files::isDirectory).sorted().toList();
         }
-        CaseRunner runner = new CaseRunner(sessionOptions);
         List<CaseResult> results = new ArrayList<>();
-        for (Path d : dirs) {
-            String name = d.getFileName().toString();
-            if (!only.isEmpty() && !only.contains(name)) {
-                continue;
+        try (Backend backend = Backend.create(backendOptions)) {
+            CaseRunner runner = new CaseRunner(backend);
+            for (Path d : dirs) {
+                String name = d.getFileName().toString();
+                if (!only.isEmpty() && !only.contains(name)) {
+                    continue;
+                }
+                results.add(runner.run(d));
             }
-            results.add(runner.run(d));
         }
         Path tok = fixtureSet.resolve("tokenizer");
         if (Files.isDirectory(tok) && (only.isEmpty() || only.contains("tokenizer"))) {

@@ -3,7 +3,7 @@ package dev.panopt.conformance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.panopt.DType;
-import dev.panopt.SafetensorsFile;
+import dev.panopt.checkpoint.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.panopt.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.panopt.OptTokenizer;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panopt.Isa;
 import dev.panopt.Panopt;
-import dev.panopt.SessionOptions;
+import dev.panopt.Backend;
+import dev.panopt.BackendOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class ConformanceTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Isa isa : Panopt.availableIsas()) {
             for (int threads : new int[] {1, 2}) {
-                SessionOptions opts = SessionOptions.builder().isa(isa).threads(threads).build();
+                BackendOptions opts = BackendOptions.builder().isa(isa).threads(threads).build();
                 for (Path c : cases()) {
                     String name = c.getFileName().toString();
                     tests.add(DynamicTest.dynamicTest(name + " " + isa + " x" + threads, () -> check(opts, c, name)));
@@ -53,8 +54,11 @@ class ConformanceTest {
         return tests.stream();
     }
 
-    private static void check(SessionOptions opts, Path caseDir, String name) {
-        CaseResult r = new CaseRunner(opts).run(caseDir);
+    private static void check(BackendOptions opts, Path caseDir, String name) {
+        CaseResult r;
+        try (Backend backend = Backend.create(opts)) {
+            r = new CaseRunner(backend).run(caseDir);
+        }
         String failures = r.tensors().stream().filter(t -> !t.pass())
                 .map(t -> t.call() + "/" + t.name() + " max_abs " + t.maxAbs() + " " + t.firstFailure())
                 .collect(Collectors.joining("\n"));
@@ -73,7 +77,7 @@ class ConformanceTest {
             if (!FULLY_COVERED.contains(name)) {
                 continue;
             }
-            CaseResult r = new CaseRunner(SessionOptions.DEFAULT).run(c);
+            CaseResult r = new CaseRunner(Backend.shared()).run(c);
             Set<String> compared = r.tensors().stream().map(Compare.TensorResult::name).collect(Collectors.toSet());
             try (Fixture f = Fixture.open(c)) {
                 int expected = 0;

@@ -29,7 +29,7 @@ class TokenizerConformanceTest {
 
     @Test
     void checkerRunsTheTokenizer() throws IOException {
-        List<CaseResult> rs = new Checker(dev.panopt.SessionOptions.builder().build())
+        List<CaseResult> rs = new Checker(dev.panopt.BackendOptions.DEFAULT)
                 .run(ConformanceTest.FIXTURES, Set.of("tokenizer"));
         assertEquals(1, rs.size());
         assertEquals(CaseResult.Status.PASS, rs.get(0).status());

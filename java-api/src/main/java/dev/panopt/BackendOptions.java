@@ -1,0 +1,81 @@
+package dev.panopt;
+
+/**
+ * How a {@link Backend} is set up. Immutable; build with {@link #builder()}.
+ *
+ * @param threads threads that run each parallel region, a calling thread included (the backend
+ *                starts {@code threads - 1} workers); 0 = all online CPUs
+ * @param isa     kernel instruction set; {@link Isa#AUTO} picks the best this CPU has
+ */
+public record BackendOptions(int threads, Isa isa) {
+    /** All CPUs (or {@code -Dpanopt.threads=N}), best ISA. */
+    public static final BackendOptions DEFAULT = builder().build();
+
+    /**
+     * Checks the values.
+     *
+     * @throws IllegalArgumentException if threads is outside [0, 1024] or isa is null
+     */
+    public BackendOptions {
+        if (threads < 0 || threads > 1024) {
+            throw new IllegalArgumentException("threads must be in [0, 1024], got " + threads);
+        }
+        if (isa == null) {
+            throw new IllegalArgumentException("isa must not be null");
+        }
+    }
+
+    /** @return a builder with the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return a builder holding these values */
+    public Builder toBuilder() {
+        return new Builder().threads(threads).isa(isa);
+    }
+
+    /** Builder of {@link BackendOptions}; not thread-safe. */
+    public static final class Builder {
+        private int threads = defaultThreads();
+        private Isa isa = Isa.AUTO;
+
+        private Builder() {}
+
+        /**
+         * @param v threads per parallel region (0 = all online CPUs)
+         * @return this builder
+         */
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
+
+        /**
+         * @param v the kernel instruction set
+         * @return this builder
+         */
+        public Builder isa(Isa v) {
+            isa = v;
+            return this;
+        }
+
+        /** @return the options */
+        public BackendOptions build() {
+            return new BackendOptions(threads, isa);
+        }
+    }
+
+    /** {@code -Dpanopt.threads=N} when set, else 0 (all CPUs). */
+    static int defaultThreads() {
+        String p = System.getProperty("panopt.threads");
+        if (p == null || p.isBlank()) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(p.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("panopt.threads must be an integer, got '" + p + "'", e);
+        }
+    }
+}

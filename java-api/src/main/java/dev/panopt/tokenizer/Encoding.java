@@ -1,0 +1,20 @@
+package dev.panopt.tokenizer;
+
+/**
+ * One encoded text: token ids, their token strings (byte-level, e.g. {@code "Ġworld"}) and each
+ * token's character span {@code [startOffsets[i], endOffsets[i])} in the text (UTF-16 indices).
+ *
+ * <p>Offset rule: a token starts at the character holding its first UTF-8 byte and ends after the
+ * character holding its last byte, so a byte-level token that covers only part of a multi-byte
+ * character (or of a surrogate pair) maps to that whole character's span, and consecutive tokens of
+ * one character share it. Special tokens inserted by the tokenizer (the BOS) get {@code (0, 0)};
+ * special tokens written in the text get their own span.
+ *
+ * <p>The arrays are owned by the record and not copied: treat them as read-only.
+ */
+public record Encoding(int[] ids, String[] tokens, int[] startOffsets, int[] endOffsets) {
+    /** Number of tokens. */
+    public int length() {
+        return ids.length;
+    }
+}

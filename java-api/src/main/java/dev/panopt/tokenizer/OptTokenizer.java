@@ -1,0 +1,222 @@
+package dev.panopt.tokenizer;
+
+import dev.panopt.checkpoint.CheckpointException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * OPT's tokenizer: GPT-2 byte-level BPE with the RoBERTa/fairseq id order, reproducing transformers'
+ * slow {@code GPT2Tokenizer} as OPT configures it: {@code add_bos_token=true} ({@code </s>} = 2 is
+ * prepended, nothing appended), {@code add_prefix_space=false}, {@code errors="replace"},
+ * bos = eos = unk = {@code </s>}, pad = {@code <pad>}.
+ *
+ * <p>Encoding: the special tokens of the configuration ({@code </s>} and {@code <pad>} for OPT, plus
+ * any added tokens of the files) written in the text are split out first and map to their ids
+ * without stripping neighbouring spaces (unless an added token says {@code lstrip}/{@code rstrip});
+ * {@code <s>}, {@code <unk>}, {@code <mask>} and {@code <|endoftext|>} are ordinary text for OPT. The
+ * rest is cut by GPT-2's pre-tokenizer regex (Unicode {@code \s}, {@code \p{L}}, {@code \p{N}}), each
+ * piece's UTF-8 bytes mapped to GPT-2's byte alphabet and merged by rank. An unpaired surrogate in the
+ * text is encoded as U+FFFD.
+ *
+ * <p>Decoding follows the slow tokenizer's {@code decode}: the tokens' bytes are joined and decoded as
+ * UTF-8 with Python's {@code errors="replace"} (one U+FFFD per maximal invalid subsequence);
+ * {@code skipSpecialTokens} drops {@link #specialTokenIds()} (1 and 2 for OPT); clean-up applies
+ * transformers' {@code clean_up_tokenization} (" ." " ?" " !" " ," " ' " " n't" " 'm" " 's" " 've"
+ * " 're", in that order).
+ *
+ * <p>Thread-safety: immutable after construction and safe to share between threads; the only mutable
+ * state is an internal bounded word cache whose races are benign. {@link StreamDecoder}s are not
+ * thread-safe (one per sequence).
+ */
+public final class OptTokenizer {
+    private final Vocabulary vocabulary;
+    private final TokenEncoder encoder;
+    private final TokenDecoder decoder;
+    private final boolean addBos;
+
+    private OptTokenizer(TokenizerFiles.Contents files) {
+        vocabulary = new Vocabulary(files.vocab(), files.roles(), files.additionalSpecial(), files.addedTokens());
+        addBos = files.addBos();
+        int unkId = vocabulary.unkId();
+        encoder = new TokenEncoder(vocabulary, new ByteLevelBpe(files.vocab(), files.merges(), unkId >= 0 ? unkId : 0),
+                addBos);
+        decoder = new TokenDecoder(vocabulary);
+    }
+
+    // ---------------------------------------------------------------- loading
+
+    /**
+     * Loads a tokenizer directory: {@code vocab.json} + {@code merges.txt}, or else {@code tokenizer.json}
+     * (Hugging Face tokenizers format: {@code model.vocab}, {@code model.merges} as {@code "a b"} strings
+     * or {@code [a, b]} pairs, {@code added_tokens}). Special tokens and {@code add_bos_token} come from
+     * {@code special_tokens_map.json} (which wins) and {@code tokenizer_config.json} when present (plain
+     * strings or {@code {"content": ...}} objects; {@code added_tokens_decoder} and
+     * {@code added_tokens.json} add tokens); a role no file names gets OPT's default.
+     *
+     * <p>An added token's id must lie below the end of the vocabulary's ids plus the number of added
+     * tokens the files list (each can add at most one id); any other id, such as a hostile
+     * {@code 2147483646}, is rejected rather than sized into a table.
+     *
+     * @throws CheckpointException naming the file when a file is missing or malformed, or when an added
+     *     token's id is out of range (the message names the id)
+     */
+    public static OptTokenizer fromPretrained(Path directory) throws IOException {
+        return new OptTokenizer(TokenizerFiles.readDirectory(directory));
+    }
+
+    /** Loads {@code vocab.json} and {@code merges.txt} with OPT's special tokens and settings. */
+    public static OptTokenizer fromFiles(Path vocabJson, Path mergesTxt) throws IOException {
+        return new OptTokenizer(TokenizerFiles.readVocabAndMerges(vocabJson, mergesTxt));
+    }
+
+    // ---------------------------------------------------------------- encoding
+
+    /** Encodes with special tokens (the BOS {@code </s>} first). */
+    public int[] encode(String text) {
+        return encode(text, true);
+    }
+
+    /** Encodes; with {@code addSpecialTokens} the BOS is prepended when {@link #addBosToken()}. */
+    public int[] encode(String text, boolean addSpecialTokens) {
+        return encoder.encode(text, addSpecialTokens);
+    }
+
+    /** Encodes with tokens and character offsets (see {@link Encoding} for the offset rule). */
+    public Encoding encodeWithOffsets(String text, boolean addSpecialTokens) {
+        return encoder.encodeWithOffsets(text, addSpecialTokens);
+    }
+
+    /** {@code encodePair(first, second, true)}. */
+    public PairEncoding encodePair(String first, String second) {
+        return encodePair(first, second, true);
+    }
+
+    /**
+     * Encodes a text pair as the slow GPT-2 tokenizer does: {@code [bos] + ids(first) + [bos] + ids(second)}
+     * when special tokens are added and {@link #addBosToken()}, plain concatenation otherwise.
+     */
+    public PairEncoding encodePair(String first, String second, boolean addSpecialTokens) {
+        return encoder.encodePair(first, second, addSpecialTokens);
+    }
+
+    /** Encodes, truncates and pads a batch (see {@link EncodeOptions}). */
+    public BatchEncoding encodeBatch(List<String> texts, EncodeOptions options) {
+        return encoder.encodeBatch(texts, options);
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /** Decodes keeping special tokens, without clean-up (exact inverse of {@link #encode}). */
+    public String decode(int[] ids) {
+        return decode(ids, false, false);
+    }
+
+    /**
+     * Decodes as transformers' slow tokenizer does (see the class comment).
+     *
+     * @throws IllegalArgumentException naming the first id the tokenizer does not have
+     */
+    public String decode(int[] ids, boolean skipSpecialTokens, boolean cleanUpTokenizationSpaces) {
+        return decoder.decode(ids, skipSpecialTokens, cleanUpTokenizationSpaces);
+    }
+
+    /** transformers' {@code clean_up_tokenization}, replacement by replacement in its order. */
+    public static String cleanUpTokenization(String text) {
+        return TokenDecoder.cleanUpTokenization(text);
+    }
+
+    /** A new incremental decoder (clean-up off); see {@link StreamDecoder}. */
+    public StreamDecoder newStreamDecoder(boolean skipSpecialTokens) {
+        return new StreamDecoder(new IncrementalDecoder(vocabulary, skipSpecialTokens));
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** Size of the base vocabulary (transformers' {@code vocab_size}; 50265 for OPT). */
+    public int vocabSize() {
+        return vocabulary.baseSize();
+    }
+
+    /** The BOS id (2 for OPT), -1 when there is none. */
+    public int bosTokenId() {
+        return vocabulary.bosId();
+    }
+
+    /** The EOS id (2 for OPT), -1 when there is none. */
+    public int eosTokenId() {
+        return vocabulary.eosId();
+    }
+
+    /** The padding id (1 for OPT), -1 when there is none. */
+    public int padTokenId() {
+        return vocabulary.padId();
+    }
+
+    /** The id of the unknown token (2 for OPT: {@code </s>}), -1 when there is none. */
+    public int unkTokenId() {
+        return vocabulary.unkId();
+    }
+
+    /** Whether {@code encode(text)} prepends the BOS (true for OPT). */
+    public boolean addBosToken() {
+        return addBos;
+    }
+
+    /** The token string of an id (byte-level, e.g. {@code "Ġworld"}). */
+    public Optional<String> idToToken(int id) {
+        return vocabulary.findToken(id);
+    }
+
+    /** The id of a token string (byte-level), if the vocabulary or the added tokens have it. */
+    public OptionalInt tokenToId(String token) {
+        return vocabulary.findId(token);
+    }
+
+    /** Ids that {@code skipSpecialTokens} removes ({1, 2} for OPT). Unmodifiable. */
+    public Set<Integer> specialTokenIds() {
+        return vocabulary.specialIds();
+    }
+
+    @Override
+    public String toString() {
+        return "OptTokenizer[vocabSize=" + vocabSize() + ", bos=" + bosTokenId() + ", eos=" + eosTokenId() + ", pad="
+                + padTokenId() + ", unk=" + unkTokenId() + ", addBos=" + addBos + ", added=" + encoder.addedCount() + "]";
+    }
+
+    /**
+     * Incremental detokenizer for generation: {@link #push(int)} returns the text that became complete
+     * with that id, holding back a trailing UTF-8 sequence that later bytes could still complete (so a
+     * character split over several byte-level tokens, such as an emoji, is never emitted in pieces or as
+     * U+FFFD); {@link #finish()} flushes the rest, an incomplete tail becoming U+FFFD as in
+     * {@link OptTokenizer#decode}. The concatenation of every push and the finish equals
+     * {@code tokenizer.decode(allIds, skipSpecialTokens, false)}.
+     *
+     * <p>Created by {@link OptTokenizer#newStreamDecoder(boolean)}. Mutable and <em>not</em> thread-safe:
+     * use one per generated sequence. After {@link #finish()} it is empty again and can be reused.
+     */
+    public static final class StreamDecoder {
+        private final IncrementalDecoder state;
+
+        StreamDecoder(IncrementalDecoder state) {
+            this.state = state;
+        }
+
+        /**
+         * Adds one id; returns the newly completed text (possibly empty).
+         *
+         * @throws IllegalArgumentException for an id the tokenizer does not have
+         */
+        public String push(int id) {
+            return state.push(id);
+        }
+
+        /** Flushes what is held back (an incomplete sequence becomes U+FFFD) and resets the decoder. */
+        public String finish() {
+            return state.finish();
+        }
+    }
+}

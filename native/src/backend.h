@@ -1,0 +1,33 @@
+// backend.h — the backend seam. A panopt_backend is one compute device with its workers (the
+// CPU's kernels and thread pool now; an accelerator later), created once and shared by every
+// model on it. It makes one Executor per session: that session's scratch memory, key/value cache
+// and the ops the graph runs (ops.h). Backends live in their own folders (src/cpu, ...).
+#ifndef PANOPT_BACKEND_H
+#define PANOPT_BACKEND_H
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "../include/panopt.h"
+#include "ops.h"
+
+struct panopt_backend {
+    virtual ~panopt_backend() = default;
+    // Fills kind, n_threads, isa.
+    virtual void describe(panopt_backend_info& out) const = 0;
+    // Whether this backend computes with weights of this PANOPT_DTYPE_*.
+    virtual bool supports_dtype(int32_t dtype) const = 0;
+    // State for one session of model m: scratch, a cache of max_batch rows x max_seq_len positions.
+    virtual std::unique_ptr<panopt::Executor> new_executor(const panopt_model& m, int32_t max_batch,
+                                                           int32_t max_seq_len) = 0;
+
+    std::atomic<int64_t> live_models{0}; // models created on this backend and not yet freed
+};
+
+namespace panopt {
+// Creates the backend the options ask for (validated); throws Error.
+std::unique_ptr<panopt_backend> create_backend(const panopt_backend_options& o);
+} // namespace panopt
+
+#endif

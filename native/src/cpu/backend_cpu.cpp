@@ -1,0 +1,35 @@
+#include "backend_cpu.h"
+
+#include "../dtype.h"
+
+namespace panopt {
+
+void CpuBackend::describe(panopt_backend_info& out) const {
+    out.kind = PANOPT_BACKEND_CPU;
+    out.n_threads = pool.size();
+    out.isa = kt->isa;
+}
+
+bool CpuBackend::supports_dtype(int32_t dtype) const {
+    return dtype >= 0 && dtype < PANOPT_DTYPE_COUNT && kt->type[dtype].linear_range && kt->type[dtype].to_f32;
+}
+
+std::unique_ptr<Executor> CpuBackend::new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len) {
+    return std::unique_ptr<Executor>(new CpuExecutor(*this, m, max_batch, max_seq_len));
+}
+
+CpuExecutor::CpuExecutor(CpuBackend& be, const panopt_model& m, int32_t max_batch, int32_t max_seq_len)
+    : kt_(be.kt),
+      pool_(be.pool),
+      layers_(m.cfg.num_hidden_layers),
+      heads_(m.cfg.num_attention_heads),
+      head_dim_(m.cfg.hidden_size / m.cfg.num_attention_heads),
+      max_batch_(max_batch),
+      max_seq_len_(max_seq_len),
+      lin_scratch_((size_t)be.pool.size()) {
+    const size_t n = (size_t)m.cfg.num_hidden_layers * max_batch * m.cfg.hidden_size * (size_t)max_seq_len;
+    kcache_.reserve(n);
+    vcache_.reserve(n);
+}
+
+} // namespace panopt

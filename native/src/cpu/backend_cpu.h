@@ -1,0 +1,68 @@
+// backend_cpu.h — the CPU backend: one kernel table (chosen ISA) and one worker pool shared by
+// every session of every model on it; CpuExecutor is one session's state and its ops, whose
+// definitions live one op family per file (ops_*.cpp).
+#ifndef PANOPT_CPU_BACKEND_CPU_H
+#define PANOPT_CPU_BACKEND_CPU_H
+
+#include <vector>
+
+#include "../backend.h"
+#include "buffer.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace panopt {
+
+class CpuBackend final : public panopt_backend {
+public:
+    CpuBackend(const Kernels* kt, int n_threads) : kt(kt), pool(n_threads) {}
+    void describe(panopt_backend_info& out) const override;
+    bool supports_dtype(int32_t dtype) const override;
+    std::unique_ptr<Executor> new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len) override;
+
+    const Kernels* const kt;
+    ThreadPool pool;
+};
+
+class CpuExecutor final : public Executor {
+public:
+    CpuExecutor(CpuBackend& be, const panopt_model& m, int32_t max_batch, int32_t max_seq_len);
+
+    float* scratch(int slot, int64_t n) override { return bufs_[slot].reserve((size_t)n); }
+    float* output_buffer(float* host, int, int64_t) override { return host; }
+
+    void embed(const TensorRef& table, const int32_t* ids, const float* embeds, int64_t M, int64_t width,
+               float* out) override;
+    void add_rows(const TensorRef& table, const int32_t* rows, int64_t M, int64_t width, float* x) override;
+    void linear(const float* x, int64_t M, int64_t K, const TensorRef& w, const TensorRef* b, float* y,
+                int64_t N) override;
+    void layernorm(const float* x, float* y, int64_t R, int64_t n, const TensorRef& w, const TensorRef& b,
+                   float eps) override;
+    void activation(int32_t act, float* x, int64_t n) override;
+    void add(float* y, const float* x, int64_t n) override;
+    void attention(const AttentionArgs& a) override;
+    void gather_rows(const float* src, const int64_t* rows, int64_t R, int64_t width, float* dst) override;
+    void to_host(float* host, const float* src, int64_t n) override;
+
+    void cache_copy_from(const Executor& src, int32_t batch, int32_t past) override;
+    void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const override;
+
+private:
+    // Start of the cached keys (or values) of (layer, row, head): [max_seq_len][head_dim], unscaled f32.
+    float* cache_at(const FloatBuf& c, int64_t layer, int64_t b, int64_t h) const {
+        return c.data() + ((layer * max_batch_ + b) * heads_ + h) * max_seq_len_ * head_dim_;
+    }
+
+    const Kernels* kt_;
+    ThreadPool& pool_;
+    const int64_t layers_, heads_, head_dim_, max_batch_, max_seq_len_;
+    FloatBuf kcache_, vcache_;              // [layer][batch][head][max_seq_len][head_dim]
+    FloatBuf bufs_[N_SCRATCH_SLOTS];
+    FloatBuf kv_k_, kv_v_, probs_;          // attention without the cache; softmax rows per thread
+    FloatBuf rows_tmp_;                     // converted table rows of add_rows
+    std::vector<FloatBuf> lin_scratch_;     // one per pool thread
+};
+
+} // namespace panopt
+
+#endif

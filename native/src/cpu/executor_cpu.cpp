@@ -1,0 +1,32 @@
+// executor_cpu.cpp — host transfers and the key/value cache of a CPU session.
+#include <cstring>
+
+#include "backend_cpu.h"
+
+namespace panopt {
+
+void CpuExecutor::to_host(float* host, const float* src, int64_t n) {
+    if (host != src) std::memcpy(host, src, (size_t)n * sizeof(float));
+}
+
+void CpuExecutor::cache_copy_from(const Executor& src_exec, int32_t batch, int32_t past) {
+    const CpuExecutor& src = static_cast<const CpuExecutor&>(src_exec);
+    for (int64_t l = 0; l < layers_; l++)
+        for (int64_t b = 0; b < batch; b++)
+            for (int64_t h = 0; h < heads_; h++) {
+                std::memcpy(cache_at(kcache_, l, b, h), src.cache_at(src.kcache_, l, b, h),
+                            (size_t)(past * head_dim_) * sizeof(float));
+                std::memcpy(cache_at(vcache_, l, b, h), src.cache_at(src.vcache_, l, b, h),
+                            (size_t)(past * head_dim_) * sizeof(float));
+            }
+}
+
+void CpuExecutor::cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const {
+    const FloatBuf& c = which == 0 ? kcache_ : vcache_;
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t h = 0; h < heads_; h++)
+            std::memcpy(out + ((b * heads_ + h) * past) * head_dim_, cache_at(c, layer, b, h),
+                        (size_t)(past * head_dim_) * sizeof(float));
+}
+
+} // namespace panopt

@@ -1,0 +1,41 @@
+// ops_linear.cpp — multithreaded Y = X W^T + b over the kernel table's single-thread linear_range.
+#include "backend_cpu.h"
+
+namespace panopt {
+
+// Split N (in multiples of the kernel's panel width) into one contiguous range per thread, so each
+// thread streams its own rows of W exactly once. If N is too small to feed every thread (a
+// classifier head, tiny models) split M instead.
+void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& w, const TensorRef* b, float* y,
+                         int64_t N) {
+    if (M <= 0 || N <= 0) return;
+    LinearArgs a;
+    a.x = x;
+    a.ldx = K;
+    a.w = w.data;
+    a.wdtype = w.dtype;
+    a.bias = (b && b->data) ? b->data : nullptr;
+    a.bdtype = (b && b->data) ? b->dtype : PANOPT_DTYPE_F32;
+    a.y = y;
+    a.ldy = N;
+    a.M = M;
+    a.N = N;
+    a.K = K;
+    const int nt = pool_.size();
+    const size_t need = (size_t)kt_->linear_scratch_floats(K);
+    for (int t = 0; t < nt; t++) lin_scratch_[t].reserve(need);
+    const auto range = kt_->type[w.dtype].linear_range;
+    const int64_t align = kt_->n_align;
+    const int64_t units = (N + align - 1) / align;
+    const LinearArgs* ap = &a;
+    if (units >= nt || M < 2 * nt) {
+        pool_.parallel_for(units, [&](int64_t u0, int64_t u1, int tid) {
+            int64_t n0 = u0 * align, n1 = u1 * align < N ? u1 * align : N;
+            range(ap, 0, M, n0, n1, lin_scratch_[tid].data());
+        });
+    } else {
+        pool_.parallel_for(M, [&](int64_t m0, int64_t m1, int tid) { range(ap, m0, m1, 0, N, lin_scratch_[tid].data()); });
+    }
+}
+
+} // namespace panopt
