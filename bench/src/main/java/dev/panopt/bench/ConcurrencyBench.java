@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Many Java threads on one model: {@code sessions} threads each run {@code generate} of
  * {@code newTokens} greedy tokens for their own prompt at the same time (each call makes its own
- * session), all on one model on one {@link Backend} of {@code threads} threads. One op = every
+ * session), all on one F16 model ({@code model}: a synthetic checkpoint at a real OPT shape, or the
+ * bundled one) on one {@link Backend} of {@code threads} threads. One op = every
  * thread done; aggregate tok/s = sessions × newTokens ÷ op time. While it runs a sampler counts the
  * backend's worker threads ({@code panopt-cpu-*}) and all OS threads of the process; the maxima
  * go to {@code concurrency/<sessions>-<threads>.txt} under the bench output folder for the report.
@@ -52,6 +53,7 @@ public final class ConcurrencyBench {
     @Warmup(iterations = 1, time = 2)
     @Measurement(iterations = 3, time = 4)
     public static class Concurrent {
+        @Param("opt-125m") public String model; // a ModelShape name (synthetic F16 checkpoint), or "bundled"
         @Param({"1", "2", "4", "8"}) public int sessions;
         @Param("2") public int threads;
         @Param("64") public int newTokens;
@@ -71,7 +73,9 @@ public final class ConcurrencyBench {
             Path repo = TokenizerBench.repo();
             tokenizer = OptTokenizer.fromPretrained(TokenizerBench.tokenizerDir());
             backend = Backend.create(BackendOptions.builder().threads(threads).build());
-            lm = OptForCausalLM.fromPretrained(repo.resolve("conformance/fixtures/cases/opt125m-shape-f16"),
+            Path dir = model.equals("bundled") ? repo.resolve("conformance/fixtures/cases/opt125m-shape-f16")
+                    : Checkpoints.opt(ModelShape.of(model), "F16");
+            lm = OptForCausalLM.fromPretrained(dir,
                     LoadOptions.builder().backend(backend).build());
             config = GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds().build();
             callers = Executors.newFixedThreadPool(sessions);

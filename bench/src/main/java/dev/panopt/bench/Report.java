@@ -256,7 +256,7 @@ public final class Report {
             int sessions = Integer.parseInt(t.p("sessions", "1"));
             double tps = sessions * n / (ms / 1e3);
             String threadsSeen = ConcurrencyBench.recorded(out, sessions, threads);
-            return new Row(t.workload(), t.system(), "bundled opt125m-shape-f16", "F16", sessions, threads, tps, "tok/s",
+            return new Row(t.workload(), t.system(), t.p("model", "opt-125m"), "F16", sessions, threads, tps, "tok/s",
                     Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     sessions + " Java threads × generate() on one shared model; "
                             + (threadsSeen == null ? "thread counts not recorded" : threadsSeen));
