@@ -73,43 +73,28 @@ template <> struct Conv<PANOPT_DTYPE_F32> {
     static constexpr int32_t vec_dot_type = PANOPT_DTYPE_F32;
 };
 
-template <> struct Conv<PANOPT_DTYPE_F16> {
+// The 16-bit float types: one conversion per element, stored little-endian.
+template <float (*TO)(uint16_t), uint16_t (*FROM)(float)> struct Conv16 {
     static void to_f32(const void* src, float* dst, int64_t n) {
         const unsigned char* p = static_cast<const unsigned char*>(src);
         for (int64_t i = 0; i < n; i++) {
             uint16_t h;
             std::memcpy(&h, p + 2 * i, 2);
-            dst[i] = f16_to_f32(h);
+            dst[i] = TO(h);
         }
     }
     static void from_f32(const float* src, void* dst, int64_t n) {
         unsigned char* p = static_cast<unsigned char*>(dst);
         for (int64_t i = 0; i < n; i++) {
-            uint16_t h = f32_to_f16(src[i]);
+            uint16_t h = FROM(src[i]);
             std::memcpy(p + 2 * i, &h, 2);
         }
     }
     static constexpr int32_t vec_dot_type = PANOPT_DTYPE_F32;
 };
 
-template <> struct Conv<PANOPT_DTYPE_BF16> {
-    static void to_f32(const void* src, float* dst, int64_t n) {
-        const unsigned char* p = static_cast<const unsigned char*>(src);
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            std::memcpy(&h, p + 2 * i, 2);
-            dst[i] = bf16_to_f32(h);
-        }
-    }
-    static void from_f32(const float* src, void* dst, int64_t n) {
-        unsigned char* p = static_cast<unsigned char*>(dst);
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h = f32_to_bf16(src[i]);
-            std::memcpy(p + 2 * i, &h, 2);
-        }
-    }
-    static constexpr int32_t vec_dot_type = PANOPT_DTYPE_F32;
-};
+template <> struct Conv<PANOPT_DTYPE_F16> : Conv16<f16_to_f32, f32_to_f16> {};
+template <> struct Conv<PANOPT_DTYPE_BF16> : Conv16<bf16_to_f32, f32_to_bf16> {};
 
 #define PANOPT_TRAITS_ROW_(name, code, block_elems, block_bytes) \
     {#name, block_elems, block_bytes, Conv<code>::to_f32, Conv<code>::from_f32, Conv<code>::vec_dot_type},
