@@ -50,7 +50,7 @@ final class CaseRunner {
                 default -> CaseResult.skipped(name, "model class " + f.modelClass() + " is not supported by this build");
             };
         } catch (Exception | OutOfMemoryError e) {
-            return CaseResult.of(name, List.of(), List.of(), e.getClass().getSimpleName() + ": " + e.getMessage());
+            return CaseResult.of(name, List.of(), List.of(), Compare.describe(e));
         }
     }
 
