@@ -1,7 +1,7 @@
 package dev.panopt.cli;
 
 import dev.panopt.CausalLMOutput;
-import dev.panopt.ForwardOptions;
+import dev.panopt.ForwardRequest;
 import dev.panopt.OptConfig;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.Session;
@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
             try (Session s = lm.newSession()) {
                 for (int i = -2; i < runs; i++) {
                     long t0 = System.nanoTime();
-                    try (CausalLMOutput o = lm.forward(s, ids, null, null, ForwardOptions.DEFAULT)) {
+                    try (CausalLMOutput o = lm.forward(ForwardRequest.inputIds(ids).session(s).build())) {
                         o.logits().getFlat(0);
                     }
                     if (i >= 0) {

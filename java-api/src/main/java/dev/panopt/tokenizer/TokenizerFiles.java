@@ -66,8 +66,10 @@ final class TokenizerFiles {
             merges = new ArrayList<>();
             readTokenizerJson(tokenizerJson, vocab, merges, addedTokens);
         } else {
-            throw new CheckpointException(directory,
-                    "no tokenizer files: expected vocab.json and merges.txt, or tokenizer.json");
+            throw new CheckpointException(directory, "no tokenizer files: looked for " + lookedFor(vocabFile)
+                    + " with " + lookedFor(mergesFile) + ", or " + lookedFor(tokenizerJson)
+                    + " (a facebook/opt-* directory has vocab.json and merges.txt; the Panopt repository bundles"
+                    + " OPT's in conformance/fixtures/tokenizer)");
         }
         Map<String, TokenSpec> roles = defaultRoles();
         List<TokenSpec> additional = new ArrayList<>();
@@ -133,6 +135,11 @@ final class TokenizerFiles {
         checkAddedIds(vocab, addedTokens);
         return new Contents(vocab, merges, roles, additional, addedTokens.stream().map(FileToken::spec).toList(),
                 addBos);
+    }
+
+    private static String lookedFor(Path f) {
+        return f.getFileName() + (Files.isRegularFile(f) ? " (found)" : Files.exists(f) ? " (not a regular file)"
+                : " (absent)");
     }
 
     /** Reads {@code vocab.json} and {@code merges.txt}, with OPT's special tokens and settings. */
