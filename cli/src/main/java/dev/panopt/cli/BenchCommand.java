@@ -27,7 +27,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Rows (default: ${DEFAULT-VALUE}).")
     int batch = 1;
 
-    @Option(names = "--seq", description = "Tokens per row (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq", description = "Tokens per row (default: ${DEFAULT-VALUE}; at most the model's context).")
     int seq = 128;
 
     @Option(names = "--runs", description = "Timed runs after 2 warm-ups (default: ${DEFAULT-VALUE}).")
@@ -40,6 +40,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (OptForCausalLM lm = OptForCausalLM.fromPretrained(common.modelDir(), common.loadOptions())) {
             OptConfig c = lm.config();
+            int seq = this.seq;
+            if (seq > c.maxPositionEmbeddings()) {
+                seq = c.maxPositionEmbeddings();
+                spec.commandLine().getErr().printf(Locale.ROOT, "(--seq %d capped at the model's context: %d positions)%n",
+                        this.seq, seq);
+            }
             SplittableRandom rnd = new SplittableRandom(42);
             int[][] ids = new int[batch][];
             for (int b = 0; b < batch; b++) {
