@@ -87,4 +87,13 @@ class MainTest {
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("parameters   14,974,464"), i.out());
     }
+
+    @Test
+    void versionNamesTheBuild() {
+        Run r = run("-V");
+        assertEquals(0, r.code(), r.err());
+        String first = r.out().lines().findFirst().orElse("");
+        assertTrue(first.matches("panopt \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), r.out());
+        assertTrue(r.out().contains("libpanopt "), r.out());
+    }
 }
