@@ -144,4 +144,13 @@ class MainTest {
         assertTrue(q.out().matches("(?s).*-q, --question=QUESTION\\s+The question\\..*"), q.out());
         assertTrue(q.out().matches("(?s).*-c, --context=CONTEXT\\s+The text the answer is extracted from.*"), q.out());
     }
+
+    @Test
+    void versionNamesTheBuild() {
+        Run r = run("-V");
+        assertEquals(0, r.code(), r.err());
+        String first = r.out().lines().findFirst().orElse("");
+        assertTrue(first.matches("panopt \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), r.out());
+        assertTrue(r.out().contains("libpanopt "), r.out());
+    }
 }
