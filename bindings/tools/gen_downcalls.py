@@ -6,12 +6,18 @@
   of the header (with natural C alignment), so no constant or offset is ever copied by hand.
   NativeLibrary checks each layout's size against the loaded library (panopt_struct_size).
 
+Javadoc is generated too, so the output passes doclint: a holder's invoke() gets the comment above
+its prototype (or FUNCTION_DOCS), @param lines from each parameter's C type plus PARAM_DOCS, and
+@return from the result type (RETURN_DOCS); PanoptH's constants and struct layouts get the comments
+beside their definitions in panopt.h.
+
 Run from the repository root after changing panopt.h:  python3 bindings/tools/gen_downcalls.py
 `--check` regenerates in memory and fails if the committed files differ (CI runs it).
 """
 import pathlib
 import re
 import sys
+import textwrap
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HEADER = ROOT / "native/include/panopt.h"
@@ -42,8 +48,126 @@ def strip_comments(text):
     return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
 
 
-def holders(text):
+def javadoc_text(comment):
+    """A C comment's text as Javadoc prose: one line, HTML-escaped, `x` as {@code x}."""
+    lines = [re.sub(r"^\s*\*(?!/)\s?", "", line).strip() for line in comment.strip().splitlines()]
+    text = " ".join(line for line in lines if line)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    return re.sub(r"`([^`]+)`", r"{@code \1}", text)
+
+
+def wrap(text, first, rest=None):
+    return textwrap.wrap(text, 110, initial_indent=first, subsequent_indent=rest or first,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def sentence(text):
+    return text if text.endswith(".") else text + "."
+
+
+def doc_block(text, indent="    "):
+    """A Javadoc comment: on one line when it fits in 110 columns, else wrapped."""
+    one = f"{indent}/** {text} */"
+    if len(one) <= 110:
+        return [one]
+    return [f"{indent}/**"] + wrap(text, f"{indent} * ") + [f"{indent} */"]
+
+
+# Doc of each C function: the comment right above its prototype in panopt.h; these fill in for
+# prototypes that share a comment with the one above them.
+FUNCTION_DOCS = {
+    "panopt_abi_version": "ABI version the library was built with ({@code PANOPT_ABI_VERSION} of its "
+                          "panopt.h); {@link Native} requires it to equal {@link PanoptH#ABI_VERSION}.",
+    "panopt_backend_get_info": "Fills {@code out_info} with what the backend resolved its options to "
+                               "(the fields that fit in the caller's {@code struct_size}).",
+    "panopt_session_free": "Frees the session (its KV cache and scratch memory). NULL is a no-op.",
+}
+
+# What a parameter means, by name (or "function.name"), after the part derived from its C type.
+PARAM_DOCS = {
+    "name": "a struct name of panopt.h, e.g. {@code \"panopt_config\"}",
+    "options": "read during the call only",
+    "config": "the model's hyper-parameters, read during the call only",
+    "args": "read during the call only; the output buffers it points to are written",
+    "out_backend": "receives the new backend on success",
+    "out_model": "receives the new model on success",
+    "out_session": "receives the new session on success",
+    "out_info": "the caller sets {@code struct_size}; the library fills the fields that fit",
+    "out_past_len": "receives the cached positions per row",
+    "out_batch": "receives the batch the cache holds (0 when empty)",
+    "kind": "which weight: a {@code PanoptH.T_*} constant",
+    "panopt_model_set_tensor.layer": "layer index in [0, num_hidden_layers) for per-layer kinds, -1 for "
+                                     "model-level ones",
+    "panopt_session_read_cache.layer": "layer index in [0, num_hidden_layers)",
+    "dtype": "storage type of {@code data}: a {@code PanoptH.DTYPE_*} code",
+    "data": "the tensor, row by row; borrowed: it must stay valid and unchanged until "
+            "{@code panopt_model_free}",
+    "nbytes": "size of {@code data} in bytes; must equal the size the kind's shape and dtype give",
+    "src": "the session whose cache is copied",
+    "dst": "the session that receives it (same model, large enough)",
+    "which": "0 = keys, 1 = values",
+    "out": "receives {@code [batch, num_heads, past_len, head_dim]} floats",
+    "out_capacity": "size of {@code out} in floats",
+}
+
+# What a non-status result means, by function.
+RETURN_DOCS = {
+    "panopt_version": "the library's version string; static, never NULL",
+    "panopt_abi_version": "the library's ABI version",
+    "panopt_last_error": "the message, or an empty string if no call failed on this thread; valid until "
+                         "the next failing call on this thread",
+    "panopt_cpu_isa": "a {@code PanoptH.ISA_*} level other than {@link PanoptH#ISA_AUTO}",
+    "panopt_struct_size": "the struct's size in bytes, or -1 for an unknown name",
+}
+
+HANDLES = {"panopt_backend", "panopt_model", "panopt_session"}
+
+
+def param_doc(func, ctype, name, struct_names):
+    base = ctype.replace("const ", "").replace("*", "").strip()
+    stars = ctype.count("*")
+    if base in HANDLES and stars == 2:
+        kind = f"address of a {{@code {base}*}} slot"
+    elif base in HANDLES:
+        kind = f"handle ({{@code {ctype}}})"
+    elif base in struct_names:
+        kind = f"address of a {{@code {base}}} (layout {{@link PanoptH#{base[len('panopt_'):].upper()}}})"
+    elif ctype == "const char*":
+        kind = "address of a NUL-terminated string"
+    elif stars and name.startswith("out_"):
+        kind = f"address of an {{@code {base}}}"
+    elif stars:
+        kind = f"address of a buffer ({{@code {ctype}}})"
+    else:
+        kind = f"{{@code {ctype}}}"
+    note = PARAM_DOCS.get(f"{func}.{name}", PARAM_DOCS.get(name))
+    return f"{kind}; {note}" if note else kind
+
+
+def return_doc(func, ret):
+    if ret == "panopt_status":
+        return ("{@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; "
+                "{@link panopt_last_error} then has the message")
+    note = RETURN_DOCS.get(func)
+    if ret == "const char*":
+        return ("address of a NUL-terminated string owned by the library, as a zero-length segment "
+                "(reinterpret it to read)" + (f": {note}" if note else ""))
+    return note or f"the {{@code {ret}}} result"
+
+
+def function_docs(raw):
+    """name -> Javadoc text of the comment directly above the prototype, if any."""
+    docs = {}
+    for comment, name in re.findall(r"^[ \t]*/\*((?:(?!\*/).)*)\*/\s*PANOPT_API\b[^;(]*?\b(panopt_\w+)\s*\(",
+                                    raw, flags=re.S | re.M):
+        docs[name] = javadoc_text(comment)
+    return docs
+
+
+def holders(raw, text):
     out = {}
+    cdocs = function_docs(raw)
+    struct_names = {name for name, _ in structs(text)}
     protos = re.findall(r"PANOPT_API\s+([\w\s\*]+?)\s*\b(panopt_\w+)\s*\(([^)]*)\)\s*;", text)
     for ret, name, params in protos:
         args = []
@@ -61,10 +185,20 @@ def holders(text):
         else:
             desc = f"FunctionDescriptor.of({rl[0]}{', ' if desc_args else ''}{desc_args})"
         jparams = ", ".join(f"{j} {camel(n)}" for (_, j, _), (_, n) in zip(arg_layouts, args))
+        proto = f"{ret} {name}({', '.join(f'{t} {n}' for t, n in args) or 'void'})"
+        summary = cdocs.get(name) or FUNCTION_DOCS.get(name) or "See panopt.h."
+        tags = [f"@param {camel(n)} {param_doc(name, t, n, struct_names)}" for t, n in args]
+        if rl is not None:
+            tags.append(f"@return {return_doc(name, ret)}")
+        method_doc = "\n".join(["    /**"] + wrap(f"Calls {{@code {name}}}. {sentence(summary)}", "     * ")
+                               + ["     *"] + [line for t in tags for line in wrap(t, "     * ", "     *     ")]
+                               + ["     */"])
         jargs = ", ".join(camel(n) for _, n in args)
         jret = "void" if rl is None else rl[1]
         call = f"HANDLE.invokeExact({jargs})"
         body = f"{call};" if rl is None else f"return ({jret}) {call};"
+        class_doc = "\n".join(doc_block(f"Downcall holder for {{@code {proto}}}: the handle is created once, on "
+                                         "first use.", ""))
         out[f"{name}.java"] = f"""{BANNER}package dev.panopt.bindings;
 
 import java.lang.foreign.FunctionDescriptor;
@@ -72,7 +206,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {{@code {ret} {name}(...)}}: the handle is created once, on first use. */
+{class_doc}
 @SuppressWarnings("unused")
 public final class {name} {{
     private {name}() {{}}
@@ -80,7 +214,7 @@ public final class {name} {{
     static final FunctionDescriptor DESC = {desc};
     static final MethodHandle HANDLE = Downcalls.handle("{name}", DESC);
 
-    /** Calls {{@code {name}}}. */
+{method_doc}
     public static {jret} invoke({jparams}) {{
         try {{
             {body}
@@ -93,15 +227,41 @@ public final class {name} {{
     return out
 
 
+# What each enum of panopt.h enumerates, by constant prefix (for the constants' Javadoc).
+ENUM_KINDS = [("OK", "status"), ("ERR_", "status"), ("DTYPE_", "weight type"), ("ACT_", "activation"),
+              ("ISA_", "CPU kernel instruction set"), ("BACKEND_", "backend kind"),
+              ("T_", "weight of panopt_model_set_tensor")]
+CONSTANT_DOCS = {"OK": "success"}
+
+
+def constant_doc(name, comment, section=None):
+    kind = next((k for prefix, k in ENUM_KINDS if name.startswith(prefix)), "constant")
+    comment = comment or CONSTANT_DOCS.get(name)
+    doc = f"{{@code PANOPT_{name}}} ({kind})" + (f": {comment}" if comment else "")
+    return sentence(doc + (f"; one of the {section}" if section else ""))
+
+
 def constants(raw, text):
     abi = re.search(r"#define\s+PANOPT_ABI_VERSION\s+(\d+)", text).group(1)
-    consts = [("ABI_VERSION", abi, "PANOPT_ABI_VERSION: the ABI these bindings were generated for")]
+    consts = [("ABI_VERSION", abi, "{@code PANOPT_ABI_VERSION}: the ABI these bindings were generated for. "
+               "{@link Native} checks that the loaded library reports the same")]
     dtypes = re.findall(r"X\((\w+),\s*(\d+),\s*(\d+),\s*(\d+)\)", raw[raw.index("#define PANOPT_DTYPE_LIST"):])
-    for name, code, _, _ in dtypes:
-        consts.append((f"DTYPE_{name}", code, None))
-    for body in re.findall(r"enum\s*\{(.*?)\};", text, flags=re.S):
-        for name, value in re.findall(r"^\s*PANOPT_(\w+)\s*=\s*(-?\d+)", body, flags=re.M):
-            consts.append((name, value, None))
+    for name, code, elems, nbytes in dtypes:
+        block = "element" if elems == "1" else "elements"
+        consts.append((f"DTYPE_{name}", code,
+                       constant_doc(f"DTYPE_{name}", f"blocks of {elems} {block} in {nbytes} bytes")))
+    # Raw enum bodies: each constant's trailing comment, and section comments on lines of their own.
+    for body in re.findall(r"enum\s*\{(.*?)\};", raw, flags=re.S):
+        section = None
+        for line in body.splitlines():
+            own = re.match(r"^\s*/\*(.*?)\*/\s*$", line)
+            if own:
+                section = javadoc_text(own.group(1))
+                continue
+            m = re.match(r"^\s*PANOPT_(\w+)\s*=\s*(-?\d+)\s*,?\s*(?:/\*(.*?)\*/)?", line)
+            if m:
+                name, value, comment = m.groups()
+                consts.append((name, value, constant_doc(name, comment and javadoc_text(comment), section)))
     return consts, dtypes
 
 
@@ -113,6 +273,17 @@ def structs(text):
             m = re.match(r"(.*?)([A-Za-z_]\w*)$", " ".join(decl.split()))
             fields.append((m.group(1).strip(), m.group(2)))
         out.append((name, fields))
+    return out
+
+
+def struct_docs(raw):
+    """name -> (Javadoc text of the comment directly above the struct or None, [(field, field comment)])."""
+    out = {}
+    pattern = r"(?:^[ \t]*/\*((?:(?!\*/).)*)\*/\s*)?^typedef\s+struct\s+\w+\s*\{(.*?)\}\s*(\w+)\s*;"
+    for comment, body, name in re.findall(pattern, raw, flags=re.S | re.M):
+        fields = [(f, javadoc_text(c)) for f, c in
+                  re.findall(r"([A-Za-z_]\w*)\s*;[ \t]*(?:/\*((?:(?!\*/).)*)\*/)?", body, flags=re.S)]
+        out[name] = (javadoc_text(comment) if comment else None, fields)
     return out
 
 
@@ -137,16 +308,25 @@ def panopt_h(raw, text):
     consts, dtypes = constants(raw, text)
     cs = []
     for n, v, doc in consts:
-        if doc:
-            cs.append(f"    /** {doc}. */")
+        cs.extend(doc_block(sentence(doc)))
         cs.append(f"    public static final int {n} = {v};")
     names = ", ".join(f'"{n}"' for n, _, _, _ in dtypes)
     elems = ", ".join(e for _, _, e, _ in dtypes)
     nbytes = ", ".join(b for _, _, _, b in dtypes)
     ss, entries = [], []
+    sdocs = struct_docs(raw)
     for name, fields in structs(text):
         const = name[len("panopt_"):].upper()
-        ss.append(f"    /** {{@code {name}}}. */\n    public static final StructLayout {const} = {struct_layout(name, fields)};")
+        about, field_docs = sdocs[name]
+        if [f for f, _ in field_docs] != [f for _, f in fields]:
+            sys.exit(f"gen_downcalls: cannot pair the comments of {name}'s fields with its fields")
+        summary = f"Layout of {{@code {name}}}, with C alignment." + (f" {sentence(about)}" if about else "")
+        doc = ["    /**"] + wrap(summary, "     * ")
+        doc += ["     *", "     * <ul>"]
+        for field, fdoc in field_docs:
+            doc += wrap(f"<li>{{@code {field}}}{': ' + fdoc if fdoc else ''}</li>", "     *   ", "     *       ")
+        doc += ["     * </ul>", "     */"]
+        ss.append("\n".join(doc) + f"\n    public static final StructLayout {const} = {struct_layout(name, fields)};")
         entries.append(const)
     struct_list = ", ".join(entries)
     return f"""{BANNER}package dev.panopt.bindings;
@@ -170,17 +350,36 @@ public final class PanoptH {{
     private static final int[] DTYPE_BLOCK_ELEMS = {{{elems}}};
     private static final int[] DTYPE_BLOCK_BYTES = {{{nbytes}}};
 
-    /** Name of a {{@code DTYPE_*}} code as in PANOPT_DTYPE_LIST ("F32", ...). */
+    /**
+     * Name of a weight type as in PANOPT_DTYPE_LIST.
+     *
+     * @param dtype a {{@code DTYPE_*}} code, 0 to {{@link #DTYPE_COUNT}} - 1
+     * @return its name: "F32", "F16", ...
+     * @throws ArrayIndexOutOfBoundsException if {{@code dtype}} is not a code of the list
+     */
     public static String dtypeName(int dtype) {{
         return DTYPE_NAMES[dtype];
     }}
 
-    /** Elements per block of a {{@code DTYPE_*}}. */
+    /**
+     * Elements per storage block of a weight type (a row's length must be a multiple of it).
+     *
+     * @param dtype a {{@code DTYPE_*}} code, 0 to {{@link #DTYPE_COUNT}} - 1
+     * @return the elements per block, at least 1
+     * @throws ArrayIndexOutOfBoundsException if {{@code dtype}} is not a code of the list
+     */
     public static int dtypeBlockElems(int dtype) {{
         return DTYPE_BLOCK_ELEMS[dtype];
     }}
 
-    /** Bytes per block of a {{@code DTYPE_*}}. */
+    /**
+     * Bytes per storage block of a weight type: a row of n elements takes
+     * n / {{@link #dtypeBlockElems}} * this many bytes.
+     *
+     * @param dtype a {{@code DTYPE_*}} code, 0 to {{@link #DTYPE_COUNT}} - 1
+     * @return the bytes per block
+     * @throws ArrayIndexOutOfBoundsException if {{@code dtype}} is not a code of the list
+     */
     public static int dtypeBlockBytes(int dtype) {{
         return DTYPE_BLOCK_BYTES[dtype];
     }}
@@ -190,7 +389,14 @@ public final class PanoptH {{
     /** Every struct layout of the header, each named as its C struct. */
     public static final List<StructLayout> STRUCTS = List.of({struct_list});
 
-    /** Byte offset of a field of a struct layout. */
+    /**
+     * Byte offset of a field of a struct layout.
+     *
+     * @param layout one of this class's struct layouts
+     * @param field the C field name, e.g. {{@code "seq_len"}}
+     * @return the field's offset from the start of the struct, in bytes
+     * @throws IllegalArgumentException if the layout has no field of that name
+     */
     public static long offset(StructLayout layout, String field) {{
         return layout.byteOffset(PathElement.groupElement(field));
     }}
@@ -201,7 +407,7 @@ public final class PanoptH {{
 def main():
     raw = HEADER.read_text()
     text = strip_comments(raw)
-    files = holders(text)
+    files = holders(raw, text)
     files["PanoptH.java"] = panopt_h(raw, text)
     check = "--check" in sys.argv[1:]
     stale = []

@@ -14,83 +14,268 @@ import java.util.List;
 public final class PanoptH {
     private PanoptH() {}
 
-    /** PANOPT_ABI_VERSION: the ABI these bindings were generated for. */
+    /**
+     * {@code PANOPT_ABI_VERSION}: the ABI these bindings were generated for. {@link Native} checks that the
+     * loaded library reports the same.
+     */
     public static final int ABI_VERSION = 2;
+    /** {@code PANOPT_DTYPE_F32} (weight type): blocks of 1 element in 4 bytes. */
     public static final int DTYPE_F32 = 0;
+    /** {@code PANOPT_DTYPE_F16} (weight type): blocks of 1 element in 2 bytes. */
     public static final int DTYPE_F16 = 1;
+    /** {@code PANOPT_DTYPE_BF16} (weight type): blocks of 1 element in 2 bytes. */
     public static final int DTYPE_BF16 = 2;
+    /** {@code PANOPT_OK} (status): success. */
     public static final int OK = 0;
+    /** {@code PANOPT_ERR_INVALID_ARGUMENT} (status): bad pointer, size, enum value or shape. */
     public static final int ERR_INVALID_ARGUMENT = 1;
+    /** {@code PANOPT_ERR_OUT_OF_MEMORY} (status): an allocation failed. */
     public static final int ERR_OUT_OF_MEMORY = 2;
+    /**
+     * {@code PANOPT_ERR_STATE} (status): wrong object state (model not finalized, cache batch mismatch,
+     * objects still alive).
+     */
     public static final int ERR_STATE = 3;
+    /** {@code PANOPT_ERR_CAPACITY} (status): session cache or buffer too small for the request. */
     public static final int ERR_CAPACITY = 4;
+    /**
+     * {@code PANOPT_ERR_UNSUPPORTED} (status): feature, ISA, backend or weight type not available in this
+     * build / on this machine.
+     */
     public static final int ERR_UNSUPPORTED = 5;
+    /** {@code PANOPT_ERR_INTERNAL} (status): a bug: please report with panopt_last_error(). */
     public static final int ERR_INTERNAL = 6;
+    /**
+     * {@code PANOPT_DTYPE_COUNT} (weight type): number of entries in PANOPT_DTYPE_LIST (codes are
+     * 0..COUNT-1).
+     */
     public static final int DTYPE_COUNT = 3;
+    /** {@code PANOPT_ACT_RELU} (activation): relu. */
     public static final int ACT_RELU = 0;
+    /** {@code PANOPT_ACT_GELU} (activation): gelu, gelu_python (erf form). */
     public static final int ACT_GELU = 1;
+    /**
+     * {@code PANOPT_ACT_GELU_TANH} (activation): gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate (tanh
+     * form).
+     */
     public static final int ACT_GELU_TANH = 2;
+    /** {@code PANOPT_ACT_QUICK_GELU} (activation): quick_gelu: x * sigmoid(1.702 x). */
     public static final int ACT_QUICK_GELU = 3;
+    /** {@code PANOPT_ACT_SILU} (activation): silu, swish. */
     public static final int ACT_SILU = 4;
+    /** {@code PANOPT_ACT_RELU2} (activation): relu2: relu(x)^2. */
     public static final int ACT_RELU2 = 5;
+    /** {@code PANOPT_ACT_RELU6} (activation): relu6: min(max(x, 0), 6). */
     public static final int ACT_RELU6 = 6;
+    /** {@code PANOPT_ACT_SIGMOID} (activation): sigmoid. */
     public static final int ACT_SIGMOID = 7;
+    /** {@code PANOPT_ACT_TANH} (activation): tanh. */
     public static final int ACT_TANH = 8;
+    /** {@code PANOPT_ACT_LINEAR} (activation): linear: identity. */
     public static final int ACT_LINEAR = 9;
+    /** {@code PANOPT_ACT_LEAKY_RELU} (activation): leaky_relu, negative slope 0.01. */
     public static final int ACT_LEAKY_RELU = 10;
+    /** {@code PANOPT_ACT_MISH} (activation): mish: x * tanh(softplus(x)). */
     public static final int ACT_MISH = 11;
+    /** {@code PANOPT_ACT_GELU_10} (activation): gelu_10: erf gelu clipped to [-10, 10]. */
     public static final int ACT_GELU_10 = 12;
+    /**
+     * {@code PANOPT_ACT_LAPLACE} (activation): laplace: 0.5 (1 + erf((x - 0.707107) / (0.282095 sqrt 2))).
+     */
     public static final int ACT_LAPLACE = 13;
+    /** {@code PANOPT_ISA_AUTO} (CPU kernel instruction set): best the CPU supports. */
     public static final int ISA_AUTO = 0;
+    /** {@code PANOPT_ISA_SCALAR} (CPU kernel instruction set): portable reference kernels. */
     public static final int ISA_SCALAR = 1;
+    /** {@code PANOPT_ISA_AVX2} (CPU kernel instruction set): AVX2 + FMA + F16C. */
     public static final int ISA_AVX2 = 2;
+    /** {@code PANOPT_ISA_AVX512} (CPU kernel instruction set): AVX-512 F/BW/VL (+FMA, F16C). */
     public static final int ISA_AVX512 = 3;
+    /** {@code PANOPT_BACKEND_CPU} (backend kind): this library's CPU kernels and worker pool. */
     public static final int BACKEND_CPU = 0;
+    /**
+     * {@code PANOPT_T_EMBED_TOKENS} (weight of panopt_model_set_tensor): [vocab_size, word_embed_proj_dim];
+     * one of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_EMBED_TOKENS = 0;
+    /**
+     * {@code PANOPT_T_EMBED_POSITIONS} (weight of panopt_model_set_tensor): [max_position_embeddings + 2,
+     * hidden_size]; one of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_EMBED_POSITIONS = 1;
+    /**
+     * {@code PANOPT_T_PROJECT_IN} (weight of panopt_model_set_tensor): [hidden_size, word_embed_proj_dim],
+     * only if proj != hidden; one of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_PROJECT_IN = 2;
+    /**
+     * {@code PANOPT_T_PROJECT_OUT} (weight of panopt_model_set_tensor): [word_embed_proj_dim, hidden_size],
+     * only if proj != hidden; one of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_PROJECT_OUT = 3;
+    /**
+     * {@code PANOPT_T_FINAL_LN_WEIGHT} (weight of panopt_model_set_tensor): [hidden_size], only if
+     * has_final_layer_norm &amp;&amp; affine; one of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_FINAL_LN_WEIGHT = 4;
+    /**
+     * {@code PANOPT_T_FINAL_LN_BIAS} (weight of panopt_model_set_tensor): [hidden_size]; one of the
+     * model-level tensors (layer argument must be -1).
+     */
     public static final int T_FINAL_LN_BIAS = 5;
+    /**
+     * {@code PANOPT_T_HEAD_WEIGHT} (weight of panopt_model_set_tensor): [head_size, word_embed_proj_dim]; the
+     * LM head passes embed_tokens again; one of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_HEAD_WEIGHT = 6;
+    /**
+     * {@code PANOPT_T_HEAD_BIAS} (weight of panopt_model_set_tensor): [head_size], only if head_has_bias; one
+     * of the model-level tensors (layer argument must be -1).
+     */
     public static final int T_HEAD_BIAS = 7;
+    /**
+     * {@code PANOPT_T_Q_WEIGHT} (weight of panopt_model_set_tensor): [hidden, hidden]; one of the per-layer
+     * tensors (layer in [0, num_hidden_layers)).
+     */
     public static final int T_Q_WEIGHT = 16;
+    /**
+     * {@code PANOPT_T_Q_BIAS} (weight of panopt_model_set_tensor): [hidden], only if enable_bias (same for
+     * every *_BIAS of a Linear); one of the per-layer tensors (layer in [0, num_hidden_layers)).
+     */
     public static final int T_Q_BIAS = 17;
+    /**
+     * {@code PANOPT_T_K_WEIGHT} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer in
+     * [0, num_hidden_layers)).
+     */
     public static final int T_K_WEIGHT = 18;
+    /**
+     * {@code PANOPT_T_K_BIAS} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer in [0,
+     * num_hidden_layers)).
+     */
     public static final int T_K_BIAS = 19;
+    /**
+     * {@code PANOPT_T_V_WEIGHT} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer in
+     * [0, num_hidden_layers)).
+     */
     public static final int T_V_WEIGHT = 20;
+    /**
+     * {@code PANOPT_T_V_BIAS} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer in [0,
+     * num_hidden_layers)).
+     */
     public static final int T_V_BIAS = 21;
+    /**
+     * {@code PANOPT_T_O_WEIGHT} (weight of panopt_model_set_tensor): out_proj; one of the per-layer tensors
+     * (layer in [0, num_hidden_layers)).
+     */
     public static final int T_O_WEIGHT = 22;
+    /**
+     * {@code PANOPT_T_O_BIAS} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer in [0,
+     * num_hidden_layers)).
+     */
     public static final int T_O_BIAS = 23;
+    /**
+     * {@code PANOPT_T_ATTN_LN_WEIGHT} (weight of panopt_model_set_tensor): self_attn_layer_norm [hidden],
+     * only if affine; one of the per-layer tensors (layer in [0, num_hidden_layers)).
+     */
     public static final int T_ATTN_LN_WEIGHT = 24;
+    /**
+     * {@code PANOPT_T_ATTN_LN_BIAS} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer
+     * in [0, num_hidden_layers)).
+     */
     public static final int T_ATTN_LN_BIAS = 25;
+    /**
+     * {@code PANOPT_T_FC1_WEIGHT} (weight of panopt_model_set_tensor): [ffn_dim, hidden]; one of the
+     * per-layer tensors (layer in [0, num_hidden_layers)).
+     */
     public static final int T_FC1_WEIGHT = 26;
+    /**
+     * {@code PANOPT_T_FC1_BIAS} (weight of panopt_model_set_tensor): [ffn_dim]; one of the per-layer tensors
+     * (layer in [0, num_hidden_layers)).
+     */
     public static final int T_FC1_BIAS = 27;
+    /**
+     * {@code PANOPT_T_FC2_WEIGHT} (weight of panopt_model_set_tensor): [hidden, ffn_dim]; one of the
+     * per-layer tensors (layer in [0, num_hidden_layers)).
+     */
     public static final int T_FC2_WEIGHT = 28;
+    /**
+     * {@code PANOPT_T_FC2_BIAS} (weight of panopt_model_set_tensor): [hidden]; one of the per-layer tensors
+     * (layer in [0, num_hidden_layers)).
+     */
     public static final int T_FC2_BIAS = 29;
+    /**
+     * {@code PANOPT_T_FFN_LN_WEIGHT} (weight of panopt_model_set_tensor): the layer's final_layer_norm
+     * [hidden], only if affine; one of the per-layer tensors (layer in [0, num_hidden_layers)).
+     */
     public static final int T_FFN_LN_WEIGHT = 30;
+    /**
+     * {@code PANOPT_T_FFN_LN_BIAS} (weight of panopt_model_set_tensor); one of the per-layer tensors (layer
+     * in [0, num_hidden_layers)).
+     */
     public static final int T_FFN_LN_BIAS = 31;
 
     private static final String[] DTYPE_NAMES = {"F32", "F16", "BF16"};
     private static final int[] DTYPE_BLOCK_ELEMS = {1, 1, 1};
     private static final int[] DTYPE_BLOCK_BYTES = {4, 2, 2};
 
-    /** Name of a {@code DTYPE_*} code as in PANOPT_DTYPE_LIST ("F32", ...). */
+    /**
+     * Name of a weight type as in PANOPT_DTYPE_LIST.
+     *
+     * @param dtype a {@code DTYPE_*} code, 0 to {@link #DTYPE_COUNT} - 1
+     * @return its name: "F32", "F16", ...
+     * @throws ArrayIndexOutOfBoundsException if {@code dtype} is not a code of the list
+     */
     public static String dtypeName(int dtype) {
         return DTYPE_NAMES[dtype];
     }
 
-    /** Elements per block of a {@code DTYPE_*}. */
+    /**
+     * Elements per storage block of a weight type (a row's length must be a multiple of it).
+     *
+     * @param dtype a {@code DTYPE_*} code, 0 to {@link #DTYPE_COUNT} - 1
+     * @return the elements per block, at least 1
+     * @throws ArrayIndexOutOfBoundsException if {@code dtype} is not a code of the list
+     */
     public static int dtypeBlockElems(int dtype) {
         return DTYPE_BLOCK_ELEMS[dtype];
     }
 
-    /** Bytes per block of a {@code DTYPE_*}. */
+    /**
+     * Bytes per storage block of a weight type: a row of n elements takes
+     * n / {@link #dtypeBlockElems} * this many bytes.
+     *
+     * @param dtype a {@code DTYPE_*} code, 0 to {@link #DTYPE_COUNT} - 1
+     * @return the bytes per block
+     * @throws ArrayIndexOutOfBoundsException if {@code dtype} is not a code of the list
+     */
     public static int dtypeBlockBytes(int dtype) {
         return DTYPE_BLOCK_BYTES[dtype];
     }
 
-    /** {@code panopt_config}. */
+    /**
+     * Layout of {@code panopt_config}, with C alignment. Model hyper-parameters; the caller derives them from
+     * config.json (HF names in comments).
+     *
+     * <ul>
+     *   <li>{@code struct_size}: sizeof(panopt_config)</li>
+     *   <li>{@code vocab_size}: vocab_size: rows of embed_tokens</li>
+     *   <li>{@code hidden_size}: hidden_size</li>
+     *   <li>{@code num_hidden_layers}: num_hidden_layers</li>
+     *   <li>{@code num_attention_heads}: num_attention_heads; must divide hidden_size</li>
+     *   <li>{@code ffn_dim}: ffn_dim</li>
+     *   <li>{@code max_position_embeddings}: max_position_embeddings; embed_positions has this + 2 rows</li>
+     *   <li>{@code word_embed_proj_dim}: word_embed_proj_dim; != hidden_size adds project_in/out</li>
+     *   <li>{@code do_layer_norm_before}: 1 = pre-LN (x + f(LN(x))), 0 = post-LN (LN(x + f(x)))</li>
+     *   <li>{@code enable_bias}: 1 = q/k/v/out/fc1/fc2 have biases</li>
+     *   <li>{@code layer_norm_elementwise_affine}: 1 = LayerNorms have weight and bias</li>
+     *   <li>{@code has_final_layer_norm}: do_layer_norm_before &amp;&amp; !_remove_final_layer_norm</li>
+     *   <li>{@code activation}: PANOPT_ACT_* (activation_function)</li>
+     *   <li>{@code head_size}: output features of the head (vocab for LM, num_labels, 2 for QA); 0 = no
+     *       head</li>
+     *   <li>{@code head_has_bias}: 1 = the head has a bias (qa_outputs)</li>
+     *   <li>{@code layer_norm_eps}: 1e-5 for OPT (nn.LayerNorm default)</li>
+     * </ul>
+     */
     public static final StructLayout CONFIG = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("vocab_size"),
@@ -109,7 +294,19 @@ public final class PanoptH {
             ValueLayout.JAVA_INT.withName("head_has_bias"),
             ValueLayout.JAVA_FLOAT.withName("layer_norm_eps")).withName("panopt_config");
 
-    /** {@code panopt_backend_options}. */
+    /**
+     * Layout of {@code panopt_backend_options}, with C alignment.
+     *
+     * <ul>
+     *   <li>{@code struct_size}: sizeof(panopt_backend_options)</li>
+     *   <li>{@code kind}: PANOPT_BACKEND_*</li>
+     *   <li>{@code n_threads}: CPU: threads that run a parallel region, a calling thread included (the pool
+     *       starts n_threads - 1 workers); 0 = number of online CPUs</li>
+     *   <li>{@code isa}: CPU: PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error</li>
+     *   <li>{@code device}: device index for accelerator backends; must be 0 for the CPU</li>
+     *   <li>{@code reserved}: must be 0</li>
+     * </ul>
+     */
     public static final StructLayout BACKEND_OPTIONS = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("kind"),
@@ -118,21 +315,73 @@ public final class PanoptH {
             ValueLayout.JAVA_INT.withName("device"),
             ValueLayout.JAVA_INT.withName("reserved")).withName("panopt_backend_options");
 
-    /** {@code panopt_backend_info}. */
+    /**
+     * Layout of {@code panopt_backend_info}, with C alignment. What a backend resolved its options to (filled
+     * by panopt_backend_get_info).
+     *
+     * <ul>
+     *   <li>{@code struct_size}: sizeof(panopt_backend_info) as the caller knows it; the library fills what
+     *       fits</li>
+     *   <li>{@code kind}: PANOPT_BACKEND_*</li>
+     *   <li>{@code n_threads}: threads per parallel region (workers + the calling thread)</li>
+     *   <li>{@code isa}: CPU: the PANOPT_ISA_* level in use (never AUTO)</li>
+     * </ul>
+     */
     public static final StructLayout BACKEND_INFO = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("kind"),
             ValueLayout.JAVA_INT.withName("n_threads"),
             ValueLayout.JAVA_INT.withName("isa")).withName("panopt_backend_info");
 
-    /** {@code panopt_session_options}. */
+    /**
+     * Layout of {@code panopt_session_options}, with C alignment.
+     *
+     * <ul>
+     *   <li>{@code struct_size}: sizeof(panopt_session_options)</li>
+     *   <li>{@code max_batch}: rows the KV cache holds (&gt;= 1)</li>
+     *   <li>{@code max_seq_len}: cache capacity in positions, past + new (1..max_position_embeddings)</li>
+     *   <li>{@code reserved}: must be 0</li>
+     * </ul>
+     */
     public static final StructLayout SESSION_OPTIONS = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("max_batch"),
             ValueLayout.JAVA_INT.withName("max_seq_len"),
             ValueLayout.JAVA_INT.withName("reserved")).withName("panopt_session_options");
 
-    /** {@code panopt_forward_args}. */
+    /**
+     * Layout of {@code panopt_forward_args}, with C alignment. One forward pass over {@code seq_len} new
+     * positions of {@code batch} rows. Position ids follow HF: pos = cumsum(mask) * mask - 1 over the whole
+     * mask (past + new), then the last seq_len entries; embedding row = pos + 2 (padding positions use row
+     * 1). Attention: key j is visible to query i (absolute index past+i) iff mask[j] == 1 and j &lt;= past+i.
+     * A query that sees no key attends uniformly to all past+seq_len keys (HF's finfo.min masking). All
+     * cached rows share one past length in this version; per-row lengths (continuous batching) are meant to
+     * arrive as new trailing fields.
+     *
+     * <ul>
+     *   <li>{@code struct_size}: sizeof(panopt_forward_args)</li>
+     *   <li>{@code batch}: rows; with use_cache and past_len &gt; 0 it must equal the cache's batch</li>
+     *   <li>{@code seq_len}: new positions per row (&gt;= 1)</li>
+     *   <li>{@code use_cache}: 1: attend over the session cache and append the new keys/values; 0: cache
+     *       untouched, past_len = 0</li>
+     *   <li>{@code input_ids}: [batch, seq_len] in [0, vocab_size); NULL iff inputs_embeds is set</li>
+     *   <li>{@code inputs_embeds}: [batch, seq_len, word_embed_proj_dim] (before project_in); or NULL</li>
+     *   <li>{@code attention_mask}: [batch, past_len + seq_len] of 0/1, past_len = use_cache ? cached : 0;
+     *       NULL = all ones</li>
+     *   <li>{@code head_mask}: [num_hidden_layers, num_attention_heads] multiplies attention probs; or
+     *       NULL</li>
+     *   <li>{@code head_positions}: NULL: head at every position; else [batch] position in [0, seq_len) per
+     *       row</li>
+     *   <li>{@code head_out}: [batch, seq_len, head_size], or [batch, head_size] with head_positions; or
+     *       NULL</li>
+     *   <li>{@code hidden_states}: NULL or num_hidden_layers + 1 pointers, each NULL or a buffer: entry 0 =
+     *       embeddings (after project_in) + positions [batch, seq_len, hidden]; entry i = output of layer i-1
+     *       [batch, seq_len, hidden] for i &lt; L; entry L = after final LN and project_out [batch, seq_len,
+     *       word_embed_proj_dim]</li>
+     *   <li>{@code attentions}: NULL or num_hidden_layers pointers, each NULL or [batch, heads, seq_len,
+     *       past_len + seq_len] post-softmax (after head_mask)</li>
+     * </ul>
+     */
     public static final StructLayout FORWARD_ARGS = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("batch"),
@@ -150,7 +399,14 @@ public final class PanoptH {
     /** Every struct layout of the header, each named as its C struct. */
     public static final List<StructLayout> STRUCTS = List.of(CONFIG, BACKEND_OPTIONS, BACKEND_INFO, SESSION_OPTIONS, FORWARD_ARGS);
 
-    /** Byte offset of a field of a struct layout. */
+    /**
+     * Byte offset of a field of a struct layout.
+     *
+     * @param layout one of this class's struct layouts
+     * @param field the C field name, e.g. {@code "seq_len"}
+     * @return the field's offset from the start of the struct, in bytes
+     * @throws IllegalArgumentException if the layout has no field of that name
+     */
     public static long offset(StructLayout layout, String field) {
         return layout.byteOffset(PathElement.groupElement(field));
     }

@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code int32_t panopt_abi_version(...)}: the handle is created once, on first use. */
+/** Downcall holder for {@code int32_t panopt_abi_version(void)}: the handle is created once, on first use. */
 @SuppressWarnings("unused")
 public final class panopt_abi_version {
     private panopt_abi_version() {}
@@ -14,7 +14,12 @@ public final class panopt_abi_version {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_abi_version", DESC);
 
-    /** Calls {@code panopt_abi_version}. */
+    /**
+     * Calls {@code panopt_abi_version}. ABI version the library was built with ({@code PANOPT_ABI_VERSION} of
+     * its panopt.h); {@link Native} requires it to equal {@link PanoptH#ABI_VERSION}.
+     *
+     * @return the library's ABI version
+     */
     public static int invoke() {
         try {
             return (int) HANDLE.invokeExact();

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_backend_create(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_backend_create(const panopt_backend_options* options,
+ * panopt_backend** out_backend)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_backend_create {
     private panopt_backend_create() {}
@@ -14,7 +17,17 @@ public final class panopt_backend_create {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_backend_create", DESC);
 
-    /** Calls {@code panopt_backend_create}. */
+    /**
+     * Calls {@code panopt_backend_create}. Backend lifecycle. A backend owns its workers; every session of
+     * every model on it shares them (concurrent sessions queue their parallel regions on the one pool).
+     * Thread-safe.
+     *
+     * @param options address of a {@code panopt_backend_options} (layout {@link PanoptH#BACKEND_OPTIONS});
+     *     read during the call only
+     * @param outBackend address of a {@code panopt_backend*} slot; receives the new backend on success
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment options, MemorySegment outBackend) {
         try {
             return (int) HANDLE.invokeExact(options, outBackend);

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_backend_free(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_backend_free(panopt_backend* backend)}: the handle is
+ * created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_backend_free {
     private panopt_backend_free() {}
@@ -14,7 +17,14 @@ public final class panopt_backend_free {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_backend_free", DESC);
 
-    /** Calls {@code panopt_backend_free}. */
+    /**
+     * Calls {@code panopt_backend_free}. Frees the backend and joins its workers. Fails with PANOPT_ERR_STATE
+     * while models on it exist. NULL is a no-op.
+     *
+     * @param backend handle ({@code panopt_backend*})
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment backend) {
         try {
             return (int) HANDLE.invokeExact(backend);

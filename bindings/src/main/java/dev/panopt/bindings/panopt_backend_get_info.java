@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_backend_get_info(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_backend_get_info(const panopt_backend* backend,
+ * panopt_backend_info* out_info)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_backend_get_info {
     private panopt_backend_get_info() {}
@@ -14,7 +17,16 @@ public final class panopt_backend_get_info {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_backend_get_info", DESC);
 
-    /** Calls {@code panopt_backend_get_info}. */
+    /**
+     * Calls {@code panopt_backend_get_info}. Fills {@code out_info} with what the backend resolved its
+     * options to (the fields that fit in the caller's {@code struct_size}).
+     *
+     * @param backend handle ({@code const panopt_backend*})
+     * @param outInfo address of a {@code panopt_backend_info} (layout {@link PanoptH#BACKEND_INFO}); the
+     *     caller sets {@code struct_size}; the library fills the fields that fit
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment backend, MemorySegment outInfo) {
         try {
             return (int) HANDLE.invokeExact(backend, outInfo);

@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code int32_t panopt_cpu_isa(...)}: the handle is created once, on first use. */
+/** Downcall holder for {@code int32_t panopt_cpu_isa(void)}: the handle is created once, on first use. */
 @SuppressWarnings("unused")
 public final class panopt_cpu_isa {
     private panopt_cpu_isa() {}
@@ -14,7 +14,11 @@ public final class panopt_cpu_isa {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_cpu_isa", DESC);
 
-    /** Calls {@code panopt_cpu_isa}. */
+    /**
+     * Calls {@code panopt_cpu_isa}. Highest PANOPT_ISA_* level this CPU and build support.
+     *
+     * @return a {@code PanoptH.ISA_*} level other than {@link PanoptH#ISA_AUTO}
+     */
     public static int invoke() {
         try {
             return (int) HANDLE.invokeExact();

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_forward(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_forward(panopt_session* session, const panopt_forward_args*
+ * args)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_forward {
     private panopt_forward() {}
@@ -14,7 +17,15 @@ public final class panopt_forward {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_forward", DESC);
 
-    /** Calls {@code panopt_forward}. */
+    /**
+     * Calls {@code panopt_forward}. The forward pass (see panopt_forward_args).
+     *
+     * @param session handle ({@code panopt_session*})
+     * @param args address of a {@code panopt_forward_args} (layout {@link PanoptH#FORWARD_ARGS}); read during
+     *     the call only; the output buffers it points to are written
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment session, MemorySegment args) {
         try {
             return (int) HANDLE.invokeExact(session, args);

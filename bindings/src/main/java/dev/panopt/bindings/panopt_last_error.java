@@ -6,7 +6,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code const char* panopt_last_error(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code const char* panopt_last_error(void)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_last_error {
     private panopt_last_error() {}
@@ -14,7 +16,13 @@ public final class panopt_last_error {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_last_error", DESC);
 
-    /** Calls {@code panopt_last_error}. */
+    /**
+     * Calls {@code panopt_last_error}. Message of the last failed call on this thread ("" if none).
+     *
+     * @return address of a NUL-terminated string owned by the library, as a zero-length segment (reinterpret
+     *     it to read): the message, or an empty string if no call failed on this thread; valid until the next
+     *     failing call on this thread
+     */
     public static MemorySegment invoke() {
         try {
             return (MemorySegment) HANDLE.invokeExact();

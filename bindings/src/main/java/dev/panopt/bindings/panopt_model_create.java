@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_model_create(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_model_create(panopt_backend* backend, const panopt_config*
+ * config, panopt_model** out_model)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_model_create {
     private panopt_model_create() {}
@@ -14,7 +17,17 @@ public final class panopt_model_create {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_model_create", DESC);
 
-    /** Calls {@code panopt_model_create}. */
+    /**
+     * Calls {@code panopt_model_create}. Model lifecycle: create on a backend from a config, set every
+     * required tensor, finalize, use, free. The backend must outlive the model.
+     *
+     * @param backend handle ({@code panopt_backend*})
+     * @param config address of a {@code panopt_config} (layout {@link PanoptH#CONFIG}); the model's
+     *     hyper-parameters, read during the call only
+     * @param outModel address of a {@code panopt_model*} slot; receives the new model on success
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment backend, MemorySegment config, MemorySegment outModel) {
         try {
             return (int) HANDLE.invokeExact(backend, config, outModel);

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_model_finalize(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_model_finalize(panopt_model* model)}: the handle is created
+ * once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_model_finalize {
     private panopt_model_finalize() {}
@@ -14,7 +17,14 @@ public final class panopt_model_finalize {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_model_finalize", DESC);
 
-    /** Calls {@code panopt_model_finalize}. */
+    /**
+     * Calls {@code panopt_model_finalize}. Checks that every tensor the config requires is present and no
+     * other; the model becomes immutable.
+     *
+     * @param model handle ({@code panopt_model*})
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment model) {
         try {
             return (int) HANDLE.invokeExact(model);

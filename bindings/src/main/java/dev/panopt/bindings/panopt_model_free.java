@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_model_free(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_model_free(panopt_model* model)}: the handle is created
+ * once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_model_free {
     private panopt_model_free() {}
@@ -14,7 +17,14 @@ public final class panopt_model_free {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_model_free", DESC);
 
-    /** Calls {@code panopt_model_free}. */
+    /**
+     * Calls {@code panopt_model_free}. Frees the model. Sessions of the model must be freed first. NULL is a
+     * no-op.
+     *
+     * @param model handle ({@code panopt_model*})
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment model) {
         try {
             return (int) HANDLE.invokeExact(model);

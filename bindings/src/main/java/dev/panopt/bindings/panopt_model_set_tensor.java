@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_model_set_tensor(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_model_set_tensor(panopt_model* model, int32_t kind, int32_t
+ * layer, int32_t dtype, const void* data, int64_t nbytes)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_model_set_tensor {
     private panopt_model_set_tensor() {}
@@ -14,7 +17,24 @@ public final class panopt_model_set_tensor {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_model_set_tensor", DESC);
 
-    /** Calls {@code panopt_model_set_tensor}. */
+    /**
+     * Calls {@code panopt_model_set_tensor}. {@code data} holds the tensor of {@code kind} in {@code dtype},
+     * {@code nbytes} long: the kind's shape, row by row, each row of n elements taking n / block_elems *
+     * block_bytes bytes (PANOPT_DTYPE_LIST); nbytes must equal that size. One-dimensional tensors (biases,
+     * LayerNorm) must be of a one-element-block type.
+     *
+     * @param model handle ({@code panopt_model*})
+     * @param kind {@code int32_t}; which weight: a {@code PanoptH.T_*} constant
+     * @param layer {@code int32_t}; layer index in [0, num_hidden_layers) for per-layer kinds, -1 for
+     *     model-level ones
+     * @param dtype {@code int32_t}; storage type of {@code data}: a {@code PanoptH.DTYPE_*} code
+     * @param data address of a buffer ({@code const void*}); the tensor, row by row; borrowed: it must stay
+     *     valid and unchanged until {@code panopt_model_free}
+     * @param nbytes {@code int64_t}; size of {@code data} in bytes; must equal the size the kind's shape and
+     *     dtype give
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment model, int kind, int layer, int dtype, MemorySegment data, long nbytes) {
         try {
             return (int) HANDLE.invokeExact(model, kind, layer, dtype, data, nbytes);

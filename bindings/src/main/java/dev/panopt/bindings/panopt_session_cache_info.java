@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_session_cache_info(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_session_cache_info(const panopt_session* session, int32_t*
+ * out_past_len, int32_t* out_batch)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_session_cache_info {
     private panopt_session_cache_info() {}
@@ -14,7 +17,16 @@ public final class panopt_session_cache_info {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_session_cache_info", DESC);
 
-    /** Calls {@code panopt_session_cache_info}. */
+    /**
+     * Calls {@code panopt_session_cache_info}. Cached positions per row and the batch the cache holds (0 when
+     * empty).
+     *
+     * @param session handle ({@code const panopt_session*})
+     * @param outPastLen address of an {@code int32_t}; receives the cached positions per row
+     * @param outBatch address of an {@code int32_t}; receives the batch the cache holds (0 when empty)
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment session, MemorySegment outPastLen, MemorySegment outBatch) {
         try {
             return (int) HANDLE.invokeExact(session, outPastLen, outBatch);

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_session_copy(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_session_copy(const panopt_session* src, panopt_session*
+ * dst)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_session_copy {
     private panopt_session_copy() {}
@@ -14,7 +17,15 @@ public final class panopt_session_copy {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_session_copy", DESC);
 
-    /** Calls {@code panopt_session_copy}. */
+    /**
+     * Calls {@code panopt_session_copy}. Copies src's cache into dst (same model; dst capacity &gt;= src's
+     * batch and past length).
+     *
+     * @param src handle ({@code const panopt_session*}); the session whose cache is copied
+     * @param dst handle ({@code panopt_session*}); the session that receives it (same model, large enough)
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment src, MemorySegment dst) {
         try {
             return (int) HANDLE.invokeExact(src, dst);

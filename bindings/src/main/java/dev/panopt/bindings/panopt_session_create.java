@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_session_create(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_session_create(const panopt_model* model, const
+ * panopt_session_options* options, panopt_session** out_session)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_session_create {
     private panopt_session_create() {}
@@ -14,7 +17,17 @@ public final class panopt_session_create {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_session_create", DESC);
 
-    /** Calls {@code panopt_session_create}. */
+    /**
+     * Calls {@code panopt_session_create}. Session lifecycle. The model must be finalized and outlive the
+     * session.
+     *
+     * @param model handle ({@code const panopt_model*})
+     * @param options address of a {@code panopt_session_options} (layout {@link PanoptH#SESSION_OPTIONS});
+     *     read during the call only
+     * @param outSession address of a {@code panopt_session*} slot; receives the new session on success
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment model, MemorySegment options, MemorySegment outSession) {
         try {
             return (int) HANDLE.invokeExact(model, options, outSession);

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_session_free(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_session_free(panopt_session* session)}: the handle is
+ * created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_session_free {
     private panopt_session_free() {}
@@ -14,7 +17,14 @@ public final class panopt_session_free {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_session_free", DESC);
 
-    /** Calls {@code panopt_session_free}. */
+    /**
+     * Calls {@code panopt_session_free}. Frees the session (its KV cache and scratch memory). NULL is a
+     * no-op.
+     *
+     * @param session handle ({@code panopt_session*})
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment session) {
         try {
             return (int) HANDLE.invokeExact(session);

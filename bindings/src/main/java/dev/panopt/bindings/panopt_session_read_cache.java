@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_session_read_cache(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_session_read_cache(const panopt_session* session, int32_t
+ * layer, int32_t which, float* out, int64_t out_capacity)}: the handle is created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_session_read_cache {
     private panopt_session_read_cache() {}
@@ -14,7 +17,20 @@ public final class panopt_session_read_cache {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_session_read_cache", DESC);
 
-    /** Calls {@code panopt_session_read_cache}. */
+    /**
+     * Calls {@code panopt_session_read_cache}. Copies layer {@code layer}'s cached keys (which = 0) or values
+     * (which = 1), unscaled, into out [batch, num_heads, past_len, head_dim]; out_capacity is out's size in
+     * floats.
+     *
+     * @param session handle ({@code const panopt_session*})
+     * @param layer {@code int32_t}; layer index in [0, num_hidden_layers)
+     * @param which {@code int32_t}; 0 = keys, 1 = values
+     * @param out address of a buffer ({@code float*}); receives {@code [batch, num_heads, past_len,
+     *     head_dim]} floats
+     * @param outCapacity {@code int64_t}; size of {@code out} in floats
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment session, int layer, int which, MemorySegment out, long outCapacity) {
         try {
             return (int) HANDLE.invokeExact(session, layer, which, out, outCapacity);

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code panopt_status panopt_session_reset(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code panopt_status panopt_session_reset(panopt_session* session)}: the handle is
+ * created once, on first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_session_reset {
     private panopt_session_reset() {}
@@ -14,7 +17,13 @@ public final class panopt_session_reset {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_session_reset", DESC);
 
-    /** Calls {@code panopt_session_reset}. */
+    /**
+     * Calls {@code panopt_session_reset}. Forgets the cached past (past_len = 0).
+     *
+     * @param session handle ({@code panopt_session*})
+     * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}
+     *     then has the message
+     */
     public static int invoke(MemorySegment session) {
         try {
             return (int) HANDLE.invokeExact(session);

@@ -6,7 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code int64_t panopt_struct_size(...)}: the handle is created once, on first use. */
+/**
+ * Downcall holder for {@code int64_t panopt_struct_size(const char* name)}: the handle is created once, on
+ * first use.
+ */
 @SuppressWarnings("unused")
 public final class panopt_struct_size {
     private panopt_struct_size() {}
@@ -14,7 +17,14 @@ public final class panopt_struct_size {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_struct_size", DESC);
 
-    /** Calls {@code panopt_struct_size}. */
+    /**
+     * Calls {@code panopt_struct_size}. sizeof the struct of this header named {@code name} ("panopt_config",
+     * ...) as the library was built; -1 for an unknown name. Bindings check their layouts against it when
+     * they load the library.
+     *
+     * @param name address of a NUL-terminated string; a struct name of panopt.h, e.g. {@code "panopt_config"}
+     * @return the struct's size in bytes, or -1 for an unknown name
+     */
     public static long invoke(MemorySegment name) {
         try {
             return (long) HANDLE.invokeExact(name);

@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** Downcall holder for {@code const char* panopt_version(...)}: the handle is created once, on first use. */
+/** Downcall holder for {@code const char* panopt_version(void)}: the handle is created once, on first use. */
 @SuppressWarnings("unused")
 public final class panopt_version {
     private panopt_version() {}
@@ -14,7 +14,12 @@ public final class panopt_version {
     static final FunctionDescriptor DESC = FunctionDescriptor.of(ValueLayout.ADDRESS);
     static final MethodHandle HANDLE = Downcalls.handle("panopt_version", DESC);
 
-    /** Calls {@code panopt_version}. */
+    /**
+     * Calls {@code panopt_version}. Library identity. Static strings; never NULL.
+     *
+     * @return address of a NUL-terminated string owned by the library, as a zero-length segment (reinterpret
+     *     it to read): the library's version string; static, never NULL
+     */
     public static MemorySegment invoke() {
         try {
             return (MemorySegment) HANDLE.invokeExact();
