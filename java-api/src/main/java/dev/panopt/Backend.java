@@ -88,17 +88,17 @@ public final class Backend implements AutoCloseable {
         }
     }
 
-    /** @return the options this backend was made with */
+    /** {@return the options this backend was made with} */
     public BackendOptions options() {
         return options;
     }
 
-    /** @return threads per parallel region (workers plus the calling thread), as resolved */
+    /** {@return the threads per parallel region (workers plus the calling thread), as resolved} */
     public int threads() {
         return threads;
     }
 
-    /** @return the kernel instruction set in use (never {@link Isa#AUTO}) */
+    /** {@return the kernel instruction set in use (never {@link Isa#AUTO})} */
     public Isa isa() {
         return isa;
     }

@@ -25,12 +25,12 @@ public record BackendOptions(int threads, Isa isa) {
         }
     }
 
-    /** @return a builder with the defaults */
+    /** {@return a builder with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return a builder holding these values */
+    /** {@return a builder holding these values} */
     public Builder toBuilder() {
         return new Builder().threads(threads).isa(isa);
     }
@@ -43,7 +43,10 @@ public record BackendOptions(int threads, Isa isa) {
         private Builder() {}
 
         /**
-         * @param v threads per parallel region (0 = all online CPUs)
+         * Threads that run each parallel region, the calling thread included (default 0, or
+         * {@code -Dpanopt.threads=N}).
+         *
+         * @param v threads per parallel region, in [0, 1024] (0 = all online CPUs; checked by {@link #build()})
          * @return this builder
          */
         public Builder threads(int v) {
@@ -52,7 +55,9 @@ public record BackendOptions(int threads, Isa isa) {
         }
 
         /**
-         * @param v the kernel instruction set
+         * Kernel instruction set (default {@link Isa#AUTO}, the best this CPU has).
+         *
+         * @param v the kernel instruction set; not null (checked by {@link #build()})
          * @return this builder
          */
         public Builder isa(Isa v) {
@@ -60,7 +65,12 @@ public record BackendOptions(int threads, Isa isa) {
             return this;
         }
 
-        /** @return the options */
+        /**
+         * Makes the options.
+         *
+         * @return the options
+         * @throws IllegalArgumentException if threads is outside [0, 1024] or isa is null
+         */
         public BackendOptions build() {
             return new BackendOptions(threads, isa);
         }

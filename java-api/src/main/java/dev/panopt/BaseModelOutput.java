@@ -24,23 +24,27 @@ public final class BaseModelOutput implements AutoCloseable {
     }
 
     /**
-     * @return [batch, seq_len, word_embed_proj_dim]: after the final LayerNorm (if any) and project_out (if any)
+     * {@return the last hidden state [batch, seq_len, word_embed_proj_dim]: after the final LayerNorm (if
+     * any) and project_out (if any)}
      */
     public FloatTensor lastHiddenState() {
         return lastHiddenState;
     }
 
-    /** @return num_hidden_layers + 1 tensors when asked for; else empty */
+    /** {@return the hidden states, num_hidden_layers + 1 tensors, when asked for; else empty} */
     public List<FloatTensor> hiddenStates() {
         return hiddenStates;
     }
 
-    /** @return num_hidden_layers tensors [batch, heads, seq_len, past + seq_len] when asked for; else empty */
+    /**
+     * {@return the attention weights, per layer [batch, heads, seq_len, past + seq_len], when asked for;
+     * else empty}
+     */
     public List<FloatTensor> attentions() {
         return attentions;
     }
 
-    /** @return positions cached before this call (0 without the cache) */
+    /** {@return the number of positions cached before this call (0 without the cache)} */
     public int pastLength() {
         return pastLength;
     }

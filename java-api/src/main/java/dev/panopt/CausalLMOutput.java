@@ -29,27 +29,36 @@ public final class CausalLMOutput implements AutoCloseable {
         this.pastLength = pastLength;
     }
 
-    /** @return [batch, seq_len, vocab_size] next-token scores at every position ([batch, vocab_size] from {@code forwardLast}) */
+    /**
+     * {@return the logits: [batch, seq_len, vocab_size] next-token scores at every position ([batch,
+     * vocab_size] from {@code forwardLast})}
+     */
     public FloatTensor logits() {
         return logits;
     }
 
-    /** @return the mean shifted cross-entropy when labels were given, else empty */
+    /** {@return the mean shifted cross-entropy when labels were given, else empty} */
     public OptionalDouble loss() {
         return loss;
     }
 
-    /** @return num_hidden_layers + 1 tensors when asked for (see {@link ForwardOptions}); else empty */
+    /**
+     * {@return the hidden states, num_hidden_layers + 1 tensors, when asked for (see {@link ForwardOptions});
+     * else empty}
+     */
     public List<FloatTensor> hiddenStates() {
         return hiddenStates;
     }
 
-    /** @return num_hidden_layers tensors [batch, heads, seq_len, past + seq_len] when asked for; else empty */
+    /**
+     * {@return the attention weights, per layer [batch, heads, seq_len, past + seq_len], when asked for;
+     * else empty}
+     */
     public List<FloatTensor> attentions() {
         return attentions;
     }
 
-    /** @return the positions that were cached before this call (0 without the cache) */
+    /** {@return the number of positions cached before this call (0 without the cache)} */
     public int pastLength() {
         return pastLength;
     }

@@ -7,27 +7,57 @@ package dev.panopt;
  * is by value.
  */
 public sealed interface ClassificationLabels {
-    /** Class ids [batch] in [0, num_labels) or -100 (ignored): single-label cross-entropy. */
+    /**
+     * Class ids [batch] in [0, num_labels) or -100 (ignored): single-label cross-entropy.
+     *
+     * @param ids one class id per row (copied)
+     * @return the labels
+     */
     static ClassificationLabels classIds(int... ids) {
         return new ClassIds(ids.clone());
     }
 
-    /** One target value per row [batch]: regression with num_labels == 1 (MSE). */
+    /**
+     * One target value per row [batch]: regression with num_labels == 1 (MSE).
+     *
+     * @param values one target per row (copied)
+     * @return the labels
+     */
     static ClassificationLabels values(float... values) {
         return new Values(values.clone());
     }
 
-    /** [batch][num_labels] floats: multi-hot targets (BCE with logits) or regression targets (MSE). */
+    /**
+     * [batch][num_labels] floats: multi-hot targets (BCE with logits) or regression targets (MSE).
+     *
+     * @param rows one row of num_labels targets per example (copied)
+     * @return the labels
+     * @throws IllegalArgumentException if a row is null
+     */
     static ClassificationLabels matrix(float[][] rows) {
         return new Matrix(rows);
     }
 
-    /** Integer class ids. */
+    /**
+     * Integer class ids.
+     *
+     * @param ids one class id per row, in [0, num_labels) or -100 (ignored)
+     */
     record ClassIds(int[] ids) implements ClassificationLabels {
+        /**
+         * Copies {@code ids}.
+         *
+         * @param ids one class id per row, in [0, num_labels) or -100 (ignored)
+         */
         public ClassIds {
             ids = ids.clone();
         }
 
+        /**
+         * The class ids.
+         *
+         * @return a copy of the ids
+         */
         @Override
         public int[] ids() {
             return ids.clone();
@@ -49,12 +79,26 @@ public sealed interface ClassificationLabels {
         }
     }
 
-    /** One float per row. */
+    /**
+     * One float per row.
+     *
+     * @param values one regression target per row
+     */
     record Values(float[] values) implements ClassificationLabels {
+        /**
+         * Copies {@code values}.
+         *
+         * @param values one regression target per row
+         */
         public Values {
             values = values.clone();
         }
 
+        /**
+         * The targets.
+         *
+         * @return a copy of the values
+         */
         @Override
         public float[] values() {
             return values.clone();
@@ -76,8 +120,18 @@ public sealed interface ClassificationLabels {
         }
     }
 
-    /** A float row per example. */
+    /**
+     * A float row per example.
+     *
+     * @param rows [batch][num_labels] targets: multi-hot or regression
+     */
     record Matrix(float[][] rows) implements ClassificationLabels {
+        /**
+         * Copies every row.
+         *
+         * @param rows [batch][num_labels] targets: multi-hot or regression
+         * @throws IllegalArgumentException if a row is null
+         */
         public Matrix {
             float[][] c = new float[rows.length][];
             for (int i = 0; i < rows.length; i++) {
@@ -104,6 +158,11 @@ public sealed interface ClassificationLabels {
             return "Matrix" + java.util.Arrays.deepToString(rows);
         }
 
+        /**
+         * The targets.
+         *
+         * @return a deep copy of the rows
+         */
         @Override
         public float[][] rows() {
             float[][] c = new float[rows.length][];

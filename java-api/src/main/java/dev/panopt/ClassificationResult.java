@@ -13,6 +13,14 @@ import java.util.Map;
  * @param scores  every label's score, in id order
  */
 public record ClassificationResult(String label, int labelId, double score, Map<String, Double> scores) {
+    /**
+     * Copies {@code scores} into an unmodifiable map that keeps its iteration order.
+     *
+     * @param label   the best label's name
+     * @param labelId its id
+     * @param score   its probability
+     * @param scores  every label's score, in id order
+     */
     public ClassificationResult {
         scores = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(scores));
     }

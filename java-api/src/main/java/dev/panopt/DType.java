@@ -12,15 +12,25 @@ import java.util.Optional;
  * <p>Thread-safety: an enum; immutable and safe to share.
  */
 public enum DType {
+    /** IEEE 754 binary64, 8 bytes; not a native weight type. */
     F64("F64", 8, true),
+    /** IEEE 754 binary32, 4 bytes; a native weight type. */
     F32("F32", PanoptH.DTYPE_F32),
+    /** IEEE 754 binary16, 2 bytes; a native weight type. */
     F16("F16", PanoptH.DTYPE_F16),
+    /** bfloat16 (the upper half of a binary32), 2 bytes; a native weight type. */
     BF16("BF16", PanoptH.DTYPE_BF16),
+    /** Signed 64-bit integer. */
     I64("I64", 8, false),
+    /** Signed 32-bit integer. */
     I32("I32", 4, false),
+    /** Signed 16-bit integer. */
     I16("I16", 2, false),
+    /** Signed 8-bit integer. */
     I8("I8", 1, false),
+    /** Unsigned 8-bit integer. */
     U8("U8", 1, false),
+    /** Boolean, one byte per element (0 or 1). */
     BOOL("BOOL", 1, false);
 
     private final String safetensorsName;
@@ -47,12 +57,12 @@ public enum DType {
         this.nativeCode = nativeCode;
     }
 
-    /** @return elements per block (1 for element types) */
+    /** {@return the elements per block (1 for element types)} */
     public int blockSize() {
         return blockSize;
     }
 
-    /** @return bytes per block */
+    /** {@return the bytes per block} */
     public int blockBytes() {
         return blockBytes;
     }
@@ -73,17 +83,17 @@ public enum DType {
         return Math.multiplyExact(numel / blockSize, (long) blockBytes);
     }
 
-    /** @return the {@code dtype} string used in safetensors headers, e.g. {@code "BF16"} */
+    /** {@return the {@code dtype} string used in safetensors headers, e.g. {@code "BF16"}} */
     public String safetensorsName() {
         return safetensorsName;
     }
 
-    /** @return true for F64, F32, F16 and BF16 */
+    /** {@return whether this is a floating-point type: true for F64, F32, F16 and BF16} */
     public boolean isFloatingPoint() {
         return floatingPoint;
     }
 
-    /** @return true if the native library computes with weights of this type */
+    /** {@return whether the native library computes with weights of this type} */
     public boolean isNative() {
         return nativeCode >= 0;
     }

@@ -47,37 +47,51 @@ public final class FloatTensor {
         this.segment = segment.asReadOnly();
     }
 
-    /** What this tensor is, e.g. {@code logits} or {@code hidden_states.2}. */
+    /** {@return what this tensor is, e.g. {@code logits} or {@code hidden_states.2}} */
     public String name() {
         return name;
     }
 
-    /** The shape (a copy). */
+    /** {@return the shape (a copy)} */
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Size of dimension {@code dim}. */
+    /**
+     * Size of dimension {@code dim}.
+     *
+     * @param dim the dimension, in [0, {@link #rank()})
+     * @return its size
+     * @throws ArrayIndexOutOfBoundsException if {@code dim} is out of range
+     */
     public long size(int dim) {
         return shape[dim];
     }
 
-    /** Number of dimensions. */
+    /** {@return the number of dimensions} */
     public int rank() {
         return shape.length;
     }
 
-    /** Number of elements. */
+    /** {@return the number of elements} */
     public long numel() {
         return segment.byteSize() / Float.BYTES;
     }
 
-    /** True while the owner of the memory is open. */
+    /** {@return whether the owner of the memory is still open} */
     public boolean isAlive() {
         return segment.scope().isAlive();
     }
 
-    /** The element at {@code index} (one index per dimension). */
+    /**
+     * The element at {@code index} (one index per dimension).
+     *
+     * @param index one index per dimension, each in [0, size of that dimension)
+     * @return the element
+     * @throws IllegalArgumentException  if the number of indices is not {@link #rank()}
+     * @throws IndexOutOfBoundsException if an index is out of range
+     * @throws IllegalStateException     if the owner is closed
+     */
     public float get(long... index) {
         if (index.length != shape.length) {
             throw new IllegalArgumentException(name + " has rank " + shape.length + ", got " + index.length + " indices");
@@ -90,19 +104,38 @@ public final class FloatTensor {
         return getFlat(off);
     }
 
-    /** The element at flat (row-major) position {@code i}. */
+    /**
+     * The element at flat (row-major) position {@code i}.
+     *
+     * @param i the position, in [0, {@link #numel()})
+     * @return the element
+     * @throws IndexOutOfBoundsException if {@code i} is out of range
+     * @throws IllegalStateException     if the owner is closed
+     */
     public float getFlat(long i) {
         ensureAlive();
         return segment.getAtIndex(F32, Objects.checkIndex(i, numel()));
     }
 
-    /** All elements, row-major, in a new array (at most 2^31 - 1 of them). */
+    /**
+     * All elements, row-major, in a new array (at most 2^31 - 1 of them).
+     *
+     * @return the elements
+     * @throws IllegalStateException if the owner is closed, or the tensor has too many elements for an array
+     */
     public float[] toFloatArray() {
         ensureAlive();
         return segment.toArray(F32);
     }
 
-    /** Elements {@code [from, from + dst.length)} (flat) copied into {@code dst}. */
+    /**
+     * Elements {@code [from, from + dst.length)} (flat) copied into {@code dst}.
+     *
+     * @param from the first flat position
+     * @param dst  receives {@code dst.length} elements
+     * @throws IndexOutOfBoundsException if the range does not lie within [0, {@link #numel()})
+     * @throws IllegalStateException     if the owner is closed
+     */
     public void copyTo(long from, float[] dst) {
         ensureAlive();
         Objects.checkFromIndexSize(from, dst.length, numel());
@@ -112,6 +145,12 @@ public final class FloatTensor {
     /**
      * The values along the last dimension at the given leading indices, e.g. {@code row(b, t)} of
      * logits [batch, seq, vocab] gives the vocab-long row.
+     *
+     * @param leading one index for each dimension but the last
+     * @return the row, a new array as long as the last dimension
+     * @throws IllegalArgumentException  if the number of indices is not {@code rank() - 1}
+     * @throws IndexOutOfBoundsException if an index is out of range
+     * @throws IllegalStateException     if the owner is closed
      */
     public float[] row(long... leading) {
         if (leading.length != shape.length - 1) {

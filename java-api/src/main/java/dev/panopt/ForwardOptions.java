@@ -22,12 +22,15 @@ public final class ForwardOptions {
         this.headMask = b.headMask == null ? null : deepCopy(b.headMask);
     }
 
-    /** HF {@code output_hidden_states}: embeddings output plus every layer's output. */
+    /**
+     * {@return HF {@code output_hidden_states}: whether to return the embeddings output plus every layer's
+     * output}
+     */
     public boolean outputHiddenStates() {
         return outputHiddenStates;
     }
 
-    /** HF {@code output_attentions}: post-softmax attention weights of every layer. */
+    /** {@return HF {@code output_attentions}: whether to return every layer's post-softmax attention weights} */
     public boolean outputAttentions() {
         return outputAttentions;
     }
@@ -35,12 +38,14 @@ public final class ForwardOptions {
     /**
      * HF {@code use_cache} with {@code past_key_values} = the session's cache: attend over the
      * positions cached by earlier calls on the same session and append the new ones.
+     *
+     * @return whether the call uses and extends the session's cache
      */
     public boolean useCache() {
         return useCache;
     }
 
-    /** HF {@code head_mask} as [layers][heads] (a copy), or null. */
+    /** {@return HF {@code head_mask} as [layers][heads] (a copy), or null for none} */
     public float[][] headMask() {
         return headMask == null ? null : deepCopy(headMask);
     }
@@ -49,10 +54,12 @@ public final class ForwardOptions {
         return headMask;
     }
 
+    /** {@return a builder with the values of {@link #DEFAULT}} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** {@return a builder initialised with these options} */
     public Builder toBuilder() {
         Builder b = new Builder().outputHiddenStates(outputHiddenStates).outputAttentions(outputAttentions)
                 .useCache(useCache);
@@ -83,28 +90,57 @@ public final class ForwardOptions {
 
         private Builder() {}
 
+        /**
+         * HF {@code output_hidden_states} (default false).
+         *
+         * @param v true to return num_hidden_layers + 1 hidden states
+         * @return this builder
+         */
         public Builder outputHiddenStates(boolean v) {
             outputHiddenStates = v;
             return this;
         }
 
+        /**
+         * HF {@code output_attentions} (default false).
+         *
+         * @param v true to return each layer's attention weights
+         * @return this builder
+         */
         public Builder outputAttentions(boolean v) {
             outputAttentions = v;
             return this;
         }
 
+        /**
+         * HF {@code use_cache} (default false); needs a session the caller owns.
+         *
+         * @param v true to attend over the session's cache and append the new positions to it
+         * @return this builder
+         */
         public Builder useCache(boolean v) {
             useCache = v;
             return this;
         }
 
-        /** [num_hidden_layers][num_attention_heads] multipliers of the attention probabilities. */
+        /**
+         * HF {@code head_mask}: multipliers of the attention probabilities (default none).
+         *
+         * @param v [num_hidden_layers][num_attention_heads] multipliers (copied), or null for none
+         * @return this builder
+         */
         public Builder headMask(float[][] v) {
             headMask = v == null ? null : deepCopy(v);
             return this;
         }
 
-        /** HF's 1-D form: the same [num_attention_heads] multipliers in every layer. */
+        /**
+         * HF's 1-D form: the same [num_attention_heads] multipliers in every layer.
+         *
+         * @param perHead   [num_attention_heads] multipliers (copied into each layer), or null for no head mask
+         * @param numLayers the model's num_hidden_layers
+         * @return this builder
+         */
         public Builder headMask(float[] perHead, int numLayers) {
             if (perHead == null) {
                 headMask = null;
@@ -118,6 +154,7 @@ public final class ForwardOptions {
             return this;
         }
 
+        /** {@return the options} */
         public ForwardOptions build() {
             return new ForwardOptions(this);
         }

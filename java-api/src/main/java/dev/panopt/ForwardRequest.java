@@ -248,9 +248,7 @@ public final class ForwardRequest {
             return this;
         }
 
-        /**
-         * @return the request
-         */
+        /** {@return the request} */
         public ForwardRequest build() {
             return new ForwardRequest(this);
         }

@@ -21,9 +21,7 @@ public record GeneratedToken(int row, int index, int tokenId, String text, Finis
         java.util.Objects.requireNonNull(finish, "finish");
     }
 
-    /**
-     * @return true for the row's last token
-     */
+    /** {@return whether this is the row's last token (its finish reason is not UNFINISHED)} */
     public boolean isLast() {
         return finish != FinishReason.UNFINISHED;
     }

@@ -81,34 +81,51 @@ public final class GenerationConfig {
         return builder().maxNewTokens(maxNewTokens).build();
     }
 
+    /** {@return HF {@code max_new_tokens}: the most new tokens per row (default 20)} */
     public int maxNewTokens() {
         return maxNewTokens;
     }
 
+    /** {@return HF {@code min_new_tokens}: EOS is banned until a row has this many new tokens (default 0)} */
     public int minNewTokens() {
         return minNewTokens;
     }
 
+    /** {@return HF {@code do_sample}: true to sample, false for greedy decoding (default)} */
     public boolean doSample() {
         return doSample;
     }
 
+    /** {@return HF {@code temperature}: sampling divides the logits by it (default 1.0)} */
     public double temperature() {
         return temperature;
     }
 
+    /** {@return HF {@code top_k}: sampling keeps the k best tokens; 0 = off (default 50)} */
     public int topK() {
         return topK;
     }
 
+    /**
+     * {@return HF {@code top_p}: sampling keeps the smallest set of best tokens whose probability reaches it;
+     * 1.0 = off (default)}
+     */
     public double topP() {
         return topP;
     }
 
+    /**
+     * {@return HF {@code repetition_penalty}: scores of tokens already in the row are divided by it when
+     * positive, multiplied when negative; 1.0 = off (default)}
+     */
     public double repetitionPenalty() {
         return repetitionPenalty;
     }
 
+    /**
+     * {@return HF {@code no_repeat_ngram_size}: bans a token that would repeat an n-gram of this size already
+     * in the row; 0 = off (default)}
+     */
     public int noRepeatNgramSize() {
         return noRepeatNgramSize;
     }
@@ -118,30 +135,32 @@ public final class GenerationConfig {
         return eosTokenIds;
     }
 
-    /** EOS ids given explicitly, if any (otherwise the model config's eos_token_id is used). */
+    /** {@return the EOS ids given explicitly, if any (otherwise the model config's eos_token_id is used)} */
     public Set<Integer> eosTokenIds() {
         return eosTokenIds == null ? Set.of() : eosTokenIds;
     }
 
-    /** Extra ids that end a row like EOS. */
+    /** {@return the extra ids that end a row like EOS} */
     public Set<Integer> stopTokenIds() {
         return stopTokenIds;
     }
 
-    /** Strings that end a row once its generated text contains one (needs a tokenizer). */
+    /** {@return the strings that end a row once its generated text contains one (needs a tokenizer)} */
     public List<String> stopStrings() {
         return stopStrings;
     }
 
-    /** Seed of the sampler; empty = a fresh random seed per call. */
+    /** {@return the seed of the sampler; empty = a fresh random seed per call} */
     public OptionalLong seed() {
         return seed == null ? OptionalLong.empty() : OptionalLong.of(seed);
     }
 
+    /** {@return a builder with HF's defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** {@return a builder initialised with this configuration's values} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.maxNewTokens = maxNewTokens;
@@ -185,43 +204,91 @@ public final class GenerationConfig {
 
         private Builder() {}
 
+        /**
+         * HF {@code max_new_tokens} (default 20).
+         *
+         * @param v the most new tokens per row, at least 1
+         * @return this builder
+         */
         public Builder maxNewTokens(int v) {
             maxNewTokens = v;
             return this;
         }
 
+        /**
+         * HF {@code min_new_tokens} (default 0): EOS is banned until a row has this many new tokens.
+         *
+         * @param v in [0, max_new_tokens]
+         * @return this builder
+         */
         public Builder minNewTokens(int v) {
             minNewTokens = v;
             return this;
         }
 
-        /** HF {@code do_sample}: false = greedy. */
+        /**
+         * HF {@code do_sample} (default false).
+         *
+         * @param v true to sample from the processed softmax, false for greedy (argmax) decoding
+         * @return this builder
+         */
         public Builder doSample(boolean v) {
             doSample = v;
             return this;
         }
 
+        /**
+         * HF {@code temperature} (default 1.0); used only when sampling.
+         *
+         * @param v a finite positive number that divides the logits
+         * @return this builder
+         */
         public Builder temperature(double v) {
             temperature = v;
             return this;
         }
 
-        /** HF {@code top_k} (default 50; 0 disables). */
+        /**
+         * HF {@code top_k} (default 50); used only when sampling.
+         *
+         * @param v how many of the best tokens to keep, &gt;= 0; 0 disables
+         * @return this builder
+         */
         public Builder topK(int v) {
             topK = v;
             return this;
         }
 
+        /**
+         * HF {@code top_p} (default 1.0); used only when sampling.
+         *
+         * @param v in (0, 1]: keep the smallest set of best tokens whose probabilities sum to at least this; 1
+         *          disables
+         * @return this builder
+         */
         public Builder topP(double v) {
             topP = v;
             return this;
         }
 
+        /**
+         * HF {@code repetition_penalty} (default 1.0).
+         *
+         * @param v a finite positive number; scores of tokens already in the row (prompt included) are divided
+         *          by it when positive and multiplied when negative; 1 disables
+         * @return this builder
+         */
         public Builder repetitionPenalty(double v) {
             repetitionPenalty = v;
             return this;
         }
 
+        /**
+         * HF {@code no_repeat_ngram_size} (default 0).
+         *
+         * @param v n &gt;= 0: a token that would repeat an n-gram already in the row is banned; 0 disables
+         * @return this builder
+         */
         public Builder noRepeatNgramSize(int v) {
             noRepeatNgramSize = v;
             return this;
@@ -258,16 +325,35 @@ public final class GenerationConfig {
             return s;
         }
 
+        /**
+         * Strings that end a row once its generated text contains one (the string is kept); needs a tokenizer.
+         *
+         * @param v the stop strings, non-empty
+         * @return this builder
+         * @throws NullPointerException if a string is null
+         */
         public Builder stopStrings(String... v) {
             stopStrings = List.of(v);
             return this;
         }
 
+        /**
+         * Seeds the sampler, so a call with the same inputs draws the same tokens.
+         *
+         * @param v the seed
+         * @return this builder
+         */
         public Builder seed(long v) {
             seed = v;
             return this;
         }
 
+        /**
+         * Validates the values and makes the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException if a value is out of its range, or a stop string is empty
+         */
         public GenerationConfig build() {
             Objects.requireNonNull(stopTokenIds);
             return new GenerationConfig(this);

@@ -12,31 +12,39 @@ import java.util.List;
  *                {@link TokenStream} early)
  */
 public record GenerationResult(List<int[]> tokens, List<String> texts, List<FinishReason> reasons) {
+    /**
+     * Copies every row's ids and the lists.
+     *
+     * @param tokens  the new token ids of each row
+     * @param texts   the decoded new text of each row
+     * @param reasons why each row ended
+     * @throws NullPointerException if a list or an element is null
+     */
     public GenerationResult {
         tokens = tokens.stream().map(int[]::clone).toList();
         texts = List.copyOf(texts);
         reasons = List.copyOf(reasons);
     }
 
-    /**
-     * @return the new ids of every row (copies)
-     */
+    /** {@return the new ids of every row (copies)} */
     @Override
     public List<int[]> tokens() {
         return tokens.stream().map(int[]::clone).toList();
     }
 
     /**
+     * {@return the new ids of that row (a copy)}
+     *
      * @param row the prompt index
-     * @return the new ids of that row (a copy)
      */
     public int[] tokens(int row) {
         return tokens.get(row).clone();
     }
 
     /**
+     * {@return the new text of that row}
+     *
      * @param row the prompt index
-     * @return the new text of that row
      */
     public String text(int row) {
         return texts.get(row);
@@ -56,8 +64,9 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
     }
 
     /**
+     * {@return why that row ended ({@link FinishReason#UNFINISHED} if it was cut short)}
+     *
      * @param row the prompt index
-     * @return why that row ended ({@link FinishReason#UNFINISHED} if it was cut short)
      */
     public FinishReason reason(int row) {
         return reasons.get(row);

@@ -27,6 +27,12 @@ public final class LoadOptions {
      */
     @FunctionalInterface
     public interface LoadProgress {
+        /**
+         * Reports progress; called on the loading thread.
+         *
+         * @param doneBytes  bytes of weights handled so far, from 0 up to {@code totalBytes}
+         * @param totalBytes bytes of all the weights the model uses
+         */
         void update(long doneBytes, long totalBytes);
     }
 
@@ -40,17 +46,20 @@ public final class LoadOptions {
         this.initializeMissingHead = b.initializeMissingHead;
     }
 
-    /** Options of the model's internal session (used by the session-less forward methods) and of {@code newSession()}. */
+    /**
+     * {@return the options of the model's internal session (used by the session-less forward methods) and of
+     * {@code newSession()}}
+     */
     public SessionOptions sessionOptions() {
         return sessionOptions;
     }
 
-    /** The backend the model computes on: the one set on the builder, else {@link Backend#shared()}. */
+    /** {@return the backend the model computes on: the one set on the builder, else {@link Backend#shared()}} */
     public Backend backend() {
         return backend != null ? backend : Backend.shared();
     }
 
-    /** HF's {@code num_labels=} override for a classification head, if set. */
+    /** {@return HF's {@code num_labels=} override for a classification head, if set} */
     public OptionalInt numLabels() {
         return numLabels > 0 ? OptionalInt.of(numLabels) : OptionalInt.empty();
     }
@@ -60,21 +69,24 @@ public final class LoadOptions {
      * ({@code score.weight}, {@code qa_outputs.*}), it is created as HF's {@code _init_weights}
      * does — weights N(0, init_std²), bias 0 — from a {@link java.util.SplittableRandom} with this
      * seed, so the same seed gives the same head. Without it a missing head is an error.
+     *
+     * @return the seed, or empty when a missing head is an error
      */
     public OptionalLong newHeadSeed() {
         return initializeMissingHead ? OptionalLong.of(headSeed) : OptionalLong.empty();
     }
 
-    /** Whether every weight page is read from disk while loading (instead of on first use). */
+    /** {@return whether every weight page is read from disk while loading (instead of on first use)} */
     public boolean preload() {
         return preload;
     }
 
-    /** The progress listener (a no-op by default). */
+    /** {@return the progress listener (a no-op by default)} */
     public LoadProgress progress() {
         return progress;
     }
 
+    /** {@return a builder with the defaults of {@link #DEFAULT}} */
     public static Builder builder() {
         return new Builder();
     }
@@ -94,13 +106,22 @@ public final class LoadOptions {
         /**
          * Read every weight page while loading, so the first forward does not wait on the disk and
          * {@link #progress} reflects real reading; off by default (pages are read on first use).
+         *
+         * @param v true to read every page while loading
+         * @return this builder
          */
         public Builder preload(boolean v) {
             preload = v;
             return this;
         }
 
-        /** Called as weights are bound (and read, with {@link #preload}); on the loading thread. */
+        /**
+         * Called as weights are bound (and read, with {@link #preload}); on the loading thread.
+         *
+         * @param v the listener
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
+         */
         public Builder progress(LoadProgress v) {
             progress = Objects.requireNonNull(v, "progress");
             return this;
@@ -109,18 +130,36 @@ public final class LoadOptions {
         /**
          * The backend (kernels and worker threads) the model computes on; it must stay open while
          * the model is. Default: {@link Backend#shared()}.
+         *
+         * @param v the backend
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
          */
         public Builder backend(Backend v) {
             backend = Objects.requireNonNull(v, "backend");
             return this;
         }
 
+        /**
+         * Options of the model's internal session and of the sessions {@code newSession()} makes (default
+         * {@link SessionOptions#DEFAULT}).
+         *
+         * @param v the session options
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
+         */
         public Builder sessionOptions(SessionOptions v) {
             sessionOptions = Objects.requireNonNull(v, "sessionOptions");
             return this;
         }
 
-        /** Number of labels of a sequence-classification head (overrides config.json's). */
+        /**
+         * Number of labels of a sequence-classification head (overrides config.json's).
+         *
+         * @param v the number of labels, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code v} is less than 1
+         */
         public Builder numLabels(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("numLabels must be >= 1, got " + v);
@@ -129,13 +168,19 @@ public final class LoadOptions {
             return this;
         }
 
-        /** Create a missing task head deterministically from {@code seed} (see {@link #newHeadSeed()}). */
+        /**
+         * Create a missing task head deterministically from {@code seed} (see {@link LoadOptions#newHeadSeed()}).
+         *
+         * @param seed the seed of the head's random weights
+         * @return this builder
+         */
         public Builder initializeMissingHead(long seed) {
             initializeMissingHead = true;
             headSeed = seed;
             return this;
         }
 
+        /** {@return the options} */
         public LoadOptions build() {
             return new LoadOptions(this);
         }

@@ -206,112 +206,118 @@ public final class OptConfig {
 
     // ------------------------------------------------------------------ getters
 
-    /** {@code vocab_size}: rows of the token embedding (default 50272). */
+    /** {@return {@code vocab_size}: rows of the token embedding (default 50272)} */
     public int vocabSize() { return vocabSize; }
 
-    /** {@code hidden_size} (default 768). */
+    /** {@return {@code hidden_size} (default 768)} */
     public int hiddenSize() { return hiddenSize; }
 
-    /** {@code num_hidden_layers} (default 12). */
+    /** {@return {@code num_hidden_layers} (default 12)} */
     public int numHiddenLayers() { return numHiddenLayers; }
 
-    /** {@code ffn_dim} (default 3072). */
+    /** {@return {@code ffn_dim} (default 3072)} */
     public int ffnDim() { return ffnDim; }
 
-    /** {@code max_position_embeddings} (default 2048); the position table has this + 2 rows. */
+    /** {@return {@code max_position_embeddings} (default 2048); the position table has this + 2 rows} */
     public int maxPositionEmbeddings() { return maxPositionEmbeddings; }
 
-    /** {@code do_layer_norm_before}: true = pre-LN (default), false = post-LN (opt-350m). */
+    /** {@return {@code do_layer_norm_before}: true = pre-LN (default), false = post-LN (opt-350m)} */
     public boolean doLayerNormBefore() { return doLayerNormBefore; }
 
-    /** {@code _remove_final_layer_norm} (default false). */
+    /** {@return {@code _remove_final_layer_norm} (default false)} */
     public boolean removeFinalLayerNorm() { return removeFinalLayerNorm; }
 
-    /** {@code word_embed_proj_dim} (absent or null means {@code hidden_size}). */
+    /** {@return {@code word_embed_proj_dim} (absent or null means {@code hidden_size})} */
     public int wordEmbedProjDim() { return wordEmbedProjDim; }
 
-    /** {@code dropout} (default 0.1; inactive at inference). */
+    /** {@return {@code dropout} (default 0.1; inactive at inference)} */
     public double dropout() { return dropout; }
 
-    /** {@code attention_dropout} (default 0.0). */
+    /** {@return {@code attention_dropout} (default 0.0)} */
     public double attentionDropout() { return attentionDropout; }
 
-    /** {@code num_attention_heads} (default 12). */
+    /** {@return {@code num_attention_heads} (default 12)} */
     public int numAttentionHeads() { return numAttentionHeads; }
 
-    /** {@code activation_function} (default "relu"). */
+    /** {@return {@code activation_function} (default "relu")} */
     public String activationFunction() { return activationFunction; }
 
-    /** {@code layerdrop} (default 0.0). */
+    /** {@return {@code layerdrop} (default 0.0)} */
     public double layerdrop() { return layerdrop; }
 
-    /** {@code init_std} (default 0.02). */
+    /** {@return {@code init_std} (default 0.02)} */
     public double initStd() { return initStd; }
 
-    /** {@code use_cache} (default true). */
+    /** {@return {@code use_cache} (default true)} */
     public boolean useCache() { return useCache; }
 
-    /** {@code pad_token_id} (default 1; empty when the file says null). */
+    /** {@return {@code pad_token_id} (default 1; empty when the file says null)} */
     public OptionalInt padTokenId() { return opt(padTokenId); }
 
-    /** {@code bos_token_id} (default 2; empty when the file says null). */
+    /** {@return {@code bos_token_id} (default 2; empty when the file says null)} */
     public OptionalInt bosTokenId() { return opt(bosTokenId); }
 
-    /** {@code eos_token_id} (default 2; empty when the file says null). */
+    /** {@return {@code eos_token_id} (default 2; empty when the file says null)} */
     public OptionalInt eosTokenId() { return opt(eosTokenId); }
 
     private static OptionalInt opt(Integer v) {
         return v == null ? OptionalInt.empty() : OptionalInt.of(v);
     }
 
-    /** {@code enable_bias}: Linear layers have biases (default true). */
+    /** {@return {@code enable_bias}: Linear layers have biases (default true)} */
     public boolean enableBias() { return enableBias; }
 
-    /** {@code layer_norm_elementwise_affine}: LayerNorms have weight and bias (default true). */
+    /** {@return {@code layer_norm_elementwise_affine}: LayerNorms have weight and bias (default true)} */
     public boolean layerNormElementwiseAffine() { return layerNormElementwiseAffine; }
 
-    /** {@code model_type}: always "opt". */
+    /** {@return {@code model_type}: always "opt"} */
     public String modelType() { return "opt"; }
 
-    /** {@code architectures} (empty when absent). */
+    /** {@return {@code architectures} (empty when absent)} */
     public List<String> architectures() { return architectures == null ? List.of() : architectures; }
 
-    /** {@code torch_dtype}, e.g. "float16", if given. */
+    /** {@return {@code torch_dtype}, e.g. "float16", if given} */
     public Optional<String> torchDtype() { return Optional.ofNullable(torchDtype); }
 
-    /** {@code tie_word_embeddings} (default true). */
+    /** {@return {@code tie_word_embeddings} (default true)} */
     public boolean tieWordEmbeddings() { return tieWordEmbeddings; }
 
-    /** {@code id2label}, sorted by id (default {0: LABEL_0, 1: LABEL_1}); unmodifiable. */
+    /** {@return {@code id2label}, sorted by id (default {0: LABEL_0, 1: LABEL_1}); unmodifiable} */
     public Map<Integer, String> id2label() { return id2label; }
 
-    /** {@code label2id} (default: the inverse of {@link #id2label()}); unmodifiable. */
+    /** {@return {@code label2id} (default: the inverse of {@link #id2label()}); unmodifiable} */
     public Map<String, Integer> label2id() { return label2id; }
 
-    /** {@code num_labels}: the number of {@code id2label} entries. */
+    /** {@return {@code num_labels}: the number of {@code id2label} entries} */
     public int numLabels() { return id2label.size(); }
 
-    /** {@code problem_type}: "regression", "single_label_classification", "multi_label_classification", or empty. */
+    /**
+     * {@return {@code problem_type}: "regression", "single_label_classification",
+     * "multi_label_classification", or empty}
+     */
     public Optional<String> problemType() { return Optional.ofNullable(problemType); }
 
-    /** {@code prefix}, if given. */
+    /** {@return {@code prefix}, if given} */
     public Optional<String> prefix() { return Optional.ofNullable(prefix); }
 
-    /** {@code transformers_version}, if given. */
+    /** {@return {@code transformers_version}, if given} */
     public Optional<String> transformersVersion() { return Optional.ofNullable(transformersVersion); }
 
-    /** Keys this class does not model, with their parsed JSON values; unmodifiable. */
+    /** {@return the keys this class does not model, with their parsed JSON values; unmodifiable} */
     public Map<String, Object> extra() { return extra; }
 
     // ------------------------------------------------------------------ derived
 
-    /** True when the decoder ends with a LayerNorm: {@code do_layer_norm_before && !_remove_final_layer_norm}. */
+    /**
+     * {@return whether the decoder ends with a LayerNorm: {@code do_layer_norm_before &&
+     * !_remove_final_layer_norm}}
+     */
     public boolean hasFinalLayerNorm() { return doLayerNormBefore && !removeFinalLayerNorm; }
 
-    /** {@code hidden_size / num_attention_heads}. */
+    /** {@return the size of one attention head, {@code hidden_size / num_attention_heads}} */
     public int headDim() { return hiddenSize / numAttentionHeads; }
 
-    /** True when {@code word_embed_proj_dim != hidden_size} (project_in / project_out exist). */
+    /** {@return whether {@code word_embed_proj_dim != hidden_size} (project_in / project_out exist)} */
     public boolean hasProjection() { return wordEmbedProjDim != hiddenSize; }
 
     /** The PANOPT_ACT_* code of panopt.h for {@link #activationFunction()}. */
@@ -329,6 +335,8 @@ public final class OptConfig {
     /**
      * Parses a {@code config.json} document.
      *
+     * @param json the document's text
+     * @return the config, with HF's defaults for absent fields
      * @throws IllegalArgumentException for malformed JSON, a wrong JSON type or an invalid value
      */
     public static OptConfig fromJson(String json) {
@@ -476,6 +484,7 @@ public final class OptConfig {
      * Reads {@code config.json}.
      *
      * @param fileOrDirectory the file, or a directory containing {@code config.json}
+     * @return the config, with HF's defaults for absent fields
      * @throws CheckpointException if the file is not valid UTF-8 JSON or not a valid OPT config (the
      *         message names the file)
      * @throws IOException         if it cannot be read
@@ -509,6 +518,8 @@ public final class OptConfig {
      * Writes the config as pretty-printed JSON with sorted keys (as HF's {@code to_json_string}):
      * every OPT field, non-null optional fields, {@code id2label}/{@code label2id} unless they are
      * the 2-label default, and {@link #extra()}. {@code fromJson(toJson())} equals this config.
+     *
+     * @return the JSON text, ending with a newline
      */
     public String toJson() {
         TreeMap<String, Object> m = new TreeMap<>(extra);
@@ -552,12 +563,12 @@ public final class OptConfig {
 
     // ------------------------------------------------------------------ builder
 
-    /** A builder with HF's defaults (an OPT-125m-sized config). */
+    /** {@return a builder with HF's defaults (an OPT-125m-sized config)} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder initialised with this config's values. */
+    /** {@return a builder initialised with this config's values} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.vocabSize = vocabSize;
@@ -630,34 +641,197 @@ public final class OptConfig {
 
         private Builder() {}
 
+        /**
+         * Sets {@code vocab_size} (default 50272).
+         *
+         * @param v rows of the token embedding; positive
+         * @return this builder
+         */
         public Builder vocabSize(int v) { vocabSize = v; return this; }
+
+        /**
+         * Sets {@code hidden_size} (default 768).
+         *
+         * @param v the model width; positive and divisible by num_attention_heads
+         * @return this builder
+         */
         public Builder hiddenSize(int v) { hiddenSize = v; return this; }
+
+        /**
+         * Sets {@code num_hidden_layers} (default 12).
+         *
+         * @param v the number of decoder layers; positive
+         * @return this builder
+         */
         public Builder numHiddenLayers(int v) { numHiddenLayers = v; return this; }
+
+        /**
+         * Sets {@code ffn_dim} (default 3072).
+         *
+         * @param v the feed-forward inner width; positive
+         * @return this builder
+         */
         public Builder ffnDim(int v) { ffnDim = v; return this; }
+
+        /**
+         * Sets {@code max_position_embeddings} (default 2048).
+         *
+         * @param v the longest sequence in positions; positive
+         * @return this builder
+         */
         public Builder maxPositionEmbeddings(int v) { maxPositionEmbeddings = v; return this; }
+
+        /**
+         * Sets {@code do_layer_norm_before} (default true).
+         *
+         * @param v true for pre-LN, false for post-LN
+         * @return this builder
+         */
         public Builder doLayerNormBefore(boolean v) { doLayerNormBefore = v; return this; }
+
+        /**
+         * Sets {@code _remove_final_layer_norm} (default false).
+         *
+         * @param v true to drop the decoder's final LayerNorm
+         * @return this builder
+         */
         public Builder removeFinalLayerNorm(boolean v) { removeFinalLayerNorm = v; return this; }
-        /** {@code null} means "same as hidden_size" (resolved on build). */
+
+        /**
+         * Sets {@code word_embed_proj_dim} (default null).
+         *
+         * @param v the embedding width, positive; {@code null} means "same as hidden_size" (resolved on build)
+         * @return this builder
+         */
         public Builder wordEmbedProjDim(Integer v) { wordEmbedProjDim = v; return this; }
+
+        /**
+         * Sets {@code dropout} (default 0.1; inactive at inference).
+         *
+         * @param v a probability in [0, 1]
+         * @return this builder
+         */
         public Builder dropout(double v) { dropout = v; return this; }
+
+        /**
+         * Sets {@code attention_dropout} (default 0.0).
+         *
+         * @param v a probability in [0, 1]
+         * @return this builder
+         */
         public Builder attentionDropout(double v) { attentionDropout = v; return this; }
+
+        /**
+         * Sets {@code num_attention_heads} (default 12).
+         *
+         * @param v the heads per layer; positive, must divide hidden_size
+         * @return this builder
+         */
         public Builder numAttentionHeads(int v) { numAttentionHeads = v; return this; }
+
+        /**
+         * Sets {@code activation_function} (default "relu").
+         *
+         * @param v an HF {@code ACT2FN} name the native library implements, e.g. "relu" or "gelu"
+         * @return this builder
+         */
         public Builder activationFunction(String v) { activationFunction = v; return this; }
+
+        /**
+         * Sets {@code layerdrop} (default 0.0).
+         *
+         * @param v a probability in [0, 1]
+         * @return this builder
+         */
         public Builder layerdrop(double v) { layerdrop = v; return this; }
+
+        /**
+         * Sets {@code init_std} (default 0.02).
+         *
+         * @param v a finite number &gt;= 0
+         * @return this builder
+         */
         public Builder initStd(double v) { initStd = v; return this; }
+
+        /**
+         * Sets {@code use_cache} (default true).
+         *
+         * @param v whether generation should reuse the KV cache
+         * @return this builder
+         */
         public Builder useCache(boolean v) { useCache = v; return this; }
-        /** {@code null} = no pad token. */
+
+        /**
+         * Sets {@code pad_token_id} (default 1).
+         *
+         * @param v the padding token id; {@code null} = no pad token
+         * @return this builder
+         */
         public Builder padTokenId(Integer v) { padTokenId = v; return this; }
+
+        /**
+         * Sets {@code bos_token_id} (default 2).
+         *
+         * @param v the beginning-of-sequence token id, or {@code null}
+         * @return this builder
+         */
         public Builder bosTokenId(Integer v) { bosTokenId = v; return this; }
+
+        /**
+         * Sets {@code eos_token_id} (default 2).
+         *
+         * @param v the end-of-sequence token id, or {@code null}
+         * @return this builder
+         */
         public Builder eosTokenId(Integer v) { eosTokenId = v; return this; }
+
+        /**
+         * Sets {@code enable_bias} (default true).
+         *
+         * @param v whether the Linear layers have biases
+         * @return this builder
+         */
         public Builder enableBias(boolean v) { enableBias = v; return this; }
+
+        /**
+         * Sets {@code layer_norm_elementwise_affine} (default true).
+         *
+         * @param v whether the LayerNorms have weight and bias
+         * @return this builder
+         */
         public Builder layerNormElementwiseAffine(boolean v) { layerNormElementwiseAffine = v; return this; }
-        /** {@code null} = absent. */
+
+        /**
+         * Sets {@code architectures} (default absent).
+         *
+         * @param v class names such as "OPTForCausalLM" (copied; no null elements); {@code null} = absent
+         * @return this builder
+         */
         public Builder architectures(List<String> v) { architectures = v == null ? null : new ArrayList<>(v); return this; }
+
+        /**
+         * Sets {@code torch_dtype} (default absent).
+         *
+         * @param v e.g. "float16", or {@code null} for absent
+         * @return this builder
+         */
         public Builder torchDtype(String v) { torchDtype = v; return this; }
+
+        /**
+         * Sets {@code tie_word_embeddings} (default true).
+         *
+         * @param v whether the LM head shares the token embedding
+         * @return this builder
+         */
         public Builder tieWordEmbeddings(boolean v) { tieWordEmbeddings = v; return this; }
 
-        /** Sets {@code num_labels} as HF does: id2label becomes {i: "LABEL_i"} and label2id its inverse. */
+        /**
+         * Sets {@code num_labels} as HF does: id2label becomes {i: "LABEL_i"} and label2id its inverse.
+         *
+         * @param n the number of labels, &gt;= 0
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is negative
+         */
         public Builder numLabels(int n) {
             if (n < 0) {
                 throw new IllegalArgumentException("num_labels must be >= 0, got " + n);
@@ -668,20 +842,64 @@ public final class OptConfig {
             return this;
         }
 
+        /**
+         * Sets {@code id2label} (default {0: LABEL_0, 1: LABEL_1}).
+         *
+         * @param v label names by class id (copied; no null keys or values); {@code null} = the {@link #numLabels} default
+         * @return this builder
+         */
         public Builder id2label(Map<Integer, String> v) { id2label = v == null ? null : new TreeMap<>(v); return this; }
-        /** {@code null} = the inverse of id2label. */
+
+        /**
+         * Sets {@code label2id}.
+         *
+         * @param v class ids by label name (copied; no null keys or values); {@code null} = the inverse of id2label
+         * @return this builder
+         */
         public Builder label2id(Map<String, Integer> v) { label2id = v == null ? null : new LinkedHashMap<>(v); return this; }
+
+        /**
+         * Sets {@code problem_type} (default absent).
+         *
+         * @param v "regression", "single_label_classification", "multi_label_classification", or {@code null}
+         * @return this builder
+         */
         public Builder problemType(String v) { problemType = v; return this; }
+
+        /**
+         * Sets {@code prefix} (default absent).
+         *
+         * @param v the text to put before every input, or {@code null}
+         * @return this builder
+         */
         public Builder prefix(String v) { prefix = v; return this; }
+
+        /**
+         * Sets {@code transformers_version} (default absent).
+         *
+         * @param v the version string, or {@code null}
+         * @return this builder
+         */
         public Builder transformersVersion(String v) { transformersVersion = v; return this; }
 
-        /** Keeps a key this class does not model (written back by {@link OptConfig#toJson()}). */
+        /**
+         * Keeps a key this class does not model (written back by {@link OptConfig#toJson()}).
+         *
+         * @param key   the JSON key; not one of the keys this class models (checked by {@link #build()})
+         * @param value a JSON value: null, a Boolean, an integer or finite floating-point number, a String, or a
+         *              List or Map (String keys) of these
+         * @return this builder
+         * @throws NullPointerException if {@code key} is null
+         */
         public Builder extra(String key, Object value) {
             extra.put(Objects.requireNonNull(key), value);
             return this;
         }
 
         /**
+         * Validates the values and makes the config.
+         *
+         * @return the config
          * @throws IllegalArgumentException if the values are not a valid OPT config
          */
         public OptConfig build() {

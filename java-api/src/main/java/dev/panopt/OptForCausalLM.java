@@ -20,12 +20,28 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         super(model, defaults);
     }
 
-    /** Loads a checkpoint directory with default options. */
+    /**
+     * Loads a checkpoint directory with default options (see
+     * {@link #fromPretrained(Path, LoadOptions)}).
+     *
+     * @param directory the checkpoint directory
+     * @return the model; the caller closes it
+     * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws IOException         if a file cannot be read
+     */
     public static OptForCausalLM fromPretrained(Path directory) throws IOException {
         return fromPretrained(directory, LoadOptions.DEFAULT);
     }
 
-    /** Loads a checkpoint directory; {@code sessionOptions} become the model's default session options. */
+    /**
+     * Loads a checkpoint directory; {@code sessionOptions} become the model's default session options.
+     *
+     * @param directory      the checkpoint directory
+     * @param sessionOptions options of the model's internal session and of {@link #newSession()}
+     * @return the model; the caller closes it
+     * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws IOException         if a file cannot be read
+     */
     public static OptForCausalLM fromPretrained(Path directory, SessionOptions sessionOptions) throws IOException {
         return fromPretrained(directory, LoadOptions.builder().sessionOptions(sessionOptions).build());
     }
@@ -36,7 +52,11 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * index) as the facebook/opt-* repositories publish them; parameter names with or without the
      * {@code model.} prefix. Every tensor is validated (presence, shape, dtype, bounds) before native code sees it.
      *
+     * @param directory the checkpoint directory
+     * @param options   backend, session options, preloading and progress
+     * @return the model; the caller closes it
      * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws IOException         if a file cannot be read
      */
     public static OptForCausalLM fromPretrained(Path directory, LoadOptions options) throws IOException {
         NativeModel m = load(directory, options, (ckpt, c, o) -> NativeModel.Head.fromCheckpoint(
@@ -133,12 +153,25 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * KV cache (one single-token forward per row and step after the prompt). Rows must be
      * left-padded (mask 0 before the text); they finish independently. Uses a session of its own
      * with the model's default session options (threads, ISA).
+     *
+     * @param inputIds      [batch, seq] left-padded prompt ids
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @param config        how to continue them
+     * @return every row's new tokens and finish reason (empty texts: no tokenizer)
      */
     public GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config) {
         return generate(inputIds, attentionMask, config, null, t -> {});
     }
 
-    /** As {@link #generate(int[][], int[][], GenerationConfig)}, calling {@code onToken} as each token is made. */
+    /**
+     * As {@link #generate(int[][], int[][], GenerationConfig)}, calling {@code onToken} as each token is made.
+     *
+     * @param inputIds      [batch, seq] left-padded prompt ids
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @param config        how to continue them
+     * @param onToken       called on this thread with each token as it is made (its text is empty)
+     * @return every row's new tokens and finish reason (empty texts: no tokenizer)
+     */
     public GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
                                      java.util.function.Consumer<GeneratedToken> onToken) {
         return generate(inputIds, attentionMask, config, null, onToken);

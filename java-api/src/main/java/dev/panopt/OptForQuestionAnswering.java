@@ -19,10 +19,30 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
         super(model, defaults);
     }
 
+    /**
+     * Loads a checkpoint directory with default options (see {@link #fromPretrained(Path, LoadOptions)}).
+     *
+     * @param directory the checkpoint directory
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT
+     *     checkpoint, or lacks {@code qa_outputs.weight} and the options do not ask for a new head
+     * @throws IOException if a file cannot be read
+     */
     public static OptForQuestionAnswering fromPretrained(Path directory) throws IOException {
         return fromPretrained(directory, LoadOptions.DEFAULT);
     }
 
+    /**
+     * Loads a checkpoint directory: {@code config.json} plus safetensors or PyTorch weights, single or
+     * sharded, as {@link OptForCausalLM#fromPretrained(Path, LoadOptions)} describes.
+     *
+     * @param directory the checkpoint directory
+     * @param options   backend, session options, preloading, progress, num_labels and a new head's seed
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT
+     *     checkpoint, or lacks {@code qa_outputs.weight} and the options do not ask for a new head
+     * @throws IOException if a file cannot be read
+     */
     public static OptForQuestionAnswering fromPretrained(Path directory, LoadOptions options) throws IOException {
         NativeModel m = load(directory, options, (ckpt, c, o) -> taskHead(ckpt, c, o, "qa_outputs.weight",
                 "qa_outputs.bias", 2, "OPTForQuestionAnswering"));

@@ -14,10 +14,30 @@ public final class OptModel extends OptPreTrainedModel {
         super(model, defaults);
     }
 
+    /**
+     * Loads a checkpoint directory with default options (see {@link #fromPretrained(Path, LoadOptions)}).
+     *
+     * @param directory the checkpoint directory
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT
+     *     checkpoint
+     * @throws IOException if a file cannot be read
+     */
     public static OptModel fromPretrained(Path directory) throws IOException {
         return fromPretrained(directory, LoadOptions.DEFAULT);
     }
 
+    /**
+     * Loads a checkpoint directory: {@code config.json} plus safetensors or PyTorch weights, single or
+     * sharded, as {@link OptForCausalLM#fromPretrained(Path, LoadOptions)} describes.
+     *
+     * @param directory the checkpoint directory
+     * @param options   backend, session options, preloading, progress
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT
+     *     checkpoint
+     * @throws IOException if a file cannot be read
+     */
     public static OptModel fromPretrained(Path directory, LoadOptions options) throws IOException {
         return new OptModel(load(directory, options, (ckpt, c, o) -> NativeModel.Head.NONE), options.sessionOptions());
     }

@@ -76,17 +76,28 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
         return new NativeModel.Head(null, null, size, w, bias == null ? null : new float[size]);
     }
 
-    /** The model's configuration. */
+    /** {@return the model's configuration} */
     public OptConfig config() {
         return model.config();
     }
 
-    /** A new session with the model's default options; the caller closes it (or the model does). */
+    /**
+     * A new session with the model's default options; the caller closes it (or the model does).
+     *
+     * @return the session
+     * @throws IllegalStateException if the model is closed
+     */
     public Session newSession() {
         return model.newSession(defaultOptions);
     }
 
-    /** A new session; the caller closes it (or the model does). */
+    /**
+     * A new session; the caller closes it (or the model does).
+     *
+     * @param options the session's batch and length limits
+     * @return the session
+     * @throws IllegalStateException if the model is closed
+     */
     public Session newSession(SessionOptions options) {
         return model.newSession(Objects.requireNonNull(options, "options"));
     }

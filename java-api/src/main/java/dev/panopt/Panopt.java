@@ -10,7 +10,12 @@ import java.util.List;
 public final class Panopt {
     private Panopt() {}
 
-    /** Version string of libpanopt. */
+    /**
+     * Version string of libpanopt.
+     *
+     * @return the version the library reports
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
+     */
     public static String nativeVersion() {
         return Native.version();
     }
@@ -18,23 +23,41 @@ public final class Panopt {
     /**
      * libpanopt's ABI version: one trivial downcall, which also makes it the probe for the cost
      * of crossing into native code.
+     *
+     * @return the ABI version the loaded library reports
+     * @throws UnsatisfiedLinkError if the library cannot be loaded
      */
     public static int nativeAbiVersion() {
         return dev.panopt.bindings.panopt_abi_version.invoke();
     }
 
-    /** Where libpanopt was loaded from. */
+    /**
+     * Where libpanopt was loaded from.
+     *
+     * @return the library file
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
+     */
     public static Path nativeLibraryPath() {
         Native.ensureLoaded();
         return NativeLibrary.path();
     }
 
-    /** The best kernel instruction set of this CPU and build. */
+    /**
+     * The best kernel instruction set of this CPU and build.
+     *
+     * @return a concrete level, never {@link Isa#AUTO}
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
+     */
     public static Isa bestIsa() {
         return Isa.ofCode(Native.cpuIsa());
     }
 
-    /** Every concrete level this machine can run, slowest first (always includes SCALAR). */
+    /**
+     * Every concrete level this machine can run, slowest first (always includes SCALAR).
+     *
+     * @return the levels, without {@link Isa#AUTO}
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
+     */
     public static List<Isa> availableIsas() {
         int best = Native.cpuIsa();
         List<Isa> out = new ArrayList<>();

@@ -20,17 +20,17 @@ public final class PastKeyValues implements AutoCloseable {
         }
     }
 
-    /** @return per layer, the keys [batch, num_heads, past_length, head_dim] */
+    /** {@return the keys, per layer [batch, num_heads, past_length, head_dim]} */
     public List<FloatTensor> keys() {
         return keys;
     }
 
-    /** @return per layer, the values [batch, num_heads, past_length, head_dim] */
+    /** {@return the values, per layer [batch, num_heads, past_length, head_dim]} */
     public List<FloatTensor> values() {
         return values;
     }
 
-    /** @return the layers in the cache */
+    /** {@return the number of layers in the cache} */
     public int numLayers() {
         return keys.size();
     }

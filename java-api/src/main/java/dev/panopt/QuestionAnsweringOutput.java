@@ -25,27 +25,27 @@ public final class QuestionAnsweringOutput implements AutoCloseable {
         this.attentions = List.copyOf(attentions);
     }
 
-    /** @return (CE(start) + CE(end)) / 2 when positions were given, else empty */
+    /** {@return the loss (CE(start) + CE(end)) / 2 when positions were given, else empty} */
     public OptionalDouble loss() {
         return loss;
     }
 
-    /** @return [batch, seq_len] span-start scores */
+    /** {@return the span-start scores [batch, seq_len]} */
     public FloatTensor startLogits() {
         return startLogits;
     }
 
-    /** @return [batch, seq_len] span-end scores */
+    /** {@return the span-end scores [batch, seq_len]} */
     public FloatTensor endLogits() {
         return endLogits;
     }
 
-    /** @return num_hidden_layers + 1 tensors when asked for; else empty */
+    /** {@return the hidden states, num_hidden_layers + 1 tensors, when asked for; else empty} */
     public List<FloatTensor> hiddenStates() {
         return hiddenStates;
     }
 
-    /** @return num_hidden_layers tensors when asked for; else empty */
+    /** {@return the attention weights, one tensor per layer, when asked for; else empty} */
     public List<FloatTensor> attentions() {
         return attentions;
     }

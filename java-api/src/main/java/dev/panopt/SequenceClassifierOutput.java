@@ -28,42 +28,43 @@ public final class SequenceClassifierOutput implements AutoCloseable {
         this.attentions = List.copyOf(attentions);
     }
 
-    /** @return the loss of the resolved problem type, when labels were given; else empty */
+    /** {@return the loss of the resolved problem type, when labels were given; else empty} */
     public OptionalDouble loss() {
         return loss;
     }
 
-    /** @return [batch, num_labels], pooled at {@link #pooledIndex()} */
+    /** {@return the logits [batch, num_labels], pooled at {@link #pooledIndex()}} */
     public FloatTensor logits() {
         return logits;
     }
 
-    /** @return per row, the position whose logits were pooled (HF's rule, see the model class); a copy */
+    /** {@return the position whose logits were pooled, per row (HF's rule, see the model class); a copy} */
     public int[] pooledIndex() {
         return pooledIndex.clone();
     }
 
     /**
-     * @return the problem type the loss used ("regression", "single_label_classification",
-     *         "multi_label_classification"), or empty without labels
+     * {@return the problem type the loss used ("regression", "single_label_classification",
+     * "multi_label_classification"), or empty without labels}
      */
     public Optional<String> problemType() {
         return problemType;
     }
 
-    /** @return num_hidden_layers + 1 tensors when asked for; else empty */
+    /** {@return the hidden states, num_hidden_layers + 1 tensors, when asked for; else empty} */
     public List<FloatTensor> hiddenStates() {
         return hiddenStates;
     }
 
-    /** @return num_hidden_layers tensors when asked for; else empty */
+    /** {@return the attention weights, one tensor per layer, when asked for; else empty} */
     public List<FloatTensor> attentions() {
         return attentions;
     }
 
     /**
+     * {@return the softmax over the labels of that row (single-label scores)}
+     *
      * @param b the row
-     * @return the softmax over the labels of that row (single-label scores)
      */
     public float[] probabilities(int b) {
         float[] row = logits.row(b);

@@ -68,17 +68,27 @@ public final class Session implements AutoCloseable {
         return options;
     }
 
-    /** Cache capacity in positions. */
+    /** {@return the cache capacity in positions (past plus new) per row} */
     public int maxSequenceLength() {
         return maxSequenceLength;
     }
 
-    /** Positions currently cached per row (0 after creation or {@link #reset()}). */
+    /**
+     * Positions currently cached per row (0 after creation or {@link #reset()}).
+     *
+     * @return the past length
+     * @throws IllegalStateException if the session is closed
+     */
     public int pastLength() {
         return cacheInfo()[0];
     }
 
-    /** Rows the cache currently holds (0 when empty). */
+    /**
+     * Rows the cache currently holds (0 when empty).
+     *
+     * @return the cached batch size
+     * @throws IllegalStateException if the session is closed
+     */
     public int cachedBatch() {
         return cacheInfo()[1];
     }
@@ -96,6 +106,9 @@ public final class Session implements AutoCloseable {
     /**
      * A copy of the cache as HF's {@code past_key_values}: per layer, keys and values
      * [batch, heads, past, head_dim] (keys unscaled). Owned by this session until closed.
+     *
+     * @return the copy; close it to free its memory before the session is closed
+     * @throws IllegalStateException if the session is closed
      */
     public PastKeyValues pastKeyValues() {
         lock.lock();
@@ -140,6 +153,9 @@ public final class Session implements AutoCloseable {
     /**
      * A new session of the same model and options holding a copy of this cache (for beam search
      * or trying continuations). The caller closes it (or the model does).
+     *
+     * @return the new session
+     * @throws IllegalStateException if this session or the model is closed
      */
     public Session fork() {
         Session copy = model.newSession(options);
@@ -167,7 +183,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** True until {@link #close()} (or the model's close). */
+    /** {@return whether the session is open: true until {@link #close()} (or the model's close)} */
     public boolean isOpen() {
         lock.lock();
         try {

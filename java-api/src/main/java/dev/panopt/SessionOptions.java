@@ -26,12 +26,12 @@ public record SessionOptions(int maxBatch, int maxSequenceLength) {
         }
     }
 
-    /** @return a builder with the defaults */
+    /** {@return a builder with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return a builder holding these values */
+    /** {@return a builder holding these values} */
     public Builder toBuilder() {
         return new Builder().maxBatch(maxBatch).maxSequenceLength(maxSequenceLength);
     }
@@ -44,7 +44,9 @@ public record SessionOptions(int maxBatch, int maxSequenceLength) {
         private Builder() {}
 
         /**
-         * @param v rows the KV cache holds
+         * Rows the KV cache holds (default 8).
+         *
+         * @param v the number of rows, at least 1 (checked by {@link #build()})
          * @return this builder
          */
         public Builder maxBatch(int v) {
@@ -53,7 +55,9 @@ public record SessionOptions(int maxBatch, int maxSequenceLength) {
         }
 
         /**
-         * @param v cache capacity in positions (0 = max_position_embeddings)
+         * Cache capacity in positions, past plus new (default 0: the model's max_position_embeddings).
+         *
+         * @param v the capacity, &gt;= 0 (checked by {@link #build()}); 0 = max_position_embeddings
          * @return this builder
          */
         public Builder maxSequenceLength(int v) {
@@ -61,7 +65,12 @@ public record SessionOptions(int maxBatch, int maxSequenceLength) {
             return this;
         }
 
-        /** @return the options */
+        /**
+         * Makes the options.
+         *
+         * @return the options
+         * @throws IllegalArgumentException if maxBatch is below 1 or maxSequenceLength negative
+         */
         public SessionOptions build() {
             return new SessionOptions(maxBatch, maxSequenceLength);
         }

@@ -40,24 +40,43 @@ public final class Native {
         Abi.ensure();
     }
 
-    /** Library version string. */
+    /**
+     * Library version string.
+     *
+     * @return the version {@code panopt_version} reports
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
+     */
     public static String version() {
         ensureLoaded();
         return cString(panopt_version.invoke());
     }
 
-    /** Last error message of the calling thread. */
+    /**
+     * Last error message of the calling thread.
+     *
+     * @return the message of the thread's last failed call, or an empty string if none failed
+     */
     public static String lastError() {
         return cString(panopt_last_error.invoke());
     }
 
-    /** Highest ISA level ({@code PanoptH.ISA_*}) this CPU and build support. */
+    /**
+     * Highest ISA level ({@code PanoptH.ISA_*}) this CPU and build support.
+     *
+     * @return a {@code PanoptH.ISA_*} code other than {@link PanoptH#ISA_AUTO}
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
+     */
     public static int cpuIsa() {
         ensureLoaded();
         return panopt_cpu_isa.invoke();
     }
 
-    /** Name of an ISA level. */
+    /**
+     * Name of an ISA level.
+     *
+     * @param isa a {@code PanoptH.ISA_*} code
+     * @return "auto", "scalar", "avx2" or "avx512"; {@code "isa#N"} for an unknown code N
+     */
     public static String isaName(int isa) {
         return switch (isa) {
             case PanoptH.ISA_AUTO -> "auto";
@@ -72,6 +91,14 @@ public final class Native {
      * Throws the exception matching a non-OK status, with the native message: invalid argument →
      * IllegalArgumentException; state or capacity → IllegalStateException; unsupported →
      * UnsupportedOperationException; out of memory → OutOfMemoryError; internal → IllegalStateException.
+     *
+     * @param status    the {@code panopt_status} a downcall returned
+     * @param operation the call's name, which starts the exception's message
+     * @throws IllegalArgumentException      for {@link PanoptH#ERR_INVALID_ARGUMENT}
+     * @throws IllegalStateException         for {@link PanoptH#ERR_STATE}, {@link PanoptH#ERR_CAPACITY},
+     *     {@link PanoptH#ERR_INTERNAL} or an unknown status
+     * @throws UnsupportedOperationException for {@link PanoptH#ERR_UNSUPPORTED}
+     * @throws OutOfMemoryError              for {@link PanoptH#ERR_OUT_OF_MEMORY}
      */
     public static void check(int status, String operation) {
         if (status == PanoptH.OK) {

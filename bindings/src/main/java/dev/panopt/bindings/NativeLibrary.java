@@ -31,7 +31,11 @@ public final class NativeLibrary {
 
     private NativeLibrary() {}
 
-    /** Platform folder name used inside the jar, e.g. {@code linux-x86_64}. */
+    /**
+     * Platform folder name used inside the jar, e.g. {@code linux-x86_64}.
+     *
+     * @return {@code <os>-<arch>} from the {@code os.name} and {@code os.arch} system properties
+     */
     public static String platform() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);

@@ -91,6 +91,8 @@ public final class Checkpoint implements AutoCloseable {
      * Opens a checkpoint directory: parses {@code config.json} and maps and validates every weight file.
      * The weights are not checked against the config here; call {@link #validateDecoder()}.
      *
+     * @param directory the checkpoint directory
+     * @return the open checkpoint; the caller closes it
      * @throws CheckpointException if the directory, config, index or a weight file is missing or malformed
      * @throws IOException         if a file cannot be read
      */
@@ -243,24 +245,40 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** The parsed {@code config.json}. */
+    /**
+     * The parsed {@code config.json}.
+     *
+     * @return the config
+     * @throws IllegalStateException if the checkpoint is closed
+     */
     public OptConfig config() {
         checkOpen();
         return config;
     }
 
-    /** The checkpoint directory. */
+    /** {@return the checkpoint directory} */
     public Path directory() {
         return directory;
     }
 
-    /** Canonical names of all tensors, sorted; unmodifiable. */
+    /**
+     * Canonical names of all tensors, sorted; unmodifiable.
+     *
+     * @return the names (without a {@code model.} prefix)
+     * @throws IllegalStateException if the checkpoint is closed
+     */
     public SortedSet<String> names() {
         checkOpen();
         return names;
     }
 
-    /** The tensor with this canonical name, if present. */
+    /**
+     * The tensor with this canonical name, if present.
+     *
+     * @param canonicalName the name without a {@code model.} prefix, e.g. {@code decoder.embed_tokens.weight}
+     * @return the tensor, or empty if the checkpoint has none of that name
+     * @throws IllegalStateException if the checkpoint is closed
+     */
     public Optional<CheckpointTensor> find(String canonicalName) {
         checkOpen();
         Location loc = tensors.get(canonicalName);
@@ -275,7 +293,11 @@ public final class Checkpoint implements AutoCloseable {
      * The tensor with this canonical name, which must have exactly {@code shape} (an empty shape means
      * a scalar).
      *
+     * @param canonicalName the name without a {@code model.} prefix
+     * @param shape         the expected dimensions, outermost first
+     * @return the tensor
      * @throws CheckpointException "missing tensor X in DIR" or "tensor X has shape [..], config expects [..]"
+     * @throws IllegalStateException if the checkpoint is closed
      */
     public CheckpointTensor require(String canonicalName, long... shape) throws CheckpointException {
         CheckpointTensor t = find(canonicalName).orElseThrow(() -> CheckpointException.verbatim(
@@ -334,7 +356,12 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** Total number of elements over all tensors of the checkpoint. */
+    /**
+     * Total number of elements over all tensors of the checkpoint.
+     *
+     * @return the parameter count
+     * @throws IllegalStateException if the checkpoint is closed
+     */
     public long parameterCount() {
         checkOpen();
         long n = 0;
@@ -374,6 +401,15 @@ public final class Checkpoint implements AutoCloseable {
      * @param file the file the tensor is stored in
      */
     public record CheckpointTensor(String name, TensorInfo info, MemorySegment data, Path file) {
+        /**
+         * Checks that no component is null.
+         *
+         * @param name the canonical name (without a {@code model.} prefix)
+         * @param info the file's header entry
+         * @param data exactly the tensor's bytes
+         * @param file the file the tensor is stored in
+         * @throws NullPointerException if a component is null
+         */
         public CheckpointTensor {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(info, "info");
@@ -381,17 +417,17 @@ public final class Checkpoint implements AutoCloseable {
             Objects.requireNonNull(file, "file");
         }
 
-        /** The element type. */
+        /** {@return the element type} */
         public DType dtype() {
             return info.dtype();
         }
 
-        /** A copy of the shape. */
+        /** {@return a copy of the shape} */
         public long[] shape() {
             return info.shape();
         }
 
-        /** Number of elements. */
+        /** {@return the number of elements (1 for a scalar)} */
         public long numel() {
             return info.numel();
         }

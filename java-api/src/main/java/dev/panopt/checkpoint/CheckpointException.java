@@ -15,20 +15,37 @@ public class CheckpointException extends IOException {
 
     /** Not serialized: {@link Path} is not serializable; the message carries it anyway. */
     private final transient Path file;
+    /** The tensor the message names, or null when none is involved. */
     private final String tensor;
 
-    /** Message {@code "<file>: <problem>"}. */
+    /**
+     * Message {@code "<file>: <problem>"}.
+     *
+     * @param file    the file or directory at fault
+     * @param problem what is wrong with it
+     */
     public CheckpointException(Path file, String problem) {
         this(file, null, problem, null);
     }
 
-    /** Message {@code "<file>: <problem>"}, with a cause. */
+    /**
+     * Message {@code "<file>: <problem>"}, with a cause.
+     *
+     * @param file    the file or directory at fault
+     * @param problem what is wrong with it
+     * @param cause   the underlying exception, or null
+     */
     public CheckpointException(Path file, String problem, Throwable cause) {
         this(file, null, problem, cause);
     }
 
     /**
      * Message {@code "<file>: tensor <tensor>: <problem>"} (or without the tensor part when it is null).
+     *
+     * @param file    the file or directory at fault
+     * @param tensor  the tensor involved, or null
+     * @param problem what is wrong
+     * @param cause   the underlying exception, or null
      */
     public CheckpointException(Path file, String tensor, String problem, Throwable cause) {
         super(file + ": " + (tensor == null ? "" : "tensor " + tensor + ": ") + problem, cause);
@@ -49,12 +66,16 @@ public class CheckpointException extends IOException {
         this.tensor = tensor;
     }
 
-    /** The file or directory at fault. */
+    /**
+     * The file or directory at fault.
+     *
+     * @return the path the message names; null after deserialization (the path is not serialized)
+     */
     public Path file() {
         return file;
     }
 
-    /** The tensor involved, if any. */
+    /** {@return the tensor involved, if any} */
     public Optional<String> tensor() {
         return Optional.ofNullable(tensor);
     }

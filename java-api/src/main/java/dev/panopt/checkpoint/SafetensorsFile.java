@@ -75,6 +75,8 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Maps and validates {@code file}.
      *
+     * @param file the {@code .safetensors} file
+     * @return the open file; the caller closes it
      * @throws CheckpointException if the file is not a valid safetensors file (the message names the
      *         file and, where relevant, the tensor)
      * @throws IOException         if the file cannot be read
@@ -247,18 +249,29 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** The file this object maps. */
+    /** {@return the file this object maps} */
     public Path path() {
         return path;
     }
 
-    /** Names of all tensors (without {@code __metadata__}), sorted; unmodifiable. */
+    /**
+     * Names of all tensors (without {@code __metadata__}), sorted; unmodifiable.
+     *
+     * @return the names
+     * @throws IllegalStateException if this file is closed
+     */
     public SortedSet<String> names() {
         checkOpen();
         return names;
     }
 
-    /** The tensor's header entry, if present. */
+    /**
+     * The tensor's header entry, if present.
+     *
+     * @param name the tensor name
+     * @return its entry, or empty if the file has no such tensor
+     * @throws IllegalStateException if this file is closed
+     */
     public Optional<TensorInfo> find(String name) {
         checkOpen();
         return Optional.ofNullable(tensors.get(name));
@@ -267,7 +280,10 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * The tensor's header entry.
      *
+     * @param name the tensor name
+     * @return its entry
      * @throws NoSuchElementException if the file has no tensor of that name
+     * @throws IllegalStateException  if this file is closed
      */
     public TensorInfo info(String name) {
         checkOpen();
@@ -282,14 +298,22 @@ public final class SafetensorsFile implements AutoCloseable {
      * A read-only view of exactly the tensor's bytes (little-endian, row-major). Its alignment is only
      * guaranteed to be 1; it is valid until {@link #close()}.
      *
+     * @param name the tensor name
+     * @return a read-only segment of {@code info(name).byteSize()} bytes
      * @throws NoSuchElementException if the file has no tensor of that name
+     * @throws IllegalStateException  if this file is closed
      */
     public MemorySegment data(String name) {
         TensorInfo t = info(name);
         return mapped.asSlice(t.offset(), t.byteSize()).asReadOnly();
     }
 
-    /** The {@code __metadata__} map (empty if absent); unmodifiable. */
+    /**
+     * The {@code __metadata__} map (empty if absent); unmodifiable.
+     *
+     * @return the metadata
+     * @throws IllegalStateException if this file is closed
+     */
     public Map<String, String> metadata() {
         checkOpen();
         return metadata;
@@ -299,6 +323,8 @@ public final class SafetensorsFile implements AutoCloseable {
      * Copies a floating-point tensor (F64, F32, F16 or BF16) into a new {@code float[]}, converting
      * each element exactly as a cast would (F64 rounds to nearest).
      *
+     * @param name the tensor name
+     * @return its elements, row-major
      * @throws NoSuchElementException   if the tensor does not exist
      * @throws IllegalArgumentException if it is not floating-point or too large for a Java array
      */
@@ -337,6 +363,8 @@ public final class SafetensorsFile implements AutoCloseable {
      * Copies an integer or boolean tensor (I64, I32, I16, I8, U8 unsigned, BOOL as 0/1) into a new
      * {@code long[]}.
      *
+     * @param name the tensor name
+     * @return its elements, row-major
      * @throws NoSuchElementException   if the tensor does not exist
      * @throws IllegalArgumentException if it is floating-point or too large for a Java array
      */

@@ -36,6 +36,12 @@ public final class SafetensorsWriter {
     /** Produces a tensor's bytes. It must write exactly {@code byteSize} bytes, little-endian. */
     @FunctionalInterface
     public interface TensorData {
+        /**
+         * Writes the tensor's bytes. Called once, from {@link SafetensorsWriter#write}.
+         *
+         * @param out where to write them; closing it has no effect
+         * @throws IOException if producing or writing the bytes fails
+         */
         void writeTo(OutputStream out) throws IOException;
     }
 
@@ -47,19 +53,45 @@ public final class SafetensorsWriter {
     /** An empty writer. */
     public SafetensorsWriter() {}
 
-    /** Adds a {@code __metadata__} entry. */
+    /**
+     * Adds a {@code __metadata__} entry (safetensors metadata maps strings to strings).
+     *
+     * @param key   the entry's key; replaces an earlier entry of that key
+     * @param value its value
+     * @return this writer
+     * @throws NullPointerException if {@code key} or {@code value} is null
+     */
     public SafetensorsWriter metadata(String key, String value) {
         metadata.put(Objects.requireNonNull(key), Objects.requireNonNull(value));
         return this;
     }
 
-    /** Adds a tensor whose bytes are {@code data} (little-endian). */
+    /**
+     * Adds a tensor whose bytes are {@code data} (little-endian).
+     *
+     * @param name  the tensor name; not {@code "__metadata__"} nor one already added
+     * @param dtype the element type
+     * @param shape the dimensions (copied); {@code []} for a scalar
+     * @param data  exactly {@code dtype.bytes(numel(shape))} bytes; kept, not copied, until {@link #write}
+     * @return this writer
+     * @throws IllegalArgumentException if the size does not match the shape or the name is reserved or taken
+     */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, byte[] data) {
         Objects.requireNonNull(data, "data");
         return add(name, dtype, shape, data.length, out -> out.write(data));
     }
 
-    /** Adds a tensor whose bytes are the contents of {@code data}, streamed in chunks when written. */
+    /**
+     * Adds a tensor whose bytes are the contents of {@code data}, streamed in chunks when written.
+     *
+     * @param name  the tensor name; not {@code "__metadata__"} nor one already added
+     * @param dtype the element type
+     * @param shape the dimensions (copied); {@code []} for a scalar
+     * @param data  exactly {@code dtype.bytes(numel(shape))} bytes; must stay alive until {@link #write}
+     *              returns
+     * @return this writer
+     * @throws IllegalArgumentException if the size does not match the shape or the name is reserved or taken
+     */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment data) {
         Objects.requireNonNull(data, "data");
         return add(name, dtype, shape, data.byteSize(), out -> {
@@ -75,6 +107,12 @@ public final class SafetensorsWriter {
     /**
      * Adds a tensor whose {@code byteSize} bytes are produced by {@code data} while the file is written.
      *
+     * @param name     the tensor name; not {@code "__metadata__"} nor one already added
+     * @param dtype    the element type
+     * @param shape    the dimensions (copied); {@code []} for a scalar
+     * @param byteSize the tensor's size in bytes
+     * @param data     the callback that writes those bytes
+     * @return this writer
      * @throws IllegalArgumentException if {@code byteSize} is not {@code dtype.bytes(numel(shape))}
      *         or the name is taken
      */
@@ -100,6 +138,14 @@ public final class SafetensorsWriter {
     /**
      * Adds a floating-point tensor from {@code float} values, encoded as {@code dtype} (F32, F16,
      * BF16 with round-to-nearest-even, or F64).
+     *
+     * @param name   the tensor name; not {@code "__metadata__"} nor one already added
+     * @param dtype  a floating-point type
+     * @param shape  the dimensions (copied); their product must be {@code values.length}
+     * @param values the elements, row-major
+     * @return this writer
+     * @throws IllegalArgumentException if {@code dtype} is not floating-point, the shape does not match or the
+     *         name is reserved or taken
      */
     public SafetensorsWriter addFloats(String name, DType dtype, long[] shape, float[] values) {
         if (!dtype.isFloatingPoint()) {
@@ -108,7 +154,18 @@ public final class SafetensorsWriter {
         return add(name, dtype, shape, encode(dtype, values));
     }
 
-    /** Adds an integer tensor from {@code long} values, encoded as {@code dtype} (I64, I32, I16, I8, U8, BOOL). */
+    /**
+     * Adds an integer tensor from {@code long} values, encoded as {@code dtype} (I64, I32, I16, I8, U8, BOOL).
+     * Each value is truncated to the type's width (two's complement), without a range check.
+     *
+     * @param name   the tensor name; not {@code "__metadata__"} nor one already added
+     * @param dtype  an integer or boolean type
+     * @param shape  the dimensions (copied); their product must be {@code values.length}
+     * @param values the elements, row-major
+     * @return this writer
+     * @throws IllegalArgumentException if {@code dtype} is floating-point, the shape does not match or the
+     *         name is reserved or taken
+     */
     public SafetensorsWriter addLongs(String name, DType dtype, long[] shape, long[] values) {
         if (dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("addLongs needs an integer dtype, got " + dtype);
@@ -125,7 +182,15 @@ public final class SafetensorsWriter {
         return add(name, dtype, shape, b.array());
     }
 
-    /** Encodes floats as little-endian bytes of {@code dtype} (a floating-point type). */
+    /**
+     * Encodes floats as little-endian bytes of {@code dtype} (a floating-point type); BF16 rounds to
+     * nearest even.
+     *
+     * @param dtype  F32, F64, F16 or BF16
+     * @param values the values
+     * @return {@code dtype.bytes(values.length)} bytes
+     * @throws IllegalArgumentException if {@code dtype} is not floating-point
+     */
     public static byte[] encode(DType dtype, float[] values) {
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(dtype.bytes(values.length))).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
@@ -179,6 +244,7 @@ public final class SafetensorsWriter {
     /**
      * Writes the file (replacing an existing one).
      *
+     * @param file the file to write
      * @throws IOException if writing fails or a {@link TensorData} callback writes the wrong number of bytes
      */
     public void write(Path file) throws IOException {

@@ -17,6 +17,9 @@ import java.util.Objects;
  */
 public record TensorInfo(String name, DType dtype, long[] shape, long offset, long byteSize) {
     /**
+     * Validates the values and copies the shape.
+     *
+     * @throws NullPointerException     if {@code name}, {@code dtype} or {@code shape} is null
      * @throws IllegalArgumentException if a dimension or offset is negative, the element count
      *         overflows, or {@code byteSize} does not equal {@code dtype.bytes(numel)}
      */
@@ -43,23 +46,28 @@ public record TensorInfo(String name, DType dtype, long[] shape, long offset, lo
         }
     }
 
-    /** A copy of the shape. */
+    /** {@return a copy of the shape} */
     @Override
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Number of elements (1 for a scalar). */
+    /** {@return the number of elements (1 for a scalar)} */
     public long numel() {
         return numel(shape);
     }
 
-    /** Number of dimensions. */
+    /** {@return the number of dimensions (0 for a scalar)} */
     public int rank() {
         return shape.length;
     }
 
-    /** True when the shape equals {@code expected}. */
+    /**
+     * Whether the shape equals {@code expected}.
+     *
+     * @param expected the dimensions, outermost first
+     * @return true when the shape has exactly these dimensions
+     */
     public boolean hasShape(long... expected) {
         return Arrays.equals(shape, expected);
     }
@@ -67,6 +75,8 @@ public record TensorInfo(String name, DType dtype, long[] shape, long offset, lo
     /**
      * Product of dimensions, overflow-checked.
      *
+     * @param shape the dimensions; empty for a scalar
+     * @return the element count (1 for a scalar)
      * @throws IllegalArgumentException for a negative dimension or an overflowing product
      */
     public static long numel(long[] shape) {

@@ -6,9 +6,18 @@ package dev.panopt.tokenizer;
  *
  * <p>The arrays are owned by the record and not copied: treat them as read-only. Equality, hash code
  * and string form are by value (the arrays' contents).
+ *
+ * @param inputIds      [rows][length] token ids, padding included
+ * @param attentionMask [rows][length]: 1 for a token, 0 for padding
+ * @param startOffsets  [rows][length] each token's first character (UTF-16 index) in its row's text
+ * @param endOffsets    [rows][length] the index after each token's last character in its row's text
  */
 public record BatchEncoding(int[][] inputIds, int[][] attentionMask, int[][] startOffsets, int[][] endOffsets) {
-    /** Number of rows. */
+    /**
+     * Number of rows.
+     *
+     * @return the number of texts encoded
+     */
     public int size() {
         return inputIds.length;
     }

@@ -43,16 +43,17 @@ public final class EncodeOptions {
         }
     }
 
-    /** The defaults (special tokens, no padding, no truncation). */
+    /** {@return the defaults (special tokens, no padding, no truncation)} */
     public static EncodeOptions defaults() {
         return DEFAULTS;
     }
 
+    /** {@return a builder starting from the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder starting from these options. */
+    /** {@return a builder starting from these options} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.addSpecialTokens = addSpecialTokens;
@@ -64,28 +65,32 @@ public final class EncodeOptions {
         return b;
     }
 
+    /** {@return whether the BOS is prepended to each row (default true)} */
     public boolean addSpecialTokens() {
         return addSpecialTokens;
     }
 
+    /** {@return the padding strategy (default {@link Padding#NONE})} */
     public Padding padding() {
         return padding;
     }
 
+    /** {@return the side padding goes on (default {@link PaddingSide#RIGHT})} */
     public PaddingSide paddingSide() {
         return paddingSide;
     }
 
-    /** Maximum row length, 0 when unset. */
+    /** {@return the maximum row length, 0 when unset} */
     public int maxLength() {
         return maxLength;
     }
 
+    /** {@return whether rows longer than {@link #maxLength()} are cut to it (default false)} */
     public boolean truncation() {
         return truncation;
     }
 
-    /** Pad lengths up to a multiple of this, 0 when unset. */
+    /** {@return the multiple padded lengths are rounded up to, 0 when unset} */
     public int padToMultipleOf() {
         return padToMultipleOf;
     }
@@ -108,22 +113,48 @@ public final class EncodeOptions {
 
         private Builder() {}
 
+        /**
+         * Whether to prepend the BOS to each row (default true).
+         *
+         * @param v true to add special tokens
+         * @return this builder
+         */
         public Builder addSpecialTokens(boolean v) {
             addSpecialTokens = v;
             return this;
         }
 
+        /**
+         * The padding strategy (default {@link Padding#NONE}).
+         *
+         * @param v the strategy; {@link Padding#MAX_LENGTH} needs {@link #maxLength(int)}
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
+         */
         public Builder padding(Padding v) {
             padding = java.util.Objects.requireNonNull(v, "padding");
             return this;
         }
 
+        /**
+         * The side padding goes on (default {@link PaddingSide#RIGHT}; batched generation wants LEFT).
+         *
+         * @param v the side
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
+         */
         public Builder paddingSide(PaddingSide v) {
             paddingSide = java.util.Objects.requireNonNull(v, "paddingSide");
             return this;
         }
 
-        /** Maximum row length (at least 1). */
+        /**
+         * Maximum row length, for truncation and {@link Padding#MAX_LENGTH}.
+         *
+         * @param v the length in tokens, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code v} is less than 1
+         */
         public Builder maxLength(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("maxLength must be >= 1, got " + v);
@@ -132,12 +163,25 @@ public final class EncodeOptions {
             return this;
         }
 
+        /**
+         * Whether to cut rows longer than the maximum length (default false); needs {@link #maxLength(int)}
+         * to have an effect.
+         *
+         * @param v true to truncate
+         * @return this builder
+         */
         public Builder truncation(boolean v) {
             truncation = v;
             return this;
         }
 
-        /** Rounds padded lengths up to a multiple of {@code v} (at least 1). */
+        /**
+         * Rounds padded lengths up to a multiple of {@code v}.
+         *
+         * @param v the multiple, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code v} is less than 1
+         */
         public Builder padToMultipleOf(int v) {
             if (v < 1) {
                 throw new IllegalArgumentException("padToMultipleOf must be >= 1, got " + v);
@@ -146,6 +190,12 @@ public final class EncodeOptions {
             return this;
         }
 
+        /**
+         * Makes the options.
+         *
+         * @return the options
+         * @throws IllegalArgumentException if the padding is {@link Padding#MAX_LENGTH} without a maximum length
+         */
         public EncodeOptions build() {
             return new EncodeOptions(this);
         }

@@ -12,9 +12,18 @@ package dev.panopt.tokenizer;
  *
  * <p>The arrays are owned by the record and not copied: treat them as read-only. Equality, hash code
  * and string form are by value (the arrays' contents).
+ *
+ * @param ids          token ids, special tokens included
+ * @param tokens       each token's byte-level string
+ * @param startOffsets each token's first character (UTF-16 index) in the text
+ * @param endOffsets   the index after each token's last character in the text
  */
 public record Encoding(int[] ids, String[] tokens, int[] startOffsets, int[] endOffsets) {
-    /** Number of tokens. */
+    /**
+     * Number of tokens.
+     *
+     * @return the length of {@link #ids()}
+     */
     public int length() {
         return ids.length;
     }

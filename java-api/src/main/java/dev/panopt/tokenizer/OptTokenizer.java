@@ -75,29 +75,60 @@ public final class OptTokenizer {
         return new OptTokenizer(TokenizerFiles.readDirectory(directory));
     }
 
-    /** Loads {@code vocab.json} and {@code merges.txt} with OPT's special tokens and settings. */
+    /**
+     * Loads {@code vocab.json} and {@code merges.txt} with OPT's special tokens and settings.
+     *
+     * @param vocabJson the {@code vocab.json} file (token string to id)
+     * @param mergesTxt the {@code merges.txt} file (one merge per line, by rank)
+     * @return the tokenizer
+     * @throws CheckpointException naming the file when a file is missing or malformed
+     * @throws IOException if a file cannot be read
+     */
     public static OptTokenizer fromFiles(Path vocabJson, Path mergesTxt) throws IOException {
         return new OptTokenizer(TokenizerFiles.readVocabAndMerges(vocabJson, mergesTxt));
     }
 
     // ---------------------------------------------------------------- encoding
 
-    /** Encodes with special tokens (the BOS {@code </s>} first). */
+    /**
+     * Encodes with special tokens (the BOS {@code </s>} first).
+     *
+     * @param text the text
+     * @return the token ids
+     */
     public int[] encode(String text) {
         return encode(text, true);
     }
 
-    /** Encodes; with {@code addSpecialTokens} the BOS is prepended when {@link #addBosToken()}. */
+    /**
+     * Encodes; with {@code addSpecialTokens} the BOS is prepended when {@link #addBosToken()}.
+     *
+     * @param text             the text
+     * @param addSpecialTokens whether to prepend the BOS
+     * @return the token ids
+     */
     public int[] encode(String text, boolean addSpecialTokens) {
         return encoder.encode(text, addSpecialTokens);
     }
 
-    /** Encodes with tokens and character offsets (see {@link Encoding} for the offset rule). */
+    /**
+     * Encodes with tokens and character offsets (see {@link Encoding} for the offset rule).
+     *
+     * @param text             the text
+     * @param addSpecialTokens whether to prepend the BOS (when {@link #addBosToken()})
+     * @return the ids, token strings and offsets
+     */
     public Encoding encodeWithOffsets(String text, boolean addSpecialTokens) {
         return encoder.encodeWithOffsets(text, addSpecialTokens);
     }
 
-    /** {@code encodePair(first, second, true)}. */
+    /**
+     * {@code encodePair(first, second, true)}.
+     *
+     * @param first  the first text
+     * @param second the second text
+     * @return the pair's ids, tokens, offsets and sequence ids
+     */
     public PairEncoding encodePair(String first, String second) {
         return encodePair(first, second, true);
     }
@@ -105,19 +136,38 @@ public final class OptTokenizer {
     /**
      * Encodes a text pair as the slow GPT-2 tokenizer does: {@code [bos] + ids(first) + [bos] + ids(second)}
      * when special tokens are added and {@link #addBosToken()}, plain concatenation otherwise.
+     *
+     * @param first            the first text
+     * @param second           the second text
+     * @param addSpecialTokens whether to insert the BOS tokens
+     * @return the pair's ids, tokens, offsets (each relative to its own text) and sequence ids
      */
     public PairEncoding encodePair(String first, String second, boolean addSpecialTokens) {
         return encoder.encodePair(first, second, addSpecialTokens);
     }
 
-    /** Encodes, truncates and pads a batch (see {@link EncodeOptions}). */
+    /**
+     * Encodes, truncates and pads a batch (see {@link EncodeOptions}).
+     *
+     * @param texts   the texts, one per row; no null elements
+     * @param options special tokens, truncation and padding
+     * @return per row the ids, attention mask and offsets
+     * @throws NullPointerException if {@code texts}, an element of it or {@code options} is null
+     * @throws IllegalStateException if padding is needed and the tokenizer has no pad token
+     */
     public BatchEncoding encodeBatch(List<String> texts, EncodeOptions options) {
         return encoder.encodeBatch(texts, options);
     }
 
     // ---------------------------------------------------------------- decoding
 
-    /** Decodes keeping special tokens, without clean-up (exact inverse of {@link #encode}). */
+    /**
+     * Decodes keeping special tokens, without clean-up (exact inverse of {@link #encode}).
+     *
+     * @param ids the token ids
+     * @return the text
+     * @throws IllegalArgumentException naming the first id the tokenizer does not have
+     */
     public String decode(int[] ids) {
         return decode(ids, false, false);
     }
@@ -125,65 +175,89 @@ public final class OptTokenizer {
     /**
      * Decodes as transformers' slow tokenizer does (see the class comment).
      *
+     * @param ids                       the token ids
+     * @param skipSpecialTokens         whether to drop {@link #specialTokenIds()}
+     * @param cleanUpTokenizationSpaces whether to apply {@link #cleanUpTokenization}
+     * @return the text
      * @throws IllegalArgumentException naming the first id the tokenizer does not have
      */
     public String decode(int[] ids, boolean skipSpecialTokens, boolean cleanUpTokenizationSpaces) {
         return decoder.decode(ids, skipSpecialTokens, cleanUpTokenizationSpaces);
     }
 
-    /** transformers' {@code clean_up_tokenization}, replacement by replacement in its order. */
+    /**
+     * transformers' {@code clean_up_tokenization}, replacement by replacement in its order.
+     *
+     * @param text the decoded text
+     * @return the text without the spaces before punctuation and contractions
+     */
     public static String cleanUpTokenization(String text) {
         return TokenDecoder.cleanUpTokenization(text);
     }
 
-    /** A new incremental decoder (clean-up off); see {@link StreamDecoder}. */
+    /**
+     * A new incremental decoder (clean-up off); see {@link StreamDecoder}.
+     *
+     * @param skipSpecialTokens whether to drop {@link #specialTokenIds()}
+     * @return a decoder for one sequence
+     */
     public StreamDecoder newStreamDecoder(boolean skipSpecialTokens) {
         return new StreamDecoder(new IncrementalDecoder(vocabulary, skipSpecialTokens));
     }
 
     // ---------------------------------------------------------------- accessors
 
-    /** Size of the base vocabulary (transformers' {@code vocab_size}; 50265 for OPT). */
+    /** {@return the size of the base vocabulary (transformers' {@code vocab_size}; 50265 for OPT)} */
     public int vocabSize() {
         return vocabulary.baseSize();
     }
 
-    /** The BOS id (2 for OPT), -1 when there is none. */
+    /** {@return the BOS id (2 for OPT), -1 when there is none} */
     public int bosTokenId() {
         return vocabulary.bosId();
     }
 
-    /** The EOS id (2 for OPT), -1 when there is none. */
+    /** {@return the EOS id (2 for OPT), -1 when there is none} */
     public int eosTokenId() {
         return vocabulary.eosId();
     }
 
-    /** The padding id (1 for OPT), -1 when there is none. */
+    /** {@return the padding id (1 for OPT), -1 when there is none} */
     public int padTokenId() {
         return vocabulary.padId();
     }
 
-    /** The id of the unknown token (2 for OPT: {@code </s>}), -1 when there is none. */
+    /** {@return the id of the unknown token (2 for OPT: {@code </s>}), -1 when there is none} */
     public int unkTokenId() {
         return vocabulary.unkId();
     }
 
-    /** Whether {@code encode(text)} prepends the BOS (true for OPT). */
+    /** {@return whether {@code encode(text)} prepends the BOS (true for OPT)} */
     public boolean addBosToken() {
         return addBos;
     }
 
-    /** The token string of an id (byte-level, e.g. {@code "Ġworld"}). */
+    /**
+     * The token string of an id (byte-level, e.g. {@code "Ġworld"}).
+     *
+     * @param id a token id
+     * @return its token string, or empty if the tokenizer has no such id
+     */
     public Optional<String> idToToken(int id) {
         return vocabulary.findToken(id);
     }
 
-    /** The id of a token string (byte-level), if the vocabulary or the added tokens have it. */
+    /**
+     * The id of a token string (byte-level), if the vocabulary or the added tokens have it.
+     *
+     * @param token a byte-level token string, e.g. {@code "Ġworld"}
+     * @return its id, or empty if neither has it
+     */
     public OptionalInt tokenToId(String token) {
         return vocabulary.findId(token);
     }
 
-    /** Ids that {@code skipSpecialTokens} removes ({1, 2} for OPT). Unmodifiable. */
+    /** {@return the ids that {@code skipSpecialTokens} removes ({1, 2} for OPT); unmodifiable} */
     public Set<Integer> specialTokenIds() {
         return vocabulary.specialIds();
     }
@@ -215,13 +289,19 @@ public final class OptTokenizer {
         /**
          * Adds one id; returns the newly completed text (possibly empty).
          *
+         * @param id the next token id
+         * @return the text completed by this id, possibly empty
          * @throws IllegalArgumentException for an id the tokenizer does not have
          */
         public String push(int id) {
             return state.push(id);
         }
 
-        /** Flushes what is held back (an incomplete sequence becomes U+FFFD) and resets the decoder. */
+        /**
+         * Flushes what is held back (an incomplete sequence becomes U+FFFD) and resets the decoder.
+         *
+         * @return the held-back text, possibly empty
+         */
         public String finish() {
             return state.finish();
         }

@@ -8,14 +8,28 @@ package dev.panopt.tokenizer;
  *
  * <p>The arrays are owned by the record and not copied: treat them as read-only. Equality, hash code
  * and string form are by value (the arrays' contents).
+ *
+ * @param ids          token ids of the whole pair, special tokens included
+ * @param tokens       each token's byte-level string
+ * @param startOffsets each token's first character (UTF-16 index) in its own text; 0 for inserted BOS tokens
+ * @param endOffsets   the index after each token's last character in its own text; 0 for inserted BOS tokens
+ * @param sequenceIds  per token: -1 for an inserted BOS, 0 for the first text, 1 for the second
  */
 public record PairEncoding(int[] ids, String[] tokens, int[] startOffsets, int[] endOffsets, int[] sequenceIds) {
-    /** Number of tokens. */
+    /**
+     * Number of tokens.
+     *
+     * @return the length of {@link #ids()}
+     */
     public int length() {
         return ids.length;
     }
 
-    /** The same without the sequence ids. */
+    /**
+     * The same without the sequence ids.
+     *
+     * @return an encoding sharing this record's arrays
+     */
     public Encoding encoding() {
         return new Encoding(ids, tokens, startOffsets, endOffsets);
     }
