@@ -196,7 +196,7 @@ public final class Report {
         String format = t.p("format", "-");
         int batch = Integer.parseInt(t.p("batch", "1"));
         int threads = Integer.parseInt(t.p("threads", "0"));
-        ModelShape s = model.equals("-") ? null : ModelShape.of(model);
+        ModelShape s = model.equals("-") || model.equals("bundled") ? null : ModelShape.of(model);
         double ms = toMs(t.score(), t.unit());
         double errMs = toMs(t.error(), t.unit());
         if (t.workload().startsWith("prefill")) {

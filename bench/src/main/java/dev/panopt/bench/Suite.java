@@ -228,6 +228,9 @@ public final class Suite {
             String[] models = e.params.getOrDefault("model", new String[0]);
             String[] formats = e.params.getOrDefault("format", new String[0]);
             for (String m : models) {
+                if (m.equals("bundled")) {
+                    continue; // the repository's own checkpoint: nothing to generate
+                }
                 ModelShape s = ModelShape.of(m);
                 for (String f : formats) {
                     switch (e.system) {
