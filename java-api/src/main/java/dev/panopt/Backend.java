@@ -40,18 +40,28 @@ public final class Backend implements AutoCloseable {
         this.shared = shared;
     }
 
-    private static final class Shared {
-        static final Backend INSTANCE = make(BackendOptions.DEFAULT, true);
-    }
+    /** Made on first use; not in a holder class, whose failed initialiser would fail every later use differently. */
+    private static volatile Backend sharedInstance;
 
     /**
      * The process-wide CPU backend models use by default: all CPUs (or {@code -Dpanopt.threads=N})
      * and the best ISA, created on first use. {@link #close()} on it does nothing.
      *
      * @return the shared backend
+     * @throws UnsatisfiedLinkError if the native library cannot be loaded (on every call, same message)
      */
     public static Backend shared() {
-        return Shared.INSTANCE;
+        Backend b = sharedInstance;
+        if (b == null) {
+            synchronized (Backend.class) {
+                b = sharedInstance;
+                if (b == null) {
+                    b = make(BackendOptions.DEFAULT, true);
+                    sharedInstance = b;
+                }
+            }
+        }
+        return b;
     }
 
     /**
