@@ -28,6 +28,25 @@ import java.util.stream.Stream;
 public final class Fuzz {
     private Fuzz() {}
 
+    /**
+     * Panopt's INFO messages (e.g. "using model.safetensors, ignoring ...") are quietened while fuzzing:
+     * logged for every input they would cost more than the reader. A strong reference keeps the
+     * configured logger alive (java.util.logging holds loggers weakly).
+     */
+    private static final Object QUIET_LOGGER = quietLogs();
+
+    private static Object quietLogs() {
+        try { // by reflection: the tests compile inside module dev.panopt, which does not read java.logging
+            Class<?> logger = Class.forName("java.util.logging.Logger");
+            Class<?> level = Class.forName("java.util.logging.Level");
+            Object l = logger.getMethod("getLogger", String.class).invoke(null, "dev.panopt");
+            logger.getMethod("setLevel", level).invoke(l, level.getField("WARNING").get(null));
+            return l;
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+    }
+
     /** Allocation allowed whatever the input (tables of a small tokenizer, JSON maps, exception messages). */
     public static final long BASE_ALLOWANCE = 64L << 20;
     /** Allocation allowed per input byte (JSON and tokenizer maps cost a few hundred bytes per input byte). */
