@@ -1,7 +1,13 @@
 package dev.panopt;
 
-/** Why a generated row ended. */
+/** Why a generated row ended, or {@link #UNFINISHED} while it has not. */
 public enum FinishReason {
+    /**
+     * The row has not ended: on a {@link GeneratedToken}, more tokens of the row follow; in a
+     * {@link TokenStream#result()} taken before the stream was exhausted (after a {@code break} or
+     * {@link TokenStream#close()}), the row was cut short there.
+     */
+    UNFINISHED,
     /** An EOS token was produced (kept in the output, as HF does). */
     EOS,
     /** One of {@link GenerationConfig#stopTokenIds()} was produced (kept). */

@@ -8,11 +8,23 @@ package dev.panopt;
  * @param tokenId the token id
  * @param text    the text this token completes (empty while a multi-byte character is still
  *                incomplete; never half a character); empty when generating without a tokenizer
- * @param finish  set on the row's last token
+ * @param finish  why the row ended with this token; {@link FinishReason#UNFINISHED} when more follow
  */
 public record GeneratedToken(int row, int index, int tokenId, String text, FinishReason finish) {
-    /** True for the row's last token. */
+    /**
+     * Checks the values.
+     *
+     * @throws NullPointerException if text or finish is null
+     */
+    public GeneratedToken {
+        java.util.Objects.requireNonNull(text, "text");
+        java.util.Objects.requireNonNull(finish, "finish");
+    }
+
+    /**
+     * @return true for the row's last token
+     */
     public boolean isLast() {
-        return finish != null;
+        return finish != FinishReason.UNFINISHED;
     }
 }

@@ -147,7 +147,7 @@ final class Generation implements AutoCloseable {
         if (decoders[b] != null && tokenizer.idToToken(token).isPresent()) {
             delta = decoders[b].push(token);
         }
-        FinishReason reason = null;
+        FinishReason reason = FinishReason.UNFINISHED;
         if (eos.contains(token)) {
             reason = FinishReason.EOS;
         } else if (cfg.stopTokenIds().contains(token)) {
@@ -156,7 +156,7 @@ final class Generation implements AutoCloseable {
             reason = FinishReason.MAX_NEW_TOKENS;
         }
         texts[b].append(delta);
-        if (reason == null && !cfg.stopStrings().isEmpty()) {
+        if (reason == FinishReason.UNFINISHED && !cfg.stopStrings().isEmpty()) {
             int from = Math.max(0, texts[b].length() - delta.length() - longestStop());
             for (String s : cfg.stopStrings()) {
                 if (texts[b].indexOf(s, from) >= 0) {
@@ -165,7 +165,7 @@ final class Generation implements AutoCloseable {
                 }
             }
         }
-        if (reason != null) {
+        if (reason != FinishReason.UNFINISHED) {
             if (decoders[b] != null) {
                 String tail = decoders[b].finish();
                 texts[b].append(tail);
@@ -185,14 +185,21 @@ final class Generation implements AutoCloseable {
         return m;
     }
 
+    /**
+     * The tokens, texts and finish reasons so far: complete once {@link #isDone()}; before that, rows
+     * still going are {@link FinishReason#UNFINISHED} and their text holds what was decoded so far
+     * (without a character still incomplete at the cut).
+     */
     GenerationResult result() {
         List<int[]> tokens = new ArrayList<>(batch);
         List<String> out = new ArrayList<>(batch);
+        List<FinishReason> why = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
             tokens.add(Arrays.copyOfRange(seq[b], seqLen[b] - produced[b], seqLen[b]));
             out.add(texts[b].toString());
+            why.add(reasons[b] == null ? FinishReason.UNFINISHED : reasons[b]);
         }
-        return new GenerationResult(tokens, out, Arrays.asList(reasons));
+        return new GenerationResult(tokens, out, why);
     }
 
     private static int[][] ones(int rows, int cols) {

@@ -70,7 +70,13 @@ public final class GenerationConfig {
         this.seed = b.seed;
     }
 
-    /** Greedy decoding of up to 20 new tokens (HF's default max_length spirit), EOS from the model config. */
+    /**
+     * Greedy decoding of up to {@code maxNewTokens} new tokens per row, stopping early at the model
+     * config's EOS; everything else at HF's defaults.
+     *
+     * @param maxNewTokens the most new tokens per row (HF {@code max_new_tokens}), at least 1
+     * @return the configuration
+     */
     public static GenerationConfig greedy(int maxNewTokens) {
         return builder().maxNewTokens(maxNewTokens).build();
     }
@@ -221,15 +227,35 @@ public final class GenerationConfig {
             return this;
         }
 
-        /** HF {@code eos_token_id} (one or more); by default the model config's. */
-        public Builder eosTokenIds(Integer... ids) {
-            eosTokenIds = new TreeSet<>(List.of(ids));
+        /**
+         * HF {@code eos_token_id}: the ids that end a row; by default the model config's. No ids at all
+         * ({@code eosTokenIds()}) turns EOS stopping off.
+         *
+         * @param ids the EOS ids
+         * @return this builder
+         */
+        public Builder eosTokenIds(int... ids) {
+            eosTokenIds = idSet(ids);
             return this;
         }
 
-        public Builder stopTokenIds(Integer... ids) {
-            stopTokenIds = new TreeSet<>(List.of(ids));
+        /**
+         * Extra ids that end a row like EOS (reported as {@link FinishReason#STOP_TOKEN}).
+         *
+         * @param ids the stop ids
+         * @return this builder
+         */
+        public Builder stopTokenIds(int... ids) {
+            stopTokenIds = idSet(ids);
             return this;
+        }
+
+        private static Set<Integer> idSet(int[] ids) {
+            Set<Integer> s = new TreeSet<>();
+            for (int id : ids) {
+                s.add(id);
+            }
+            return s;
         }
 
         public Builder stopStrings(String... v) {

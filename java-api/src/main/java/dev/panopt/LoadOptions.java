@@ -20,7 +20,11 @@ public final class LoadOptions {
     private final boolean preload;
     private final LoadProgress progress;
 
-    /** Receives loading progress: bytes of weights bound (and read, with preload) so far, of the total. */
+    /**
+     * Receives loading progress: bytes of weights bound (and read, with preload) so far, of the total.
+     * Each weight counts once (a tied LM head shares the embedding's bytes), so the total is the
+     * size of the checkpoint tensors the model uses.
+     */
     @FunctionalInterface
     public interface LoadProgress {
         void update(long doneBytes, long totalBytes);

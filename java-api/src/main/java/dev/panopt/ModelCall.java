@@ -11,6 +11,16 @@ import java.util.Objects;
 record ModelCall(NativeModel model, Session session, int batch, int seqLen, int[] ids, float[] embeds, int[] mask,
                  float[] headMask, ForwardOptions options) {
 
+    /** The call a request describes, on its session or {@code owner}'s internal one. */
+    static ModelCall of(OptPreTrainedModel owner, ForwardRequest request) {
+        Objects.requireNonNull(request, "request");
+        Session session = request.sessionOf(owner);
+        return request.inputIdsOrNull() != null
+                ? of(owner.model, session, request.inputIdsOrNull(), request.attentionMaskOrNull(), request.options())
+                : ofEmbeds(owner.model, session, request.inputsEmbedsOrNull(), request.attentionMaskOrNull(),
+                        request.options());
+    }
+
     static ModelCall of(NativeModel model, Session session, int[][] inputIds, int[][] attentionMask,
                         ForwardOptions options) {
         Objects.requireNonNull(session, "session");

@@ -155,19 +155,27 @@ final class NativeModel implements AutoCloseable {
                 Native.check(panopt_model_create.invoke(be, cfg, out), "panopt_model_create");
                 h = out.get(ValueLayout.ADDRESS, 0);
             }
+            // Progress counts each weight once: a tied LM head binds the embedding's bytes again.
+            java.util.Set<List<Long>> seen = new java.util.HashSet<>();
+            boolean[] first = new boolean[bindings.size()];
             long total = 0;
-            for (Binding b : bindings) {
-                total += b.data().byteSize();
+            for (int i = 0; i < bindings.size(); i++) {
+                MemorySegment d = bindings.get(i).data();
+                first[i] = seen.add(List.of(d.address(), d.byteSize()));
+                total += first[i] ? d.byteSize() : 0;
             }
             long done = 0;
             progress.update(0, total);
             try {
-                for (Binding b : bindings) {
-                    if (preload) {
-                        touchPages(b.data());
+                for (int i = 0; i < bindings.size(); i++) {
+                    Binding b = bindings.get(i);
+                    if (first[i]) {
+                        if (preload) {
+                            touchPages(b.data());
+                        }
+                        done += b.data().byteSize();
+                        progress.update(done, total);
                     }
-                    done += b.data().byteSize();
-                    progress.update(done, total);
                     Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), b.dtype(), b.data(),
                             b.data().byteSize()), "set tensor " + b.name());
                 }

@@ -315,7 +315,7 @@ public final class OptConfig {
     public boolean hasProjection() { return wordEmbedProjDim != hiddenSize; }
 
     /** The PANOPT_ACT_* code of panopt.h for {@link #activationFunction()}. */
-    public int activationCode() { return ACTIVATIONS.get(activationFunction); }
+    int activationCode() { return ACTIVATIONS.get(activationFunction); }
 
     // ------------------------------------------------------------------ JSON
 

@@ -44,7 +44,22 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         return new OptForCausalLM(m, options.sessionOptions());
     }
 
-    /** Forward over rectangular token ids with every position attended. */
+    /**
+     * Forward over one row of token ids, every position attended, on the model's internal session.
+     *
+     * @param inputIds [seq] token ids in [0, vocab_size)
+     * @return logits [1, seq, vocab_size]
+     */
+    public CausalLMOutput forward(int[] inputIds) {
+        return forward(ForwardRequest.inputIds(inputIds).build());
+    }
+
+    /**
+     * Forward over rectangular token ids with every position attended, on the model's internal session.
+     *
+     * @param inputIds [batch, seq] token ids in [0, vocab_size)
+     * @return logits [batch, seq, vocab_size]
+     */
     public CausalLMOutput forward(int[][] inputIds) {
         return forward(inputIds, null);
     }
@@ -53,40 +68,27 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * Forward over a batch: {@code inputIds} [batch, seq] and {@code attentionMask} [batch, seq] of
      * 0/1 ({@code null} = all ones). Padding may be on the left or the right; positions follow the
      * mask exactly as in Hugging Face. Runs on the model's internal session, without its cache.
+     *
+     * @param inputIds      [batch, seq] token ids in [0, vocab_size)
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @return logits [batch, seq, vocab_size]
      */
     public CausalLMOutput forward(int[][] inputIds, int[][] attentionMask) {
-        return forward(defaultSession(), inputIds, attentionMask, null, ForwardOptions.DEFAULT);
-    }
-
-    /** As {@link #forward(int[][], int[][])} with options (the cache needs a session of your own). */
-    public CausalLMOutput forward(int[][] inputIds, int[][] attentionMask, ForwardOptions options) {
-        noCache(options);
-        return forward(defaultSession(), inputIds, attentionMask, null, options);
+        return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
     /**
-     * The full form of HF's {@code OPTForCausalLM.forward}.
+     * The full form of HF's {@code OPTForCausalLM.forward}: ids or embeddings, mask, the session
+     * whose cache is the {@code past_key_values} (extended by the call with
+     * {@link ForwardOptions#useCache()}), token labels for the loss, extra outputs.
      *
-     * @param session        a session of this model; with {@code options.useCache()} its cache is
-     *                       the {@code past_key_values} and is extended by this call
-     * @param inputIds       [batch, seq] token ids in [0, vocab_size)
-     * @param attentionMask  [batch, past + seq] of 0/1, or null for all ones
-     * @param labels         [batch, seq] target ids or -100 (ignored), or null; the loss is the mean
-     *                       cross-entropy of logits[:, :-1] against labels[:, 1:], as HF computes it
-     * @param options        extra outputs, cache use, head mask
+     * @param request the arguments; {@link ForwardRequest.Builder#labels(int[][])} are the only labels taken
+     * @return logits [batch, seq, vocab_size], the loss with labels, and what the options ask for
      */
-    public CausalLMOutput forward(Session session, int[][] inputIds, int[][] attentionMask, int[][] labels,
-                                  ForwardOptions options) {
-        return finish(ModelCall.of(model, session, inputIds, attentionMask, options), labels);
-    }
-
-    /** As the full form, with {@code inputs_embeds} [batch][seq][word_embed_proj_dim] instead of ids. */
-    public CausalLMOutput forwardEmbeds(Session session, float[][][] inputsEmbeds, int[][] attentionMask,
-                                        int[][] labels, ForwardOptions options) {
-        return finish(ModelCall.ofEmbeds(model, session, inputsEmbeds, attentionMask, options), labels);
-    }
-
-    private CausalLMOutput finish(ModelCall call, int[][] labels) {
+    public CausalLMOutput forward(ForwardRequest request) {
+        ModelCall call = ModelCall.of(this, request);
+        request.checkLabels("OPTForCausalLM", true, false, false);
+        int[][] labels = request.tokenLabelsOrNull();
         int[] flatLabels = labels == null ? null : Losses.checkLmLabels(labels, call.batch(), call.seqLen(),
                 model.config().vocabSize());
         Session.Result r = call.run(true, null);
@@ -103,12 +105,22 @@ public final class OptForCausalLM extends OptPreTrainedModel {
 
     /**
      * Logits of the last position of each row only ([batch, vocab]): what a decoding step needs,
-     * without computing the vocabulary projection at the other positions.
+     * without computing the vocabulary projection at the other positions. Takes no labels.
+     *
+     * @param request the arguments (ids or embeddings, mask, session, options)
+     * @return logits [batch, vocab_size] and what the options ask for
      */
-    public CausalLMOutput forwardLast(Session session, int[][] inputIds, int[][] attentionMask,
-                                      ForwardOptions options) {
-        Objects.requireNonNull(options, "options");
-        ModelCall call = ModelCall.of(model, session, inputIds, attentionMask, options);
+    public CausalLMOutput forwardLast(ForwardRequest request) {
+        request.checkLabels("forwardLast", false, false, false);
+        return forwardLast(ModelCall.of(this, request));
+    }
+
+    /** {@link #forwardLast(ForwardRequest)} without building a request (the generation loop's step). */
+    CausalLMOutput forwardLast(Session session, int[][] inputIds, int[][] attentionMask, ForwardOptions options) {
+        return forwardLast(ModelCall.of(model, session, inputIds, attentionMask, options));
+    }
+
+    private static CausalLMOutput forwardLast(ModelCall call) {
         int[] last = new int[call.batch()];
         java.util.Arrays.fill(last, call.seqLen() - 1);
         Session.Result r = call.run(true, last);
@@ -136,27 +148,91 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * Text in, text out: the prompts are encoded with {@code tokenizer} (BOS added, left-padded to
      * one batch), continued per {@code config} (stop strings need this form), and the new tokens
      * decoded without special tokens. {@code onToken} sees each token with the text it completes.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param prompts   one or more prompts, generated as one batch
+     * @param config    how to continue them
+     * @param onToken   called on this thread with each token as it is made
+     * @return every row's new tokens, text and finish reason
      */
     public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
                                      java.util.function.Consumer<GeneratedToken> onToken) {
-        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
         BatchEncoding enc = encodePrompts(tokenizer, prompts);
         return generate(enc.inputIds(), enc.attentionMask(), config, tokenizer, onToken);
     }
 
-    /** {@link #generate(OptTokenizer, java.util.List, GenerationConfig, java.util.function.Consumer)} without a callback. */
+    /**
+     * {@link #generate(OptTokenizer, java.util.List, GenerationConfig, java.util.function.Consumer)} without a callback.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param prompts   one or more prompts, generated as one batch
+     * @param config    how to continue them
+     * @return every row's new tokens, text and finish reason
+     */
     public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
         return generate(tokenizer, prompts, config, t -> {});
     }
 
-    /** The tokens of a text generate call as a lazy {@link TokenStream}; close it when done. */
+    /**
+     * One prompt in, its continuation out ({@code .text()} of the result is the new text).
+     *
+     * @param tokenizer the model's tokenizer
+     * @param prompt    the prompt
+     * @param config    how to continue it
+     * @return the row's new tokens, text and finish reason (one row)
+     */
+    public GenerationResult generate(OptTokenizer tokenizer, String prompt, GenerationConfig config) {
+        return generate(tokenizer, java.util.List.of(prompt), config);
+    }
+
+    /**
+     * One prompt, streamed to {@code onToken} as it is made.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param prompt    the prompt
+     * @param config    how to continue it
+     * @param onToken   called on this thread with each token as it is made
+     * @return the row's new tokens, text and finish reason (row 0)
+     */
+    public GenerationResult generate(OptTokenizer tokenizer, String prompt, GenerationConfig config,
+                                     java.util.function.Consumer<GeneratedToken> onToken) {
+        return generate(tokenizer, java.util.List.of(prompt), config, onToken);
+    }
+
+    /**
+     * The tokens of a text generate call as a lazy {@link TokenStream}; close it when done. The
+     * request is validated (lengths, ids) before this returns, so nothing runs or prints first.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param prompts   one or more prompts, generated as one batch
+     * @param config    how to continue them
+     * @return the stream of tokens of every row
+     */
     public TokenStream stream(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
-        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
         BatchEncoding enc = encodePrompts(tokenizer, prompts);
         return new TokenStream(newGeneration(enc.inputIds(), enc.attentionMask(), config, tokenizer));
     }
 
-    /** The tokens of an id-level generate call as a lazy {@link TokenStream}; close it when done. */
+    /**
+     * {@link #stream(OptTokenizer, java.util.List, GenerationConfig)} of one prompt.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param prompt    the prompt
+     * @param config    how to continue it
+     * @return the stream of its tokens
+     */
+    public TokenStream stream(OptTokenizer tokenizer, String prompt, GenerationConfig config) {
+        return stream(tokenizer, java.util.List.of(prompt), config);
+    }
+
+    /**
+     * The tokens of an id-level generate call as a lazy {@link TokenStream}; close it when done.
+     *
+     * @param inputIds      [batch, seq] left-padded prompt ids
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @param config        how to continue them
+     * @return the stream of tokens of every row
+     */
     public TokenStream stream(int[][] inputIds, int[][] attentionMask, GenerationConfig config) {
         return new TokenStream(newGeneration(inputIds, attentionMask, config, null));
     }
@@ -181,7 +257,8 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         return new Generation(this, inputIds, attentionMask, config, tokenizer, defaultSessionOptions());
     }
 
-    private static BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts) {
+    private BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts) {
+        checkTokenizer(tokenizer);
         if (prompts == null || prompts.isEmpty()) {
             throw new IllegalArgumentException("prompts must not be empty");
         }

@@ -29,9 +29,35 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
         return new OptForQuestionAnswering(m, options.sessionOptions());
     }
 
-    /** Start/end logits on the internal session. */
+    /**
+     * Start/end logits of one row on the internal session.
+     *
+     * @param inputIds [seq] token ids
+     * @return start and end logits [1, seq]
+     */
+    public QuestionAnsweringOutput forward(int[] inputIds) {
+        return forward(ForwardRequest.inputIds(inputIds).build());
+    }
+
+    /**
+     * Start/end logits on the internal session.
+     *
+     * @param inputIds [batch, seq] token ids
+     * @return start and end logits [batch, seq]
+     */
+    public QuestionAnsweringOutput forward(int[][] inputIds) {
+        return forward(inputIds, null);
+    }
+
+    /**
+     * Start/end logits on the internal session.
+     *
+     * @param inputIds      [batch, seq] token ids
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @return start and end logits [batch, seq]
+     */
     public QuestionAnsweringOutput forward(int[][] inputIds, int[][] attentionMask) {
-        return forward(defaultSession(), inputIds, attentionMask, null, null, ForwardOptions.DEFAULT);
+        return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
     /**
@@ -39,13 +65,19 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
      * {@code endPositions} ([batch] each, both or neither) the loss is (CE(start) + CE(end)) / 2,
      * positions clamped to [0, seq_len] and seq_len ignored, as HF does: an out-of-range position is
      * ignored, a negative one counts as 0.
+     *
+     * @param request the arguments; {@link ForwardRequest.Builder#startPositions(int[])} and
+     *                {@link ForwardRequest.Builder#endPositions(int[])} are the labels
+     * @return start and end logits [batch, seq], the loss with positions, and what the options ask for
      */
-    public QuestionAnsweringOutput forward(Session session, int[][] inputIds, int[][] attentionMask,
-                                           int[] startPositions, int[] endPositions, ForwardOptions options) {
+    public QuestionAnsweringOutput forward(ForwardRequest request) {
+        int[] startPositions = request.startPositionsOrNull();
+        int[] endPositions = request.endPositionsOrNull();
         if ((startPositions == null) != (endPositions == null)) {
             throw new IllegalArgumentException("give both startPositions and endPositions, or neither");
         }
-        ModelCall call = ModelCall.of(model, session, inputIds, attentionMask, options);
+        ModelCall call = ModelCall.of(this, request);
+        request.checkLabels("OPTForQuestionAnswering", false, false, true);
         if (startPositions != null && (startPositions.length != call.batch() || endPositions.length != call.batch())) {
             throw new IllegalArgumentException("startPositions and endPositions must have " + call.batch()
                     + " entries (one per row), have " + startPositions.length + " and " + endPositions.length);
@@ -72,7 +104,14 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
         }
     }
 
-    /** {@link #answer(OptTokenizer, String, String, int)} with HF's default max_answer_len of 15 tokens. */
+    /**
+     * {@link #answer(OptTokenizer, String, String, int)} with HF's default max_answer_len of 15 tokens.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param question  the question
+     * @param context   the text to take the answer from
+     * @return the answer span, its character offsets in the context and its score
+     */
     public Answer answer(OptTokenizer tokenizer, String question, String context) {
         return answer(tokenizer, question, context, 15);
     }
@@ -80,10 +119,17 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
     /**
      * HF's extractive question answering: encodes the pair as {@code </s> question </s> context},
      * and returns the context span (start token ≤ end token, at most {@code maxAnswerTokens}
-     * tokens, context tokens only) that maximises p(start) · p(end), with its character offsets.
+     * tokens, context tokens only) that maximises p(start) · p(end), with its character offsets;
+     * the whitespace a token carries before its word is not part of the answer (as in HF's pipeline).
+     *
+     * @param tokenizer       the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param question        the question
+     * @param context         the text to take the answer from
+     * @param maxAnswerTokens the longest answer in tokens
+     * @return the answer span, its character offsets in the context and its score
      */
     public Answer answer(OptTokenizer tokenizer, String question, String context, int maxAnswerTokens) {
-        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        checkTokenizer(tokenizer);
         if (question == null || context == null || context.isEmpty()) {
             throw new IllegalArgumentException("question and a non-empty context are required");
         }
@@ -121,8 +167,26 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
             }
             int start = enc.startOffsets()[bs];
             int end = enc.endOffsets()[be];
+            // A byte-level token carries the space before its word ("Ġfirst"): the answer, like HF's
+            // pipeline's, is the span without surrounding whitespace (unless that is all it holds).
+            int a = start;
+            int z = end;
+            while (a < z && isSpace(context.charAt(a))) {
+                a++;
+            }
+            while (z > a && isSpace(context.charAt(z - 1))) {
+                z--;
+            }
+            if (a < z) {
+                start = a;
+                end = z;
+            }
             return new Answer(context.substring(start, end), start, end, best);
         }
+    }
+
+    private static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     private static double[] contextSoftmax(float[] logits, int[] seqIds) {

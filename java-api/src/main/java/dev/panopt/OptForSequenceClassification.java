@@ -39,32 +39,56 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
         return new OptForSequenceClassification(m, options.sessionOptions());
     }
 
-    /** Logits [batch, num_labels] on the internal session. */
+    /**
+     * Logits of one row on the internal session.
+     *
+     * @param inputIds [seq] token ids
+     * @return logits [1, num_labels]
+     */
+    public SequenceClassifierOutput forward(int[] inputIds) {
+        return forward(ForwardRequest.inputIds(inputIds).build());
+    }
+
+    /**
+     * Logits [batch, num_labels] on the internal session.
+     *
+     * @param inputIds [batch, seq] token ids
+     * @return logits [batch, num_labels]
+     */
+    public SequenceClassifierOutput forward(int[][] inputIds) {
+        return forward(inputIds, null);
+    }
+
+    /**
+     * Logits [batch, num_labels] on the internal session.
+     *
+     * @param inputIds      [batch, seq] token ids
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @return logits [batch, num_labels]
+     */
     public SequenceClassifierOutput forward(int[][] inputIds, int[][] attentionMask) {
-        return forward(defaultSession(), inputIds, attentionMask, null, ForwardOptions.DEFAULT);
+        return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
-    /** As {@link #forward(int[][], int[][])} with labels (for the loss) and options. */
-    public SequenceClassifierOutput forward(int[][] inputIds, int[][] attentionMask, ClassificationLabels labels,
-                                            ForwardOptions options) {
-        noCache(options);
-        return forward(defaultSession(), inputIds, attentionMask, labels, options);
-    }
-
-    /** HF's {@code OPTForSequenceClassification.forward}; labels may be null. */
-    public SequenceClassifierOutput forward(Session session, int[][] inputIds, int[][] attentionMask,
-                                            ClassificationLabels labels, ForwardOptions options) {
-        ModelCall call = ModelCall.of(model, session, inputIds, attentionMask, options);
-        return finish(call, pooledIndex(inputIds), labels);
-    }
-
-    /** With {@code inputs_embeds}: every row pools its last position. */
-    public SequenceClassifierOutput forwardEmbeds(Session session, float[][][] inputsEmbeds, int[][] attentionMask,
-                                                  ClassificationLabels labels, ForwardOptions options) {
-        ModelCall call = ModelCall.ofEmbeds(model, session, inputsEmbeds, attentionMask, options);
-        int[] pooled = new int[call.batch()];
-        java.util.Arrays.fill(pooled, call.seqLen() - 1);
-        return finish(call, pooled, labels);
+    /**
+     * HF's {@code OPTForSequenceClassification.forward}: with ids, each row pools HF's position (see
+     * the class comment); with {@code inputs_embeds}, the last one. The loss needs
+     * {@link ForwardRequest.Builder#labels(ClassificationLabels)}.
+     *
+     * @param request the arguments
+     * @return pooled logits, the loss with labels, and what the options ask for
+     */
+    public SequenceClassifierOutput forward(ForwardRequest request) {
+        ModelCall call = ModelCall.of(this, request);
+        request.checkLabels("OPTForSequenceClassification", false, true, false);
+        int[] pooled;
+        if (request.inputIdsOrNull() != null) {
+            pooled = pooledIndex(request.inputIdsOrNull());
+        } else {
+            pooled = new int[call.batch()];
+            java.util.Arrays.fill(pooled, call.seqLen() - 1);
+        }
+        return finish(call, pooled, request.classificationLabelsOrNull());
     }
 
     private SequenceClassifierOutput finish(ModelCall call, int[] pooled, ClassificationLabels labels) {
@@ -109,11 +133,26 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
     }
 
     /**
+     * HF's text-classification pipeline on one text.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param text      the text
+     * @return its best label, that label's score and every label's score
+     */
+    public ClassificationResult classify(OptTokenizer tokenizer, String text) {
+        return classify(tokenizer, java.util.List.of(text)).get(0);
+    }
+
+    /**
      * HF's text-classification pipeline: encodes {@code texts} (BOS added, right-padded to one
      * batch), runs the model on its internal session and turns the pooled logits into label scores.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param texts     one or more texts, run as one batch
+     * @return per text, its best label, that label's score and every label's score
      */
     public java.util.List<ClassificationResult> classify(OptTokenizer tokenizer, java.util.List<String> texts) {
-        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        checkTokenizer(tokenizer);
         if (texts == null || texts.isEmpty()) {
             throw new IllegalArgumentException("texts must not be empty");
         }

@@ -22,27 +22,48 @@ public final class OptModel extends OptPreTrainedModel {
         return new OptModel(load(directory, options, (ckpt, c, o) -> NativeModel.Head.NONE), options.sessionOptions());
     }
 
-    /** Forward on the internal session (no cache): ids [batch, seq], mask [batch, seq] or null. */
-    public BaseModelOutput forward(int[][] inputIds, int[][] attentionMask, ForwardOptions options) {
-        noCache(options);
-        return forward(defaultSession(), inputIds, attentionMask, options);
+    /**
+     * Forward over one row of ids, every position attended, on the internal session.
+     *
+     * @param inputIds [seq] token ids
+     * @return the last hidden state [1, seq, word_embed_proj_dim]
+     */
+    public BaseModelOutput forward(int[] inputIds) {
+        return forward(ForwardRequest.inputIds(inputIds).build());
     }
 
-    /** HF's {@code OPTModel.forward} with {@code input_ids}; see {@link OptForCausalLM} for the arguments. */
-    public BaseModelOutput forward(Session session, int[][] inputIds, int[][] attentionMask, ForwardOptions options) {
-        return finish(ModelCall.of(model, session, inputIds, attentionMask, options));
+    /**
+     * Forward over a batch on the internal session (no cache).
+     *
+     * @param inputIds [batch, seq] token ids
+     * @return the last hidden state [batch, seq, word_embed_proj_dim]
+     */
+    public BaseModelOutput forward(int[][] inputIds) {
+        return forward(inputIds, null);
     }
 
-    /** HF's {@code OPTModel.forward} with {@code inputs_embeds} [batch][seq][word_embed_proj_dim]. */
-    public BaseModelOutput forwardEmbeds(Session session, float[][][] inputsEmbeds, int[][] attentionMask,
-                                         ForwardOptions options) {
-        return finish(ModelCall.ofEmbeds(model, session, inputsEmbeds, attentionMask, options));
+    /**
+     * Forward over a batch on the internal session (no cache).
+     *
+     * @param inputIds      [batch, seq] token ids
+     * @param attentionMask [batch, seq] of 0/1, or null for all ones
+     * @return the last hidden state [batch, seq, word_embed_proj_dim]
+     */
+    public BaseModelOutput forward(int[][] inputIds, int[][] attentionMask) {
+        return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
-    /** As {@link #forwardEmbeds(Session, float[][][], int[][], ForwardOptions)} on the internal session. */
-    public BaseModelOutput forwardEmbeds(float[][][] inputsEmbeds, int[][] attentionMask, ForwardOptions options) {
-        noCache(options);
-        return forwardEmbeds(defaultSession(), inputsEmbeds, attentionMask, options);
+    /**
+     * HF's {@code OPTModel.forward}: ids or {@code inputs_embeds}, mask, session (cache) and options;
+     * the base model has no loss, so the request may not carry labels.
+     *
+     * @param request the arguments
+     * @return the last hidden state and what the options ask for
+     */
+    public BaseModelOutput forward(ForwardRequest request) {
+        ModelCall call = ModelCall.of(this, request);
+        request.checkLabels("OPTModel", false, false, false);
+        return finish(call);
     }
 
     private static BaseModelOutput finish(ModelCall call) {

@@ -107,6 +107,18 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
         }
     }
 
+    /**
+     * Rejects a tokenizer whose ids the model does not have (its vocabulary is larger than the model's
+     * vocab_size): they were not made for each other, and every text would fail on some token.
+     */
+    void checkTokenizer(dev.panopt.tokenizer.OptTokenizer tokenizer) {
+        Objects.requireNonNull(tokenizer, "tokenizer");
+        if (tokenizer.vocabSize() > config().vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer and the model do not match: the tokenizer has "
+                    + tokenizer.vocabSize() + " tokens, the model's vocab_size is " + config().vocabSize());
+        }
+    }
+
     static void noCache(ForwardOptions options) {
         if (options.useCache()) {
             throw new IllegalArgumentException("useCache needs a session you own: forward(session, ...)");

@@ -6,27 +6,59 @@ import java.util.OptionalDouble;
 
 /**
  * Output of {@link OptForQuestionAnswering}: HF's {@code QuestionAnsweringModelOutput}. Views live
- * until this output, its session or its model is closed. Immutable and thread-safe.
- *
- * @param loss         (CE(start) + CE(end)) / 2 when positions were given
- * @param startLogits  [batch, seq_len] span-start scores
- * @param endLogits    [batch, seq_len] span-end scores
- * @param hiddenStates num_hidden_layers + 1 tensors when asked for; else empty
- * @param attentions   num_hidden_layers tensors when asked for; else empty
+ * until this output, its session or its model is closed. Made only by the model; immutable and
+ * thread-safe; equality is identity.
  */
-public record QuestionAnsweringOutput(OptionalDouble loss, FloatTensor startLogits, FloatTensor endLogits,
-                                      List<FloatTensor> hiddenStates, List<FloatTensor> attentions)
-        implements AutoCloseable {
-    public QuestionAnsweringOutput {
-        Objects.requireNonNull(loss, "loss");
-        Objects.requireNonNull(startLogits, "startLogits");
-        Objects.requireNonNull(endLogits, "endLogits");
-        hiddenStates = List.copyOf(hiddenStates);
-        attentions = List.copyOf(attentions);
+public final class QuestionAnsweringOutput implements AutoCloseable {
+    private final OptionalDouble loss;
+    private final FloatTensor startLogits;
+    private final FloatTensor endLogits;
+    private final List<FloatTensor> hiddenStates;
+    private final List<FloatTensor> attentions;
+
+    QuestionAnsweringOutput(OptionalDouble loss, FloatTensor startLogits, FloatTensor endLogits,
+                            List<FloatTensor> hiddenStates, List<FloatTensor> attentions) {
+        this.loss = Objects.requireNonNull(loss, "loss");
+        this.startLogits = Objects.requireNonNull(startLogits, "startLogits");
+        this.endLogits = Objects.requireNonNull(endLogits, "endLogits");
+        this.hiddenStates = List.copyOf(hiddenStates);
+        this.attentions = List.copyOf(attentions);
     }
 
+    /** @return (CE(start) + CE(end)) / 2 when positions were given, else empty */
+    public OptionalDouble loss() {
+        return loss;
+    }
+
+    /** @return [batch, seq_len] span-start scores */
+    public FloatTensor startLogits() {
+        return startLogits;
+    }
+
+    /** @return [batch, seq_len] span-end scores */
+    public FloatTensor endLogits() {
+        return endLogits;
+    }
+
+    /** @return num_hidden_layers + 1 tensors when asked for; else empty */
+    public List<FloatTensor> hiddenStates() {
+        return hiddenStates;
+    }
+
+    /** @return num_hidden_layers tensors when asked for; else empty */
+    public List<FloatTensor> attentions() {
+        return attentions;
+    }
+
+    /** Releases the native memory of this output (idempotent); its views throw afterwards. */
     @Override
     public void close() {
         startLogits.release();
+    }
+
+    @Override
+    public String toString() {
+        return "QuestionAnsweringOutput[loss=" + loss + ", startLogits=" + startLogits + ", endLogits=" + endLogits
+                + ", hiddenStates=" + hiddenStates.size() + ", attentions=" + attentions.size() + "]";
     }
 }

@@ -9,11 +9,25 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * Tokens of a generate call, produced lazily as they are pulled: each step of the model runs when
- * the previous step's tokens have been consumed. Close it to stop early and free its session
- * (exhausting it also frees the session). Not thread-safe.
+ * The tokens of one generate call, produced lazily as they are pulled: each step of the model runs
+ * when the previous step's tokens have been consumed. An {@link Iterator} over a single pass (as
+ * {@link java.util.Scanner} is), and {@link AutoCloseable}: close it to stop early and free its
+ * session (exhausting it frees the session too).
+ *
+ * <pre>{@code
+ * try (TokenStream tokens = lm.stream(tokenizer, "Once upon a time", config)) {
+ *     while (tokens.hasNext()) {
+ *         GeneratedToken t = tokens.next();
+ *         System.out.print(t.text());
+ *         if (enough()) break;
+ *     }
+ *     GenerationResult soFar = tokens.result();   // unfinished rows say FinishReason.UNFINISHED
+ * }
+ * }</pre>
+ *
+ * <p>Or as a {@link #stream()}. Not thread-safe.
  */
-public final class TokenStream implements Iterator<GeneratedToken>, Iterable<GeneratedToken>, AutoCloseable {
+public final class TokenStream implements Iterator<GeneratedToken>, AutoCloseable {
     private final Generation generation;
     private final ArrayDeque<GeneratedToken> buffer = new ArrayDeque<>();
     private boolean closed;
@@ -22,6 +36,11 @@ public final class TokenStream implements Iterator<GeneratedToken>, Iterable<Gen
         this.generation = generation;
     }
 
+    /**
+     * Runs the model for the next step when the tokens of the previous one are used up.
+     *
+     * @return whether another token follows (false once every row has ended or after {@link #close()})
+     */
     @Override
     public boolean hasNext() {
         while (buffer.isEmpty() && !closed && !generation.isDone()) {
@@ -34,34 +53,46 @@ public final class TokenStream implements Iterator<GeneratedToken>, Iterable<Gen
         return true;
     }
 
+    /**
+     * @return the next token, of any row (rows interleave step by step)
+     * @throws NoSuchElementException when every row has ended or the stream is closed
+     */
     @Override
     public GeneratedToken next() {
         if (!hasNext()) {
-            throw new NoSuchElementException("generation finished");
+            throw new NoSuchElementException(closed && !generation.isDone() ? "token stream closed"
+                    : "generation finished");
         }
         return buffer.poll();
     }
 
-    @Override
-    public Iterator<GeneratedToken> iterator() {
-        return this;
-    }
-
-    /** The tokens as a sequential stream (closing the stream closes this). */
+    /**
+     * The remaining tokens as a sequential stream; closing the stream closes this.
+     *
+     * @return a stream over the tokens not yet pulled
+     */
     public Stream<GeneratedToken> stream() {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED | Spliterator.NONNULL),
                 false).onClose(this::close);
     }
 
-    /** The result so far (all of it once exhausted). */
+    /**
+     * The result so far: every token produced until now, including any pulled from the model but
+     * not yet returned by {@link #next()}. Complete once the stream is exhausted; after an early
+     * {@code break} or {@link #close()}, rows that had not ended are {@link FinishReason#UNFINISHED}.
+     *
+     * @return the tokens, texts and finish reasons of every row so far
+     */
     public GenerationResult result() {
         return generation.result();
     }
 
+    /** Stops generating and frees the session; idempotent. {@link #result()} stays available. */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
+            buffer.clear();
             generation.close();
         }
     }

@@ -96,7 +96,7 @@ class BackendTest {
                         start.await();
                         float[] last = null;
                         for (int r = 0; r < 20; r++) {
-                            try (CausalLMOutput out = m.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT)) {
+                            try (CausalLMOutput out = m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).build())) {
                                 last = out.logits().toFloatArray();
                             }
                         }

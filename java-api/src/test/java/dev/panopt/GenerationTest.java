@@ -148,7 +148,8 @@ class GenerationTest {
         });
         StringBuilder[] pulled = {new StringBuilder(), new StringBuilder()};
         try (TokenStream ts = lm.stream(tok, prompts, cfg)) {
-            for (GeneratedToken t : ts) {
+            while (ts.hasNext()) {
+                GeneratedToken t = ts.next();
                 pulled[t.row()].append(t.text());
                 assertTrue(validSurrogates(t.text()), "a delta split a character: " + t.text());
             }
@@ -157,6 +158,72 @@ class GenerationTest {
             assertEquals(whole.text(r), texts[r].toString());
             assertEquals(whole.text(r), pulled[r].toString());
             assertArrayEquals(whole.tokens(r), ids.get(r).stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    @Test
+    void resultAfterBreakingOutOrClosingIsTheResultSoFar() {
+        List<String> prompts = List.of("Breaking out of", "A second row");
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(8).eosTokenIds().build();
+        GenerationResult whole = lm.generate(tok, prompts, cfg);
+        GenerationResult partial;
+        try (TokenStream ts = lm.stream(tok, prompts, cfg)) {
+            int pulled = 0;
+            while (ts.hasNext()) {
+                GeneratedToken t = ts.next();
+                assertEquals(FinishReason.UNFINISHED, t.finish(), "not the row's last token");
+                assertFalse(t.isLast());
+                if (++pulled == 4) {
+                    break;  // two steps of two rows
+                }
+            }
+            partial = ts.result();
+            ts.close();
+            assertEquals(partial, ts.result(), "closing keeps the result so far");
+            assertFalse(ts.hasNext());
+        }
+        for (int r = 0; r < 2; r++) {
+            assertEquals(FinishReason.UNFINISHED, partial.reasons().get(r));
+            assertEquals(FinishReason.UNFINISHED, partial.reason(r));
+            assertArrayEquals(Arrays.copyOf(whole.tokens(r), 2), partial.tokens(r));
+            assertTrue(whole.text(r).startsWith(partial.text(r)), partial.text(r));
+        }
+        // exhausted: complete, every row with its reason; the last token of a row says why it ended
+        try (TokenStream ts = lm.stream(tok, prompts, cfg)) {
+            List<GeneratedToken> last = ts.stream().filter(GeneratedToken::isLast).toList();
+            assertEquals(2, last.size());
+            last.forEach(t -> assertEquals(FinishReason.MAX_NEW_TOKENS, t.finish()));
+            assertEquals(whole, ts.result());
+        }
+    }
+
+    @Test
+    void onePromptOverloadsEqualTheBatchOfOne() {
+        GenerationConfig cfg = GenerationConfig.greedy(5);
+        GenerationResult one = lm.generate(tok, "Hello, my dog is", cfg);
+        GenerationResult batch = lm.generate(tok, List.of("Hello, my dog is"), cfg);
+        assertEquals(batch, one, "value equality of results");
+        assertEquals(batch.hashCode(), one.hashCode());
+        assertEquals(batch.text(0), one.text());
+        assertTrue(one.toString().contains(Arrays.toString(one.tokens(0))), one.toString());
+        assertThrows(IllegalStateException.class, () -> lm.generate(tok, List.of("a", "b"), cfg).text());
+        StringBuilder streamed = new StringBuilder();
+        try (TokenStream ts = lm.stream(tok, "Hello, my dog is", cfg)) {
+            ts.forEachRemaining(t -> streamed.append(t.text()));
+        }
+        assertEquals(one.text(), streamed.toString());
+        StringBuilder called = new StringBuilder();
+        lm.generate(tok, "Hello, my dog is", cfg, t -> called.append(t.text()));
+        assertEquals(one.text(), called.toString());
+    }
+
+    @Test
+    void aTokenizerLargerThanTheModelsVocabularyIsRejectedByName() throws Exception {
+        try (OptForCausalLM small = OptForCausalLM.fromPretrained(FIXTURES.resolve("cases/preln-tiny"))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> small.generate(tok, "Hello", GenerationConfig.greedy(2)));
+            assertTrue(e.getMessage().contains("do not match") && e.getMessage().contains("50265")
+                    && e.getMessage().contains("1000"), e.getMessage());
         }
     }
 

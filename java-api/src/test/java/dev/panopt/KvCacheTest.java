@@ -38,7 +38,7 @@ class KvCacheTest {
                 try (Session s = m.newSession()) {
                     int[][] first = {java.util.Arrays.copyOf(ids[0], prefix), java.util.Arrays.copyOf(ids[1], prefix)};
                     int[][] firstMask = {java.util.Arrays.copyOf(mask[0], prefix), java.util.Arrays.copyOf(mask[1], prefix)};
-                    try (CausalLMOutput o = m.forward(s, first, firstMask, null, CACHED)) {
+                    try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(first).attentionMask(firstMask).session(s).options(CACHED).build())) {
                         for (int b = 0; b < 2; b++) {
                             for (int t = 0; t < prefix; t++) {
                                 if (mask[b][t] == 1) {
@@ -50,7 +50,7 @@ class KvCacheTest {
                     for (int t = prefix; t < 8; t++) {
                         int[][] step = {{ids[0][t]}, {ids[1][t]}};
                         int[][] stepMask = {java.util.Arrays.copyOf(mask[0], t + 1), java.util.Arrays.copyOf(mask[1], t + 1)};
-                        try (CausalLMOutput o = m.forward(s, step, stepMask, null, CACHED)) {
+                        try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(step).attentionMask(stepMask).session(s).options(CACHED).build())) {
                             assertEquals(t, o.pastLength());
                             for (int b = 0; b < 2; b++) {
                                 assertClose(slice(full, b, t, 8, vocab), o.logits().row(b, 0), c + " step " + t);
@@ -68,15 +68,15 @@ class KvCacheTest {
     void forkCopiesTheCacheAndResetForgetsIt() throws Exception {
         try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("preln-tiny"));
              Session s = m.newSession()) {
-            m.forward(s, new int[][] {{2, 5, 6}}, null, null, CACHED).close();
+            m.forward(ForwardRequest.inputIds(new int[][] {{2, 5, 6}}).session(s).options(CACHED).build()).close();
             try (Session f = s.fork()) {
                 assertEquals(3, f.pastLength());
                 float[] a;
                 float[] b;
-                try (CausalLMOutput o = m.forward(s, new int[][] {{7}}, new int[][] {{1, 1, 1, 1}}, null, CACHED)) {
+                try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(new int[][] {{7}}).attentionMask(new int[][] {{1, 1, 1, 1}}).session(s).options(CACHED).build())) {
                     a = o.logits().toFloatArray();
                 }
-                try (CausalLMOutput o = m.forward(f, new int[][] {{7}}, new int[][] {{1, 1, 1, 1}}, null, CACHED)) {
+                try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(new int[][] {{7}}).attentionMask(new int[][] {{1, 1, 1, 1}}).session(f).options(CACHED).build())) {
                     b = o.logits().toFloatArray();
                 }
                 assertClose(a, b, "fork");
@@ -95,15 +95,15 @@ class KvCacheTest {
     void cacheMisuseIsRejectedWithoutChangingIt() throws Exception {
         try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("preln-tiny"));
              Session s = m.newSession(SessionOptions.builder().maxBatch(2).build())) {
-            m.forward(s, new int[][] {{2, 5}, {2, 6}}, null, null, CACHED).close();
+            m.forward(ForwardRequest.inputIds(new int[][] {{2, 5}, {2, 6}}).session(s).options(CACHED).build()).close();
             // a different batch size than the cached one
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(s, new int[][] {{7}}, new int[][] {{1, 1, 1}}, null, CACHED));
+                    () -> m.forward(ForwardRequest.inputIds(new int[][] {{7}}).attentionMask(new int[][] {{1, 1, 1}}).session(s).options(CACHED).build()));
             assertTrue(e.getMessage().contains("caches 2 rows"), e.getMessage());
             // more rows than the session holds
             s.reset();
             assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(s, new int[][] {{2}, {2}, {2}}, null, null, CACHED));
+                    () -> m.forward(ForwardRequest.inputIds(new int[][] {{2}, {2}, {2}}).session(s).options(CACHED).build()));
             // a cache longer than max_position_embeddings cannot be configured
             assertThrows(IllegalArgumentException.class, () -> m.newSession(SessionOptions.builder()
                     .maxSequenceLength(m.config().maxPositionEmbeddings() + 1).build()));
@@ -111,9 +111,9 @@ class KvCacheTest {
             int max = m.config().maxPositionEmbeddings();
             int[][] ids = {new int[max]};
             java.util.Arrays.fill(ids[0], 5);
-            m.forward(s, ids, null, null, CACHED).close();
+            m.forward(ForwardRequest.inputIds(ids).session(s).options(CACHED).build()).close();
             assertThrows(IllegalStateException.class,
-                    () -> m.forward(s, new int[][] {{5}}, new int[][] {filled(max + 1)}, null, CACHED));
+                    () -> m.forward(ForwardRequest.inputIds(new int[][] {{5}}).attentionMask(new int[][] {filled(max + 1)}).session(s).options(CACHED).build()));
             assertEquals(max, s.pastLength());
         }
     }
@@ -125,7 +125,7 @@ class KvCacheTest {
             float[] perHead = {1, 0, 1, 0.5f};
             ForwardOptions a = ForwardOptions.builder().headMask(perHead, 2).outputAttentions(true).build();
             ForwardOptions b = ForwardOptions.builder().headMask(new float[][] {perHead, perHead}).outputAttentions(true).build();
-            try (CausalLMOutput x = m.forward(ids, null, a); CausalLMOutput y = m.forward(ids, null, b)) {
+            try (CausalLMOutput x = m.forward(ForwardRequest.inputIds(ids).options(a).build()); CausalLMOutput y = m.forward(ForwardRequest.inputIds(ids).options(b).build())) {
                 assertClose(x.logits().toFloatArray(), y.logits().toFloatArray(), "head mask forms");
                 assertEquals(0f, x.attentions().get(1).get(0, 1, 3, 0));
             }

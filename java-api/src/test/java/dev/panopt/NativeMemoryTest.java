@@ -124,7 +124,7 @@ class NativeMemoryTest {
             ForwardOptions all = ForwardOptions.builder().outputHiddenStates(true).outputAttentions(true).build();
             long base = NativeMemory.liveOutputs();
             for (int i = 0; i < 300; i++) {
-                lm.forward(ids, null, all); // warm-up, unclosed too
+                lm.forward(ForwardRequest.inputIds(ids).options(all).build()); // warm-up, unclosed too
             }
             long liveBefore = NativeMemory.liveOutputs() - base;
             assertTrue(collectUntil(() -> NativeMemory.liveOutputs() <= base), "warm-up outputs not reclaimed");
@@ -137,7 +137,7 @@ class NativeMemoryTest {
             long maxUnclosed = 0;
             long maxRss = rss0;
             for (int i = 0; i < n; i++) {
-                CausalLMOutput out = lm.forward(ids, null, all); // never closed
+                CausalLMOutput out = lm.forward(ForwardRequest.inputIds(ids).options(all).build()); // never closed
                 if (i == 0) {
                     perForward = NativeMemory.unclosedBytes() - bytes0;
                     assertTrue(perForward > 400_000, "one output holds " + perForward + " bytes");
@@ -184,7 +184,7 @@ class NativeMemoryTest {
     @Test
     void anOutputInUseKeepsItsUnreachableSession() throws Exception {
         try (OptForCausalLM lm = tiny()) {
-            CausalLMOutput out = lm.forward(lm.newSession(), ids(8), null, null, ForwardOptions.DEFAULT);
+            CausalLMOutput out = lm.forward(ForwardRequest.inputIds(ids(8)).session(lm.newSession()).build());
             float[] before = out.logits().toFloatArray();
             for (int i = 0; i < 5; i++) {
                 System.gc();
@@ -210,7 +210,7 @@ class NativeMemoryTest {
             Backend backend = Backend.create(BackendOptions.builder().threads(2).build());
             OptForCausalLM lm = OptForCausalLM.fromPretrained(TINY, LoadOptions.builder().backend(backend).build());
             Session s = lm.newSession();
-            lm.forward(s, ids(4), null, null, cached).logits().getFlat(0);
+            lm.forward(ForwardRequest.inputIds(ids(4)).session(s).options(cached).build()).logits().getFlat(0);
             lm.newSession();
             lm.forward(ids(4)); // the model's own session
         } // nothing closed

@@ -93,14 +93,13 @@ class OptForCausalLMTest {
     void badLabelsAndHeadMaskAreRejected() {
         try (Session s = model.newSession()) {
             assertThrows(IllegalArgumentException.class,
-                    () -> model.forward(s, IDS, MASK, new int[][] {{1, 2, 3, 4, 5}}, ForwardOptions.DEFAULT));
+                    () -> model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).labels(new int[][] {{1, 2, 3, 4, 5}}).session(s).build()));
             assertThrows(IllegalArgumentException.class,
-                    () -> model.forward(s, IDS, MASK, new int[][] {{1, 2, 3, 4, 5000}, {1, 2, 3, 4, 5}},
-                            ForwardOptions.DEFAULT));
+                    () -> model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).labels(new int[][] {{1, 2, 3, 4, 5000}, {1, 2, 3, 4, 5}}).session(s).build()));
             ForwardOptions badHeads = ForwardOptions.builder().headMask(new float[][] {{1, 1, 1}, {1, 1, 1}}).build();
-            assertThrows(IllegalArgumentException.class, () -> model.forward(s, IDS, MASK, null, badHeads));
+            assertThrows(IllegalArgumentException.class, () -> model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).options(badHeads).build()));
             ForwardOptions badLayers = ForwardOptions.builder().headMask(new float[][] {{1, 1, 1, 1}}).build();
-            assertThrows(IllegalArgumentException.class, () -> model.forward(s, IDS, MASK, null, badLayers));
+            assertThrows(IllegalArgumentException.class, () -> model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).options(badLayers).build()));
         }
     }
 
@@ -132,10 +131,10 @@ class OptForCausalLMTest {
     void sessionAndModelUseAfterCloseThrow() throws Exception {
         OptForCausalLM m = OptForCausalLM.fromPretrained(PRELN);
         Session s = m.newSession();
-        CausalLMOutput out = m.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT);
+        CausalLMOutput out = m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).build());
         s.close();
         assertThrows(IllegalStateException.class, () -> out.logits().getFlat(0));
-        assertThrows(IllegalStateException.class, () -> m.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT));
+        assertThrows(IllegalStateException.class, () -> m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).build()));
         CausalLMOutput out2 = m.forward(IDS, MASK);
         m.close();
         assertThrows(IllegalStateException.class, () -> out2.logits().getFlat(0));
@@ -148,7 +147,7 @@ class OptForCausalLMTest {
     void sessionOfAnotherModelIsRejected() throws Exception {
         try (OptForCausalLM other = OptForCausalLM.fromPretrained(PRELN); Session s = other.newSession()) {
             assertThrows(IllegalArgumentException.class,
-                    () -> model.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT));
+                    () -> model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).build()));
         }
     }
 
@@ -156,14 +155,14 @@ class OptForCausalLMTest {
     void cacheBeyondTheSessionCapacityIsRejected() {
         try (Session s = model.newSession(SessionOptions.builder().maxBatch(2).maxSequenceLength(6).build())) {
             ForwardOptions cached = ForwardOptions.builder().useCache(true).build();
-            model.forward(s, IDS, MASK, null, cached).close();
+            model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).options(cached).build()).close();
             assertEquals(5, s.pastLength());
             int[][] next = {{7, 8}, {9, 10}};
             int[][] mask = {{1, 1, 1, 1, 1, 1, 1}, {0, 0, 1, 1, 1, 1, 1}};
-            assertThrows(IllegalStateException.class, () -> model.forward(s, next, mask, null, cached));
+            assertThrows(IllegalStateException.class, () -> model.forward(ForwardRequest.inputIds(next).attentionMask(mask).session(s).options(cached).build()));
             assertEquals(5, s.pastLength(), "a rejected call must not change the cache");
             assertThrows(IllegalArgumentException.class,
-                    () -> model.forward(s, new int[][] {{7}, {8}}, MASK, null, cached), "mask must cover past + new");
+                    () -> model.forward(ForwardRequest.inputIds(new int[][] {{7}, {8}}).attentionMask(MASK).session(s).options(cached).build()), "mask must cover past + new");
         }
     }
 
@@ -179,7 +178,7 @@ class OptForCausalLMTest {
             for (int i = 0; i < 8; i++) {
                 futures.add(pool.submit(() -> {
                     try (Session s = model.newSession();
-                         CausalLMOutput out = model.forward(s, IDS, MASK, null, ForwardOptions.DEFAULT)) {
+                         CausalLMOutput out = model.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).session(s).build())) {
                         return out.logits().toFloatArray();
                     }
                 }));
@@ -211,6 +210,28 @@ class OptForCausalLMTest {
                         assertEquals(reference[i], got[i], 1e-4f + 1e-4f * Math.abs(reference[i]), isa.toString());
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void loadProgressCountsATiedEmbeddingOnce() throws Exception {
+        // preln-tiny ties lm_head to the embedding: the head binds the same bytes a second time.
+        long tensors = 0;
+        try (dev.panopt.checkpoint.Checkpoint ck = dev.panopt.checkpoint.Checkpoint.open(PRELN)) {
+            assertTrue(ck.config().tieWordEmbeddings());
+            for (String n : ck.names()) {
+                tensors += ck.find(n).orElseThrow().info().byteSize();
+            }
+        }
+        List<long[]> updates = new ArrayList<>();
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(PRELN, LoadOptions.builder().backend(backend).preload(true)
+                .progress((done, total) -> updates.add(new long[] {done, total})).build())) {
+            long[] last = updates.get(updates.size() - 1);
+            assertEquals(tensors, last[1], "total = the checkpoint's tensor bytes, the figure `panopt info` prints");
+            assertEquals(last[1], last[0]);
+            for (int i = 1; i < updates.size(); i++) {
+                assertTrue(updates.get(i)[0] >= updates.get(i - 1)[0]);
             }
         }
     }

@@ -38,13 +38,12 @@ class TaskModelsTest {
         try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(SEQCLS)) {
             // config says single_label_classification, num_labels 3
             assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(IDS, MASK, ClassificationLabels.classIds(0, 1), ForwardOptions.DEFAULT));
+                    () -> m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).labels(ClassificationLabels.classIds(0, 1)).build()));
             assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(IDS, MASK, ClassificationLabels.classIds(0, 1, 3), ForwardOptions.DEFAULT));
+                    () -> m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).labels(ClassificationLabels.classIds(0, 1, 3)).build()));
             assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(IDS, MASK, ClassificationLabels.values(0f, 1f, 2f), ForwardOptions.DEFAULT));
-            try (SequenceClassifierOutput out = m.forward(IDS, MASK, ClassificationLabels.classIds(0, -100, 2),
-                    ForwardOptions.DEFAULT)) {
+                    () -> m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).labels(ClassificationLabels.values(0f, 1f, 2f)).build()));
+            try (SequenceClassifierOutput out = m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).labels(ClassificationLabels.classIds(0, -100, 2)).build())) {
                 assertTrue(out.loss().isPresent() && Double.isFinite(out.loss().getAsDouble()));
                 assertEquals("single_label_classification", out.problemType().orElseThrow());
             }
@@ -68,15 +67,14 @@ class TaskModelsTest {
     void questionAnsweringGivesStartAndEndLogits() throws Exception {
         try (OptForQuestionAnswering m = OptForQuestionAnswering.fromPretrained(QA);
              Session s = m.newSession();
-             QuestionAnsweringOutput out = m.forward(s, IDS, MASK, new int[] {1, 2, 4}, new int[] {2, 2, 1000},
-                     ForwardOptions.DEFAULT)) {
+             QuestionAnsweringOutput out = m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).startPositions(new int[] {1, 2, 4}).endPositions(new int[] {2, 2, 1000}).session(s).build())) {
             assertArrayEquals(new long[] {3, 4}, out.startLogits().shape());
             assertArrayEquals(new long[] {3, 4}, out.endLogits().shape());
             assertTrue(Double.isFinite(out.loss().orElseThrow()));
             assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(s, IDS, MASK, new int[] {1, 2}, new int[] {2, 2}, ForwardOptions.DEFAULT));
+                    () -> m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).startPositions(new int[] {1, 2}).endPositions(new int[] {2, 2}).session(s).build()));
             assertThrows(IllegalArgumentException.class,
-                    () -> m.forward(s, IDS, MASK, new int[] {1, 2, 3}, null, ForwardOptions.DEFAULT));
+                    () -> m.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).startPositions(new int[] {1, 2, 3}).session(s).build()));
         }
     }
 
@@ -125,7 +123,7 @@ class TaskModelsTest {
     @Test
     void baseModelGivesTheHiddenStateTheHeadsSee() throws Exception {
         try (OptModel base = OptModel.fromPretrained(CAUSAL);
-             BaseModelOutput out = base.forward(IDS, MASK, ForwardOptions.builder().outputHiddenStates(true).build())) {
+             BaseModelOutput out = base.forward(ForwardRequest.inputIds(IDS).attentionMask(MASK).options(ForwardOptions.builder().outputHiddenStates(true).build()).build())) {
             assertArrayEquals(new long[] {3, 4, 64}, out.lastHiddenState().shape());
             assertEquals(3, out.hiddenStates().size());
             assertArrayEquals(out.hiddenStates().get(2).toFloatArray(), out.lastHiddenState().toFloatArray());
@@ -146,12 +144,63 @@ class TaskModelsTest {
                     }
                 }
             }
-            try (BaseModelOutput byIds = base.forward(IDS, MASK, ForwardOptions.DEFAULT);
-                 BaseModelOutput byEmbeds = base.forwardEmbeds(e, MASK, ForwardOptions.DEFAULT)) {
+            try (BaseModelOutput byIds = base.forward(IDS, MASK);
+                 BaseModelOutput byEmbeds = base.forward(ForwardRequest.inputsEmbeds(e).attentionMask(MASK).build())) {
                 assertArrayEquals(byIds.lastHiddenState().toFloatArray(), byEmbeds.lastHiddenState().toFloatArray(), 1e-6f);
             }
             assertThrows(IllegalArgumentException.class,
-                    () -> base.forwardEmbeds(new float[][][] {{new float[dim - 1]}}, null, ForwardOptions.DEFAULT));
+                    () -> base.forward(ForwardRequest.inputsEmbeds(new float[][][] {{new float[dim - 1]}}).build()));
         }
+    }
+
+    @Test
+    void forwardRequestsRejectLabelsOfAnotherModelAndCacheWithoutASession() throws Exception {
+        try (OptModel base = OptModel.fromPretrained(CAUSAL);
+             OptForCausalLM lm = OptForCausalLM.fromPretrained(CAUSAL)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> base.forward(ForwardRequest.inputIds(IDS).labels(IDS).build()));
+            assertTrue(e.getMessage().contains("OPTModel"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> lm.forward(ForwardRequest.inputIds(IDS)
+                    .labels(ClassificationLabels.classIds(0, 1, 2)).build()));
+            assertTrue(e.getMessage().contains("token ids"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> lm.forward(ForwardRequest.inputIds(IDS)
+                    .options(ForwardOptions.builder().useCache(true).build()).build()));
+            assertTrue(e.getMessage().contains("session"), e.getMessage());
+            // one row: the int[] overloads equal the batch of one
+            int[] row = {2, 10, 20, 30};
+            try (CausalLMOutput a = lm.forward(row); CausalLMOutput b = lm.forward(new int[][] {row})) {
+                assertArrayEquals(b.logits().toFloatArray(), a.logits().toFloatArray());
+            }
+            try (BaseModelOutput a = base.forward(row);
+                 BaseModelOutput b = base.forward(ForwardRequest.inputIds(row).attentionMask(new int[] {1, 1, 1, 1}).build())) {
+                assertArrayEquals(b.lastHiddenState().toFloatArray(), a.lastHiddenState().toFloatArray());
+            }
+        }
+    }
+
+    @Test
+    void classificationLabelsAreValues() {
+        assertEquals(ClassificationLabels.classIds(0, 2), ClassificationLabels.classIds(0, 2));
+        assertEquals(ClassificationLabels.classIds(0, 2).hashCode(), ClassificationLabels.classIds(0, 2).hashCode());
+        assertEquals(ClassificationLabels.matrix(new float[][] {{1f, 0f}}), ClassificationLabels.matrix(new float[][] {{1f, 0f}}));
+        assertEquals("ClassIds[0, 2]", ClassificationLabels.classIds(0, 2).toString());
+    }
+
+    @Test
+    void answersHoldNoSurroundingWhitespaceAsInHfsPipeline() throws Exception {
+        Path big = CASES.resolve("opt125m-shape-f16");
+        var tok = dev.panopt.tokenizer.OptTokenizer.fromPretrained(CASES.resolveSibling("tokenizer"));
+        String context = "alpha beta gamma delta epsilon zeta eta theta";
+        int spaced = 0;
+        for (long seed = 1; seed <= 6; seed++) {
+            try (OptForQuestionAnswering m = OptForQuestionAnswering.fromPretrained(big,
+                    LoadOptions.builder().initializeMissingHead(seed).build())) {
+                Answer a = m.answer(tok, "Which letter?", context);
+                assertEquals(a.text().strip(), a.text(), "seed " + seed);
+                assertEquals(context.substring(a.start(), a.end()), a.text());
+                spaced += a.start() > 0 ? 1 : 0;
+            }
+        }
+        assertTrue(spaced > 0, "some answer starts after the context's first word (its token carries a space)");
     }
 }

@@ -2,6 +2,7 @@ package dev.panopt.bench;
 
 import dev.panopt.CausalLMOutput;
 import dev.panopt.ForwardOptions;
+import dev.panopt.ForwardRequest;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.Panopt;
@@ -68,7 +69,7 @@ public final class PanoptBench {
         @Benchmark
         public float prefill() {
             session.reset();
-            try (CausalLMOutput out = lm.forwardLast(session, ids, mask, CACHED)) {
+            try (CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(ids).attentionMask(mask).session(session).options(CACHED).build())) {
                 return out.logits().getFlat(0);
             }
         }
@@ -133,7 +134,7 @@ public final class PanoptBench {
         @Setup(Level.Invocation)
         public void prefill() {
             session.reset();
-            try (CausalLMOutput out = lm.forwardLast(session, prompt, null, CACHED)) {
+            try (CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(prompt).session(session).options(CACHED).build())) {
                 pick(out);
             }
         }
@@ -149,7 +150,7 @@ public final class PanoptBench {
         public int decode() {
             for (int i = 0; i < newTokens; i++) {
                 long t0 = System.nanoTime();
-                try (CausalLMOutput out = lm.forwardLast(session, next, masks[i], CACHED)) {
+                try (CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(next).attentionMask(masks[i]).session(session).options(CACHED).build())) {
                     pick(out);
                 }
                 log.add(System.nanoTime() - t0);

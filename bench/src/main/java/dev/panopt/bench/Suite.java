@@ -109,6 +109,7 @@ public final class Suite {
         add("jlama", "prefill-16", PB + "JlamaBench.Prefill.prefill", p("model", "tiny", "format", "F32", "threads", t, "tokens", "16"), 0, 1, 0.1, jj);
         add("jlama", "decode-8", PB + "JlamaBench.Decode.decode", p("model", "tiny", "format", "F32", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, jj);
         add("tokenizer", "tokenize", PB + "TokenizerBench.Encode.encode", p("text", "english,unicode", "tokenizer", "panopt,hf-tokenizers", "megabytes", "0.05"), 0, 1, 0.1, j);
+        add("panopt", "load-tokenizer", PB + "TokenizerBench.Load.load", p(), 0, 1, 0.1, j);
         add("panopt", "generate-4", PB + "GenerateBench.Generate.generate", p("batch", "1,2", "threads", t, "newTokens", "4"), 0, 1, 0.1, j);
         add("panopt", "concurrent-4", PB + "ConcurrencyBench.Concurrent.generate", p("model", "bundled", "sessions", "1,4", "threads", t, "newTokens", "4"), 0, 1, 0.1, j);
     }
@@ -146,6 +147,7 @@ public final class Suite {
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
         add("tokenizer", "tokenize", PB + "TokenizerBench.Encode.encode", p("text", "english,unicode", "tokenizer", "panopt,hf-tokenizers", "megabytes", "4"), 1, 3, 2, j);
+        add("panopt", "load-tokenizer", PB + "TokenizerBench.Load.load", p(), 1, 3, 1, j);
         add("panopt", "generate-64", PB + "GenerateBench.Generate.generate", p("batch", "1,4", "threads", t, "newTokens", "64"), 1, 3, 2, j);
         add("panopt", "concurrent-64", PB + "ConcurrencyBench.Concurrent.generate", p("model", "opt-125m", "sessions", "1,2,4,8", "threads", t, "newTokens", "64"), 1, 3, 8, j);
         trimmed.add("prefill-512 at batch 8 (4096 tokens per call: ~10 s each on 2 cores) is not run; batch 8 is measured for prefill-128 and decode-128 on opt-125m only");

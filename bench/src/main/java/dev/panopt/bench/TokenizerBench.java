@@ -34,6 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the repository's English prose (Markdown and Javadoc) repeated to {@code megabytes}, {@code unicode}
  * a seeded mix of Latin with accents, Greek, Cyrillic, CJK, Arabic, Devanagari, emoji, digits and
  * punctuation. The text is encoded in ~2 KB paragraphs without special tokens; one op = all of it.
+ * {@link Load} times loading the tokenizer itself.
  */
 public final class TokenizerBench {
     private TokenizerBench() {}
@@ -86,6 +87,23 @@ public final class TokenizerBench {
         @TearDown(Level.Trial)
         public void tearDown() {
             if (hf != null) hf.close();
+        }
+    }
+
+    /**
+     * Loading OPT's tokenizer: {@code OptTokenizer.fromPretrained} on the bundled vocab.json + merges.txt
+     * (files in the page cache), the start-up cost of every tokenizing command. One op = one load.
+     */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 1, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    public static class Load {
+        @Benchmark
+        public OptTokenizer load() throws IOException {
+            return OptTokenizer.fromPretrained(tokenizerDir());
         }
     }
 

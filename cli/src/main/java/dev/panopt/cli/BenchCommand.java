@@ -1,7 +1,7 @@
 package dev.panopt.cli;
 
 import dev.panopt.CausalLMOutput;
-import dev.panopt.ForwardOptions;
+import dev.panopt.ForwardRequest;
 import dev.panopt.OptConfig;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.Session;
@@ -27,7 +27,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Rows (default: ${DEFAULT-VALUE}).")
     int batch = 1;
 
-    @Option(names = "--seq", description = "Tokens per row (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq", description = "Tokens per row (default: ${DEFAULT-VALUE}; at most the model's context).")
     int seq = 128;
 
     @Option(names = "--runs", description = "Timed runs after 2 warm-ups (default: ${DEFAULT-VALUE}).")
@@ -40,6 +40,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (OptForCausalLM lm = OptForCausalLM.fromPretrained(common.modelDir(), common.loadOptions())) {
             OptConfig c = lm.config();
+            int seq = this.seq;
+            if (seq > c.maxPositionEmbeddings()) {
+                seq = c.maxPositionEmbeddings();
+                spec.commandLine().getErr().printf(Locale.ROOT, "(--seq %d capped at the model's context: %d positions)%n",
+                        this.seq, seq);
+            }
             SplittableRandom rnd = new SplittableRandom(42);
             int[][] ids = new int[batch][];
             for (int b = 0; b < batch; b++) {
@@ -49,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
             try (Session s = lm.newSession()) {
                 for (int i = -2; i < runs; i++) {
                     long t0 = System.nanoTime();
-                    try (CausalLMOutput o = lm.forward(s, ids, null, null, ForwardOptions.DEFAULT)) {
+                    try (CausalLMOutput o = lm.forward(ForwardRequest.inputIds(ids).session(s).build())) {
                         o.logits().getFlat(0);
                     }
                     if (i >= 0) {

@@ -2,6 +2,7 @@ package dev.panopt.cli;
 
 import dev.panopt.ClassificationResult;
 import dev.panopt.OptForSequenceClassification;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +22,7 @@ final class ClassifyCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "1..*", paramLabel = "TEXT")
+    @Parameters(arity = "1..*", paramLabel = "TEXT", description = "Text(s) to classify; several are run as one batch.")
     List<String> texts;
 
     @Override
@@ -29,7 +30,9 @@ final class ClassifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(common.modelDir(),
                 common.loadOptions())) {
-            List<ClassificationResult> rs = m.classify(common.tokenizer(), texts);
+            OptTokenizer tok = common.tokenizer();
+            common.checkTokenizerMatches(tok, m.config());
+            List<ClassificationResult> rs = m.classify(tok, texts);
             for (int i = 0; i < texts.size(); i++) {
                 ClassificationResult r = rs.get(i);
                 out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", r.label(), r.score(), texts.get(i));

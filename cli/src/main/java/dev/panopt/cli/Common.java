@@ -2,6 +2,7 @@ package dev.panopt.cli;
 
 import dev.panopt.Isa;
 import dev.panopt.LoadOptions;
+import dev.panopt.OptConfig;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.tokenizer.OptTokenizer;
@@ -23,7 +24,8 @@ final class Common {
                     + "or the bundled OPT tokenizer when it has none.")
     Path tokenizer;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Native worker threads (default: all CPUs).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Threads per parallel region; 0 = all CPUs, as in the API (default: all CPUs).")
     Integer threads;
 
     @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512 (default: auto).")
@@ -48,8 +50,8 @@ final class Common {
     BackendOptions backendOptions() {
         BackendOptions.Builder b = BackendOptions.builder();
         if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be >= 1");
+            if (threads < 0) {
+                throw new IllegalArgumentException("--threads must be >= 0 (0 = all CPUs), got " + threads);
             }
             b.threads(threads);
         }
@@ -73,12 +75,14 @@ final class Common {
         long bytes = ProgressBar.weightBytes(dir);
         LoadOptions.Builder b = LoadOptions.builder().backend(backend());
         if (bytes > ProgressBar.THRESHOLD) {
-            b.preload(true).progress(new ProgressBar("loading " + dir.getFileName(), System.err));
+            b.preload(true).progress(new ProgressBar("loading " + dir.getFileName(), System.err,
+                    ProgressBar.stderrIsTerminal()));
         }
         return b.build();
     }
 
-    OptTokenizer tokenizer() throws IOException {
+    /** The tokenizer directory: --tokenizer, else the model directory when it has tokenizer files, else the bundled one. */
+    Path tokenizerDir() {
         Path dir = tokenizer;
         if (dir == null) {
             Path m = modelDir();
@@ -88,7 +92,25 @@ final class Common {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("tokenizer directory not found: " + dir);
         }
-        return OptTokenizer.fromPretrained(dir);
+        return dir;
+    }
+
+    OptTokenizer tokenizer() throws IOException {
+        return OptTokenizer.fromPretrained(tokenizerDir());
+    }
+
+    /**
+     * Fails, naming both files and both sizes, when the tokenizer can produce ids the model does not
+     * have (e.g. the bundled 50265-token tokenizer with a 1000-token test checkpoint).
+     */
+    void checkTokenizerMatches(OptTokenizer tok, OptConfig config) {
+        if (tok.vocabSize() > config.vocabSize()) {
+            Path dir = tokenizerDir();
+            Path file = Files.exists(dir.resolve("vocab.json")) ? dir.resolve("vocab.json") : dir.resolve("tokenizer.json");
+            throw new IllegalArgumentException("the tokenizer and the model do not match: " + file + " has "
+                    + tok.vocabSize() + " tokens, but " + modelDir().resolve("config.json") + " has vocab_size "
+                    + config.vocabSize() + " (pass --tokenizer DIR with the model's own tokenizer)");
+        }
     }
 
     static Path home() {

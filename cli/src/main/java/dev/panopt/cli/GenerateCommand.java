@@ -3,6 +3,7 @@ package dev.panopt.cli;
 import dev.panopt.GenerationConfig;
 import dev.panopt.GenerationResult;
 import dev.panopt.OptForCausalLM;
+import dev.panopt.TokenStream;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.List;
@@ -57,8 +58,22 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Sampling seed, for reproducible output.")
     Long seed;
 
+    /** Options that only sampling reads. */
+    static final List<String> SAMPLING_ONLY = List.of("--temperature", "--top-k", "--top-p", "--seed");
+
     @Override
     public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        if (!sample) {
+            // As HF's generate warns: these flags are only used in sample-based generation modes.
+            List<String> ignored = SAMPLING_ONLY.stream()
+                    .filter(o -> spec.commandLine().getParseResult().hasMatchedOption(o)).toList();
+            if (!ignored.isEmpty()) {
+                err.println("panopt: warning: " + String.join(", ", ignored) + (ignored.size() == 1 ? " is" : " are")
+                        + " only used when sampling; add --sample, or greedy decoding ignores "
+                        + (ignored.size() == 1 ? "it" : "them"));
+            }
+        }
         GenerationConfig.Builder g = GenerationConfig.builder().maxNewTokens(maxNewTokens).minNewTokens(minNewTokens)
                 .doSample(sample).temperature(temperature).topK(topK).topP(topP)
                 .repetitionPenalty(repetitionPenalty).noRepeatNgramSize(noRepeatNgramSize)
@@ -70,20 +85,25 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         OptTokenizer tok = common.tokenizer();
         try (OptForCausalLM lm = OptForCausalLM.fromPretrained(common.modelDir(), common.loadOptions())) {
+            common.checkTokenizerMatches(tok, lm.config());
             if (common.bundledModel()) {
-                spec.commandLine().getErr().println("(bundled checkpoint: random weights, so the text is meaningless;"
+                err.println("(bundled checkpoint: random weights, so the text is meaningless;"
                         + " use --model DIR for a real facebook/opt-* directory)");
             }
             long t0 = System.nanoTime();
             GenerationResult r;
             if (prompts.size() == 1) {
-                out.print(prompts.get(0));
-                out.flush();
-                r = lm.generate(tok, prompts, config, t -> {
-                    out.print(t.text());
+                // The stream validates the request (lengths, ids) before anything is printed.
+                try (TokenStream tokens = lm.stream(tok, prompts.get(0), config)) {
+                    out.print(prompts.get(0));
                     out.flush();
-                });
-                out.println();
+                    while (tokens.hasNext()) {
+                        out.print(tokens.next().text());
+                        out.flush();
+                    }
+                    out.println();
+                    r = tokens.result();
+                }
             } else {
                 r = lm.generate(tok, prompts, config);
                 for (int i = 0; i < prompts.size(); i++) {
@@ -92,8 +112,8 @@ final class GenerateCommand implements Callable<Integer> {
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             int total = r.tokens().stream().mapToInt(a -> a.length).sum();
-            spec.commandLine().getErr().printf(Locale.ROOT, "%d tokens in %.2f s (%.1f tokens/s), finished: %s%n", total,
-                    secs, total / secs, r.reasons());
+            err.printf(Locale.ROOT, "%d tokens in %.2f s (%.1f tokens/s), finished: %s%n", total, secs, total / secs,
+                    r.reasons());
         }
         return 0;
     }

@@ -67,8 +67,26 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"panopt " + Main.class.getPackage().getImplementationVersion(),
+            return new String[] {"panopt " + version(),
                     "libpanopt " + dev.panopt.Panopt.nativeVersion() + " (" + dev.panopt.Panopt.bestIsa() + ")"};
+        }
+
+        /** The build's version, from version.properties (filtered by Maven; also there when run from classes/). */
+        static String version() {
+            try (var in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    var p = new java.util.Properties();
+                    p.load(in);
+                    String v = p.getProperty("version", "");
+                    if (!v.isEmpty() && !v.startsWith("${")) {
+                        return v;
+                    }
+                }
+            } catch (IOException e) {
+                // fall through to the manifest
+            }
+            String v = Main.class.getPackage().getImplementationVersion();
+            return v != null ? v : "(unknown version)";
         }
     }
 }

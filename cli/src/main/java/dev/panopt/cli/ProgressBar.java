@@ -3,28 +3,54 @@ package dev.panopt.cli;
 import dev.panopt.LoadOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-/** A one-line loading progress bar on a terminal stream (redrawn at most every 1%). */
+/**
+ * Loading progress in decimal megabytes (10^6 bytes, the unit {@code panopt info} prints). On a
+ * terminal, a one-line bar redrawn with {@code \r} at most every 1%; otherwise (stderr piped or
+ * redirected) no bar, only one line once loading is done.
+ */
 final class ProgressBar implements LoadOptions.LoadProgress {
-    /** Checkpoints above this size get a bar (and are read while loading). */
-    static final long THRESHOLD = 200L << 20;
+    /** Checkpoints above this size (200 MB) get progress (and are read while loading). */
+    static final long THRESHOLD = 200_000_000L;
 
     private final String label;
     private final PrintStream out;
+    private final boolean terminal;
     private int lastPercent = -1;
+    private boolean finished;
     private final long t0 = System.nanoTime();
 
-    ProgressBar(String label, PrintStream out) {
+    /**
+     * @param terminal whether {@code out} is a terminal: only then is the bar drawn
+     */
+    ProgressBar(String label, PrintStream out, boolean terminal) {
         this.label = label;
         this.out = out;
+        this.terminal = terminal;
     }
 
     @Override
     public void update(long done, long total) {
+        if (finished) {
+            return;
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (!terminal) {
+            if (done >= total) {
+                finished = true;
+                out.printf(Locale.ROOT, "%s: %.1f MB in %.1f s%n", label, total / 1e6, secs);
+                out.flush();
+            }
+            return;
+        }
         int pct = total == 0 ? 100 : (int) (100 * done / total);
         if (pct == lastPercent) {
             return;
@@ -32,10 +58,10 @@ final class ProgressBar implements LoadOptions.LoadProgress {
         lastPercent = pct;
         int width = 30;
         int filled = pct * width / 100;
-        double secs = (System.nanoTime() - t0) / 1e9;
-        out.printf(Locale.ROOT, "\r%s [%s%s] %3d%% %,d/%,d MB %.1fs", label, "#".repeat(filled), " ".repeat(width - filled),
-                pct, done >> 20, total >> 20, secs);
+        out.printf(Locale.ROOT, "\r%s [%s%s] %3d%% %.1f/%.1f MB %.1fs", label, "#".repeat(filled),
+                " ".repeat(width - filled), pct, done / 1e6, total / 1e6, secs);
         if (done >= total) {
+            finished = true;
             out.println();
         }
         out.flush();
@@ -54,6 +80,18 @@ final class ProgressBar implements LoadOptions.LoadProgress {
                     return 0;
                 }
             }).sum();
+        }
+    }
+
+    /** Whether the process's stderr is a terminal ({@code isatty(2)} through FFM; false if that cannot be asked). */
+    static boolean stderrIsTerminal() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle isatty = linker.downcallHandle(linker.defaultLookup().find("isatty").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            return (int) isatty.invokeExact(2) == 1;
+        } catch (Throwable e) {
+            return false;
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.panopt.cli;
 
 import dev.panopt.Answer;
 import dev.panopt.OptForQuestionAnswering;
+import dev.panopt.tokenizer.OptTokenizer;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,19 +20,22 @@ final class QaCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-q", "--question"}, required = true)
+    @Option(names = {"-q", "--question"}, required = true, paramLabel = "QUESTION", description = "The question.")
     String question;
 
-    @Option(names = {"-c", "--context"}, required = true)
+    @Option(names = {"-c", "--context"}, required = true, paramLabel = "CONTEXT",
+            description = "The text the answer is extracted from (a span of it).")
     String context;
 
-    @Option(names = "--max-answer-tokens", description = "Longest answer in tokens (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-answer-tokens", paramLabel = "N", description = "Longest answer in tokens (default: ${DEFAULT-VALUE}).")
     int maxAnswerTokens = 15;
 
     @Override
     public Integer call() throws Exception {
         try (OptForQuestionAnswering m = OptForQuestionAnswering.fromPretrained(common.modelDir(), common.loadOptions())) {
-            Answer a = m.answer(common.tokenizer(), question, context, maxAnswerTokens);
+            OptTokenizer tok = common.tokenizer();
+            common.checkTokenizerMatches(tok, m.config());
+            Answer a = m.answer(tok, question, context, maxAnswerTokens);
             spec.commandLine().getOut().printf(Locale.ROOT, "%s\t[%d, %d)\tscore %.4f%n", a.text(), a.start(), a.end(),
                     a.score());
         }

@@ -87,4 +87,70 @@ class MainTest {
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("parameters   14,974,464"), i.out());
     }
+
+    static String fixture(String name) {
+        return Common.home().resolve("conformance/fixtures/cases").resolve(name).toString();
+    }
+
+    @Test
+    void aTokenizerThatDoesNotMatchTheModelIsNamedWithBothFilesAndSizes() {
+        for (Run r : new Run[] {run("classify", "--model", fixture("seqcls-single"), "a text"),
+                run("qa", "--model", fixture("qa"), "-q", "which?", "-c", "the first one")}) {
+            assertEquals(1, r.code(), r.err());
+            assertOneLineError(r, "the tokenizer and the model do not match");
+            assertTrue(r.err().contains("conformance/fixtures/tokenizer/vocab.json has 50265 tokens"), r.err());
+            assertTrue(r.err().contains("config.json has vocab_size 1000"), r.err());
+        }
+    }
+
+    @Test
+    void generateValidatesBeforeEchoingThePrompt() {
+        Run r = run("generate", "-n", "3000", "Hi");
+        assertEquals(1, r.code());
+        assertEquals("", r.out(), "nothing on stdout before the error");
+        assertOneLineError(r, "max_position_embeddings 2048");
+    }
+
+    @Test
+    void samplingOptionsWithoutSampleWarnAsHfDoes() {
+        Run r = run("generate", "-n", "2", "--temperature", "0.7", "--seed", "3", "Hi");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning: --temperature, --seed are only used when sampling; add --sample"), r.err());
+        Run quiet = run("generate", "-n", "2", "--sample", "--temperature", "0.7", "--seed", "3", "Hi");
+        assertEquals(0, quiet.code(), quiet.err());
+        assertFalse(quiet.err().contains("warning"), quiet.err());
+    }
+
+    @Test
+    void threadsZeroMeansAllCpusAsInTheApi() {
+        Run r = run("generate", "-n", "2", "--threads", "0", "Hi");
+        assertEquals(0, r.code(), r.err());
+        assertOneLineError(run("generate", "--threads", "-1", "Hi"), "--threads must be >= 0 (0 = all CPUs)");
+    }
+
+    @Test
+    void benchCapsPositionsAtTheModelsContextAndSaysSo() {
+        Run r = run("bench", "--model", fixture("preln-tiny"), "--runs", "1", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("--seq 128 capped at the model's context: 64 positions"), r.err());
+        assertTrue(r.out().startsWith("forward 1x64:"), r.out());
+    }
+
+    @Test
+    void helpDescribesEveryArgument() {
+        Run c = run("classify", "--help");
+        assertTrue(c.out().matches("(?s).*TEXT\\.\\.\\.\\s+Text\\(s\\) to classify.*"), c.out());
+        Run q = run("qa", "--help");
+        assertTrue(q.out().matches("(?s).*-q, --question=QUESTION\\s+The question\\..*"), q.out());
+        assertTrue(q.out().matches("(?s).*-c, --context=CONTEXT\\s+The text the answer is extracted from.*"), q.out());
+    }
+
+    @Test
+    void versionNamesTheBuild() {
+        Run r = run("-V");
+        assertEquals(0, r.code(), r.err());
+        String first = r.out().lines().findFirst().orElse("");
+        assertTrue(first.matches("panopt \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), r.out());
+        assertTrue(r.out().contains("libpanopt "), r.out());
+    }
 }

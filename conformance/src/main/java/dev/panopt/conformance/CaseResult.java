@@ -19,4 +19,42 @@ record CaseResult(String name, Status status, String reason, List<Compare.Tensor
                 : s == Status.SKIPPED ? "no output of this case is supported by this build" : null;
         return new CaseResult(name, s, reason, List.copyOf(tensors), List.copyOf(skippedTensors));
     }
+
+    /**
+     * The counts a report ends with, and what the exit status follows: every compared tensor passes
+     * or fails; a case that failed without a failing tensor (an error before or between the
+     * comparisons) counts as one failure; every skipped output, and every case skipped as a whole,
+     * counts as one skip.
+     */
+    record Summary(int passed, int failed, int skipped) {
+        static Summary of(List<CaseResult> results) {
+            int pass = 0;
+            int fail = 0;
+            int skip = 0;
+            for (CaseResult r : results) {
+                int failedTensors = 0;
+                for (Compare.TensorResult t : r.tensors()) {
+                    if (t.pass()) {
+                        pass++;
+                    } else {
+                        failedTensors++;
+                    }
+                }
+                fail += failedTensors;
+                if (r.status() == Status.FAIL && failedTensors == 0) {
+                    fail++;
+                }
+                skip += r.skippedTensors().size();
+                if (r.status() == Status.SKIPPED && r.tensors().isEmpty()) {
+                    skip++;
+                }
+            }
+            return new Summary(pass, fail, skip);
+        }
+
+        /** The checker's exit status: 1 when anything failed, else 0. */
+        int exitStatus() {
+            return failed > 0 ? 1 : 0;
+        }
+    }
 }

@@ -13,6 +13,7 @@ import dev.panopt.QuestionAnsweringOutput;
 import dev.panopt.SequenceClassifierOutput;
 import dev.panopt.FloatTensor;
 import dev.panopt.ForwardOptions;
+import dev.panopt.ForwardRequest;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.PastKeyValues;
 import dev.panopt.Session;
@@ -50,7 +51,7 @@ final class CaseRunner {
                 default -> CaseResult.skipped(name, "model class " + f.modelClass() + " is not supported by this build");
             };
         } catch (Exception | OutOfMemoryError e) {
-            return CaseResult.of(name, List.of(), List.of(), e.getClass().getSimpleName() + ": " + e.getMessage());
+            return CaseResult.of(name, List.of(), List.of(), Compare.describe(e));
         }
     }
 
@@ -158,7 +159,7 @@ final class CaseRunner {
                 int[][] ids = f.ints2(in.path("input_ids").asText());
                 int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
                 int[][] labels = in.has("labels") ? f.ints2(in.get("labels").asText()) : null;
-                try (CausalLMOutput out = model.forward(session, ids, mask, labels, fo.build())) {
+                try (CausalLMOutput out = model.forward(ForwardRequest.inputIds(ids).attentionMask(mask).labels(labels).session(session).options(fo.build()).build())) {
                     Iterator<Map.Entry<String, JsonNode>> it = outputs.fields();
                     while (it.hasNext()) {
                         Map.Entry<String, JsonNode> e = it.next();
@@ -225,8 +226,7 @@ final class CaseRunner {
         LoadOptions lo = load;
         try (OptModel base = OptModel.fromPretrained(f.dir, lo); Session s = base.newSession()) {
             int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
-            try (BaseModelOutput out = base.forwardEmbeds(s, f.floats3(in.get("inputs_embeds").asText()), mask,
-                    ForwardOptions.DEFAULT)) {
+            try (BaseModelOutput out = base.forward(ForwardRequest.inputsEmbeds(f.floats3(in.get("inputs_embeds").asText())).attentionMask(mask).session(s).build())) {
                 Iterator<Map.Entry<String, JsonNode>> it = outputs.fields();
                 while (it.hasNext()) {
                     Map.Entry<String, JsonNode> e = it.next();
@@ -271,7 +271,7 @@ final class CaseRunner {
              Session s = model.newSession()) {
             return runCalls(f, (id, in, outputs, col, ids, mask) -> {
                 ClassificationLabels labels = in.has("labels") ? classificationLabels(f, in.get("labels").asText()) : null;
-                try (SequenceClassifierOutput out = model.forward(s, ids, mask, labels, ForwardOptions.DEFAULT)) {
+                try (SequenceClassifierOutput out = model.forward(ForwardRequest.inputIds(ids).attentionMask(mask).labels(labels).session(s).build())) {
                     if (f.has("pooled_index")) {
                         col.ints(id, "pooled_index", java.util.Arrays.stream(out.pooledIndex()).asLongStream().toArray());
                     }
@@ -302,7 +302,7 @@ final class CaseRunner {
             return runCalls(f, (id, in, outputs, col, ids, mask) -> {
                 int[] start = in.has("start_positions") ? ints1(f, in.get("start_positions").asText()) : null;
                 int[] end = in.has("end_positions") ? ints1(f, in.get("end_positions").asText()) : null;
-                try (QuestionAnsweringOutput out = model.forward(s, ids, mask, start, end, ForwardOptions.DEFAULT)) {
+                try (QuestionAnsweringOutput out = model.forward(ForwardRequest.inputIds(ids).attentionMask(mask).startPositions(start).endPositions(end).session(s).build())) {
                     outputs.forEach((key, target) -> {
                         switch (key) {
                             case "start_logits" -> col.tensor(id, target.asText(), out.startLogits());
@@ -338,7 +338,7 @@ final class CaseRunner {
             for (int i = 0; i < n; i++) {
                 int[][] mask = new int[1][total];
                 java.util.Arrays.fill(mask[0], 1);
-                try (CausalLMOutput out = model.forward(s, input, mask, null, cached)) {
+                try (CausalLMOutput out = model.forward(ForwardRequest.inputIds(input).attentionMask(mask).session(s).options(cached).build())) {
                     float[] last = out.logits().row(0, out.logits().size(1) - 1);
                     System.arraycopy(last, 0, stepLogits, i * vocab, vocab);
                     int best = 0;

@@ -70,7 +70,7 @@ public final class Check {
         } else {
             Reports.text(results, out);
         }
-        return results.stream().anyMatch(r -> r.status() == CaseResult.Status.FAIL) ? 1 : 0;
+        return CaseResult.Summary.of(results).exitStatus();
     }
 
     private static String value(String[] args, int i, String flag) {

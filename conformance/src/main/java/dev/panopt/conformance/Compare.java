@@ -112,4 +112,15 @@ final class Compare {
         }
         return idx;
     }
+
+    /** A one-line description of an error for a report: what went wrong, without a stack trace. */
+    static String describe(Throwable e) {
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return "no such file: " + n.getFile();
+        }
+        if ((e instanceof java.io.IOException || e instanceof IllegalArgumentException) && e.getMessage() != null) {
+            return e.getMessage();  // Panopt's messages name the file and the problem
+        }
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
 }

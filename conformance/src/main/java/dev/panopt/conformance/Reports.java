@@ -14,30 +14,19 @@ final class Reports {
     private Reports() {}
 
     static void text(List<CaseResult> results, PrintStream out) {
-        int pass = 0;
-        int fail = 0;
-        int skip = 0;
         for (CaseResult r : results) {
             out.printf(Locale.ROOT, "%s %s%s%n", r.status(), r.name(), r.reason() == null ? "" : " (" + r.reason() + ")");
             for (Compare.TensorResult t : r.tensors()) {
                 out.printf(Locale.ROOT, "  %-4s %-10s %-22s %-18s max_abs %.3e  rel_l2 %.3e  [%s]%s%n",
                         t.pass() ? "PASS" : "FAIL", t.call(), t.name(), t.shapeText(), t.maxAbs(), t.relL2(),
                         t.tolerance(), t.pass() ? "" : "  " + t.failures() + " over tolerance, first " + t.firstFailure());
-                if (t.pass()) {
-                    pass++;
-                } else {
-                    fail++;
-                }
             }
             for (String s : r.skippedTensors()) {
                 out.println("  SKIPPED " + s);
-                skip++;
-            }
-            if (r.status() == CaseResult.Status.SKIPPED && r.tensors().isEmpty()) {
-                skip++;
             }
         }
-        out.printf(Locale.ROOT, "%d passed, %d failed, %d skipped%n", pass, fail, skip);
+        CaseResult.Summary sum = CaseResult.Summary.of(results);
+        out.printf(Locale.ROOT, "%d passed, %d failed, %d skipped%n", sum.passed(), sum.failed(), sum.skipped());
     }
 
     static String json(Path dir, List<CaseResult> results) {
@@ -75,6 +64,11 @@ final class Reports {
         }
         long failed = results.stream().filter(r -> r.status() == CaseResult.Status.FAIL).count();
         root.put("failed_cases", failed);
+        CaseResult.Summary sum = CaseResult.Summary.of(results);
+        ObjectNode summary = root.putObject("summary");
+        summary.put("passed", sum.passed());
+        summary.put("failed", sum.failed());
+        summary.put("skipped", sum.skipped());
         try {
             return om.writeValueAsString(root);
         } catch (Exception e) {

@@ -14,7 +14,8 @@ import java.util.List;
  * The fixture set's {@code tokenizer/} folder: loads {@code vocab.json} + {@code merges.txt} with
  * {@link OptTokenizer#fromFiles} and checks every line of {@code cases.jsonl} (ids exactly; tokens,
  * decoded, decoded_skip_special, decoded_hf_default and the stream decoder as strings) and of
- * {@code decode_cases.jsonl} (decoded, and the stream decoder where clean-up is off). One
+ * {@code decode_cases.jsonl} (decoded, and the stream decoder where clean-up is off); either case file
+ * may be absent, and is then listed as skipped with the reason. One
  * {@link Compare.TensorResult} per line and kind: {@code ids} compared with {@link Compare#compare}
  * (ids as doubles, exact), {@code strings} passing or failing with the first differing field.
  * Stateless; thread-safe.
@@ -24,29 +25,54 @@ final class TokenizerCases {
 
     private TokenizerCases() {}
 
+    /** Files of the folder that may be absent: each is then listed as skipped with the reason. */
+    static final List<String> OPTIONAL = List.of("cases.jsonl", "decode_cases.jsonl");
+
     static CaseResult run(Path tokenizerDir) {
         List<Compare.TensorResult> results = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         try {
+            for (String optional : OPTIONAL) {
+                if (!Files.exists(tokenizerDir.resolve(optional))) {
+                    skipped.add(optional + " (optional file absent: its cases are not checked)");
+                }
+            }
+            for (String required : new String[] {"vocab.json", "merges.txt"}) {
+                if (!Files.isRegularFile(tokenizerDir.resolve(required))) {
+                    return CaseResult.of("tokenizer", results, skipped, "no " + required + " in " + tokenizerDir);
+                }
+            }
             OptTokenizer tok = OptTokenizer.fromFiles(tokenizerDir.resolve("vocab.json"),
                     tokenizerDir.resolve("merges.txt"));
-            int line = 0;
-            for (String l : Files.readAllLines(tokenizerDir.resolve("cases.jsonl"), StandardCharsets.UTF_8)) {
-                line++;
-                if (!l.isBlank()) {
-                    encodeCase(tok, "cases:" + line, JSON.readTree(l), results);
-                }
-            }
-            line = 0;
-            for (String l : Files.readAllLines(tokenizerDir.resolve("decode_cases.jsonl"), StandardCharsets.UTF_8)) {
-                line++;
-                if (!l.isBlank()) {
-                    decodeCase(tok, "decode:" + line, JSON.readTree(l), results);
-                }
-            }
+            forEachLine(tokenizerDir, "cases.jsonl", (line, c) -> encodeCase(tok, "cases:" + line, c, results));
+            forEachLine(tokenizerDir, "decode_cases.jsonl", (line, c) -> decodeCase(tok, "decode:" + line, c, results));
         } catch (IOException | RuntimeException e) {
-            return CaseResult.of("tokenizer", results, List.of(), e.toString());
+            return CaseResult.of("tokenizer", results, skipped, Compare.describe(e));
         }
-        return CaseResult.of("tokenizer", results, List.of(), null);
+        if (results.isEmpty()) {
+            return CaseResult.skipped("tokenizer", skipped.isEmpty() ? "no cases in " + String.join(" or ", OPTIONAL)
+                    : String.join("; ", skipped));
+        }
+        return CaseResult.of("tokenizer", results, skipped, null);
+    }
+
+    private interface LineCheck {
+        void check(int line, JsonNode c) throws IOException;
+    }
+
+    /** Checks every line of an optional case file, if it is there. */
+    private static void forEachLine(Path dir, String file, LineCheck check) throws IOException {
+        Path f = dir.resolve(file);
+        if (!Files.exists(f)) {
+            return;
+        }
+        int line = 0;
+        for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            line++;
+            if (!l.isBlank()) {
+                check.check(line, JSON.readTree(l));
+            }
+        }
     }
 
     private static void encodeCase(OptTokenizer tok, String call, JsonNode c, List<Compare.TensorResult> out) {

@@ -39,7 +39,7 @@ public class CheckpointException extends IOException {
     /**
      * Uses {@code message} verbatim; the caller guarantees it names {@code file} (and the tensor).
      */
-    public static CheckpointException verbatim(String message, Path file, String tensor) {
+    static CheckpointException verbatim(String message, Path file, String tensor) {
         return new CheckpointException(message, file, tensor);
     }
 

@@ -1,9 +1,6 @@
 package dev.panopt.tokenizer;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The algorithmic core of GPT-2's byte-level BPE as transformers' slow {@code GPT2Tokenizer} runs it:
@@ -80,29 +77,33 @@ final class ByteLevelBpe {
      *     tokenizer's dict does)
      * @param unkId the id for a BPE result that is not in the vocabulary
      */
-    public ByteLevelBpe(Map<String, Integer> vocab, List<String[]> merges, int unkId) {
+    ByteLevelBpe(TokenTable vocab, TokenizerFiles.Merges merges, int unkId) {
         this.unkId = unkId;
-        int maxId = -1;
-        for (int id : vocab.values()) {
-            maxId = Math.max(maxId, id);
-        }
-        extraBase = maxId + 1;
-        Map<String, Integer> symbols = new HashMap<>(vocab);
-        int[] next = {extraBase};
-        java.util.function.Function<String, Integer> sym = s -> symbols.computeIfAbsent(s, k -> next[0]++);
+        extraBase = vocab.maxValue() + 1;
+        Symbols sym = new Symbols(vocab, extraBase);
         for (int b = 0; b < 256; b++) {
-            byteSymbol[b] = sym.apply(String.valueOf(BYTE_TO_CHAR[b]));
+            String c = String.valueOf(BYTE_TO_CHAR[b]);
+            byteSymbol[b] = sym.of(c.hashCode(), c, 0, 1, 1, 1);
         }
         int cap = Integer.highestOneBit(Math.max(16, merges.size() * 2 + 1)) << 1;
         mergeKeys = new long[cap];
         mergeVals = new long[cap];
         Arrays.fill(mergeKeys, -1L);
         mergeMask = cap - 1;
-        int rank = 0;
-        for (String[] m : merges) {
-            int a = sym.apply(m[0]);
-            int b = sym.apply(m[1]);
-            int merged = sym.apply(m[0] + m[1]);
+        String t = merges.text();
+        int[] first = merges.first();
+        int[] firstEnd = merges.firstEnd();
+        int[] end = merges.end();
+        for (int rank = 0; rank < first.length; rank++) {
+            int a0 = first[rank];
+            int a1 = firstEnd[rank];
+            int b0 = a1 + 1;
+            int b1 = end[rank];
+            int ha = TokenTable.hash(t, a0, a1);
+            int hb = TokenTable.hash(t, b0, b1);
+            int a = sym.of(ha, t, a0, a1, a1, a1);
+            int b = sym.of(hb, t, b0, b1, b1, b1);
+            int merged = sym.of(TokenTable.concatHash(ha, hb, b1 - b0), t, a0, a1, b0, b1);
             long key = ((long) a << 32) | (b & 0xffffffffL);
             int slot = slot(key);
             while (mergeKeys[slot] != -1L && mergeKeys[slot] != key) {
@@ -110,7 +111,31 @@ final class ByteLevelBpe {
             }
             mergeKeys[slot] = key;
             mergeVals[slot] = ((long) rank << 32) | (merged & 0xffffffffL);
-            rank++;
+        }
+    }
+
+    /**
+     * Symbol ids of strings: the vocabulary's id, or for a string the vocabulary lacks (a merge part
+     * that is no token of its own) the next id from {@code extraBase} on, which decodes as the unknown token.
+     */
+    private static final class Symbols {
+        private final TokenTable vocab;
+        private final java.util.Map<String, Integer> extra = new java.util.HashMap<>();
+        private int next;
+
+        Symbols(TokenTable vocab, int extraBase) {
+            this.vocab = vocab;
+            this.next = extraBase;
+        }
+
+        /** The symbol of {@code s[a, b) + s[c, d)}, whose {@link String#hashCode()} is {@code h}. */
+        int of(int h, String s, int a, int b, int c, int d) {
+            int id = vocab.get(h, s, a, b, c, d);
+            if (id >= 0) {
+                return id;
+            }
+            String key = s.substring(a, b) + s.substring(c, d);
+            return extra.computeIfAbsent(key, k -> next++);
         }
     }
 

@@ -10,11 +10,32 @@ package dev.panopt.tokenizer;
  * one character share it. Special tokens inserted by the tokenizer (the BOS) get {@code (0, 0)};
  * special tokens written in the text get their own span.
  *
- * <p>The arrays are owned by the record and not copied: treat them as read-only.
+ * <p>The arrays are owned by the record and not copied: treat them as read-only. Equality, hash code
+ * and string form are by value (the arrays' contents).
  */
 public record Encoding(int[] ids, String[] tokens, int[] startOffsets, int[] endOffsets) {
     /** Number of tokens. */
     public int length() {
         return ids.length;
+    }
+
+    /** Value equality: the same ids, tokens and offsets. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Encoding e && java.util.Arrays.equals(ids, e.ids) && java.util.Arrays.equals(tokens, e.tokens)
+                && java.util.Arrays.equals(startOffsets, e.startOffsets) && java.util.Arrays.equals(endOffsets, e.endOffsets);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(java.util.Arrays.hashCode(ids), java.util.Arrays.hashCode(tokens),
+                java.util.Arrays.hashCode(startOffsets), java.util.Arrays.hashCode(endOffsets));
+    }
+
+    @Override
+    public String toString() {
+        return "Encoding[ids=" + java.util.Arrays.toString(ids) + ", tokens=" + java.util.Arrays.toString(tokens)
+                + ", startOffsets=" + java.util.Arrays.toString(startOffsets) + ", endOffsets="
+                + java.util.Arrays.toString(endOffsets) + "]";
     }
 }

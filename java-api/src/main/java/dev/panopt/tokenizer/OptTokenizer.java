@@ -61,8 +61,15 @@ public final class OptTokenizer {
      * tokens the files list (each can add at most one id); any other id, such as a hostile
      * {@code 2147483646}, is rejected rather than sized into a table.
      *
+     * <p>A checkpoint directory of the hub (facebook/opt-*) holds these files; a checkpoint without them
+     * (such as the Panopt repository's test checkpoints) needs another directory: the repository bundles
+     * OPT's tokenizer, identical to facebook/opt-125m's, in {@code conformance/fixtures/tokenizer}.
+     *
+     * @param directory the tokenizer directory
+     * @return the tokenizer
      * @throws CheckpointException naming the file when a file is missing or malformed, or when an added
-     *     token's id is out of range (the message names the id)
+     *     token's id is out of range (the message names the id); naming every file looked for when the
+     *     directory has none of them
      */
     public static OptTokenizer fromPretrained(Path directory) throws IOException {
         return new OptTokenizer(TokenizerFiles.readDirectory(directory));

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +40,36 @@ final class TokenizerFiles {
      * @param addedTokens       added tokens in the order the files list them
      * @param addBos            whether encoding prepends the BOS
      */
-    record Contents(Map<String, Integer> vocab, List<String[]> merges, Map<String, TokenSpec> roles,
+    record Contents(TokenTable vocab, Merges merges, Map<String, TokenSpec> roles,
                     List<TokenSpec> additionalSpecial, List<TokenSpec> addedTokens, boolean addBos) {}
+
+    /**
+     * Merge pairs in rank order as positions in one text, so that loading needs no string per half:
+     * merge {@code i} is {@code text[first[i], firstEnd[i])} and {@code text[firstEnd[i] + 1, end[i])}.
+     */
+    record Merges(String text, int[] first, int[] firstEnd, int[] end) {
+        int size() {
+            return first.length;
+        }
+
+        static Merges of(List<String[]> pairs) {
+            StringBuilder b = new StringBuilder();
+            int n = pairs.size();
+            int[] first = new int[n];
+            int[] firstEnd = new int[n];
+            int[] end = new int[n];
+            for (int i = 0; i < n; i++) {
+                String[] p = pairs.get(i);
+                first[i] = b.length();
+                b.append(p[0]);
+                firstEnd[i] = b.length();
+                b.append(' ').append(p[1]);
+                end[i] = b.length();
+                b.append('\n');
+            }
+            return new Merges(b.toString(), first, firstEnd, end);
+        }
+    }
 
     /** An added token and the file that named it. */
     private record FileToken(TokenSpec spec, Path file) {}
@@ -55,19 +82,21 @@ final class TokenizerFiles {
         Path vocabFile = directory.resolve("vocab.json");
         Path mergesFile = directory.resolve("merges.txt");
         Path tokenizerJson = directory.resolve("tokenizer.json");
-        Map<String, Integer> vocab;
-        List<String[]> merges;
+        TokenTable vocab;
+        Merges merges;
         List<FileToken> addedTokens = new ArrayList<>();
         if (Files.isRegularFile(vocabFile) && Files.isRegularFile(mergesFile)) {
             vocab = readVocab(vocabFile);
             merges = readMerges(mergesFile);
         } else if (Files.isRegularFile(tokenizerJson)) {
-            vocab = new HashMap<>();
-            merges = new ArrayList<>();
-            readTokenizerJson(tokenizerJson, vocab, merges, addedTokens);
+            List<String[]> pairs = new ArrayList<>();
+            vocab = readTokenizerJson(tokenizerJson, pairs, addedTokens);
+            merges = Merges.of(pairs);
         } else {
-            throw new CheckpointException(directory,
-                    "no tokenizer files: expected vocab.json and merges.txt, or tokenizer.json");
+            throw new CheckpointException(directory, "no tokenizer files: looked for " + lookedFor(vocabFile)
+                    + " with " + lookedFor(mergesFile) + ", or " + lookedFor(tokenizerJson)
+                    + " (a facebook/opt-* directory has vocab.json and merges.txt; the Panopt repository bundles"
+                    + " OPT's in conformance/fixtures/tokenizer)");
         }
         Map<String, TokenSpec> roles = defaultRoles();
         List<TokenSpec> additional = new ArrayList<>();
@@ -135,10 +164,15 @@ final class TokenizerFiles {
                 addBos);
     }
 
+    private static String lookedFor(Path f) {
+        return f.getFileName() + (Files.isRegularFile(f) ? " (found)" : Files.exists(f) ? " (not a regular file)"
+                : " (absent)");
+    }
+
     /** Reads {@code vocab.json} and {@code merges.txt}, with OPT's special tokens and settings. */
     static Contents readVocabAndMerges(Path vocabJson, Path mergesTxt) throws IOException {
-        Map<String, Integer> vocab = readVocab(vocabJson);
-        List<String[]> merges = readMerges(mergesTxt);
+        TokenTable vocab = readVocab(vocabJson);
+        Merges merges = readMerges(mergesTxt);
         return new Contents(vocab, merges, defaultRoles(), List.of(), List.of(), true);
     }
 
@@ -159,11 +193,8 @@ final class TokenizerFiles {
      *
      * @throws CheckpointException naming the file of the first id out of range, and the id
      */
-    private static void checkAddedIds(Map<String, Integer> vocab, List<FileToken> added) throws CheckpointException {
-        long vocabEnd = 0;
-        for (int id : vocab.values()) {
-            vocabEnd = Math.max(vocabEnd, id + 1L);
-        }
+    private static void checkAddedIds(TokenTable vocab, List<FileToken> added) throws CheckpointException {
+        long vocabEnd = vocab.maxValue() + 1L;
         long limit = vocabEnd + added.size();
         for (FileToken t : added) {
             int id = t.spec().id();
@@ -238,8 +269,19 @@ final class TokenizerFiles {
         }
     }
 
-    private static Map<String, Integer> readVocab(Path f) throws IOException {
-        Map<String, Object> m = readJsonObject(f);
+    private static TokenTable readVocab(Path f) throws IOException {
+        String text = readText(f);
+        TokenTable fast = VocabScanner.scan(text);
+        if (fast != null) {
+            return fast;
+        }
+        // Anything the scanner does not take (malformed, or merely unusual) gets the strict reader's verdict.
+        Map<String, Object> m;
+        try {
+            m = Json.asObject(Json.parse(text), "the file");
+        } catch (RuntimeException e) {
+            throw new CheckpointException(f, "malformed JSON: " + e.getMessage(), e);
+        }
         try {
             return vocabFrom(m, "vocab.json");
         } catch (RuntimeException e) {
@@ -247,11 +289,11 @@ final class TokenizerFiles {
         }
     }
 
-    private static Map<String, Integer> vocabFrom(Map<String, Object> m, String what) {
+    private static TokenTable vocabFrom(Map<String, Object> m, String what) {
         if (m.isEmpty()) {
             throw new IllegalArgumentException(what + " is empty");
         }
-        Map<String, Integer> vocab = new HashMap<>(m.size() * 2);
+        TokenTable vocab = new TokenTable(m.size());
         for (Map.Entry<String, Object> e : m.entrySet()) {
             long id = Json.asLong(e.getValue(), "id of token " + Json.write(e.getKey()));
             if (id < 0 || id > MAX_VOCAB_ID) {
@@ -265,43 +307,68 @@ final class TokenizerFiles {
         return vocab;
     }
 
-    private static List<String[]> readMerges(Path f) throws IOException {
+    /**
+     * Reads merges.txt: an optional {@code #version} first line, then one merge per line, two tokens
+     * separated by one space; blank lines are skipped, a trailing {@code \r} is ignored.
+     */
+    private static Merges readMerges(Path f) throws IOException {
         String text = readText(f);
-        List<String[]> merges = new ArrayList<>(50_000);
+        int cap = 1024;
+        int[] first = new int[cap];
+        int[] firstEnd = new int[cap];
+        int[] end = new int[cap];
+        int n = 0;
         int lineNo = 0;
         int pos = 0;
-        while (pos < text.length()) {
+        int len = text.length();
+        while (pos < len) {
             int nl = text.indexOf('\n', pos);
-            int end = nl < 0 ? text.length() : nl;
-            String line = text.substring(pos, end);
-            pos = end + 1;
+            int lineEnd = nl < 0 ? len : nl;
+            int start = pos;
+            pos = lineEnd + 1;
             lineNo++;
-            if (line.endsWith("\r")) {
-                line = line.substring(0, line.length() - 1);
+            if (lineEnd > start && text.charAt(lineEnd - 1) == '\r') {
+                lineEnd--;
             }
-            if (line.isEmpty() || (lineNo == 1 && line.startsWith("#version"))) {
+            if (lineEnd == start || (lineNo == 1 && text.startsWith("#version", start))) {
                 continue;
             }
-            String[] parts = line.split(" ", -1);
-            if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            int sp = text.indexOf(' ', start);
+            boolean onlyOneSpace = sp > start && sp < lineEnd - 1 && indexOf(text, ' ', sp + 1, lineEnd) < 0;
+            if (!onlyOneSpace) {
                 throw new CheckpointException(f, "line " + lineNo + ": expected two tokens separated by one space, got "
-                        + Json.write(line));
+                        + Json.write(text.substring(start, lineEnd)));
             }
-            merges.add(parts);
+            if (n == first.length) {
+                first = java.util.Arrays.copyOf(first, n * 2);
+                firstEnd = java.util.Arrays.copyOf(firstEnd, n * 2);
+                end = java.util.Arrays.copyOf(end, n * 2);
+            }
+            first[n] = start;
+            firstEnd[n] = sp;
+            end[n] = lineEnd;
+            n++;
         }
-        return merges;
+        return new Merges(text, java.util.Arrays.copyOf(first, n), java.util.Arrays.copyOf(firstEnd, n),
+                java.util.Arrays.copyOf(end, n));
     }
 
-    private static void readTokenizerJson(Path f, Map<String, Integer> vocab, List<String[]> merges,
-                                          List<FileToken> addedTokens) throws IOException {
+    private static int indexOf(String s, char c, int from, int to) {
+        int i = s.indexOf(c, from);
+        return i >= 0 && i < to ? i : -1;
+    }
+
+    private static TokenTable readTokenizerJson(Path f, List<String[]> merges, List<FileToken> addedTokens)
+            throws IOException {
         Map<String, Object> root = readJsonObject(f);
+        TokenTable vocab;
         try {
             Map<String, Object> model = Json.asObject(root.get("model"), "model");
             Object type = model.get("type");
             if (type != null && !"BPE".equals(type)) {
                 throw new IllegalArgumentException("model.type must be BPE, got " + Json.write(type));
             }
-            vocab.putAll(vocabFrom(Json.asObject(model.get("vocab"), "model.vocab"), "model.vocab"));
+            vocab = vocabFrom(Json.asObject(model.get("vocab"), "model.vocab"), "model.vocab");
             int i = 0;
             for (Object o : Json.asArray(model.get("merges"), "model.merges")) {
                 String[] pair;
@@ -331,5 +398,6 @@ final class TokenizerFiles {
         } catch (RuntimeException e) {
             throw new CheckpointException(f, "malformed: " + e.getMessage(), e);
         }
+        return vocab;
     }
 }

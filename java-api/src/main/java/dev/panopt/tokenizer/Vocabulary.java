@@ -1,8 +1,8 @@
 package dev.panopt.tokenizer;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,8 +24,14 @@ final class Vocabulary {
 
     private final int baseSize;
     private final String[] idToToken;
-    private final byte[][] idBytes;
-    private final Map<String, Integer> tokenToId;
+    /** Each id's bytes, computed on first use (racy but safe: a {@link Bytes} publishes its array). */
+    private final Bytes[] idBytes;
+
+    private record Bytes(byte[] value) {}
+    /** The base vocabulary (shared with the BPE; never changed after loading). */
+    private final TokenTable base;
+    /** Added and named tokens: ids beyond the base vocabulary's, or overriding them. */
+    private final Map<String, Integer> extraIds;
     private final boolean[] special;
     private final boolean[] legacyAdded;
     private final Set<Integer> specialIds;
@@ -35,55 +41,50 @@ final class Vocabulary {
     private final int padId;
     private final int unkId;
 
-    Vocabulary(Map<String, Integer> vocab, Map<String, TokenSpec> roles, List<TokenSpec> additionalSpecial,
+    /** @param vocab the base vocabulary: kept (shared with the BPE), never changed */
+    Vocabulary(TokenTable vocab, Map<String, TokenSpec> roles, List<TokenSpec> additionalSpecial,
                List<TokenSpec> addedTokens) {
         this.baseSize = vocab.size();
-        Map<String, Integer> t2i = new HashMap<>(vocab);
-        int next = 0;
-        for (int id : vocab.values()) {
-            next = Math.max(next, id + 1);
-        }
-        for (TokenSpec a : addedTokens) {
-            if (a.id() >= 0) {
-                t2i.put(a.content(), a.id());
-                next = Math.max(next, a.id() + 1);
-            }
-        }
         List<TokenSpec> all = new ArrayList<>();
         all.addAll(roles.values());
         all.addAll(additionalSpecial);
         all.addAll(addedTokens);
+        // The base table is shared with the BPE, not copied: the added tokens go to a small map that wins.
+        this.base = vocab;
+        Map<String, Integer> extra = new HashMap<>();
+        int next = vocab.maxValue() + 1;
+        for (TokenSpec a : addedTokens) {
+            if (a.id() >= 0) {
+                extra.put(a.content(), a.id());
+                next = Math.max(next, a.id() + 1);
+            }
+        }
         for (TokenSpec s : all) {
-            if (!t2i.containsKey(s.content())) {
-                t2i.put(s.content(), next++);
+            if (!extra.containsKey(s.content()) && vocab.get(s.content()) < 0) {
+                extra.put(s.content(), next++);
             }
         }
-        this.tokenToId = Map.copyOf(t2i);
-        idToToken = new String[next];
-        for (Map.Entry<String, Integer> e : t2i.entrySet()) {
-            idToToken[e.getValue()] = e.getKey();
-        }
-        idBytes = new byte[next][];
-        for (int i = 0; i < next; i++) {
-            if (idToToken[i] != null) {
-                idBytes[i] = ByteLevelBpe.tokenBytes(idToToken[i]);
-            }
-        }
-        bosId = roleId(roles, "bos_token", t2i);
-        eosId = roleId(roles, "eos_token", t2i);
-        padId = roleId(roles, "pad_token", t2i);
-        unkId = roleId(roles, "unk_token", t2i);
+        this.extraIds = Map.copyOf(extra);
+        String[] tokens = new String[next];
+        vocab.forEach((token, id) -> tokens[id] = token);
+        extraIds.forEach((token, id) -> tokens[id] = token);
+        idToToken = tokens;
+        idBytes = new Bytes[next];
+        bosId = roleId(roles, "bos_token");
+        eosId = roleId(roles, "eos_token");
+        padId = roleId(roles, "pad_token");
+        unkId = roleId(roles, "unk_token");
         special = new boolean[next];
         Set<Integer> specials = new LinkedHashSet<>();
         for (TokenSpec s : roles.values()) {
-            specials.add(t2i.get(s.content()));
+            specials.add(id(s.content()));
         }
         for (TokenSpec s : additionalSpecial) {
-            specials.add(t2i.get(s.content()));
+            specials.add(id(s.content()));
         }
         for (TokenSpec s : addedTokens) {
             if (s.special()) {
-                specials.add(t2i.get(s.content()));
+                specials.add(id(s.content()));
             }
         }
         for (int id : specials) {
@@ -92,13 +93,13 @@ final class Vocabulary {
         specialIds = Collections.unmodifiableSet(specials);
         legacyAdded = new boolean[next];
         for (TokenSpec s : addedTokens) {
-            int id = t2i.get(s.content());
+            int id = id(s.content());
             if (!special[id]) {
                 legacyAdded[id] = true;
             }
         }
         for (TokenSpec s : additionalSpecial) {
-            int id = t2i.get(s.content());
+            int id = id(s.content());
             if (id >= baseSize) {
                 legacyAdded[id] = true;
             }
@@ -106,15 +107,21 @@ final class Vocabulary {
         Map<String, Added> addedMap = new LinkedHashMap<>();
         for (TokenSpec s : all) {
             if (!s.content().isEmpty()) {
-                addedMap.putIfAbsent(s.content(), new Added(s.content(), t2i.get(s.content()), s.lstrip(), s.rstrip()));
+                addedMap.putIfAbsent(s.content(), new Added(s.content(), id(s.content()), s.lstrip(), s.rstrip()));
             }
         }
         added = List.copyOf(addedMap.values());
     }
 
-    private static int roleId(Map<String, TokenSpec> roles, String role, Map<String, Integer> t2i) {
+    private int roleId(Map<String, TokenSpec> roles, String role) {
         TokenSpec s = roles.get(role);
-        return s == null ? -1 : t2i.get(s.content());
+        return s == null ? -1 : id(s.content());
+    }
+
+    /** The id of a token string, or -1. */
+    private int id(String token) {
+        Integer e = extraIds.get(token);
+        return e != null ? e : base.get(token);
     }
 
     /**
@@ -141,13 +148,18 @@ final class Vocabulary {
 
     /** The id of a token string, if the tokenizer has it. */
     OptionalInt findId(String token) {
-        Integer id = tokenToId.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        int id = id(token);
+        return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     /** The bytes an id decodes to (its byte-level characters mapped back to bytes); shared, do not modify. */
     byte[] tokenBytes(int id) {
-        return idBytes[id];
+        Bytes b = idBytes[id];
+        if (b == null) {
+            b = new Bytes(ByteLevelBpe.tokenBytes(idToToken[id]));
+            idBytes[id] = b;
+        }
+        return b.value();
     }
 
     boolean isSpecial(int id) {

@@ -110,7 +110,7 @@ class FixtureCheckpointTest {
         OptConfig c = OptConfig.load(casesDir().resolve(name));
         assertEquals("opt", c.modelType());
         assertEquals("4.38.2", c.transformersVersion().orElseThrow());
-        assertEquals(0, c.activationCode());
+        assertEquals("relu", c.activationFunction());
         assertTrue(c.extra().isEmpty(), "every key of a fixture config is modelled: " + c.extra().keySet());
         switch (name) {
             case "postln-proj-tiny" -> {

@@ -475,6 +475,32 @@ class OptTokenizerTest {
         assertArrayEquals(new int[] {2, 0, 5, 1}, t.encode("a<y>b"));
     }
 
+    @Test
+    void aDirectoryWithoutTokenizerFilesNamesEveryFileLookedFor(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("vocab.json"), "{\"a\": 0}");
+        CheckpointException e = expectBad(dir, () -> OptTokenizer.fromPretrained(dir));
+        String m = e.getMessage();
+        assertTrue(m.contains("vocab.json (found)") && m.contains("merges.txt (absent)")
+                && m.contains("tokenizer.json (absent)"), m);
+        assertTrue(m.contains("conformance/fixtures/tokenizer"), "points to the bundled tokenizer: " + m);
+    }
+
+    @Test
+    void encodingsAreValues() {
+        Encoding a = tok.encodeWithOffsets("Hello world", true);
+        Encoding b = tok.encodeWithOffsets("Hello world", true);
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertTrue(a.toString().contains("[2, 31414, 232]"), a.toString());
+        assertTrue(!a.equals(tok.encodeWithOffsets("Hello world", false)));
+        assertEquals(tok.encodePair("a", "b"), tok.encodePair("a", "b"));
+        assertEquals(tok.encodePair("a", "b").hashCode(), tok.encodePair("a", "b").hashCode());
+        BatchEncoding x = tok.encodeBatch(List.of("a b", "c"), EncodeOptions.defaults());
+        assertEquals(x, tok.encodeBatch(List.of("a b", "c"), EncodeOptions.defaults()));
+        assertEquals(x.hashCode(), tok.encodeBatch(List.of("a b", "c"), EncodeOptions.defaults()).hashCode());
+        assertTrue(x.toString().contains(Arrays.deepToString(x.inputIds())), x.toString());
+    }
+
     interface Load {
         OptTokenizer load() throws IOException;
     }

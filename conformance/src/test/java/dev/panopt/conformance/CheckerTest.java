@@ -1,0 +1,94 @@
+package dev.panopt.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The check tool on fixture sets assembled here: an absent optional file is a visible SKIP with its
+ * reason, the summary counts every failure, and the exit status agrees with the summary.
+ */
+class CheckerTest {
+    record Run(int code, String out, String err) {}
+
+    static Run check(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Check.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A fixture set with one model case and the tokenizer folder without decode_cases.jsonl. */
+    static Path withoutDecodeCases(Path dir) throws IOException {
+        copyTree(ConformanceTest.FIXTURES.resolve("cases/preln-tiny"), dir.resolve("cases/preln-tiny"));
+        Path tok = Files.createDirectories(dir.resolve("tokenizer"));
+        for (String f : new String[] {"vocab.json", "merges.txt", "cases.jsonl"}) {
+            Files.copy(ConformanceTest.FIXTURES.resolve("tokenizer").resolve(f), tok.resolve(f));
+        }
+        return dir;
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (Stream<Path> s = Files.list(from)) {
+            for (Path p : s.toList()) {
+                if (Files.isRegularFile(p)) {
+                    Files.copy(p, to.resolve(p.getFileName().toString()));
+                }
+            }
+        }
+    }
+
+    static String summary(String out) {
+        String[] lines = out.strip().split("\n");
+        return lines[lines.length - 1];
+    }
+
+    @Test
+    void anAbsentOptionalFileIsAVisibleSkip(@TempDir Path dir) throws IOException {
+        Run r = check(withoutDecodeCases(dir).toString(), "--threads", "1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertFalse(r.out().contains("FAIL"), r.out());
+        assertTrue(r.out().contains("PASS tokenizer"), r.out());
+        assertTrue(r.out().contains("  SKIPPED decode_cases.jsonl (optional file absent"), r.out());
+        assertTrue(summary(r.out()).matches("\\d+ passed, 0 failed, 1 skipped"), summary(r.out()));
+    }
+
+    @Test
+    void aTokenizerFolderWithoutCasesIsSkippedWithTheReason(@TempDir Path dir) throws IOException {
+        withoutDecodeCases(dir);
+        Files.delete(dir.resolve("tokenizer/cases.jsonl"));
+        Run r = check(dir.toString(), "--case", "tokenizer");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().startsWith("SKIPPED tokenizer (cases.jsonl (optional file absent"), r.out());
+        assertEquals("0 passed, 0 failed, 1 skipped", summary(r.out()));
+    }
+
+    @Test
+    void aCaseThatFailsWithoutATensorIsCountedAndSetsTheExitStatus(@TempDir Path dir) throws IOException {
+        withoutDecodeCases(dir);
+        Files.writeString(dir.resolve("tokenizer/vocab.json"), "{\"a\": ");
+        Run r = check(dir.toString(), "--case", "tokenizer");
+        assertTrue(r.out().startsWith("FAIL tokenizer ("), r.out());
+        assertFalse(r.out().contains("Exception"), "a message, not an exception's name: " + r.out());
+        assertEquals("0 passed, 1 failed, 1 skipped", summary(r.out()));
+        assertEquals(1, r.code());
+
+        Files.delete(dir.resolve("tokenizer/merges.txt"));
+        r = check(dir.toString(), "--case", "tokenizer", "--json");
+        assertEquals(1, r.code());
+        assertTrue(r.out().contains("no merges.txt in"), r.out());
+        assertTrue(r.out().replaceAll("\\s", "").contains("\"summary\":{\"passed\":0,\"failed\":1,\"skipped\":1}"), r.out());
+    }
+}
