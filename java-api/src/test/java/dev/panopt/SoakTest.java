@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * below three collection thresholds.
  */
 class SoakTest {
-    static final int SHORT_SECONDS = 8;
+    static final int SHORT_SECONDS = 6;
     static final long RSS_SLACK = 32L << 20;
     static final long MALLOC_SLACK = 8L << 20;
     static final int WARM_UP_CYCLES = 6;
