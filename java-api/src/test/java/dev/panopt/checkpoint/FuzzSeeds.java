@@ -65,7 +65,9 @@ public final class FuzzSeeds {
         List<TorchZipWriter.T> ts = List.of(TorchZipWriter.T.dense("model.decoder.embed_tokens.weight", "HalfStorage", "0", 4, 2),
                 new TorchZipWriter.T("lm_head.weight", "HalfStorage", "0", 8, 0, new long[] {4, 2}, new long[] {2, 1}),
                 TorchZipWriter.T.dense("model.decoder.final_layer_norm.bias", "FloatStorage", "1", 2));
-        Map<String, byte[]> storages = Map.of("0", new byte[16], "1", new byte[8]);
+        Map<String, byte[]> storages = new LinkedHashMap<>();
+        storages.put("0", new byte[16]);
+        storages.put("1", new byte[8]);
         for (boolean zip64 : new boolean[] {false, true}) {
             Path z = TorchZipWriter.write(tmp.resolve("z.bin"), "archive", ts, storages, zip64);
             Files.copy(z, pz.resolve(zip64 ? "seed-zip64" : "seed-tied"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -115,8 +117,10 @@ public final class FuzzSeeds {
         Files.write(cd.resolve("seed-safetensors"), Fuzz.join(single));
         Map<String, byte[]> sharded = new LinkedHashMap<>();
         sharded.put("config.json", config);
-        sharded.put("model.safetensors.index.json", Json.write(Map.of("metadata", Map.of("total_size", 1L),
-                "weight_map", weightMap)).getBytes(StandardCharsets.UTF_8));
+        Map<String, Object> index = new LinkedHashMap<>();
+        index.put("metadata", Map.of("total_size", 1L));
+        index.put("weight_map", weightMap);
+        sharded.put("model.safetensors.index.json", Json.write(index).getBytes(StandardCharsets.UTF_8));
         sharded.put("model-00001-of-00002.safetensors", Files.readAllBytes(tmp.resolve("s1")));
         sharded.put("model-00002-of-00002.safetensors", Files.readAllBytes(tmp.resolve("s2")));
         Files.write(cd.resolve("seed-safetensors-sharded"), Fuzz.join(sharded));
@@ -155,6 +159,12 @@ public final class FuzzSeeds {
             vocab.putIfAbsent(m.replace(" ", ""), (long) vocab.size());
         }
         byte[] vocabJson = Json.write(vocab).getBytes(StandardCharsets.UTF_8);
+        Path vs = dir("dev.panopt.tokenizer.VocabScannerFuzzTest", "vocabJson");
+        Files.write(vs.resolve("seed-byte-level"), vocabJson);
+        Files.write(vs.resolve("seed-escapes"), ("{\"\\u0120the\": 0, \"\\ud83d\\ude00\": 1, \"a\\\"b\\\\c\\/\": 2,"
+                + " \"\\n\\t\": 3, \"\u00e9\u4e16\": 10000000}").getBytes(StandardCharsets.UTF_8));
+        Files.write(vs.resolve("seed-pretty"), "{\n  \"<s>\": 0,\n  \"<pad>\": 1,\n  \"</s>\": 2\n}\n"
+                .getBytes(StandardCharsets.UTF_8));
         byte[] mergesTxt = ("#version: 0.2\n" + String.join("\n", merges) + "\n").getBytes(StandardCharsets.UTF_8);
         Map<String, byte[]> vm = new LinkedHashMap<>();
         vm.put("vocab.json", vocabJson);
@@ -178,8 +188,15 @@ public final class FuzzSeeds {
         model.put("merges", mergePairs);
         Map<String, Object> tj = new LinkedHashMap<>();
         tj.put("version", "1.0");
-        tj.put("added_tokens", List.of(Map.of("id", 1L, "content", "<pad>", "special", true, "lstrip", false,
-                "rstrip", false, "single_word", false, "normalized", false)));
+        Map<String, Object> pad = new LinkedHashMap<>(); // (Map.of's order changes from run to run)
+        pad.put("id", 1L);
+        pad.put("content", "<pad>");
+        pad.put("special", true);
+        pad.put("lstrip", false);
+        pad.put("rstrip", false);
+        pad.put("single_word", false);
+        pad.put("normalized", false);
+        tj.put("added_tokens", List.of(pad));
         tj.put("model", model);
         Files.write(td.resolve("seed-tokenizer-json"), Fuzz.join(Map.of("tokenizer.json",
                 Json.write(tj).getBytes(StandardCharsets.UTF_8))));

@@ -69,6 +69,13 @@ class FuzzSeedsTest {
     }
 
     @Test
+    void vocabSeedsTakeTheScannersFastPath() throws Exception {
+        for (Path p : seeds("dev.panopt.tokenizer.VocabScannerFuzzTest", "vocabJson")) {
+            assertTrue(dev.panopt.tokenizer.VocabScannerAccess.scans(Files.readString(p)), p.toString());
+        }
+    }
+
+    @Test
     void tokenizerSeedsLoadAndRoundTrip() throws Exception {
         List<Path> all = seeds("dev.panopt.fuzz.TokenizerFilesFuzzTest", "tokenizerDirectory");
         assertEquals(3, all.size());
