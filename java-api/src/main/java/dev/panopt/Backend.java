@@ -29,29 +29,71 @@ public final class Backend implements AutoCloseable {
     private final int threads;
     private final Isa isa;
     private final boolean shared;
-    private MemorySegment handle; // guarded by this
-    private int openModels;       // guarded by this
+    private final State state;
 
     private Backend(BackendOptions options, MemorySegment handle, int threads, Isa isa, boolean shared) {
         this.options = options;
-        this.handle = handle;
         this.threads = threads;
         this.isa = isa;
         this.shared = shared;
+        this.state = new State(handle);
+        if (!shared) {
+            NativeMemory.reserve(NativeMemory.Kind.BACKEND, 0);
+            state.cleanable = NativeMemory.CLEANER.register(this, state);
+        }
     }
 
-    private static final class Shared {
-        static final Backend INSTANCE = make(BackendOptions.DEFAULT, true);
+    /**
+     * The native pool and the count of models on it; the cleaning action of a backend that becomes
+     * unreachable unclosed (models refer to their backend, so by then none is left open).
+     */
+    private static final class State implements Runnable {
+        private MemorySegment handle; // guarded by this
+        private int openModels;       // guarded by this
+        private java.lang.ref.Cleaner.Cleanable cleanable;
+
+        State(MemorySegment handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public synchronized void run() {
+            if (handle == null) {
+                return;
+            }
+            if (openModels > 0) { // cannot happen: each open model's state refers to the backend
+                LOG.log(System.Logger.Level.WARNING, "backend unreachable with {0} model(s) open; not freed",
+                        openModels);
+                return;
+            }
+            panopt_backend_free.invoke(handle);
+            handle = null;
+            NativeMemory.released(NativeMemory.Kind.BACKEND, 0, true);
+        }
     }
+
+    /** Made on first use; not in a holder class, whose failed initialiser would fail every later use differently. */
+    private static volatile Backend sharedInstance;
 
     /**
      * The process-wide CPU backend models use by default: all CPUs (or {@code -Dpanopt.threads=N})
      * and the best ISA, created on first use. {@link #close()} on it does nothing.
      *
      * @return the shared backend
+     * @throws UnsatisfiedLinkError if the native library cannot be loaded (on every call, same message)
      */
     public static Backend shared() {
-        return Shared.INSTANCE;
+        Backend b = sharedInstance;
+        if (b == null) {
+            synchronized (Backend.class) {
+                b = sharedInstance;
+                if (b == null) {
+                    b = make(BackendOptions.DEFAULT, true);
+                    sharedInstance = b;
+                }
+            }
+        }
+        return b;
     }
 
     /**
@@ -104,17 +146,21 @@ public final class Backend implements AutoCloseable {
     }
 
     /** Registers a model about to be created on this backend and returns the native handle. */
-    synchronized MemorySegment acquire() {
-        if (handle == null) {
-            throw new IllegalStateException("backend is closed");
+    MemorySegment acquire() {
+        synchronized (state) {
+            if (state.handle == null) {
+                throw new IllegalStateException("backend is closed");
+            }
+            state.openModels++;
+            return state.handle;
         }
-        openModels++;
-        return handle;
     }
 
     /** A model on this backend was freed. */
-    synchronized void releaseModel() {
-        openModels--;
+    void releaseModel() {
+        synchronized (state) {
+            state.openModels--;
+        }
     }
 
     /**
@@ -123,15 +169,23 @@ public final class Backend implements AutoCloseable {
      * @throws IllegalStateException if models on this backend are still open
      */
     @Override
-    public synchronized void close() {
-        if (shared || handle == null) {
+    public void close() {
+        if (shared) {
             return;
         }
-        if (openModels > 0) {
-            throw new IllegalStateException(openModels + " model(s) on this backend are still open; close them first");
+        synchronized (state) {
+            if (state.handle == null) {
+                return;
+            }
+            if (state.openModels > 0) {
+                throw new IllegalStateException(state.openModels
+                        + " model(s) on this backend are still open; close them first");
+            }
+            Native.check(panopt_backend_free.invoke(state.handle), "panopt_backend_free");
+            state.handle = null;
+            NativeMemory.released(NativeMemory.Kind.BACKEND, 0, false);
         }
-        Native.check(panopt_backend_free.invoke(handle), "panopt_backend_free");
-        handle = null;
+        state.cleanable.clean(); // unregisters (the action finds nothing left to free)
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.panopt;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -11,7 +12,8 @@ import java.util.Objects;
  * <p>The memory belongs to whatever produced the view (a forward output, a session); the view
  * stays usable until its owner is closed. After that every access throws
  * {@link IllegalStateException}; it never reads freed memory. Views are immutable and may be read
- * from any thread while the owner is open.
+ * from any thread while the owner is open. A forward's output memory is also freed, by a cleaner,
+ * once none of its views is reachable (closing the output is the prompt way).
  */
 public final class FloatTensor {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -113,8 +115,12 @@ public final class FloatTensor {
      * @throws IllegalStateException     if the owner is closed
      */
     public float getFlat(long i) {
-        ensureAlive();
-        return segment.getAtIndex(F32, Objects.checkIndex(i, numel()));
+        try {
+            ensureAlive();
+            return segment.getAtIndex(F32, Objects.checkIndex(i, numel()));
+        } finally {
+            Reference.reachabilityFence(this); // the memory is freed once no view of it is reachable
+        }
     }
 
     /**
@@ -124,8 +130,12 @@ public final class FloatTensor {
      * @throws IllegalStateException if the owner is closed, or the tensor has too many elements for an array
      */
     public float[] toFloatArray() {
-        ensureAlive();
-        return segment.toArray(F32);
+        try {
+            ensureAlive();
+            return segment.toArray(F32);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**
@@ -137,9 +147,13 @@ public final class FloatTensor {
      * @throws IllegalStateException     if the owner is closed
      */
     public void copyTo(long from, float[] dst) {
-        ensureAlive();
-        Objects.checkFromIndexSize(from, dst.length, numel());
-        MemorySegment.copy(segment, F32, from * Float.BYTES, dst, 0, dst.length);
+        try {
+            ensureAlive();
+            Objects.checkFromIndexSize(from, dst.length, numel());
+            MemorySegment.copy(segment, F32, from * Float.BYTES, dst, 0, dst.length);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**
@@ -166,7 +180,11 @@ public final class FloatTensor {
         return out;
     }
 
-    /** Zero-copy read-only access to the memory; valid only while {@link #isAlive()}. */
+    /**
+     * Zero-copy read-only access to the memory; valid only while {@link #isAlive()}, and only while
+     * this tensor (or its output) is reachable: an output nobody refers to any more is freed by the
+     * garbage collector's cleaner even if a segment taken from it is still held.
+     */
     public MemorySegment segment() {
         ensureAlive();
         return segment;

@@ -69,11 +69,11 @@ record ModelCall(NativeModel model, Session session, int batch, int seqLen, int[
 
     /** A read-only view of derived memory from {@link #allocate}. */
     FloatTensor view(Session.Result r, java.lang.foreign.MemorySegment seg, String name, long... shape) {
-        return new FloatTensor(name, seg, () -> r.session().release(r.arena()), shape);
+        return new FloatTensor(name, seg, r.owner(), shape);
     }
 
     FloatTensor view(Session.Result r, FloatTensor t, String name) {
-        return new FloatTensor(name, t.segment(), () -> r.session().release(r.arena()), t.shape());
+        return new FloatTensor(name, t.segment(), r.owner(), t.shape());
     }
 
     List<FloatTensor> hidden(Session.Result r) {

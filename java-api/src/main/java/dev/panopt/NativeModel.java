@@ -14,6 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,7 +24,9 @@ import java.util.Set;
  * A checkpoint bound to a native model on a {@link Backend}: the decoder weights plus one output
  * head, all borrowed from the checkpoint's memory-mapped files (nothing is copied). Owns the
  * checkpoint, the native handle and every session made from it; {@link #close()} closes the
- * sessions first, then frees the native model, then unmaps the files. Thread-safe.
+ * sessions first, then frees the native model, then unmaps the files. A model that becomes
+ * unreachable unclosed (its sessions and outputs too, since they refer to it) is closed the same way
+ * by a {@link java.lang.ref.Cleaner} (see {@link NativeMemory}). Thread-safe.
  */
 final class NativeModel implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NativeModel.class.getName());
@@ -49,25 +52,78 @@ final class NativeModel implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final OptConfig config;
     private final Head head;
-    private final MemorySegment handle;
-    private final Arena ownMemory;
-    private final Set<Session> sessions = new LinkedHashSet<>();
-    private boolean closed;
+    private final State state;
 
     private NativeModel(Backend backend, Checkpoint checkpoint, OptConfig config, Head head, MemorySegment handle,
-                        Arena ownMemory) {
+                        Arena ownMemory, long bytes) {
         this.backend = backend;
         this.checkpoint = checkpoint;
         this.config = config;
         this.head = head;
-        this.handle = handle;
-        this.ownMemory = ownMemory;
+        this.state = new State(backend, checkpoint, handle, ownMemory, bytes);
+        state.cleanable = NativeMemory.CLEANER.register(this, state);
+    }
+
+    /**
+     * What the model owns: its cleaning action, so it must never refer to the {@link NativeModel}.
+     * It refers to the {@link Backend}, which therefore outlives every model on it.
+     */
+    static final class State implements Runnable {
+        private final Backend backend;
+        private final Checkpoint checkpoint;
+        private final MemorySegment handle;
+        private final Arena ownMemory;
+        private final long bytes;
+        private final Set<Session.State> sessions = new LinkedHashSet<>(); // guarded by itself
+        private boolean closed; // guarded by sessions
+        private Cleaner.Cleanable cleanable;
+        private volatile boolean explicit;
+
+        State(Backend backend, Checkpoint checkpoint, MemorySegment handle, Arena ownMemory, long bytes) {
+            this.backend = backend;
+            this.checkpoint = checkpoint;
+            this.handle = handle;
+            this.ownMemory = ownMemory;
+            this.bytes = bytes;
+        }
+
+        void close() {
+            explicit = true;
+            cleanable.clean();
+        }
+
+        /** Closes the sessions, frees the native model, unmaps the files; runs once (close or Cleaner). */
+        @Override
+        public void run() {
+            List<Session.State> open;
+            synchronized (sessions) {
+                closed = true;
+                open = new ArrayList<>(sessions);
+            }
+            // Each close waits for a forward in flight on that session, so the weights stay mapped
+            // until no native code can touch them.
+            for (Session.State s : open) {
+                s.close();
+            }
+            panopt_model_free.invoke(handle);
+            backend.releaseModel();
+            ownMemory.close();
+            checkpoint.close();
+            NativeMemory.released(NativeMemory.Kind.MODEL, bytes, !explicit);
+        }
+
+        void unregister(Session.State s) {
+            synchronized (sessions) {
+                sessions.remove(s);
+            }
+        }
     }
 
     /** Validates the checkpoint for this head and builds the native model; closes the checkpoint on failure. */
     static NativeModel create(Backend backend, Checkpoint checkpoint, OptConfig c, Head head, boolean preload,
                               LoadOptions.LoadProgress progress) throws IOException {
         Arena own = Arena.ofShared();
+        long ownBytes = 0;
         boolean registered = false;
         try {
             checkpoint.validateDecoder();
@@ -77,8 +133,10 @@ final class NativeModel implements AutoCloseable {
             }
             if (head.size() > 0 && head.initWeight() != null) {
                 bindings.add(Binding.ofFloats(own, head.initWeight(), KIND_HEAD_WEIGHT));
+                ownBytes += (long) head.initWeight().length * Float.BYTES;
                 if (head.initBias() != null) {
                     bindings.add(Binding.ofFloats(own, head.initBias(), KIND_HEAD_BIAS));
+                    ownBytes += (long) head.initBias().length * Float.BYTES;
                 }
             } else if (head.size() > 0) {
                 bindings.add(Binding.of(checkpoint.require(head.weightName(), head.size(), c.wordEmbedProjDim()),
@@ -128,7 +186,11 @@ final class NativeModel implements AutoCloseable {
             }
             LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", bindings.size(),
                     checkpoint.directory());
-            return new NativeModel(backend, checkpoint, c, head, h, own);
+            // The weights are the checkpoint's mappings (file pages, not counted); the native model
+            // itself holds tables of pointers and shapes.
+            long bytes = ownBytes + MODEL_NATIVE_BYTES;
+            NativeMemory.reserve(NativeMemory.Kind.MODEL, bytes);
+            return new NativeModel(backend, checkpoint, c, head, h, own, bytes);
         } catch (IOException | RuntimeException | Error e) {
             if (registered) {
                 backend.releaseModel();
@@ -165,6 +227,9 @@ final class NativeModel implements AutoCloseable {
             Thread.onSpinWait(); // keeps the reads observable to the JIT
         }
     }
+
+    /** What a native model allocates besides the weights it borrows (an estimate, for {@link NativeMemory}). */
+    private static final long MODEL_NATIVE_BYTES = 64 << 10;
 
     private static final int KIND_HEAD_WEIGHT = PanoptH.T_HEAD_WEIGHT;
     private static final int KIND_HEAD_BIAS = PanoptH.T_HEAD_BIAS;
@@ -232,56 +297,39 @@ final class NativeModel implements AutoCloseable {
 
     /** The native handle; callers must hold a registered, open session. */
     MemorySegment handle() {
-        return handle;
+        return state.handle;
+    }
+
+    /** The owned state, for sessions' bookkeeping. */
+    State state() {
+        return state;
     }
 
     Session newSession(SessionOptions options) {
-        synchronized (sessions) {
+        synchronized (state.sessions) {
             ensureOpen();
             Session s = Session.create(this, options);
-            sessions.add(s);
+            state.sessions.add(s.state());
             return s;
         }
     }
 
-    void unregister(Session s) {
-        synchronized (sessions) {
-            sessions.remove(s);
-        }
-    }
-
     void ensureOpen() {
-        synchronized (sessions) {
-            if (closed) {
+        synchronized (state.sessions) {
+            if (state.closed) {
                 throw new IllegalStateException("model " + checkpoint.directory() + " is closed");
             }
         }
     }
 
     boolean isClosed() {
-        synchronized (sessions) {
-            return closed;
+        synchronized (state.sessions) {
+            return state.closed;
         }
     }
 
     @Override
     public void close() {
-        List<Session> open;
-        synchronized (sessions) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            open = new ArrayList<>(sessions);
-        }
-        // Each close waits for a forward in flight on that session, so the weights stay mapped
-        // until no native code can touch them.
-        for (Session s : open) {
-            s.close();
-        }
-        panopt_model_free.invoke(handle);
-        backend.releaseModel();
-        ownMemory.close();
-        checkpoint.close();
+        state.close();
     }
 }

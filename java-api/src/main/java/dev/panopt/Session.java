@@ -13,11 +13,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,20 +29,140 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safety: a session serialises its own calls (a second thread waits), so it is safe to
  * share but runs one forward at a time; use one session per thread for parallel work. Outputs of a
  * forward stay readable until they are closed, or the session or model is closed.
+ *
+ * <p>Memory: {@link #close()} frees the native session at once. A session that becomes unreachable
+ * unclosed is freed by a {@link java.lang.ref.Cleaner} (see {@link NativeMemory}); an output keeps its
+ * session reachable, so an output in use never loses its session that way. Likewise a forward's
+ * output memory is freed by the output's {@code close()}, or once no view of it is reachable.
  */
 public final class Session implements AutoCloseable {
     private final NativeModel model;
     private final SessionOptions options;
     private final int maxSequenceLength;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Set<Arena> outputs = Collections.newSetFromMap(new IdentityHashMap<>());
-    private MemorySegment handle;
+    private final State state;
 
-    private Session(NativeModel model, SessionOptions options, int maxSequenceLength, MemorySegment handle) {
+    private Session(NativeModel model, SessionOptions options, int maxSequenceLength, State state) {
         this.model = model;
         this.options = options;
         this.maxSequenceLength = maxSequenceLength;
-        this.handle = handle;
+        this.state = state;
+    }
+
+    /**
+     * What the session owns: the native handle and the memory of its outputs. It is the session's
+     * cleaning action, so it must never refer to the {@link Session} (nor to its model's
+     * {@link NativeModel}, which would keep the model reachable from its own sessions).
+     */
+    static final class State implements Runnable {
+        final ReentrantLock lock = new ReentrantLock();
+        private final NativeModel.State owner;
+        private final long bytes;
+        private final Map<Arena, Memory> outputs = new IdentityHashMap<>(); // guarded by itself
+        private MemorySegment handle; // guarded by lock
+        private Cleaner.Cleanable cleanable;
+        private volatile boolean explicit;
+
+        State(NativeModel.State owner, MemorySegment handle, long bytes) {
+            this.owner = owner;
+            this.handle = handle;
+            this.bytes = bytes;
+        }
+
+        /** Frees the session now (close(), or its model's close()). Idempotent. */
+        void close() {
+            explicit = true;
+            cleanable.clean();
+        }
+
+        /** Frees the native session and every output still open; runs once (close or Cleaner). */
+        @Override
+        public void run() {
+            lock.lock();
+            try {
+                panopt_session_free.invoke(handle);
+                handle = null;
+                List<Memory> open;
+                synchronized (outputs) {
+                    open = new ArrayList<>(outputs.values());
+                    outputs.clear();
+                }
+                open.forEach(Memory::close);
+            } finally {
+                lock.unlock();
+            }
+            owner.unregister(this);
+            NativeMemory.released(NativeMemory.Kind.SESSION, bytes, !explicit);
+        }
+
+        boolean isOpen() {
+            lock.lock();
+            try {
+                return handle != null;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * The native memory of one forward's (or one cache copy's) outputs; the cleaning action of its
+     * {@link Owner}. Freed by the output's close(), its session's close(), or the Cleaner.
+     */
+    static final class Memory implements Runnable {
+        private final State session;
+        private final Arena arena;
+        private final long bytes;
+        private Cleaner.Cleanable cleanable;
+        private volatile boolean explicit;
+
+        Memory(State session, Arena arena, long bytes) {
+            this.session = session;
+            this.arena = arena;
+            this.bytes = bytes;
+        }
+
+        void close() {
+            explicit = true;
+            cleanable.clean();
+        }
+
+        @Override
+        public void run() {
+            synchronized (session.outputs) {
+                session.outputs.remove(arena);
+            }
+            arena.close();
+            NativeMemory.released(NativeMemory.Kind.OUTPUT, bytes, !explicit);
+        }
+    }
+
+    /**
+     * What every view of one output refers to (as its release action): while any view is reachable,
+     * so are the memory and the session; when none is, the Cleaner frees the memory.
+     */
+    static final class Owner implements Runnable {
+        private final Session session;
+        private Memory memory;
+
+        Owner(Session session) {
+            this.session = session;
+        }
+
+        /** Tracks {@code arena} (holding {@code bytes}) from now on; called once its contents are written. */
+        void register(Arena arena, long bytes) {
+            Memory m = new Memory(session.state, arena, bytes);
+            m.cleanable = NativeMemory.CLEANER.register(this, m);
+            synchronized (session.state.outputs) {
+                session.state.outputs.put(arena, m);
+            }
+            memory = m;
+        }
+
+        /** Frees the output now (idempotent). */
+        @Override
+        public void run() {
+            memory.close();
+        }
     }
 
     static Session create(NativeModel model, SessionOptions options) {
@@ -58,9 +179,29 @@ public final class Session implements AutoCloseable {
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_batch"), options.maxBatch());
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_seq_len"), maxSeq);
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(panopt_session_create.invoke(model.handle(), o, out), "panopt_session_create");
-            return new Session(model, options, maxSeq, out.get(ValueLayout.ADDRESS, 0));
+            long bytes = cacheBytes(model.config(), options.maxBatch(), maxSeq);
+            NativeMemory.reserve(NativeMemory.Kind.SESSION, bytes);
+            try {
+                Native.check(panopt_session_create.invoke(model.handle(), o, out), "panopt_session_create");
+            } catch (RuntimeException | Error e) {
+                NativeMemory.released(NativeMemory.Kind.SESSION, bytes, false);
+                throw e;
+            }
+            State st = new State(model.state(), out.get(ValueLayout.ADDRESS, 0), bytes);
+            Session s = new Session(model, options, maxSeq, st);
+            st.cleanable = NativeMemory.CLEANER.register(s, st);
+            return s;
         }
+    }
+
+    /** The KV cache's size: keys and values, f32, per layer, row, head, position and head dimension. */
+    private static long cacheBytes(OptConfig c, int maxBatch, int maxSeq) {
+        return 2L * c.numHiddenLayers() * maxBatch * c.numAttentionHeads() * maxSeq * c.headDim() * Float.BYTES;
+    }
+
+    /** The session's owned state (for its model's bookkeeping). */
+    State state() {
+        return state;
     }
 
     /** The options this session was made with. */
@@ -94,12 +235,12 @@ public final class Session implements AutoCloseable {
     }
 
     private int[] cacheInfo() {
-        lock.lock();
+        state.lock.lock();
         try {
             ensureOpen();
             return cacheInfoLockedBoth();
         } finally {
-            lock.unlock();
+            state.lock.unlock();
         }
     }
 
@@ -111,7 +252,7 @@ public final class Session implements AutoCloseable {
      * @throws IllegalStateException if the session is closed
      */
     public PastKeyValues pastKeyValues() {
-        lock.lock();
+        state.lock.lock();
         try {
             ensureOpen();
             OptConfig c = model.config();
@@ -124,20 +265,21 @@ public final class Session implements AutoCloseable {
                 List<FloatTensor> keys = new ArrayList<>();
                 List<FloatTensor> values = new ArrayList<>();
                 long[] shape = {batch, c.numAttentionHeads(), past, c.headDim()};
-                Runnable release = () -> release(out);
+                Owner owner = new Owner(this);
+                long bytes = 0;
                 for (int l = 0; l < c.numHiddenLayers(); l++) {
                     for (int which = 0; which < 2; which++) {
                         MemorySegment seg = allocFloats(out, shape);
-                        Native.check(panopt_session_read_cache.invoke(handle, l, which, seg, seg.byteSize() / Float.BYTES),
-                                "panopt_session_read_cache");
-                        FloatTensor t = new FloatTensor("past." + l + (which == 0 ? ".key" : ".value"), seg, release,
+                        bytes += seg.byteSize();
+                        Native.check(panopt_session_read_cache.invoke(state.handle, l, which, seg,
+                                seg.byteSize() / Float.BYTES), "panopt_session_read_cache");
+                        FloatTensor t = new FloatTensor("past." + l + (which == 0 ? ".key" : ".value"), seg, owner,
                                 shape);
                         (which == 0 ? keys : values).add(t);
                     }
                 }
-                synchronized (outputs) {
-                    outputs.add(out);
-                }
+                NativeMemory.reserve(NativeMemory.Kind.OUTPUT, bytes);
+                owner.register(out, bytes);
                 ok = true;
                 return new PastKeyValues(keys, values);
             } finally {
@@ -146,7 +288,7 @@ public final class Session implements AutoCloseable {
                 }
             }
         } finally {
-            lock.unlock();
+            state.lock.unlock();
         }
     }
 
@@ -159,38 +301,34 @@ public final class Session implements AutoCloseable {
      */
     public Session fork() {
         Session copy = model.newSession(options);
-        lock.lock();
+        state.lock.lock();
         try {
             ensureOpen();
-            Native.check(panopt_session_copy.invoke(handle, copy.handle), "panopt_session_copy");
+            Native.check(panopt_session_copy.invoke(state.handle, copy.state.handle), "panopt_session_copy");
         } catch (RuntimeException | Error e) {
             copy.close();
             throw e;
         } finally {
-            lock.unlock();
+            state.lock.unlock();
+            Reference.reachabilityFence(this);
         }
         return copy;
     }
 
     /** Forgets the cached past. */
     public void reset() {
-        lock.lock();
+        state.lock.lock();
         try {
             ensureOpen();
-            Native.check(panopt_session_reset.invoke(handle), "panopt_session_reset");
+            Native.check(panopt_session_reset.invoke(state.handle), "panopt_session_reset");
         } finally {
-            lock.unlock();
+            state.lock.unlock();
         }
     }
 
     /** {@return whether the session is open: true until {@link #close()} (or the model's close)} */
     public boolean isOpen() {
-        lock.lock();
-        try {
-            return handle != null;
-        } finally {
-            lock.unlock();
-        }
+        return state.isOpen();
     }
 
     /** A validated forward request in flat arrays. */
@@ -198,13 +336,16 @@ public final class Session implements AutoCloseable {
                    float[] headMask, boolean useCache, int[] headPositions, boolean wantHead,
                    boolean wantHiddenStates, boolean wantLastHidden, boolean wantAttentions) {}
 
-    /** Native results of one forward, owned by {@code arena}. */
+    /**
+     * Native results of one forward, owned by {@code arena}; views of it must take {@code owner} as
+     * their release action (it keeps the memory reachable, and frees it).
+     */
     record Result(Session session, Arena arena, FloatTensor head, List<FloatTensor> hiddenStates, List<FloatTensor> attentions,
-                  int pastLength) {}
+                  int pastLength, Owner owner) {}
 
     /** Runs one forward; the result's arena is registered here and released by the caller or by close(). */
     Result run(Request r) {
-        lock.lock();
+        state.lock.lock();
         try {
             ensureOpen();
             OptConfig c = model.config();
@@ -228,6 +369,8 @@ public final class Session implements AutoCloseable {
                         + "] (past " + past + " + new " + r.seqLen() + ")");
             }
             Arena out = Arena.ofShared();
+            Owner owner = new Owner(this);
+            long bytes = 0;
             boolean ok = false;
             try (Arena tmp = Arena.ofConfined()) {
                 StructLayout L = PanoptH.FORWARD_ARGS;
@@ -257,8 +400,9 @@ public final class Session implements AutoCloseable {
                             ? new long[] {r.batch(), model.head().size()}
                             : new long[] {r.batch(), r.seqLen(), model.head().size()};
                     MemorySegment seg = allocFloats(out, shape);
+                    bytes += seg.byteSize();
                     setPtr(a, "head_out", seg);
-                    head = new FloatTensor("head", seg, shape);
+                    head = new FloatTensor("head", seg, owner, shape);
                 }
                 int layers = c.numHiddenLayers();
                 List<FloatTensor> hidden = List.of();
@@ -269,8 +413,9 @@ public final class Session implements AutoCloseable {
                         int dim = i == layers ? c.wordEmbedProjDim() : c.hiddenSize();
                         long[] shape = {r.batch(), r.seqLen(), dim};
                         MemorySegment seg = allocFloats(out, shape);
+                        bytes += seg.byteSize();
                         ptrs.setAtIndex(ValueLayout.ADDRESS, i, seg);
-                        hs.add(new FloatTensor("hidden_states." + i, seg, shape)); // last = last_hidden_state
+                        hs.add(new FloatTensor("hidden_states." + i, seg, owner, shape)); // last = last_hidden_state
                     }
                     setPtr(a, "hidden_states", ptrs);
                     hidden = List.copyOf(hs);
@@ -282,43 +427,49 @@ public final class Session implements AutoCloseable {
                     for (int i = 0; i < layers; i++) {
                         long[] shape = {r.batch(), c.numAttentionHeads(), r.seqLen(), total};
                         MemorySegment seg = allocFloats(out, shape);
+                        bytes += seg.byteSize();
                         ptrs.setAtIndex(ValueLayout.ADDRESS, i, seg);
-                        as.add(new FloatTensor("attentions." + i, seg, shape));
+                        as.add(new FloatTensor("attentions." + i, seg, owner, shape));
                     }
                     setPtr(a, "attentions", ptrs);
                     attn = List.copyOf(as);
                 }
-                Native.check(panopt_forward.invoke(handle, a), "panopt_forward");
-                synchronized (outputs) {
-                    outputs.add(out);
+                NativeMemory.reserve(NativeMemory.Kind.OUTPUT, bytes);
+                try {
+                    Native.check(panopt_forward.invoke(state.handle, a), "panopt_forward");
+                } catch (RuntimeException | Error e) {
+                    NativeMemory.released(NativeMemory.Kind.OUTPUT, bytes, false);
+                    throw e;
                 }
+                // Tracked only now: until the forward has written it, nothing may free the arena.
+                owner.register(out, bytes);
                 ok = true;
-                return new Result(this, out, head, hidden, attn, past);
+                return new Result(this, out, head, hidden, attn, past, owner);
             } finally {
                 if (!ok) {
                     out.close();
                 }
             }
         } finally {
-            lock.unlock();
+            state.lock.unlock();
         }
     }
 
     /** Releases one forward's memory early (idempotent). */
     void release(Arena arena) {
-        boolean mine;
-        synchronized (outputs) {
-            mine = outputs.remove(arena);
+        Memory m;
+        synchronized (state.outputs) {
+            m = state.outputs.get(arena);
         }
-        if (mine) {
-            arena.close();
+        if (m != null) {
+            m.close();
         }
     }
 
     private int[] cacheInfoLockedBoth() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(ValueLayout.JAVA_INT, 2);
-            Native.check(panopt_session_cache_info.invoke(handle, p, p.asSlice(4)), "panopt_session_cache_info");
+            Native.check(panopt_session_cache_info.invoke(state.handle, p, p.asSlice(4)), "panopt_session_cache_info");
             return new int[] {p.getAtIndex(ValueLayout.JAVA_INT, 0), p.getAtIndex(ValueLayout.JAVA_INT, 1)};
         }
     }
@@ -336,7 +487,7 @@ public final class Session implements AutoCloseable {
     }
 
     private void ensureOpen() {
-        if (handle == null) {
+        if (state.handle == null) {
             throw new IllegalStateException("session is closed");
         }
     }
@@ -348,22 +499,6 @@ public final class Session implements AutoCloseable {
     /** Frees the native session and every output of it still open. Idempotent. */
     @Override
     public void close() {
-        lock.lock();
-        try {
-            if (handle == null) {
-                return;
-            }
-            panopt_session_free.invoke(handle);
-            handle = null;
-            List<Arena> open;
-            synchronized (outputs) {
-                open = new ArrayList<>(outputs);
-                outputs.clear();
-            }
-            open.forEach(Arena::close);
-        } finally {
-            lock.unlock();
-        }
-        model.unregister(this);
+        state.close();
     }
 }

@@ -12,12 +12,32 @@ import java.lang.foreign.StructLayout;
 public final class Native {
     private Native() {}
 
+    /** The load and ABI check, done once; null when the library is usable, else what is wrong. */
     private static final class Abi {
+        static final String PROBLEM;
+        static final Throwable CAUSE;
+
         static {
+            String problem = null;
+            Throwable cause = null;
+            try {
+                problem = check();
+            } catch (UnsatisfiedLinkError e) {
+                problem = e.getMessage().replaceFirst("^Panopt's native library is unavailable: ", "");
+                cause = e.getCause();
+            } catch (RuntimeException | Error e) {
+                problem = "checking libpanopt failed: " + e;
+                cause = e;
+            }
+            PROBLEM = problem;
+            CAUSE = cause;
+        }
+
+        private static String check() {
             int abi = panopt_abi_version.invoke();
             if (abi != PanoptH.ABI_VERSION) {
-                throw new UnsatisfiedLinkError("libpanopt at " + NativeLibrary.path() + " has ABI version " + abi
-                        + ", these bindings need " + PanoptH.ABI_VERSION);
+                return "libpanopt at " + NativeLibrary.path() + " has ABI version " + abi + ", these bindings need "
+                        + PanoptH.ABI_VERSION;
             }
             // The layouts are generated from panopt.h; the library reports what it was built with.
             try (Arena arena = Arena.ofConfined()) {
@@ -25,19 +45,25 @@ public final class Native {
                     String name = layout.name().orElseThrow();
                     long size = panopt_struct_size.invoke(arena.allocateFrom(name));
                     if (size != layout.byteSize()) {
-                        throw new UnsatisfiedLinkError("libpanopt at " + NativeLibrary.path() + " has sizeof(" + name
-                                + ") = " + size + ", these bindings were generated for " + layout.byteSize());
+                        return "libpanopt at " + NativeLibrary.path() + " has sizeof(" + name + ") = " + size
+                                + ", these bindings were generated for " + layout.byteSize();
                     }
                 }
             }
+            return null;
         }
-
-        static void ensure() {}
     }
 
-    /** Loads the library (once) and checks its ABI version. */
+    /**
+     * Loads the library (once) and checks its ABI version and struct layouts.
+     *
+     * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings;
+     *     every call throws a new one with the same message
+     */
     public static void ensureLoaded() {
-        Abi.ensure();
+        if (Abi.PROBLEM != null) {
+            throw NativeLibrary.failure(Abi.PROBLEM, Abi.CAUSE);
+        }
     }
 
     /**

@@ -23,7 +23,11 @@ import java.util.Locale;
  * extracted once into a content-addressed cache directory ({@code panopt.cache.dir}, else
  * {@code $XDG_CACHE_HOME/panopt}, else {@code ~/.cache/panopt}) so concurrent JVMs and upgrades
  * never see a half-written or stale file. The library stays loaded for the life of the JVM.
- * Thread-safe: initialisation happens in a class initialiser.
+ *
+ * <p>Failures (a bad {@code panopt.library.path}, an unwritable cache directory, no library for this
+ * platform, a file that is not a loadable library) are decided once and then reported by every call
+ * as an {@link UnsatisfiedLinkError} with the same message, never as ExceptionInInitializerError or
+ * NoClassDefFoundError. Thread-safe: the attempt happens in a class initialiser that never throws.
  */
 public final class NativeLibrary {
     private static final System.Logger LOG = System.getLogger(NativeLibrary.class.getName());
@@ -48,23 +52,69 @@ public final class NativeLibrary {
         return o + "-" + a;
     }
 
-    /** The loaded library's symbols (loads it on first use). */
+    /**
+     * The loaded library's symbols (loads it on first use).
+     *
+     * @throws UnsatisfiedLinkError if the library cannot be found, extracted or loaded: on this call
+     *     and on every later one, with the same message (the first failure is its cause)
+     */
     public static SymbolLookup lookup() {
-        return Holder.LOOKUP;
+        return Holder.LOADED.get().lookup();
     }
 
-    /** The file the library was loaded from. */
+    /**
+     * The file the library was loaded from.
+     *
+     * @throws UnsatisfiedLinkError as {@link #lookup()}
+     */
     public static Path path() {
-        return Holder.PATH;
+        return Holder.LOADED.get().path();
+    }
+
+    /** The outcome of loading, computed once; a failure is kept and reported afresh on every use. */
+    record Outcome(Path path, SymbolLookup lookup, String problem, Throwable cause) {
+        Outcome get() {
+            if (problem != null) {
+                throw failure(problem, cause);
+            }
+            return this;
+        }
+    }
+
+    /**
+     * A new error for a load failure. Each call gets its own instance (a class initialiser must not
+     * throw: the JVM would report ExceptionInInitializerError once and NoClassDefFoundError after).
+     */
+    static UnsatisfiedLinkError failure(String problem, Throwable cause) {
+        UnsatisfiedLinkError e = new UnsatisfiedLinkError("Panopt's native library is unavailable: " + problem);
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     private static final class Holder {
-        static final Path PATH = locate();
-        static final SymbolLookup LOOKUP = SymbolLookup.libraryLookup(PATH, Arena.global())
-                .or(Linker.nativeLinker().defaultLookup());
+        static final Outcome LOADED = load();
+    }
 
-        static {
-            LOG.log(System.Logger.Level.DEBUG, "loaded {0}", PATH);
+    private static Outcome load() {
+        Path path;
+        try {
+            path = locate();
+        } catch (UnsatisfiedLinkError e) {
+            return new Outcome(null, null, e.getMessage(), null);
+        } catch (RuntimeException | Error e) {
+            return new Outcome(null, null, String.valueOf(e.getMessage()), e);
+        }
+        try {
+            SymbolLookup lookup = SymbolLookup.libraryLookup(path, Arena.global())
+                    .or(Linker.nativeLinker().defaultLookup());
+            LOG.log(System.Logger.Level.DEBUG, "loaded {0}", path);
+            return new Outcome(path, lookup, null, null);
+        } catch (RuntimeException | Error e) {
+            return new Outcome(null, null, "cannot load " + path + " (" + e.getMessage() + ")"
+                    + (System.getProperty("panopt.library.path") != null ? "; check -Dpanopt.library.path"
+                            : "; set -Dpanopt.library.path to a libpanopt.so built for this platform"), e);
         }
     }
 
@@ -76,7 +126,8 @@ public final class NativeLibrary {
                 p = p.resolve(LIB_NAME);
             }
             if (!Files.isRegularFile(p)) {
-                throw new UnsatisfiedLinkError("panopt.library.path points to " + p + ", which is not a file");
+                throw new UnsatisfiedLinkError("-Dpanopt.library.path=" + explicit + " names " + p
+                        + ", which is not a file (give libpanopt.so or the directory holding it)");
             }
             return p.toAbsolutePath();
         }
@@ -117,9 +168,10 @@ public final class NativeLibrary {
             }
             LOG.log(System.Logger.Level.DEBUG, "extracted native library to {0}", target);
             return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract the native library to " + dir
-                    + " (set -Dpanopt.cache.dir to a writable directory)", e);
+        } catch (IOException | SecurityException e) {
+            throw new UncheckedIOException("cannot extract the native library to " + dir + " (" + e
+                    + "); set -Dpanopt.cache.dir to a writable directory", e instanceof IOException io ? io
+                    : new IOException(e));
         }
     }
 

@@ -15,7 +15,8 @@ import java.util.Map;
  * {@code true}/{@code false} → {@link Boolean}, {@code null} → Java {@code null}.
  *
  * <p>Strictness: exactly one value surrounded by optional whitespace; no comments, trailing commas,
- * single quotes, leading zeros, NaN/Infinity, or unescaped control characters. Duplicate object keys
+ * single quotes, leading zeros, NaN/Infinity (nor numbers beyond a double's range, such as
+ * {@code 1e400}), or unescaped control characters. Duplicate object keys
  * are <em>rejected</em> (Python's last-wins would let two readers of the same file disagree about a
  * tensor's offsets). Nesting deeper than {@link #MAX_DEPTH} is rejected so hostile input cannot
  * overflow the stack. Lone surrogate escapes ({@code \ud800}) are accepted, as Python writes them.
@@ -332,7 +333,12 @@ public final class Json {
                     // falls through to Double, as Python would give a big int we cannot hold exactly
                 }
             }
-            return Double.parseDouble(text);
+            double d = Double.parseDouble(text);
+            if (Double.isInfinite(d)) {
+                // Python would read inf, which no JSON writer (ours included) can write back.
+                throw error("number out of range", start);
+            }
+            return d;
         }
 
         static boolean isDigit(char c) {
