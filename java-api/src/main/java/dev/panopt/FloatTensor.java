@@ -184,6 +184,9 @@ public final class FloatTensor {
      * Zero-copy read-only access to the memory; valid only while {@link #isAlive()}, and only while
      * this tensor (or its output) is reachable: an output nobody refers to any more is freed by the
      * garbage collector's cleaner even if a segment taken from it is still held.
+     *
+     * @return the elements, row-major, as a read-only segment of {@link #numel()} floats
+     * @throws IllegalStateException if the owner is closed
      */
     public MemorySegment segment() {
         ensureAlive();

@@ -204,7 +204,7 @@ public final class Session implements AutoCloseable {
         return state;
     }
 
-    /** The options this session was made with. */
+    /** {@return the options this session was made with} */
     public SessionOptions options() {
         return options;
     }

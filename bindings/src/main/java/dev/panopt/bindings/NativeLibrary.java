@@ -55,6 +55,7 @@ public final class NativeLibrary {
     /**
      * The loaded library's symbols (loads it on first use).
      *
+     * @return a lookup of libpanopt's symbols, falling back to the C library's
      * @throws UnsatisfiedLinkError if the library cannot be found, extracted or loaded: on this call
      *     and on every later one, with the same message (the first failure is its cause)
      */
@@ -65,6 +66,7 @@ public final class NativeLibrary {
     /**
      * The file the library was loaded from.
      *
+     * @return the library file (for the bundled library, its extracted copy in the cache directory)
      * @throws UnsatisfiedLinkError as {@link #lookup()}
      */
     public static Path path() {
