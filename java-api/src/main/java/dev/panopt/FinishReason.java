@@ -15,5 +15,10 @@ public enum FinishReason {
     /** The row's text came to contain one of {@link GenerationConfig#stopStrings()} (kept). */
     STOP_STRING,
     /** {@link GenerationConfig#maxNewTokens()} tokens were produced (HF's "length"). */
-    MAX_NEW_TOKENS
+    MAX_NEW_TOKENS,
+    /**
+     * The generation was stopped early: the generating thread was interrupted (its interrupt status
+     * stays set) or {@link TokenStream#cancel()} was called. The row keeps the tokens made before.
+     */
+    CANCELLED
 }

@@ -35,6 +35,7 @@ final class Generation implements AutoCloseable {
     private int[] lastTokens;
     private boolean started;
     private int unfinished;
+    private volatile boolean cancelRequested;
 
     Generation(OptForCausalLM lm, int[][] inputIds, int[][] attentionMask, GenerationConfig cfg, OptTokenizer tokenizer,
                SessionOptions sessionOptions) {
@@ -95,9 +96,35 @@ final class Generation implements AutoCloseable {
         return unfinished == 0;
     }
 
-    /** Runs one forward and returns the tokens it produced (one per unfinished row). */
+    /** Asks for the generation to stop before its next step; safe from any thread. */
+    void cancel() {
+        cancelRequested = true;
+    }
+
+    /** Ends every unfinished row as {@link FinishReason#CANCELLED}. */
+    private void cancelRows() {
+        for (int b = 0; b < batch; b++) {
+            if (reasons[b] == null) {
+                if (decoders[b] != null) {
+                    texts[b].append(decoders[b].finish());
+                }
+                reasons[b] = FinishReason.CANCELLED;
+            }
+        }
+        unfinished = 0;
+    }
+
+    /**
+     * Runs one forward and returns the tokens it produced (one per unfinished row). If the calling
+     * thread is interrupted or {@link #cancel()} was called, runs nothing, ends the unfinished rows as
+     * {@link FinishReason#CANCELLED} and returns no tokens (the interrupt status stays set).
+     */
     List<GeneratedToken> step() {
         if (isDone()) {
+            return List.of();
+        }
+        if (cancelRequested || Thread.currentThread().isInterrupted()) {
+            cancelRows();
             return List.of();
         }
         CausalLMOutput out;

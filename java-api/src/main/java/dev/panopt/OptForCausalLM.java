@@ -154,6 +154,13 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * left-padded (mask 0 before the text); they finish independently. Uses a session of its own
      * with the model's default session options (threads, ISA).
      *
+     * <p>Cancellation (every {@code generate} and {@code stream}): if the generating thread is
+     * interrupted, the generation stops before its next step (a step already running completes) and
+     * returns the result so far, every unfinished row with {@link FinishReason#CANCELLED}; nothing is
+     * thrown and the thread's interrupt status stays set. To stop a generation from another thread
+     * without interrupting, use {@link #stream(int[][], int[][], GenerationConfig)} and
+     * {@link TokenStream#cancel()}.
+     *
      * @param inputIds      [batch, seq] left-padded prompt ids
      * @param attentionMask [batch, seq] of 0/1, or null for all ones
      * @param config        how to continue them

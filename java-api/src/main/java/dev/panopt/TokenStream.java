@@ -25,7 +25,8 @@ import java.util.stream.StreamSupport;
  * }
  * }</pre>
  *
- * <p>Or as a {@link #stream()}. Not thread-safe.
+ * <p>Or as a {@link #stream()}. Not thread-safe, except {@link #cancel()}, which another thread may
+ * call to stop the generation (as may interrupting the iterating thread).
  */
 public final class TokenStream implements Iterator<GeneratedToken>, AutoCloseable {
     private final Generation generation;
@@ -88,6 +89,17 @@ public final class TokenStream implements Iterator<GeneratedToken>, AutoCloseabl
     }
 
     /** Stops generating and frees the session; idempotent. {@link #result()} stays available. */
+    /**
+     * Stops the generation before its next step; unlike the other methods, safe to call from any
+     * thread (a cancellation handle). The stream then ends: tokens already made stay in
+     * {@link #result()}, where every unfinished row says {@link FinishReason#CANCELLED}. A step
+     * already running completes first. Interrupting the thread that iterates has the same effect.
+     * Does nothing once the generation is done; the consumer still closes the stream.
+     */
+    public void cancel() {
+        generation.cancel();
+    }
+
     @Override
     public void close() {
         if (!closed) {
