@@ -14,15 +14,14 @@ public record BackendOptions(int threads, Isa isa) {
     /**
      * Checks the values.
      *
-     * @throws IllegalArgumentException if threads is outside [0, 1024] or isa is null
+     * @throws IllegalArgumentException if threads is outside [0, 1024]
+     * @throws NullPointerException if isa is null
      */
     public BackendOptions {
         if (threads < 0 || threads > 1024) {
             throw new IllegalArgumentException("threads must be in [0, 1024], got " + threads);
         }
-        if (isa == null) {
-            throw new IllegalArgumentException("isa must not be null");
-        }
+        java.util.Objects.requireNonNull(isa, "isa");
     }
 
     /** {@return a builder with the defaults} */
@@ -57,11 +56,12 @@ public record BackendOptions(int threads, Isa isa) {
         /**
          * Kernel instruction set (default {@link Isa#AUTO}, the best this CPU has).
          *
-         * @param v the kernel instruction set; not null (checked by {@link #build()})
+         * @param v the kernel instruction set
          * @return this builder
+         * @throws NullPointerException if v is null
          */
         public Builder isa(Isa v) {
-            isa = v;
+            isa = java.util.Objects.requireNonNull(v, "isa");
             return this;
         }
 
@@ -69,7 +69,7 @@ public record BackendOptions(int threads, Isa isa) {
          * Makes the options.
          *
          * @return the options
-         * @throws IllegalArgumentException if threads is outside [0, 1024] or isa is null
+         * @throws IllegalArgumentException if threads is outside [0, 1024]
          */
         public BackendOptions build() {
             return new BackendOptions(threads, isa);

@@ -22,6 +22,7 @@ public record ClassificationResult(String label, int labelId, double score, Map<
      * @param scores  every label's score, in id order
      */
     public ClassificationResult {
+        java.util.Objects.requireNonNull(label, "label");
         scores = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(scores));
     }
 }

@@ -106,10 +106,10 @@ public enum DType {
     /**
      * Looks up a safetensors dtype name (case-sensitive, as the format defines it).
      *
-     * @param name the header's dtype string
+     * @param name the header's dtype string, or null (empty)
      * @return empty for names this library does not know (e.g. "F8_E4M3", "U16")
      */
-    public static Optional<DType> fromSafetensorsName(String name) {
+    public static Optional<DType> fromSafetensorsName(@Nullable String name) {
         if (name == null) {
             return Optional.empty();
         }

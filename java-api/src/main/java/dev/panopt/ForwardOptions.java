@@ -129,7 +129,7 @@ public final class ForwardOptions {
          * @param v [num_hidden_layers][num_attention_heads] multipliers (copied), or null for none
          * @return this builder
          */
-        public Builder headMask(float[][] v) {
+        public Builder headMask(@Nullable float[][] v) {
             headMask = v == null ? null : deepCopy(v);
             return this;
         }
@@ -141,7 +141,7 @@ public final class ForwardOptions {
          * @param numLayers the model's num_hidden_layers
          * @return this builder
          */
-        public Builder headMask(float[] perHead, int numLayers) {
+        public Builder headMask(@Nullable float[] perHead, int numLayers) {
             if (perHead == null) {
                 headMask = null;
                 return this;

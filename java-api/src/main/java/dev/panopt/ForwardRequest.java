@@ -163,7 +163,7 @@ public final class ForwardRequest {
          * @param mask the mask, or null for all ones
          * @return this builder
          */
-        public Builder attentionMask(int[][] mask) {
+        public Builder attentionMask(@Nullable int[][] mask) {
             attentionMask = mask;
             return this;
         }
@@ -174,7 +174,7 @@ public final class ForwardRequest {
          * @param mask [past + seq] of 0/1, or null for all ones
          * @return this builder
          */
-        public Builder attentionMask(int[] mask) {
+        public Builder attentionMask(@Nullable int[] mask) {
             attentionMask = mask == null ? null : new int[][] {mask};
             return this;
         }
@@ -187,7 +187,7 @@ public final class ForwardRequest {
          * @param s a session of the model the request is given to, or null for the internal one
          * @return this builder
          */
-        public Builder session(Session s) {
+        public Builder session(@Nullable Session s) {
             session = s;
             return this;
         }
@@ -198,7 +198,7 @@ public final class ForwardRequest {
          * @param o the options (null = the default)
          * @return this builder
          */
-        public Builder options(ForwardOptions o) {
+        public Builder options(@Nullable ForwardOptions o) {
             options = o == null ? ForwardOptions.DEFAULT : o;
             return this;
         }
@@ -210,7 +210,7 @@ public final class ForwardRequest {
          * @param labels the token labels, or null for none
          * @return this builder
          */
-        public Builder labels(int[][] labels) {
+        public Builder labels(@Nullable int[][] labels) {
             tokenLabels = labels;
             return this;
         }
@@ -221,7 +221,7 @@ public final class ForwardRequest {
          * @param labels the classification labels, or null for none
          * @return this builder
          */
-        public Builder labels(ClassificationLabels labels) {
+        public Builder labels(@Nullable ClassificationLabels labels) {
             classificationLabels = labels;
             return this;
         }
@@ -232,7 +232,7 @@ public final class ForwardRequest {
          * @param positions one per row, or null for none
          * @return this builder
          */
-        public Builder startPositions(int[] positions) {
+        public Builder startPositions(@Nullable int[] positions) {
             startPositions = positions;
             return this;
         }
@@ -243,7 +243,7 @@ public final class ForwardRequest {
          * @param positions one per row, or null for none
          * @return this builder
          */
-        public Builder endPositions(int[] positions) {
+        public Builder endPositions(@Nullable int[] positions) {
             endPositions = positions;
             return this;
         }

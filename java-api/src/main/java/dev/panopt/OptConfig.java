@@ -703,7 +703,7 @@ public final class OptConfig {
          * @param v the embedding width, positive; {@code null} means "same as hidden_size" (resolved on build)
          * @return this builder
          */
-        public Builder wordEmbedProjDim(Integer v) { wordEmbedProjDim = v; return this; }
+        public Builder wordEmbedProjDim(@Nullable Integer v) { wordEmbedProjDim = v; return this; }
 
         /**
          * Sets {@code dropout} (default 0.1; inactive at inference).
@@ -735,7 +735,7 @@ public final class OptConfig {
          * @param v an HF {@code ACT2FN} name the native library implements, e.g. "relu" or "gelu"
          * @return this builder
          */
-        public Builder activationFunction(String v) { activationFunction = v; return this; }
+        public Builder activationFunction(String v) { activationFunction = Objects.requireNonNull(v, "activationFunction"); return this; }
 
         /**
          * Sets {@code layerdrop} (default 0.0).
@@ -767,7 +767,7 @@ public final class OptConfig {
          * @param v the padding token id; {@code null} = no pad token
          * @return this builder
          */
-        public Builder padTokenId(Integer v) { padTokenId = v; return this; }
+        public Builder padTokenId(@Nullable Integer v) { padTokenId = v; return this; }
 
         /**
          * Sets {@code bos_token_id} (default 2).
@@ -775,7 +775,7 @@ public final class OptConfig {
          * @param v the beginning-of-sequence token id, or {@code null}
          * @return this builder
          */
-        public Builder bosTokenId(Integer v) { bosTokenId = v; return this; }
+        public Builder bosTokenId(@Nullable Integer v) { bosTokenId = v; return this; }
 
         /**
          * Sets {@code eos_token_id} (default 2).
@@ -783,7 +783,7 @@ public final class OptConfig {
          * @param v the end-of-sequence token id, or {@code null}
          * @return this builder
          */
-        public Builder eosTokenId(Integer v) { eosTokenId = v; return this; }
+        public Builder eosTokenId(@Nullable Integer v) { eosTokenId = v; return this; }
 
         /**
          * Sets {@code enable_bias} (default true).
@@ -807,7 +807,7 @@ public final class OptConfig {
          * @param v class names such as "OPTForCausalLM" (copied; no null elements); {@code null} = absent
          * @return this builder
          */
-        public Builder architectures(List<String> v) { architectures = v == null ? null : new ArrayList<>(v); return this; }
+        public Builder architectures(@Nullable List<String> v) { architectures = v == null ? null : new ArrayList<>(v); return this; }
 
         /**
          * Sets {@code torch_dtype} (default absent).
@@ -815,7 +815,7 @@ public final class OptConfig {
          * @param v e.g. "float16", or {@code null} for absent
          * @return this builder
          */
-        public Builder torchDtype(String v) { torchDtype = v; return this; }
+        public Builder torchDtype(@Nullable String v) { torchDtype = v; return this; }
 
         /**
          * Sets {@code tie_word_embeddings} (default true).
@@ -848,7 +848,7 @@ public final class OptConfig {
          * @param v label names by class id (copied; no null keys or values); {@code null} = the {@link #numLabels} default
          * @return this builder
          */
-        public Builder id2label(Map<Integer, String> v) { id2label = v == null ? null : new TreeMap<>(v); return this; }
+        public Builder id2label(@Nullable Map<Integer, String> v) { id2label = v == null ? null : new TreeMap<>(v); return this; }
 
         /**
          * Sets {@code label2id}.
@@ -856,7 +856,7 @@ public final class OptConfig {
          * @param v class ids by label name (copied; no null keys or values); {@code null} = the inverse of id2label
          * @return this builder
          */
-        public Builder label2id(Map<String, Integer> v) { label2id = v == null ? null : new LinkedHashMap<>(v); return this; }
+        public Builder label2id(@Nullable Map<String, Integer> v) { label2id = v == null ? null : new LinkedHashMap<>(v); return this; }
 
         /**
          * Sets {@code problem_type} (default absent).
@@ -864,7 +864,7 @@ public final class OptConfig {
          * @param v "regression", "single_label_classification", "multi_label_classification", or {@code null}
          * @return this builder
          */
-        public Builder problemType(String v) { problemType = v; return this; }
+        public Builder problemType(@Nullable String v) { problemType = v; return this; }
 
         /**
          * Sets {@code prefix} (default absent).
@@ -872,7 +872,7 @@ public final class OptConfig {
          * @param v the text to put before every input, or {@code null}
          * @return this builder
          */
-        public Builder prefix(String v) { prefix = v; return this; }
+        public Builder prefix(@Nullable String v) { prefix = v; return this; }
 
         /**
          * Sets {@code transformers_version} (default absent).
@@ -880,7 +880,7 @@ public final class OptConfig {
          * @param v the version string, or {@code null}
          * @return this builder
          */
-        public Builder transformersVersion(String v) { transformersVersion = v; return this; }
+        public Builder transformersVersion(@Nullable String v) { transformersVersion = v; return this; }
 
         /**
          * Keeps a key this class does not model (written back by {@link OptConfig#toJson()}).
@@ -891,7 +891,7 @@ public final class OptConfig {
          * @return this builder
          * @throws NullPointerException if {@code key} is null
          */
-        public Builder extra(String key, Object value) {
+        public Builder extra(String key, @Nullable Object value) {
             extra.put(Objects.requireNonNull(key), value);
             return this;
         }

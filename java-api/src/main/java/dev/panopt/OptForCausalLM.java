@@ -93,7 +93,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * @param attentionMask [batch, seq] of 0/1, or null for all ones
      * @return logits [batch, seq, vocab_size]
      */
-    public CausalLMOutput forward(int[][] inputIds, int[][] attentionMask) {
+    public CausalLMOutput forward(int[][] inputIds, @Nullable int[][] attentionMask) {
         return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
@@ -166,7 +166,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * @param config        how to continue them
      * @return every row's new tokens and finish reason (empty texts: no tokenizer)
      */
-    public GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config) {
+    public GenerationResult generate(int[][] inputIds, @Nullable int[][] attentionMask, GenerationConfig config) {
         return generate(inputIds, attentionMask, config, null, t -> {});
     }
 
@@ -179,7 +179,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * @param onToken       called on this thread with each token as it is made (its text is empty)
      * @return every row's new tokens and finish reason (empty texts: no tokenizer)
      */
-    public GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
+    public GenerationResult generate(int[][] inputIds, @Nullable int[][] attentionMask, GenerationConfig config,
                                      java.util.function.Consumer<GeneratedToken> onToken) {
         return generate(inputIds, attentionMask, config, null, onToken);
     }
@@ -197,7 +197,8 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      */
     public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
                                      java.util.function.Consumer<GeneratedToken> onToken) {
-        BatchEncoding enc = encodePrompts(tokenizer, prompts);
+        java.util.Objects.requireNonNull(onToken, "onToken");
+        BatchEncoding enc = encodePrompts(tokenizer, prompts, config);
         return generate(enc.inputIds(), enc.attentionMask(), config, tokenizer, onToken);
     }
 
@@ -249,7 +250,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * @return the stream of tokens of every row
      */
     public TokenStream stream(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
-        BatchEncoding enc = encodePrompts(tokenizer, prompts);
+        BatchEncoding enc = encodePrompts(tokenizer, prompts, config);
         return new TokenStream(newGeneration(enc.inputIds(), enc.attentionMask(), config, tokenizer));
     }
 
@@ -273,7 +274,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * @param config        how to continue them
      * @return the stream of tokens of every row
      */
-    public TokenStream stream(int[][] inputIds, int[][] attentionMask, GenerationConfig config) {
+    public TokenStream stream(int[][] inputIds, @Nullable int[][] attentionMask, GenerationConfig config) {
         return new TokenStream(newGeneration(inputIds, attentionMask, config, null));
     }
 
@@ -292,12 +293,16 @@ public final class OptForCausalLM extends OptPreTrainedModel {
 
     private Generation newGeneration(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
                                      OptTokenizer tokenizer) {
+        java.util.Objects.requireNonNull(inputIds, "inputIds");
         java.util.Objects.requireNonNull(config, "config");
         model.ensureOpen();
         return new Generation(this, inputIds, attentionMask, config, tokenizer, defaultSessionOptions());
     }
 
-    private BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts) {
+    private BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        java.util.Objects.requireNonNull(prompts, "prompts");
+        java.util.Objects.requireNonNull(config, "config");
         checkTokenizer(tokenizer);
         if (prompts == null || prompts.isEmpty()) {
             throw new IllegalArgumentException("prompts must not be empty");

@@ -76,7 +76,7 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
      * @param attentionMask [batch, seq] of 0/1, or null for all ones
      * @return start and end logits [batch, seq]
      */
-    public QuestionAnsweringOutput forward(int[][] inputIds, int[][] attentionMask) {
+    public QuestionAnsweringOutput forward(int[][] inputIds, @Nullable int[][] attentionMask) {
         return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
@@ -149,8 +149,10 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
      * @return the answer span, its character offsets in the context and its score
      */
     public Answer answer(OptTokenizer tokenizer, String question, String context, int maxAnswerTokens) {
+        java.util.Objects.requireNonNull(question, "question");
+        java.util.Objects.requireNonNull(context, "context");
         checkTokenizer(tokenizer);
-        if (question == null || context == null || context.isEmpty()) {
+        if (context.isEmpty()) {
             throw new IllegalArgumentException("question and a non-empty context are required");
         }
         if (maxAnswerTokens < 1) {

@@ -86,7 +86,7 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
      * @param attentionMask [batch, seq] of 0/1, or null for all ones
      * @return logits [batch, num_labels]
      */
-    public SequenceClassifierOutput forward(int[][] inputIds, int[][] attentionMask) {
+    public SequenceClassifierOutput forward(int[][] inputIds, @Nullable int[][] attentionMask) {
         return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 
@@ -172,8 +172,9 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
      * @return per text, its best label, that label's score and every label's score
      */
     public java.util.List<ClassificationResult> classify(OptTokenizer tokenizer, java.util.List<String> texts) {
+        java.util.Objects.requireNonNull(texts, "texts");
         checkTokenizer(tokenizer);
-        if (texts == null || texts.isEmpty()) {
+        if (texts.isEmpty()) {
             throw new IllegalArgumentException("texts must not be empty");
         }
         BatchEncoding enc = tokenizer.encodeBatch(texts, EncodeOptions.builder().padding(EncodeOptions.Padding.LONGEST)

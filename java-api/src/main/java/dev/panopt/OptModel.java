@@ -69,7 +69,7 @@ public final class OptModel extends OptPreTrainedModel {
      * @param attentionMask [batch, seq] of 0/1, or null for all ones
      * @return the last hidden state [batch, seq, word_embed_proj_dim]
      */
-    public BaseModelOutput forward(int[][] inputIds, int[][] attentionMask) {
+    public BaseModelOutput forward(int[][] inputIds, @Nullable int[][] attentionMask) {
         return forward(ForwardRequest.inputIds(inputIds).attentionMask(attentionMask).build());
     }
 

@@ -45,7 +45,7 @@ class BackendTest {
             assertEquals(Panopt.bestIsa(), b.isa());
         }
         assertThrows(IllegalArgumentException.class, () -> BackendOptions.builder().threads(-1).build());
-        assertThrows(IllegalArgumentException.class, () -> BackendOptions.builder().isa(null).build());
+        assertThrows(NullPointerException.class, () -> BackendOptions.builder().isa(null));
         assertSame(Backend.shared(), Backend.shared());
         Backend.shared().close(); // a no-op: the shared backend lives as long as the JVM
         assertTrue(Backend.shared().threads() >= 1);

@@ -300,6 +300,8 @@ public final class Checkpoint implements AutoCloseable {
      * @throws IllegalStateException if the checkpoint is closed
      */
     public CheckpointTensor require(String canonicalName, long... shape) throws CheckpointException {
+        Objects.requireNonNull(canonicalName, "canonicalName");
+        Objects.requireNonNull(shape, "shape");
         CheckpointTensor t = find(canonicalName).orElseThrow(() -> CheckpointException.verbatim(
                 "missing tensor " + canonicalName + " in " + directory, directory, canonicalName));
         if (!t.info().hasShape(shape)) {

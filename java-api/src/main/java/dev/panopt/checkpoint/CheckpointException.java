@@ -1,7 +1,9 @@
 package dev.panopt.checkpoint;
 
+import dev.panopt.Nullable;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -35,7 +37,7 @@ public class CheckpointException extends IOException {
      * @param problem what is wrong with it
      * @param cause   the underlying exception, or null
      */
-    public CheckpointException(Path file, String problem, Throwable cause) {
+    public CheckpointException(Path file, String problem, @Nullable Throwable cause) {
         this(file, null, problem, cause);
     }
 
@@ -47,8 +49,9 @@ public class CheckpointException extends IOException {
      * @param problem what is wrong
      * @param cause   the underlying exception, or null
      */
-    public CheckpointException(Path file, String tensor, String problem, Throwable cause) {
-        super(file + ": " + (tensor == null ? "" : "tensor " + tensor + ": ") + problem, cause);
+    public CheckpointException(Path file, @Nullable String tensor, String problem, @Nullable Throwable cause) {
+        super(Objects.requireNonNull(file, "file") + ": " + (tensor == null ? "" : "tensor " + tensor + ": ") + problem, cause);
+        Objects.requireNonNull(problem, "problem");
         this.file = file;
         this.tensor = tensor;
     }

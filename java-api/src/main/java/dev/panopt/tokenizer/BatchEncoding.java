@@ -14,6 +14,21 @@ package dev.panopt.tokenizer;
  */
 public record BatchEncoding(int[][] inputIds, int[][] attentionMask, int[][] startOffsets, int[][] endOffsets) {
     /**
+     * Checks that no component is null.
+     *
+     * @param inputIds see the record description
+     * @param attentionMask see the record description
+     * @param startOffsets see the record description
+     * @param endOffsets see the record description
+     */
+    public BatchEncoding {
+        java.util.Objects.requireNonNull(inputIds, "inputIds");
+        java.util.Objects.requireNonNull(attentionMask, "attentionMask");
+        java.util.Objects.requireNonNull(startOffsets, "startOffsets");
+        java.util.Objects.requireNonNull(endOffsets, "endOffsets");
+    }
+
+    /**
      * Number of rows.
      *
      * @return the number of texts encoded

@@ -20,6 +20,21 @@ package dev.panopt.tokenizer;
  */
 public record Encoding(int[] ids, String[] tokens, int[] startOffsets, int[] endOffsets) {
     /**
+     * Checks that no component is null.
+     *
+     * @param ids see the record description
+     * @param tokens see the record description
+     * @param startOffsets see the record description
+     * @param endOffsets see the record description
+     */
+    public Encoding {
+        java.util.Objects.requireNonNull(ids, "ids");
+        java.util.Objects.requireNonNull(tokens, "tokens");
+        java.util.Objects.requireNonNull(startOffsets, "startOffsets");
+        java.util.Objects.requireNonNull(endOffsets, "endOffsets");
+    }
+
+    /**
      * Number of tokens.
      *
      * @return the length of {@link #ids()}

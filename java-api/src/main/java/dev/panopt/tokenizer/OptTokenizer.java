@@ -85,6 +85,8 @@ public final class OptTokenizer {
      * @throws IOException if a file cannot be read
      */
     public static OptTokenizer fromFiles(Path vocabJson, Path mergesTxt) throws IOException {
+        java.util.Objects.requireNonNull(vocabJson, "vocabJson");
+        java.util.Objects.requireNonNull(mergesTxt, "mergesTxt");
         return new OptTokenizer(TokenizerFiles.readVocabAndMerges(vocabJson, mergesTxt));
     }
 

@@ -17,6 +17,23 @@ package dev.panopt.tokenizer;
  */
 public record PairEncoding(int[] ids, String[] tokens, int[] startOffsets, int[] endOffsets, int[] sequenceIds) {
     /**
+     * Checks that no component is null.
+     *
+     * @param ids see the record description
+     * @param tokens see the record description
+     * @param startOffsets see the record description
+     * @param endOffsets see the record description
+     * @param sequenceIds see the record description
+     */
+    public PairEncoding {
+        java.util.Objects.requireNonNull(ids, "ids");
+        java.util.Objects.requireNonNull(tokens, "tokens");
+        java.util.Objects.requireNonNull(startOffsets, "startOffsets");
+        java.util.Objects.requireNonNull(endOffsets, "endOffsets");
+        java.util.Objects.requireNonNull(sequenceIds, "sequenceIds");
+    }
+
+    /**
      * Number of tokens.
      *
      * @return the length of {@link #ids()}
