@@ -734,8 +734,12 @@ public final class OptConfig {
          *
          * @param v an HF {@code ACT2FN} name the native library implements, e.g. "relu" or "gelu"
          * @return this builder
+         * @throws NullPointerException if v is null
          */
-        public Builder activationFunction(String v) { activationFunction = Objects.requireNonNull(v, "activationFunction"); return this; }
+        public Builder activationFunction(String v) {
+            activationFunction = Objects.requireNonNull(v, "activationFunction");
+            return this;
+        }
 
         /**
          * Sets {@code layerdrop} (default 0.0).

@@ -141,7 +141,7 @@ class OptConfigTest {
         invalid("{\"word_embed_proj_dim\": 0}", "word_embed_proj_dim");
         invalid("{\"max_position_embeddings\": 2147483647}", "max_position_embeddings");
         assertThrows(IllegalArgumentException.class, () -> OptConfig.builder().ffnDim(0).build());
-        assertThrows(IllegalArgumentException.class, () -> OptConfig.builder().activationFunction(null).build());
+        assertThrows(NullPointerException.class, () -> OptConfig.builder().activationFunction(null));
     }
 
     @Test
