@@ -52,17 +52,30 @@ enum {
  * of each type's storage size: the library's type-traits table (src/dtype.cpp) and the Java
  * bindings' constants (bindings/tools/gen_downcalls.py) are both generated from it. A tensor row
  * of n elements takes n / elements-per-block * bytes-per-block bytes (n a multiple of the block).
- * Compute is always f32.
+ * The Q* types are ggml's block formats, byte for byte (layouts in src/quant/blocks.h): Q8_0..Q6_K
+ * are weight formats; Q8_1 and Q8_K are the formats activations are quantized to for the integer
+ * dot products with Q4_1/Q5_1 and the K-quants (accepted as weights too). Products with F32/F16/BF16
+ * weights compute in f32; products with Q* weights quantize each activation row per block to 8 bits.
  */
 #define PANOPT_DTYPE_LIST(X) \
     X(F32, 0, 1, 4)          \
     X(F16, 1, 1, 2)          \
-    X(BF16, 2, 1, 2)
+    X(BF16, 2, 1, 2)         \
+    X(Q8_0, 3, 32, 34)       \
+    X(Q4_0, 4, 32, 18)       \
+    X(Q4_1, 5, 32, 20)       \
+    X(Q5_0, 6, 32, 22)       \
+    X(Q5_1, 7, 32, 24)       \
+    X(Q4_K, 8, 256, 144)     \
+    X(Q5_K, 9, 256, 176)     \
+    X(Q6_K, 10, 256, 210)    \
+    X(Q8_1, 11, 32, 36)      \
+    X(Q8_K, 12, 256, 292)
 enum {
 #define PANOPT_DTYPE_ENUM_(name, code, block_elems, block_bytes) PANOPT_DTYPE_##name = code,
     PANOPT_DTYPE_LIST(PANOPT_DTYPE_ENUM_)
 #undef PANOPT_DTYPE_ENUM_
-    PANOPT_DTYPE_COUNT = 3 /* number of entries in PANOPT_DTYPE_LIST (codes are 0..COUNT-1) */
+    PANOPT_DTYPE_COUNT = 13 /* number of entries in PANOPT_DTYPE_LIST (codes are 0..COUNT-1) */
 };
 
 /* Activation functions, named as in Hugging Face's ACT2FN. */

@@ -65,7 +65,12 @@ uint16_t f32_to_bf16(float f) {
 
 namespace {
 
-template <int DT> struct Conv;
+// A type without conversions yet: NULL entries, which every backend reports as unsupported.
+template <int DT> struct Conv {
+    static constexpr void (*to_f32)(const void*, float*, int64_t) = nullptr;
+    static constexpr void (*from_f32)(const float*, void*, int64_t) = nullptr;
+    static constexpr int32_t vec_dot_type = PANOPT_DTYPE_F32;
+};
 
 template <> struct Conv<PANOPT_DTYPE_F32> {
     static void to_f32(const void* src, float* dst, int64_t n) { std::memcpy(dst, src, (size_t)n * 4); }

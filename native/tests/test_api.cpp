@@ -223,7 +223,7 @@ int run_api_tests() {
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 1599), PANOPT_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 0, g_data.data(), 400), PANOPT_ERR_INVALID_ARGUMENT); // numel, not bytes
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_F16, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, 7, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_COUNT, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, -1, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_BF16, g_data.data(), 800), PANOPT_OK);
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_F32, g_data.data(), 1600), PANOPT_OK);

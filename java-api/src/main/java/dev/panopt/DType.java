@@ -20,6 +20,26 @@ public enum DType {
     F16("F16", PanoptH.DTYPE_F16),
     /** bfloat16 (the upper half of a binary32), 2 bytes; a native weight type. */
     BF16("BF16", PanoptH.DTYPE_BF16),
+    /** ggml's Q8_0: blocks of 32 int8 with an f16 scale (34 bytes); a native weight type. */
+    Q8_0(null, PanoptH.DTYPE_Q8_0),
+    /** ggml's Q4_0: blocks of 32 4-bit values with an f16 scale (18 bytes); a native weight type. */
+    Q4_0(null, PanoptH.DTYPE_Q4_0),
+    /** ggml's Q4_1: blocks of 32 4-bit values with an f16 scale and minimum (20 bytes). */
+    Q4_1(null, PanoptH.DTYPE_Q4_1),
+    /** ggml's Q5_0: blocks of 32 5-bit values with an f16 scale (22 bytes). */
+    Q5_0(null, PanoptH.DTYPE_Q5_0),
+    /** ggml's Q5_1: blocks of 32 5-bit values with an f16 scale and minimum (24 bytes). */
+    Q5_1(null, PanoptH.DTYPE_Q5_1),
+    /** ggml's Q4_K: super-blocks of 256 4-bit values with 6-bit sub-block scales and minimums (144 bytes). */
+    Q4_K(null, PanoptH.DTYPE_Q4_K),
+    /** ggml's Q5_K: super-blocks of 256 5-bit values with 6-bit sub-block scales and minimums (176 bytes). */
+    Q5_K(null, PanoptH.DTYPE_Q5_K),
+    /** ggml's Q6_K: super-blocks of 256 6-bit values with 8-bit sub-block scales (210 bytes). */
+    Q6_K(null, PanoptH.DTYPE_Q6_K),
+    /** ggml's Q8_1 (Q8_0 plus the block sum; the activation format of Q4_1/Q5_1 products, 36 bytes). */
+    Q8_1(null, PanoptH.DTYPE_Q8_1),
+    /** ggml's Q8_K (f32 scale, 256 int8 and 16 partial sums; the activation format of the K-quants, 292 bytes). */
+    Q8_K(null, PanoptH.DTYPE_Q8_K),
     /** Signed 64-bit integer. */
     I64("I64", 8, false),
     /** Signed 32-bit integer. */
@@ -33,7 +53,7 @@ public enum DType {
     /** Boolean, one byte per element (0 or 1). */
     BOOL("BOOL", 1, false);
 
-    private final String safetensorsName;
+    private final @Nullable String safetensorsName;
     private final int blockSize;
     private final int blockBytes;
     private final boolean floatingPoint;
@@ -48,8 +68,8 @@ public enum DType {
         this.nativeCode = -1;
     }
 
-    /** A weight type of panopt.h's PANOPT_DTYPE_LIST. */
-    DType(String safetensorsName, int nativeCode) {
+    /** A weight type of panopt.h's PANOPT_DTYPE_LIST; safetensorsName null for the block-quantized ones. */
+    DType(@Nullable String safetensorsName, int nativeCode) {
         this.safetensorsName = safetensorsName;
         this.blockSize = PanoptH.dtypeBlockElems(nativeCode);
         this.blockBytes = PanoptH.dtypeBlockBytes(nativeCode);
@@ -83,12 +103,22 @@ public enum DType {
         return Math.multiplyExact(numel / blockSize, (long) blockBytes);
     }
 
-    /** {@return the {@code dtype} string used in safetensors headers, e.g. {@code "BF16"}} */
+    /**
+     * The {@code dtype} string used in safetensors headers, e.g. {@code "BF16"}.
+     *
+     * @return the name; for the ggml block formats, which safetensors cannot hold, ggml's name
+     *     ({@code "Q4_K"}), which {@link #fromSafetensorsName} does not accept
+     */
     public String safetensorsName() {
-        return safetensorsName;
+        return safetensorsName != null ? safetensorsName : name();
     }
 
-    /** {@return whether this is a floating-point type: true for F64, F32, F16 and BF16} */
+    /** {@return whether this is one of ggml's block-quantized formats (Q8_0 ... Q8_K)} */
+    public boolean isQuantized() {
+        return nativeCode >= 0 && safetensorsName == null;
+    }
+
+    /** {@return whether this holds real numbers: true for F64, F32, F16, BF16 and the quantized formats} */
     public boolean isFloatingPoint() {
         return floatingPoint;
     }
@@ -114,7 +144,7 @@ public enum DType {
             return Optional.empty();
         }
         for (DType d : values()) {
-            if (d.safetensorsName.equals(name)) {
+            if (name.equals(d.safetensorsName)) {
                 return Optional.of(d);
             }
         }

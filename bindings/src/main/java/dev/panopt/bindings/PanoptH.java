@@ -25,6 +25,26 @@ public final class PanoptH {
     public static final int DTYPE_F16 = 1;
     /** {@code PANOPT_DTYPE_BF16} (weight type): blocks of 1 element in 2 bytes. */
     public static final int DTYPE_BF16 = 2;
+    /** {@code PANOPT_DTYPE_Q8_0} (weight type): blocks of 32 elements in 34 bytes. */
+    public static final int DTYPE_Q8_0 = 3;
+    /** {@code PANOPT_DTYPE_Q4_0} (weight type): blocks of 32 elements in 18 bytes. */
+    public static final int DTYPE_Q4_0 = 4;
+    /** {@code PANOPT_DTYPE_Q4_1} (weight type): blocks of 32 elements in 20 bytes. */
+    public static final int DTYPE_Q4_1 = 5;
+    /** {@code PANOPT_DTYPE_Q5_0} (weight type): blocks of 32 elements in 22 bytes. */
+    public static final int DTYPE_Q5_0 = 6;
+    /** {@code PANOPT_DTYPE_Q5_1} (weight type): blocks of 32 elements in 24 bytes. */
+    public static final int DTYPE_Q5_1 = 7;
+    /** {@code PANOPT_DTYPE_Q4_K} (weight type): blocks of 256 elements in 144 bytes. */
+    public static final int DTYPE_Q4_K = 8;
+    /** {@code PANOPT_DTYPE_Q5_K} (weight type): blocks of 256 elements in 176 bytes. */
+    public static final int DTYPE_Q5_K = 9;
+    /** {@code PANOPT_DTYPE_Q6_K} (weight type): blocks of 256 elements in 210 bytes. */
+    public static final int DTYPE_Q6_K = 10;
+    /** {@code PANOPT_DTYPE_Q8_1} (weight type): blocks of 32 elements in 36 bytes. */
+    public static final int DTYPE_Q8_1 = 11;
+    /** {@code PANOPT_DTYPE_Q8_K} (weight type): blocks of 256 elements in 292 bytes. */
+    public static final int DTYPE_Q8_K = 12;
     /** {@code PANOPT_OK} (status): success. */
     public static final int OK = 0;
     /** {@code PANOPT_ERR_INVALID_ARGUMENT} (status): bad pointer, size, enum value or shape. */
@@ -49,7 +69,7 @@ public final class PanoptH {
      * {@code PANOPT_DTYPE_COUNT} (weight type): number of entries in PANOPT_DTYPE_LIST (codes are
      * 0..COUNT-1).
      */
-    public static final int DTYPE_COUNT = 3;
+    public static final int DTYPE_COUNT = 13;
     /** {@code PANOPT_ACT_RELU} (activation): relu. */
     public static final int ACT_RELU = 0;
     /** {@code PANOPT_ACT_GELU} (activation): gelu, gelu_python (erf form). */
@@ -214,9 +234,9 @@ public final class PanoptH {
      */
     public static final int T_FFN_LN_BIAS = 31;
 
-    private static final String[] DTYPE_NAMES = {"F32", "F16", "BF16"};
-    private static final int[] DTYPE_BLOCK_ELEMS = {1, 1, 1};
-    private static final int[] DTYPE_BLOCK_BYTES = {4, 2, 2};
+    private static final String[] DTYPE_NAMES = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "Q8_1", "Q8_K"};
+    private static final int[] DTYPE_BLOCK_ELEMS = {1, 1, 1, 32, 32, 32, 32, 32, 256, 256, 256, 32, 256};
+    private static final int[] DTYPE_BLOCK_BYTES = {4, 2, 2, 34, 18, 20, 22, 24, 144, 176, 210, 36, 292};
 
     /**
      * Name of a weight type as in PANOPT_DTYPE_LIST.

@@ -148,8 +148,8 @@ public final class SafetensorsWriter {
      *         name is reserved or taken
      */
     public SafetensorsWriter addFloats(String name, DType dtype, long[] shape, float[] values) {
-        if (!dtype.isFloatingPoint()) {
-            throw new IllegalArgumentException("addFloats needs a floating-point dtype, got " + dtype);
+        if (!dtype.isFloatingPoint() || dtype.isQuantized()) {
+            throw new IllegalArgumentException("addFloats needs F64, F32, F16 or BF16, got " + dtype);
         }
         return add(name, dtype, shape, encode(dtype, values));
     }
