@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /* ABI version of this header; panopt_abi_version() returns the library's. Bump on any change. */
-#define PANOPT_ABI_VERSION 2
+#define PANOPT_ABI_VERSION 3
 
 typedef int32_t panopt_status;
 enum {
@@ -235,6 +235,17 @@ PANOPT_API int32_t panopt_cpu_isa(void);
 /* sizeof the struct of this header named `name` ("panopt_config", ...) as the library was built;
  * -1 for an unknown name. Bindings check their layouts against it when they load the library. */
 PANOPT_API int64_t panopt_struct_size(const char* name);
+
+/* Quantizes n_rows rows of n_per_row f32 values (row-major, contiguous) to `dtype` with the type's
+ * reference quantizer (for ggml's formats the bytes of ggml's quantize_row_*_ref). n_per_row must be
+ * a multiple of the type's block; dst_bytes must equal n_rows * row bytes. Pure: safe to call from
+ * several threads on disjoint rows. */
+PANOPT_API panopt_status panopt_quantize(int32_t dtype, const float* src, int64_t n_rows, int64_t n_per_row,
+                                         void* dst, int64_t dst_bytes);
+/* The inverse: n elements (a multiple of the block) of `dtype` from src (src_bytes = their storage size)
+ * to f32. */
+PANOPT_API panopt_status panopt_dequantize(int32_t dtype, const void* src, int64_t src_bytes, int64_t n,
+                                           float* dst);
 
 /* Backend lifecycle. A backend owns its workers; every session of every model on it shares them
  * (concurrent sessions queue their parallel regions on the one pool). Thread-safe. */

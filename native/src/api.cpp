@@ -110,6 +110,54 @@ PANOPT_API int64_t panopt_struct_size(const char* name) {
     return -1;
 }
 
+namespace {
+// The type's traits, or a status naming why it cannot be converted.
+const panopt::TypeTraits* convertible(int32_t dtype) {
+    const panopt::TypeTraits* tt = panopt::type_traits(dtype);
+    if (!tt) panopt::fail(PANOPT_ERR_INVALID_ARGUMENT, "unknown dtype " + std::to_string(dtype));
+    if (!tt->to_f32 || !tt->from_f32)
+        panopt::fail(PANOPT_ERR_UNSUPPORTED, std::string("no conversions for ") + tt->name + " in this build");
+    return tt;
+}
+} // namespace
+
+PANOPT_API panopt_status panopt_quantize(int32_t dtype, const float* src, int64_t n_rows, int64_t n_per_row,
+                                         void* dst, int64_t dst_bytes) {
+    return guarded([&] {
+        require(src != nullptr && dst != nullptr, "src or dst is NULL");
+        require(n_rows >= 0 && n_per_row >= 0, "negative size");
+        const panopt::TypeTraits* tt = convertible(dtype);
+        const int64_t rb = panopt::row_bytes(dtype, n_per_row);
+        if (rb < 0)
+            panopt::fail(PANOPT_ERR_INVALID_ARGUMENT, "rows of " + std::to_string(n_per_row) +
+                                                          " elements are not a whole number of " + tt->name +
+                                                          " blocks (" + std::to_string(tt->block_elems) + ")");
+        require(rb == 0 || n_rows <= INT64_MAX / rb, "size overflows");
+        if (dst_bytes != n_rows * rb)
+            panopt::fail(PANOPT_ERR_INVALID_ARGUMENT, "dst_bytes is " + std::to_string(dst_bytes) + ", expected " +
+                                                          std::to_string(n_rows * rb));
+        for (int64_t r = 0; r < n_rows; r++)
+            tt->from_f32(src + r * n_per_row, static_cast<char*>(dst) + r * rb, n_per_row);
+        return PANOPT_OK;
+    });
+}
+
+PANOPT_API panopt_status panopt_dequantize(int32_t dtype, const void* src, int64_t src_bytes, int64_t n, float* dst) {
+    return guarded([&] {
+        require(src != nullptr && dst != nullptr, "src or dst is NULL");
+        const panopt::TypeTraits* tt = convertible(dtype);
+        const int64_t rb = panopt::row_bytes(dtype, n);
+        if (rb < 0)
+            panopt::fail(PANOPT_ERR_INVALID_ARGUMENT, std::to_string(n) + " elements are not a whole number of " +
+                                                          tt->name + " blocks");
+        if (src_bytes != rb)
+            panopt::fail(PANOPT_ERR_INVALID_ARGUMENT,
+                         "src_bytes is " + std::to_string(src_bytes) + ", expected " + std::to_string(rb));
+        tt->to_f32(src, dst, n);
+        return PANOPT_OK;
+    });
+}
+
 PANOPT_API panopt_status panopt_backend_create(const panopt_backend_options* options, panopt_backend** out_backend) {
     return guarded([&] {
         require(out_backend != nullptr, "out_backend is NULL");

@@ -53,7 +53,7 @@ public enum DType {
     /** Boolean, one byte per element (0 or 1). */
     BOOL("BOOL", 1, false);
 
-    private final @Nullable String safetensorsName;
+    private final String safetensorsName; // null for the block formats
     private final int blockSize;
     private final int blockBytes;
     private final boolean floatingPoint;

@@ -26,8 +26,11 @@ class BindingsTest {
 
     @Test
     void dtypeTableComesFromTheHeaderList() {
-        assertEquals(PanoptH.DTYPE_COUNT, 3);
+        assertEquals(13, PanoptH.DTYPE_COUNT);
         assertEquals("BF16", PanoptH.dtypeName(PanoptH.DTYPE_BF16));
+        assertEquals("Q4_K", PanoptH.dtypeName(PanoptH.DTYPE_Q4_K));
+        assertEquals(144, PanoptH.dtypeBlockBytes(PanoptH.DTYPE_Q4_K));
+        assertEquals(256, PanoptH.dtypeBlockElems(PanoptH.DTYPE_Q6_K));
         assertEquals(4, PanoptH.dtypeBlockBytes(PanoptH.DTYPE_F32));
         assertEquals(1, PanoptH.dtypeBlockElems(PanoptH.DTYPE_F16));
     }

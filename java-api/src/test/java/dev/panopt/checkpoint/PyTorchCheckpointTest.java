@@ -140,6 +140,7 @@ class PyTorchCheckpointTest {
             case I8 -> "CharStorage";
             case U8 -> "ByteStorage";
             case BOOL -> "BoolStorage";
+            default -> throw new IllegalArgumentException(d + " has no torch storage");
         };
     }
 
