@@ -1,0 +1,278 @@
+package dev.panopt.spark;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.panopt.GenerationConfig;
+import dev.panopt.Isa;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * The options of one task, checked and parsed on the driver (so a bad value fails before any job)
+ * and carried to the executors with the job. Keys are matched without regard to case, as Spark's
+ * own data source options are. Immutable.
+ */
+final class TaskOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Options every task takes. */
+    static final List<String> COMMON = List.of("model", "tokenizer", "batchSize", "sortWindow", "threads", "isa",
+            "overflow", "truncationSide", "modelCopy", "outputPrefix");
+
+    /** What happens to an input longer than the model takes. */
+    enum Overflow { ERROR, TRUNCATE }
+
+    /** Which end of a too-long text is cut. */
+    enum Side { LEFT, RIGHT }
+
+    /** When the model files are copied to the executor's disk (see {@link ModelFiles}). */
+    enum ModelCopy { AUTO, ALWAYS, NEVER }
+
+    final Task task;
+    /** The options as given, under their canonical names, for {@link PanoptTransformer#options()}. */
+    final Map<String, String> raw;
+    final String model;
+    final String tokenizer;
+    final int batchSize;
+    final int sortWindow;
+    /** Native threads of the executor's model; 0 = the executor's task cores ({@link ExecutorCores}). */
+    final int threads;
+    final Isa isa;
+    final Overflow overflow;
+    final Side truncationSide;
+    final ModelCopy modelCopy;
+    final String outputPrefix;
+    /** The input columns, in the order the task's runner takes them. */
+    final List<String> inputColumns;
+    final boolean addSpecialTokens;
+    /** The longest answer in tokens; 0 = the Java API's default. */
+    final int maxAnswerTokens;
+    private transient GenerationConfig generationConfig;
+
+    private TaskOptions(Task task, Map<String, String> raw) {
+        this.task = task;
+        this.raw = raw;
+        String m = raw.get("model");
+        if (m == null || m.isBlank()) {
+            throw new IllegalArgumentException("option model is required: the checkpoint directory (a local, HDFS, S3 "
+                    + "or other Hadoop path), e.g. .option(\"model\", \"hdfs:///models/opt-125m\")");
+        }
+        this.model = m;
+        this.tokenizer = raw.getOrDefault("tokenizer", m);
+        this.batchSize = intOption("batchSize", 8, 1);
+        this.sortWindow = intOption("sortWindow", 16 * batchSize, 1);
+        if (sortWindow < batchSize) {
+            throw new IllegalArgumentException("option sortWindow (" + sortWindow + " rows) must be at least batchSize ("
+                    + batchSize + ")");
+        }
+        this.threads = intOption("threads", 0, 0);
+        this.isa = enumOption("isa", Isa.class, Isa.AUTO);
+        this.overflow = enumOption("overflow", Overflow.class, Overflow.ERROR);
+        this.truncationSide = enumOption("truncationSide", Side.class, Side.RIGHT);
+        this.modelCopy = enumOption("modelCopy", ModelCopy.class, ModelCopy.AUTO);
+        this.outputPrefix = raw.getOrDefault("outputPrefix", "");
+        this.inputColumns = switch (task) {
+            case GENERATE, CLASSIFY, SCORE -> List.of(raw.getOrDefault("inputCol", "text"));
+            case SCORE_CONTINUATIONS -> List.of(raw.getOrDefault("contextCol", "context"),
+                    raw.getOrDefault("continuationCol", "continuation"));
+            case ANSWER -> List.of(raw.getOrDefault("questionCol", "question"), raw.getOrDefault("contextCol", "context"));
+        };
+        this.addSpecialTokens = booleanOption("addSpecialTokens", true);
+        this.maxAnswerTokens = intOption("maxAnswerTokens", 0, 1);
+        if (task == Task.GENERATE) {
+            generationConfig = buildGenerationConfig();
+        }
+    }
+
+    /**
+     * Checks and parses options given by name.
+     *
+     * @throws IllegalArgumentException naming the option if a name is unknown to the task or a value is invalid
+     */
+    static TaskOptions parse(Task task, Map<String, String> given) {
+        Objects.requireNonNull(task, "task");
+        Map<String, String> raw = new LinkedHashMap<>();
+        given.forEach((k, v) -> raw.put(canonicalKey(task, k), Objects.requireNonNull(v, () -> "option " + k)));
+        return new TaskOptions(task, Collections.unmodifiableMap(raw));
+    }
+
+    /**
+     * The task's own spelling of an option name, found without regard to case.
+     *
+     * @throws IllegalArgumentException if the task has no such option
+     */
+    static String canonicalKey(Task task, String key) {
+        Objects.requireNonNull(key, "key");
+        return Stream.concat(COMMON.stream(), task.ownOptions().stream())
+                .filter(k -> k.equalsIgnoreCase(key))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown option '" + key + "' for " + task + "; known: "
+                        + String.join(", ", COMMON) + ", " + String.join(", ", task.ownOptions())));
+    }
+
+    /**
+     * The generation config of a generate task, built from its options. It is not serializable, so an
+     * executor builds it again from the options it received (the driver has checked them).
+     */
+    GenerationConfig generationConfig() {
+        if (generationConfig == null) {
+            generationConfig = buildGenerationConfig();
+        }
+        return generationConfig;
+    }
+
+    /** Whether the task draws random tokens without a seed, so a row's result may differ between runs. */
+    boolean isNondeterministic() {
+        return task == Task.GENERATE && generationConfig().doSample() && generationConfig().seed().isEmpty();
+    }
+
+    private GenerationConfig buildGenerationConfig() {
+        GenerationConfig.Builder b = GenerationConfig.builder();
+        b.maxNewTokens(intOption("maxNewTokens", 20, 1));
+        b.minNewTokens(intOption("minNewTokens", 0, 0));
+        b.doSample(booleanOption("doSample", false));
+        if (raw.containsKey("temperature")) {
+            b.temperature(doubleOption("temperature"));
+        }
+        if (raw.containsKey("topK")) {
+            b.topK(intOption("topK", 0, 0));
+        }
+        if (raw.containsKey("topP")) {
+            b.topP(doubleOption("topP"));
+        }
+        if (raw.containsKey("repetitionPenalty")) {
+            b.repetitionPenalty(doubleOption("repetitionPenalty"));
+        }
+        if (raw.containsKey("noRepeatNgramSize")) {
+            b.noRepeatNgramSize(intOption("noRepeatNgramSize", 0, 0));
+        }
+        if (raw.containsKey("eosTokenIds")) {
+            b.eosTokenIds(intList("eosTokenIds"));
+        }
+        if (raw.containsKey("stopTokenIds")) {
+            b.stopTokenIds(intList("stopTokenIds"));
+        }
+        if (raw.containsKey("stopStrings")) {
+            b.stopStrings(stringList("stopStrings"));
+        }
+        if (raw.containsKey("seed")) {
+            b.seed(longOption("seed"));
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid generation options: " + e.getMessage(), e);
+        }
+    }
+
+    private int intOption(String key, int dflt, int min) {
+        String v = raw.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + key + " must be an integer, got '" + v + "'");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException("option " + key + " must be at least " + min + ", got " + n);
+        }
+        return n;
+    }
+
+    private long longOption(String key) {
+        String v = raw.get(key);
+        try {
+            return Long.parseLong(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private double doubleOption(String key) {
+        String v = raw.get(key);
+        try {
+            return Double.parseDouble(v.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + key + " must be a number, got '" + v + "'");
+        }
+    }
+
+    private boolean booleanOption(String key, boolean dflt) {
+        String v = raw.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        return switch (v.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("option " + key + " must be true or false, got '" + v + "'");
+        };
+    }
+
+    private <E extends Enum<E>> E enumOption(String key, Class<E> type, E dflt) {
+        String v = raw.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(v.strip())) {
+                return e;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            names.add(e.name().toLowerCase(Locale.ROOT));
+        }
+        throw new IllegalArgumentException("option " + key + " must be one of " + String.join(", ", names) + ", got '"
+                + v + "'");
+    }
+
+    /** A comma-separated list of token ids, e.g. {@code "2, 50118"}. */
+    private int[] intList(String key) {
+        String v = raw.get(key);
+        String[] parts = v.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("option " + key + " must be comma-separated token ids, got '" + v + "'");
+            }
+            if (out[i] < 0) {
+                throw new IllegalArgumentException("option " + key + " has a negative token id: '" + v + "'");
+            }
+        }
+        return out;
+    }
+
+    /** A JSON array of strings, e.g. {@code ["\n\n", "###"]}: stop strings may hold commas and newlines. */
+    private String[] stringList(String key) {
+        String v = raw.get(key);
+        String[] out;
+        try {
+            out = new ObjectMapper().readValue(v, String[].class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("option " + key + " must be a JSON array of strings, e.g. [\"\\n\", \"###\"]"
+                    + ", got '" + v + "'");
+        }
+        if (out == null) {
+            throw new IllegalArgumentException("option " + key + " must be a JSON array of strings, got null");
+        }
+        for (String s : out) {
+            if (s == null) {
+                throw new IllegalArgumentException("option " + key + " holds a null; stop strings are non-empty strings");
+            }
+        }
+        return out;
+    }
+}
