@@ -15,6 +15,7 @@ import org.apache.spark.util.AccumulatorV2;
 public final class ModelLoadsAccumulator extends AccumulatorV2<ModelLoad, List<ModelLoad>> {
     private static final long serialVersionUID = 1L;
 
+    /** The loads added to this copy of the accumulator, or merged into it. */
     private final List<ModelLoad> loads = new ArrayList<>();
 
     /** An unregistered accumulator; register it with {@link #register(SparkSession, String)} or Spark's {@code register}. */

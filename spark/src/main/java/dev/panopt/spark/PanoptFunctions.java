@@ -69,7 +69,13 @@ public final class PanoptFunctions {
         return spark.udf().register(name, f);
     }
 
-    /** One row through the executor's model: the body of the functions. */
+    /**
+     * One row through the executor's model: the body of the functions.
+     *
+     * @param options the task's options
+     * @param hadoop  the driver's Hadoop configuration
+     * @param loads   where loads are reported, or null
+     */
     private record Call(TaskOptions options, HadoopConf hadoop, ModelLoadsAccumulator loads) implements java.io.Serializable {
         Row call(String... inputs) {
             LoadedModel model = ExecutorModels.acquire(options, hadoop, loads);
