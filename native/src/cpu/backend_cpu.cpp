@@ -11,7 +11,10 @@ void CpuBackend::describe(panopt_backend_info& out) const {
 }
 
 bool CpuBackend::supports_dtype(int32_t dtype) const {
-    return dtype >= 0 && dtype < PANOPT_DTYPE_COUNT && kt->type[dtype].linear_range && kt->type[dtype].to_f32;
+    if (dtype < 0 || dtype >= PANOPT_DTYPE_COUNT || !kt->type[dtype].linear_range || !kt->type[dtype].to_f32)
+        return false;
+    const int32_t vt = type_traits(dtype)->vec_dot_type; // block formats: activations are quantized first
+    return vt == PANOPT_DTYPE_F32 || kt->type[vt].quantize_row != nullptr;
 }
 
 std::unique_ptr<Executor> CpuBackend::new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len) {

@@ -61,6 +61,7 @@ private:
     FloatBuf kv_k_, kv_v_, probs_;          // attention without the cache; softmax rows per thread
     FloatBuf rows_tmp_;                     // converted table rows of add_rows
     std::vector<FloatBuf> lin_scratch_;     // one per pool thread
+    FloatBuf xq_;                           // X quantized for products with block-format weights
 };
 
 } // namespace panopt
