@@ -95,7 +95,7 @@ void test_linear_threaded(int isa) {
     m.cfg.num_hidden_layers = 1;
     m.cfg.num_attention_heads = 1;
     m.cfg.hidden_size = 8;
-    auto ex = be.new_executor(m, 1, 1);
+    auto ex = be.new_executor(m, 1, 1, PANOPT_DTYPE_F32);
     FloatBuf s1;
     int64_t shapes[][3] = {{128, 1000, 64}, {64, 3, 40}, {1, 515, 33}, {40, 2, 300}};
     for (auto& sh : shapes) {

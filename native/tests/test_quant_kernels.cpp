@@ -202,6 +202,41 @@ void test_reference_by_hand() {
     T_CHECK(y == 16.0f * (16 * 17 / 2), "Q6_K by hand: %g vs %d", y, 16 * (16 * 17 / 2));
 }
 
+// Attention over cached rows (dot_rows/axpy_rows) of each cache type against the scalar reference:
+// n rows of K elements made by the type's own quantizer from random never-zero values.
+void test_cache_rows(const Kernels* ref, const Kernels* kt) {
+    for (int dt : {PANOPT_DTYPE_F32, PANOPT_DTYPE_F16, PANOPT_DTYPE_Q8_0}) {
+        const TypeTraits* tt = type_traits(dt);
+        if (!tt->from_f32 || !tt->to_f32) {
+            std::printf("  SKIP cache rows %s: no conversion in this build\n", tt->name);
+            continue;
+        }
+        int bad = 0;
+        for (int64_t K : {32, 64, 96, 128, 160, 256}) {
+            if (dt != PANOPT_DTYPE_Q8_0 && K == 32) K = 37; // odd sizes where the type allows them
+            for (int64_t n : {1, 2, 3, 4, 5, 9, 31, 100}) {
+                const int64_t rb = row_bytes(dt, K);
+                std::vector<float> src((size_t)(n * K)), q((size_t)K), p((size_t)n);
+                std::uniform_real_distribution<float> u(0.05f, 2.0f);
+                for (auto& v : src) v = (qrng() & 1) ? u(qrng) : -u(qrng);
+                for (auto& v : q) v = (qrng() & 1) ? u(qrng) : -u(qrng);
+                for (int64_t j = 0; j < n; j++) p[j] = (j % 3 == 1) ? 0.0f : u(qrng); // zeros are skipped
+                std::vector<uint8_t> rows((size_t)(n * rb));
+                for (int64_t j = 0; j < n; j++) tt->from_f32(&src[j * K], rows.data() + j * rb, K);
+                std::vector<float> d1((size_t)n), d2((size_t)n), o1((size_t)K, 0.5f), o2((size_t)K, 0.5f);
+                ref->type[dt].dot_rows(q.data(), rows.data(), n, K, d1.data());
+                kt->type[dt].dot_rows(q.data(), rows.data(), n, K, d2.data());
+                ref->type[dt].axpy_rows(p.data(), rows.data(), n, K, o1.data());
+                kt->type[dt].axpy_rows(p.data(), rows.data(), n, K, o2.data());
+                // f32 sums in another order: relative to the sums of absolute terms (|q| |row| <= 2 * 2.1)
+                for (int64_t j = 0; j < n; j++) bad += !(std::fabs(d1[j] - d2[j]) <= 4e-6 * (double)K * 4.5);
+                for (int64_t k = 0; k < K; k++) bad += !(std::fabs(o1[k] - o2[k]) <= 4e-6 * (double)n * 4.5 + 1e-6);
+            }
+        }
+        T_CHECK(bad == 0, "cache rows %s %s: %d values differ from the reference", kt->name, tt->name, bad);
+    }
+}
+
 } // namespace
 
 int run_quant_kernel_tests() {
@@ -214,6 +249,7 @@ int run_quant_kernel_tests() {
             continue;
         }
         std::printf("  quantized products: %s\n", kt->name);
+        test_cache_rows(ref, kt);
         for (int dt : kWeightFormats) {
             if (!type_traits(dt)->to_f32 || !type_traits(act_type(dt))->to_f32) {
                 std::printf("  SKIP %s: no dequantizer in this build\n", type_traits(dt)->name);

@@ -35,6 +35,8 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.to_f32) t.to_f32 = l.to_f32;
         if (!t.linear_range) t.linear_range = l.linear_range;
         if (!t.quantize_row) t.quantize_row = l.quantize_row;
+        if (!t.dot_rows) t.dot_rows = l.dot_rows;
+        if (!t.axpy_rows) t.axpy_rows = l.axpy_rows;
     }
     return out;
 }

@@ -49,6 +49,12 @@ struct TypeKernels {
     // For the activation types (Q8_0, Q8_1, Q8_K): quantizes n f32 (a multiple of the block) to
     // this type; NULL elsewhere. The scalar table uses the type's reference from_f32.
     void (*quantize_row)(const float* x, void* y, int64_t n);
+    // Attention over a KV cache stored in this type (every type; fast for F32, F16, Q8_0): rows
+    // are n consecutive cached positions of K elements (row_bytes(dt, K) bytes each).
+    // out[j] = q . row_j for j < n.
+    void (*dot_rows)(const float* q, const void* rows, int64_t n, int64_t K, float* out);
+    // out[0:K] += p[j] row_j for j < n, skipping p[j] == 0 (masked keys).
+    void (*axpy_rows)(const float* p, const void* rows, int64_t n, int64_t K, float* out);
 };
 
 struct Kernels {
@@ -77,6 +83,9 @@ struct Kernels {
 // Quantized products (quant_dot_*.cpp): fill `type[dt].linear_range` for ggml's weight formats.
 void quant_kernels_scalar(TypeKernels* type); // the reference: every format, plain loops
 void quant_kernels_avx2(TypeKernels* type);   // defined in quant_dot_avx2.cpp (AVX2 flags)
+// Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
+void cache_kernels_scalar(TypeKernels* type);
+void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp
 
 // The ISA tables as their files define them (type entries possibly NULL); use kernels_for_isa().
 const Kernels* kernels_scalar();
