@@ -133,9 +133,10 @@ void test_format(const Kernels* ref, const Kernels* kt, int dt) {
                     std::vector<float> y1((size_t)(M * N)), y2((size_t)(M * N)), mag((size_t)(M * N), 0.0f);
                     LinearArgs a{nullptr, 0, xq.data(), xrb, wbuf.data(), dt, bias ? (const void*)bb.data() : nullptr,
                                  bdt, y1.data(), N, M, N, K};
+                    std::vector<float> scratch((size_t)kt->linear_scratch_floats(K));
                     ref->type[dt].linear_range(&a, 0, M, 0, N, nullptr);
                     a.y = y2.data();
-                    kt->type[dt].linear_range(&a, 0, M, 0, N, nullptr);
+                    kt->type[dt].linear_range(&a, 0, M, 0, N, scratch.data());
                     // sum over k of |w[n][k]| |x[m][k]|, from the types' own dequantizers
                     std::vector<float> wf((size_t)(N * K)), xf((size_t)(M * K));
                     for (int64_t n = 0; n < N; n++)
