@@ -263,6 +263,23 @@ public final class Report {
                     Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     "generate(tokenizer, prompts, greedy) end to end");
         }
+        if (t.workload().startsWith("score")) {
+            // score(tokenizer, texts): every row's tokens after the first are scored; the LM head runs at
+            // each of the tokens - 1 positions fed (the last token is a target only).
+            int tokens = Integer.parseInt(t.p("tokens", "0"));
+            double tps = batch * (tokens - 1) / (ms / 1e3);
+            double err = Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms;
+            String name = model.equals("bundled") ? "bundled opt125m-shape-f16" : model;
+            if (s == null) {
+                return new Row(t.workload(), t.system(), name, format, batch, threads, tps, "tok/s", err, Double.NaN,
+                        Double.NaN, Double.NaN, Double.NaN, "score(tokenizer, texts) end to end");
+            }
+            double flops = s.prefillFlops(s.optMatmulParams(), 0, tokens - 1, batch);
+            double peakTps = machine.peakGflops * 1e9 / (flops / (batch * (tokens - 1)));
+            return new Row(t.workload(), t.system(), name, format, batch, threads, tps, "tok/s", err, Double.NaN, Double.NaN,
+                    peakTps, tps / peakTps, String.format(Locale.ROOT, "score(tokenizer, texts): %.0f GFLOP/s of %.0f peak "
+                            + "(LM head at every position; log-softmax in Java)", flops / (ms / 1e3) / 1e9, machine.peakGflops));
+        }
         if (t.workload().startsWith("concurrent")) {
             // `sessions` Java threads generating at once on one model and one backend: aggregate tok/s.
             int n = Integer.parseInt(t.p("newTokens", "0"));
