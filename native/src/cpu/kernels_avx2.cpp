@@ -337,6 +337,7 @@ Kernels make_table() {
     k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr};
     k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr};
     quant_kernels_avx2(k.type);
+    quant_act_avx2(k.type);
     cache_kernels_avx2(k.type);
     k.layernorm = layernorm;
     k.activation = activation;
