@@ -126,11 +126,12 @@ final class Generation implements Decoder {
         lastTokens = new int[rows];
         try (out) {
             int vocab = (int) out.logits().size(1);
+            float[] reused = cfg.outputScores() ? null : new float[vocab]; // kept scores need their own arrays
             for (int r = 0; r < rows; r++) {
                 if (reasons[r] != null) {
                     continue;
                 }
-                float[] s = new float[vocab];
+                float[] s = reused != null ? reused : new float[vocab];
                 out.logits().copyTo((long) (first ? r / copies : r) * vocab, s);
                 int token = choose(r, s);
                 lastTokens[r] = token;

@@ -25,6 +25,10 @@ import java.util.stream.StreamSupport;
  * }
  * }</pre>
  *
+ * <p>With beam search ({@link GenerationConfig#numBeams()} &gt; 1) the tokens are known only when
+ * the search ends: the first {@link #hasNext()} runs the whole search, then every returned
+ * sequence's tokens follow, row by row.
+ *
  * <p>Or as a {@link #stream()}. Not thread-safe, except {@link #cancel()}, which another thread may
  * call to stop the generation (as may interrupting the iterating thread).
  */

@@ -160,6 +160,30 @@ class GenerationScoresTest {
     }
 
     @Test
+    void newOptionsAreCheckedAndSurviveToBuilder() {
+        List<Runnable> bad = List.of(() -> cfg(2).minP(1.5).build(), () -> cfg(2).typicalP(0).build(),
+                () -> cfg(2).epsilonCutoff(1).build(), () -> cfg(2).presencePenalty(Double.NaN).build(),
+                () -> cfg(2).frequencyPenalty(Double.POSITIVE_INFINITY).build(), () -> cfg(2).badWordsIds(new int[0]).build(),
+                () -> cfg(2).badWordsIds(new int[] {3, -1}).build(), () -> cfg(2).suppressTokens(-1).build(),
+                () -> cfg(2).forcedEosTokenId(-2).build(), () -> cfg(2).topLogprobs(-1).build());
+        for (Runnable r : bad) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run);
+        }
+        GenerationConfig c = cfg(5).doSample(true).minP(0.1).typicalP(0.9).epsilonCutoff(0.01).presencePenalty(0.5)
+                .frequencyPenalty(-0.25).badWordsIds(new int[] {1, 2}, new int[] {7}).suppressTokens(9, 8)
+                .forcedEosTokenId(2).numReturnSequences(3).topLogprobs(2).outputScores(true).outputLogits(true)
+                .logitsProcessors((ids, s) -> { }).build();
+        GenerationConfig copy = c.toBuilder().build();
+        assertEquals(c.toString(), copy.toString());
+        assertEquals(c.logitsProcessors(), copy.logitsProcessors());
+        assertArrayEquals(new int[] {1, 2}, copy.badWordsIds().get(0));
+        GenerationConfig b = cfg(5).numBeams(3).lengthPenalty(0.7).earlyStopping(GenerationConfig.EarlyStopping.NEVER)
+                .numReturnSequences(2).build();
+        assertEquals(b.toString(), b.toBuilder().build().toString());
+        assertTrue(b.toString().contains("num_beams=3") && b.toString().contains("early_stopping=NEVER"), b.toString());
+    }
+
+    @Test
     void aUserProcessorSeesEachRowAndDecides() {
         List<int[]> seen = new ArrayList<>();
         LogitsProcessor evenOnly = (ids, scores) -> {
