@@ -68,38 +68,32 @@ final class Logprobs {
                 }
             } else if (k > 0 && better(s, i, heap[0])) {
                 heap[0] = i;
-                for (int c = 0;;) {
-                    int l = 2 * c + 1;
-                    if (l >= size) {
-                        break;
-                    }
-                    int w = l + 1 < size && better(s, heap[l], heap[l + 1]) ? l + 1 : l; // the worse child
-                    if (!better(s, heap[c], heap[w])) {
-                        break;
-                    }
-                    swap(heap, c, w);
-                    c = w;
-                }
+                siftDown(s, heap, size);
             }
         }
         int[] out = new int[size];
         for (int r = size - 1; r >= 0; r--) { // pop the worst into the back
             out[r] = heap[0];
             heap[0] = heap[--size];
-            for (int c = 0;;) {
-                int l = 2 * c + 1;
-                if (l >= size) {
-                    break;
-                }
-                int w = l + 1 < size && better(s, heap[l], heap[l + 1]) ? l + 1 : l;
-                if (!better(s, heap[c], heap[w])) {
-                    break;
-                }
-                swap(heap, c, w);
-                c = w;
-            }
+            siftDown(s, heap, size);
         }
         return out;
+    }
+
+    /** Restores the heap (worst entry at the root) after its root changed. */
+    private static void siftDown(float[] s, int[] heap, int size) {
+        for (int c = 0;;) {
+            int l = 2 * c + 1;
+            if (l >= size) {
+                return;
+            }
+            int w = l + 1 < size && better(s, heap[l], heap[l + 1]) ? l + 1 : l; // the worse child
+            if (!better(s, heap[c], heap[w])) {
+                return;
+            }
+            swap(heap, c, w);
+            c = w;
+        }
     }
 
     /** Whether entry a ranks before entry b: a larger value, or an equal one at a lower index. */
