@@ -254,10 +254,13 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     }
 
     /**
-     * HF's {@code generate} over token ids: greedy or sampled continuation of every row, with the
-     * KV cache (one single-token forward per row and step after the prompt). Rows must be
-     * left-padded (mask 0 before the text); they finish independently. Uses a session of its own
-     * with the model's default session options (threads, ISA).
+     * HF's {@code generate} over token ids: greedy, sampled or beam-search continuation of every row
+     * (see {@link GenerationConfig}), with the KV cache (one single-token forward per row, or beam,
+     * and step after the prompt). Rows must be left-padded (mask 0 before the text); they finish
+     * independently. Uses a session of its own with the model's default session options (threads,
+     * ISA). With {@link GenerationConfig#numReturnSequences()} n the result has n rows per prompt.
+     * Beam search knows its tokens only when the search ends: {@code onToken} and the
+     * {@link TokenStream} then see every returned sequence's tokens at once.
      *
      * <p>Cancellation (every {@code generate} and {@code stream}): if the generating thread is
      * interrupted, the generation stops before its next step (a step already running completes) and
@@ -386,7 +389,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     private GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
                                       OptTokenizer tokenizer, java.util.function.Consumer<GeneratedToken> onToken) {
         java.util.Objects.requireNonNull(onToken, "onToken");
-        try (Generation g = newGeneration(inputIds, attentionMask, config, tokenizer)) {
+        try (Decoder g = newGeneration(inputIds, attentionMask, config, tokenizer)) {
             while (!g.isDone()) {
                 for (GeneratedToken t : g.step()) {
                     onToken.accept(t);
@@ -396,12 +399,14 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         }
     }
 
-    private Generation newGeneration(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
-                                     OptTokenizer tokenizer) {
+    private Decoder newGeneration(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
+                                  OptTokenizer tokenizer) {
         java.util.Objects.requireNonNull(inputIds, "inputIds");
         java.util.Objects.requireNonNull(config, "config");
         model.ensureOpen();
-        return new Generation(this, inputIds, attentionMask, config, tokenizer, defaultSessionOptions());
+        GenerationInputs in = new GenerationInputs(this, inputIds, attentionMask, config, tokenizer);
+        return config.numBeams() > 1 ? new BeamSearch(in, config.numBeams(), defaultSessionOptions())
+                : new Generation(in, defaultSessionOptions());
     }
 
     private BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
