@@ -348,15 +348,19 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("prompts must not be empty");
         }
-        int room = model.config().maxPositionEmbeddings() - config.maxNewTokens();
+        int positions = model.config().maxPositionEmbeddings();
+        int room = positions - config.maxNewTokens();
+        if (room < 1) {
+            throw new IllegalArgumentException("max_new_tokens " + config.maxNewTokens()
+                    + " leaves no room for a prompt within max_position_embeddings " + positions);
+        }
         BatchEncoding enc = tokenizer.encodeBatch(prompts, helperEncoding(promptOptions, "generate", room)
                 .padding(EncodeOptions.Padding.LONGEST).paddingSide(PaddingSide.LEFT).build());
         for (int b = 0; b < prompts.size(); b++) {
             int length = java.util.Arrays.stream(enc.attentionMask()[b]).sum();
             if (length > room) {
-                throw new InputTooLongException("prompts", b, length, Math.max(0, room),
-                        "positions the model (max_position_embeddings " + model.config().maxPositionEmbeddings()
-                                + ") leaves beside max_new_tokens " + config.maxNewTokens());
+                throw new InputTooLongException("prompts", b, length, room, "positions the model (max_position_embeddings "
+                        + positions + ") leaves beside max_new_tokens " + config.maxNewTokens());
             }
         }
         return enc;

@@ -132,7 +132,8 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
 
     /**
      * A text helper's encode options from the caller's: theirs, with {@code defaultMaxLength} as the
-     * maximum when they truncate without one; the helper sets the padding, so the caller's must be none.
+     * maximum (at least 1) when they truncate without one; the helper sets the padding, so the caller's
+     * must be none.
      */
     static dev.panopt.tokenizer.EncodeOptions.Builder helperEncoding(dev.panopt.tokenizer.EncodeOptions options,
                                                                       String method, int defaultMaxLength) {
@@ -142,9 +143,6 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
         }
         var b = options.toBuilder();
         if (options.truncation() && options.maxLength() == 0) {
-            if (defaultMaxLength < 1) {
-                throw new IllegalArgumentException(method + ": the model leaves no positions for the input");
-            }
             b.maxLength(defaultMaxLength);
         }
         return b;

@@ -1,6 +1,7 @@
 package dev.panopt.cli;
 
 import dev.panopt.ClassificationResult;
+import dev.panopt.InputTooLongException;
 import dev.panopt.OptForSequenceClassification;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
@@ -19,6 +20,9 @@ final class ClassifyCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
+    @Mixin
+    TruncationOptions truncation;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -32,7 +36,12 @@ final class ClassifyCommand implements Callable<Integer> {
                 common.loadOptions())) {
             OptTokenizer tok = common.tokenizer();
             common.checkTokenizerMatches(tok, m.config());
-            List<ClassificationResult> rs = m.classify(tok, texts);
+            List<ClassificationResult> rs;
+            try {
+                rs = m.classify(tok, texts, truncation.encodeOptions());
+            } catch (InputTooLongException e) {
+                throw TruncationOptions.explain(e, "text");
+            }
             for (int i = 0; i < texts.size(); i++) {
                 ClassificationResult r = rs.get(i);
                 out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", r.label(), r.score(), texts.get(i));
