@@ -3,6 +3,7 @@ package dev.panopt.cli;
 import dev.panopt.ClassificationResult;
 import dev.panopt.InputTooLongException;
 import dev.panopt.OptForSequenceClassification;
+import dev.panopt.tokenizer.EncodeOptions;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.List;
@@ -32,13 +33,14 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        EncodeOptions options = truncation.encodeOptions();
         try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(common.modelDir(),
                 common.loadOptions())) {
             OptTokenizer tok = common.tokenizer();
             common.checkTokenizerMatches(tok, m.config());
             List<ClassificationResult> rs;
             try {
-                rs = m.classify(tok, texts, truncation.encodeOptions());
+                rs = m.classify(tok, texts, options);
             } catch (InputTooLongException e) {
                 throw TruncationOptions.explain(e, "text");
             }

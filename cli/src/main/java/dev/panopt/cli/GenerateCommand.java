@@ -87,6 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
             g.seed(seed);
         }
         GenerationConfig config = g.build();
+        EncodeOptions promptOptions = truncation.encodeOptions();
         PrintWriter out = spec.commandLine().getOut();
         OptTokenizer tok = common.tokenizer();
         try (OptForCausalLM lm = OptForCausalLM.fromPretrained(common.modelDir(), common.loadOptions())) {
@@ -97,7 +98,6 @@ final class GenerateCommand implements Callable<Integer> {
             }
             long t0 = System.nanoTime();
             GenerationResult r;
-            EncodeOptions promptOptions = truncation.encodeOptions();
             if (prompts.size() == 1) {
                 // The stream validates the request (lengths, ids) before anything is printed.
                 try (TokenStream tokens = stream(lm, tok, config, promptOptions)) {

@@ -165,6 +165,73 @@ class TruncationTest {
                 () -> tok.encodePairWindows(bad, bad, opts(Truncation.ONLY_SECOND, 13).build()));
     }
 
+    /** Tokens 0..n-1 (ids = offsets = index), as a stand-in encoding. */
+    static Encoding fake(int n, int base) {
+        int[] ids = IntStream.range(base, base + n).toArray();
+        return new Encoding(ids, new String[n], ids.clone(), ids.clone());
+    }
+
+    @Test
+    void longestFirstEqualsTakingOneTokenAtATimeFromTheLongerSecondOnTies() {
+        for (int a = 0; a <= 12; a++) {
+            for (int b = 0; b <= 12; b++) {
+                for (int max = 2; max <= a + b + 2; max++) {
+                    Encoding[] cut = Truncator.pair(fake(a, 0), fake(b, 100), 2, opts(Truncation.LONGEST_FIRST, max).build());
+                    int ra = a;
+                    int rb = b;
+                    while (ra + rb + 2 > max) {   // the plain rule, one token at a time
+                        if (ra > rb) {
+                            ra--;
+                        } else {
+                            rb--;
+                        }
+                    }
+                    String at = a + "+" + b + " to " + max;
+                    assertEquals(ra, cut[0].length(), at);
+                    assertEquals(rb, cut[1].length(), at);
+                    assertArrayEquals(IntStream.range(0, ra).toArray(), cut[0].ids(), at);   // right side: prefixes
+                    assertArrayEquals(IntStream.range(100, 100 + rb).toArray(), cut[1].ids(), at);
+                }
+            }
+        }
+    }
+
+    @Test
+    void windowsCoverTheTextInOrderEachOverlappingTheNextByTheStride() {
+        for (int n = 1; n <= 30; n++) {
+            for (int room = 1; room <= 10; room++) {
+                for (int stride = 0; stride < room; stride++) {
+                    for (TruncationSide side : TruncationSide.values()) {
+                        List<Encoding> w = Truncator.windows(fake(n, 0), room, stride, side);
+                        String at = n + " in " + room + " stride " + stride + " " + side;
+                        boolean right = side == TruncationSide.RIGHT;
+                        Encoding first = w.get(0);
+                        Encoding last = w.get(w.size() - 1);
+                        assertEquals(right ? 0 : n - 1, right ? first.ids()[0] : first.ids()[first.length() - 1], at);
+                        assertEquals(right ? n - 1 : 0, right ? last.ids()[last.length() - 1] : last.ids()[0], at);
+                        for (int k = 0; k < w.size(); k++) {
+                            Encoding e = w.get(k);
+                            assertTrue(e.length() <= room && e.length() > 0, at);
+                            for (int i = 1; i < e.length(); i++) {
+                                assertEquals(e.ids()[i - 1] + 1, e.ids()[i], at);   // contiguous
+                            }
+                            if (k > 0 && n > room) {
+                                Encoding prev = w.get(k - 1);
+                                int overlap = right ? prev.ids()[prev.length() - 1] - e.ids()[0] + 1
+                                        : e.ids()[e.length() - 1] - prev.ids()[0] + 1;
+                                assertEquals(stride, overlap, at);
+                                assertEquals(room, prev.length(), at);
+                            }
+                        }
+                        if (n <= room) {
+                            assertEquals(1, w.size(), at);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Each window's first context token's character start, as a word index (2 characters per word). */
     static List<Integer> starts(List<PairEncoding> windows, String context) {
         return windows.stream().map(w -> {
