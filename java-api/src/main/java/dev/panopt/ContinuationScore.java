@@ -9,8 +9,8 @@ import java.util.Objects;
  * {@code log p(continuation | context)} summed over the continuation's tokens, and whether greedy
  * decoding from the context would have produced exactly the continuation.
  *
- * <p>Immutable: the arrays are copied in and out. Equality, hash code and string form are by value
- * (the arrays' contents).
+ * <p>Immutable and thread-safe: the arrays are copied in and out. Equality, hash code and string form
+ * are by value (the arrays' contents).
  *
  * @param contextIds      the context's ids (at least one: the BOS stands in for an empty context)
  * @param continuationIds the continuation's ids (at least one)

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * How {@link OptModel#encode} turns texts into one vector each, with sentence-transformers' names:
  * the {@link Pooling} mode over the last hidden state, {@code normalize_embeddings}, and the
- * batching. Immutable; build with {@link #builder()}.
+ * batching. Immutable and thread-safe; build with {@link #builder()}.
  *
  * @param pooling             how a row's token vectors become one (default {@link Pooling#MEAN})
  * @param normalizeEmbeddings whether each vector is scaled to unit L2 norm (default false), so a dot

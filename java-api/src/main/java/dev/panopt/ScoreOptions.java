@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * How {@link OptForCausalLM#score} and {@link OptForCausalLM#scoreContinuations} batch and encode.
- * Immutable; build with {@link #builder()}.
+ * Immutable and thread-safe; build with {@link #builder()}.
  *
  * <p>Rows are sorted by length and run {@code batchSize} at a time, padded to the longest row of
  * their batch on {@code paddingSide}; positions follow the attention mask as in HF, so neither the

@@ -203,24 +203,13 @@ final class Scoring {
                         // Token t is predicted by the logits of position t - 1.
                         logits.copyTo(((long) k * width + b.offsets()[k] + t - 1) * vocab, v);
                         lp[t - f] = v[ids[t]] - Losses.logSumExp(v);
-                        greedy &= argmax(v) == ids[t];
+                        greedy &= LogitsWarping.argmax(v) == ids[t];
                     }
                     out[group[k]] = new RowScores(lp, greedy);
                 }
             }
         }
         return out;
-    }
-
-    /** The first index of the largest value (torch.argmax's choice on ties). */
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static double sum(double[] v) {

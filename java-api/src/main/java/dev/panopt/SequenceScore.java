@@ -13,8 +13,8 @@ import java.util.Objects;
  * token of the text is scored; without it the text's first token is not. {@code mean} is minus HF's
  * causal-LM {@code loss} for {@code labels = input_ids} on this row alone.
  *
- * <p>Immutable: the arrays are copied in and out. Equality, hash code and string form are by value
- * (the arrays' contents).
+ * <p>Immutable and thread-safe: the arrays are copied in and out. Equality, hash code and string form
+ * are by value (the arrays' contents).
  *
  * @param tokenIds      the scored row, BOS included when it was added; at least 2 ids
  * @param tokenLogprobs {@code tokenIds.length - 1} log-probabilities, one per token after the first

@@ -298,7 +298,8 @@ public final class Suite {
         com.fasterxml.jackson.databind.JsonNode m = Files.exists(mj) ? om.readTree(mj.toFile()) : prev.get("machine");
         Report.Machine machine = new Report.Machine(m.get("cpu").asText(), m.get("logical_cpus").asInt(), m.get("isa").asText(),
                 m.get("memory_bytes").asLong(), m.get("jdk").asText(), m.get("os").asText(), m.get("threads").asInt(),
-                m.get("peak_f32_gflops_1t").asDouble(), m.get("peak_f32_gflops").asDouble(), readings(m, "read_gbps_1t"),
+                m.get("peak_f32_gflops_1t").asDouble(), m.get("peak_f32_gflops").asDouble(),
+                m.has("peak_int8_gops") ? m.get("peak_int8_gops").asDouble() : Double.NaN, readings(m, "read_gbps_1t"),
                 readings(m, "read_gbps_2t"));
         List<Trial> trials = new ArrayList<>();
         try (var files = Files.list(out.resolve("jmh"))) {
