@@ -8,6 +8,6 @@ import dev.panopt.Isa;
  */
 record ModelKey(String model, String tokenizer, TaskOptions.ModelCopy modelCopy, ModelKind kind, int threads, Isa isa) {
     static ModelKey of(TaskOptions o, int threads) {
-        return new ModelKey(o.model, o.tokenizer, o.modelCopy, o.task.runner().modelKind(), threads, o.isa);
+        return new ModelKey(o.model, o.tokenizer, o.modelCopy, o.task.modelKind(), threads, o.isa);
     }
 }

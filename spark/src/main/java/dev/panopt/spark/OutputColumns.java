@@ -7,8 +7,8 @@ import org.apache.spark.sql.types.StructField;
 
 /**
  * The columns a task adds (the same fields make the struct a SQL function returns): the task's
- * outputs, {@code truncated} when {@code overflow=truncate}, then {@code error} — null for a row
- * that ran, the reason for one that could not (its outputs are then null).
+ * outputs, then {@code error} — null for a row that ran, the reason for one that could not (its
+ * outputs are then null).
  */
 final class OutputColumns {
     private OutputColumns() {}
@@ -16,11 +16,8 @@ final class OutputColumns {
     /** {@return the added fields, named with {@code outputPrefix} before each} */
     static List<StructField> fields(TaskOptions o) {
         List<StructField> f = new ArrayList<>();
-        for (StructField s : o.task.runner().outputFields()) {
+        for (StructField s : o.task.outputFields()) {
             f.add(DataTypes.createStructField(o.outputPrefix + s.name(), s.dataType(), true));
-        }
-        if (o.overflow == TaskOptions.Overflow.TRUNCATE) {
-            f.add(DataTypes.createStructField(o.outputPrefix + "truncated", DataTypes.BooleanType, true));
         }
         f.add(DataTypes.createStructField(o.outputPrefix + "error", DataTypes.StringType, true));
         return f;
@@ -28,16 +25,12 @@ final class OutputColumns {
 
     /** {@return one row's values of the added fields} */
     static Object[] values(TaskOptions o, RowProcessor.Outcome outcome) {
-        int n = o.task.runner().outputFields().size();
-        boolean truncation = o.overflow == TaskOptions.Overflow.TRUNCATE;
-        Object[] v = new Object[n + (truncation ? 1 : 0) + 1];
+        int n = o.task.outputFields().size();
+        Object[] v = new Object[n + 1];
         if (outcome.values() != null) {
             System.arraycopy(outcome.values(), 0, v, 0, n);
         }
-        if (truncation) {
-            v[n] = outcome.error() == null ? outcome.truncated() : null;
-        }
-        v[v.length - 1] = outcome.error();
+        v[n] = outcome.error();
         return v;
     }
 }

@@ -14,8 +14,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The tasks of {@link PanoptTransformer} as SQL functions: each call returns a struct of the
- * columns the transformer would add (the task's outputs, {@code truncated} with
- * {@code overflow=truncate}, and {@code error}).
+ * columns the transformer would add (the task's outputs and {@code error}).
  *
  * <pre>{@code
  * PanoptFunctions.register(spark, "classify", PanoptTransformer.classify().option("model", "/models/opt-sst2"));

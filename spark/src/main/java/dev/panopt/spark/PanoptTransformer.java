@@ -37,8 +37,9 @@ import org.apache.spark.sql.types.StructType;
  * task core of the executor. Each partition is read in windows of {@code sortWindow} rows whose
  * rows are sorted by length and cut into batches of {@code batchSize}, so a batch holds rows of
  * similar length; outputs come back in the input's order. A row that cannot run (a null input, an
- * input too long for the model, or one the model rejects) gets its reason in the {@code error}
- * column and null outputs, and the job goes on; a model that cannot be loaded fails the job.
+ * input too long for the model without truncation, or one the model rejects) gets its reason in
+ * the {@code error} column and null outputs, and the job goes on; a model that cannot be loaded
+ * fails the job.
  *
  * <p>Options (names are matched without regard to case; values may be given as strings):
  * <table>
@@ -55,21 +56,29 @@ import org.apache.spark.sql.types.StructType;
  *   <tr><td>threads</td><td>0</td><td>native threads of the executor's model; 0: the executor's task cores
  *       ({@code spark.executor.cores}, or the local master's)</td></tr>
  *   <tr><td>isa</td><td>auto</td><td>kernels: auto, scalar, avx2, avx512</td></tr>
- *   <tr><td>overflow</td><td>error</td><td>an input longer than the model takes: error (the row's error
- *       column says so) or truncate (cut to fit; a {@code truncated} column says which rows were)</td></tr>
- *   <tr><td>truncationSide</td><td>right</td><td>the end of the text that truncation cuts (right or left);
- *       {@code scoreContinuations} always cuts the context's start</td></tr>
  *   <tr><td>outputPrefix</td><td>""</td><td>put before the name of every added column</td></tr>
  * </table>
- * Task options: {@code inputCol} (default {@code text}) for generate, classify and score;
+ * Input columns: {@code inputCol} (default {@code text}) for generate, classify and score;
  * {@code contextCol} ({@code context}) and {@code continuationCol} ({@code continuation}) for
  * scoreContinuations; {@code questionCol} ({@code question}) and {@code contextCol}
- * ({@code context}) and {@code maxAnswerTokens} (15) for answer; {@code addSpecialTokens} (true)
- * for score and scoreContinuations; and for generate the {@link dev.panopt.GenerationConfig}
- * fields by their names: {@code maxNewTokens} (20), {@code minNewTokens}, {@code doSample},
- * {@code temperature}, {@code topK}, {@code topP}, {@code repetitionPenalty},
- * {@code noRepeatNgramSize}, {@code seed}, {@code eosTokenIds} and {@code stopTokenIds}
- * (comma-separated ids) and {@code stopStrings} (a JSON array of strings).
+ * ({@code context}) for answer.
+ *
+ * <p>Long inputs (generate, classify, score, scoreContinuations): HF's {@code truncation} (default
+ * false: a row too long for the model is an error row), {@code maxLength} (default: what the model
+ * takes) and {@code truncationSide} (right, HF's default, except for generate, where left keeps the
+ * prompt's end); scoreContinuations always cuts the context's start, as lm-evaluation-harness does.
+ * answer reads a context of any length in HF's overlapping windows: {@code maxSeqLen},
+ * {@code docStride}, {@code maxQuestionLen}, {@code maxAnswerLen} (15) and {@code spanScore}
+ * (probability or logit_sum), as {@link dev.panopt.QuestionAnsweringOptions}.
+ *
+ * <p>Task options: {@code addSpecialTokens} (true) for score and scoreContinuations; for generate the
+ * {@link dev.panopt.GenerationConfig} fields by their names: {@code maxNewTokens} (20),
+ * {@code minNewTokens}, {@code doSample}, {@code temperature}, {@code topK}, {@code topP}, {@code minP},
+ * {@code typicalP}, {@code epsilonCutoff}, {@code repetitionPenalty}, {@code presencePenalty},
+ * {@code frequencyPenalty}, {@code noRepeatNgramSize}, {@code numBeams}, {@code lengthPenalty},
+ * {@code earlyStopping} (true, false or never), {@code seed}, {@code eosTokenIds},
+ * {@code stopTokenIds}, {@code suppressTokens} and {@code forcedEosTokenId} (comma-separated ids) and
+ * {@code stopStrings} (a JSON array of strings).
  *
  * <p>Immutable: {@code option} returns a new transformer. Thread-safety: thread-safe.
  */
@@ -133,8 +142,9 @@ public final class PanoptTransformer {
     }
 
     /**
-     * Extractive question answering ({@link dev.panopt.OptForQuestionAnswering#answer}, one pair per
-     * forward): question + context → {@code answer}, {@code start} and {@code end} (character offsets
+     * Extractive question answering ({@link dev.panopt.OptForQuestionAnswering#answer}: HF's pipeline,
+     * a context of any length read in windows; one pair per call): question + context →
+     * {@code answer}, {@code start} and {@code end} (character offsets
      * in the context), {@code score}.
      *
      * @return the transformer, without options

@@ -81,7 +81,7 @@ final class PartitionRunner implements MapPartitionsFunction<Row, Row>, Serializ
         };
     }
 
-    /** The input row followed by the task's values (nulls on error), the truncation flag if asked for, and the error. */
+    /** The input row followed by the task's values (nulls on error) and the error. */
     private Row append(Row in, RowProcessor.Outcome o) {
         Object[] extra = OutputColumns.values(options, o);
         Object[] all = new Object[in.size() + extra.length];

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.panopt.GenerationConfig;
 import dev.panopt.Isa;
+import dev.panopt.QuestionAnsweringOptions;
+import dev.panopt.tokenizer.EncodeOptions;
+import dev.panopt.tokenizer.TruncationSide;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,13 +27,7 @@ final class TaskOptions implements Serializable {
 
     /** Options every task takes. */
     static final List<String> COMMON = List.of("model", "tokenizer", "batchSize", "sortWindow", "threads", "isa",
-            "overflow", "truncationSide", "modelCopy", "outputPrefix");
-
-    /** What happens to an input longer than the model takes. */
-    enum Overflow { ERROR, TRUNCATE }
-
-    /** Which end of a too-long text is cut. */
-    enum Side { LEFT, RIGHT }
+            "modelCopy", "outputPrefix");
 
     /** When the model files are copied to the executor's disk (see {@link ModelFiles}). */
     enum ModelCopy { AUTO, ALWAYS, NEVER }
@@ -45,16 +42,19 @@ final class TaskOptions implements Serializable {
     /** Native threads of the executor's model; 0 = the executor's task cores ({@link ExecutorCores}). */
     final int threads;
     final Isa isa;
-    final Overflow overflow;
-    final Side truncationSide;
     final ModelCopy modelCopy;
     final String outputPrefix;
     /** The input columns, in the order the task's runner takes them. */
     final List<String> inputColumns;
     final boolean addSpecialTokens;
-    /** The longest answer in tokens; 0 = the Java API's default. */
-    final int maxAnswerTokens;
+    /** HF's {@code truncation}: cut an input longer than the model takes instead of making it the row's error. */
+    final boolean truncation;
+    /** HF's {@code max_length} of truncation; 0 = what the model takes. */
+    final int maxLength;
+    /** The end truncation cuts: right (HF's default), except for generate, where left keeps the prompt's end. */
+    final TruncationSide truncationSide;
     private transient GenerationConfig generationConfig;
+    private transient QuestionAnsweringOptions questionAnsweringOptions;
 
     private TaskOptions(Task task, Map<String, String> raw) {
         this.task = task;
@@ -74,8 +74,6 @@ final class TaskOptions implements Serializable {
         }
         this.threads = intOption("threads", 0, 0);
         this.isa = enumOption("isa", Isa.class, Isa.AUTO);
-        this.overflow = enumOption("overflow", Overflow.class, Overflow.ERROR);
-        this.truncationSide = enumOption("truncationSide", Side.class, Side.RIGHT);
         this.modelCopy = enumOption("modelCopy", ModelCopy.class, ModelCopy.AUTO);
         this.outputPrefix = raw.getOrDefault("outputPrefix", "");
         this.inputColumns = switch (task) {
@@ -85,9 +83,15 @@ final class TaskOptions implements Serializable {
             case ANSWER -> List.of(raw.getOrDefault("questionCol", "question"), raw.getOrDefault("contextCol", "context"));
         };
         this.addSpecialTokens = booleanOption("addSpecialTokens", true);
-        this.maxAnswerTokens = intOption("maxAnswerTokens", 0, 1);
+        this.truncation = booleanOption("truncation", false);
+        this.maxLength = intOption("maxLength", 0, 1);
+        this.truncationSide = enumOption("truncationSide", TruncationSide.class,
+                task == Task.GENERATE ? TruncationSide.LEFT : TruncationSide.RIGHT);
         if (task == Task.GENERATE) {
             generationConfig = buildGenerationConfig();
+        }
+        if (task == Task.ANSWER) {
+            questionAnsweringOptions = buildQuestionAnsweringOptions();
         }
     }
 
@@ -128,6 +132,30 @@ final class TaskOptions implements Serializable {
         return generationConfig;
     }
 
+    /** The question-answering options of an answer task (rebuilt on an executor, as {@link #generationConfig()}). */
+    QuestionAnsweringOptions questionAnsweringOptions() {
+        if (questionAnsweringOptions == null) {
+            questionAnsweringOptions = buildQuestionAnsweringOptions();
+        }
+        return questionAnsweringOptions;
+    }
+
+    /**
+     * How the text helpers encode this task's inputs: HF's truncation arguments when {@code truncation}
+     * is on, the helpers' defaults otherwise.
+     */
+    EncodeOptions encodeOptions() {
+        if (!truncation) {
+            return EncodeOptions.defaults();
+        }
+        EncodeOptions.Builder b = EncodeOptions.builder().addSpecialTokens(addSpecialTokens).truncation(true)
+                .truncationSide(truncationSide);
+        if (maxLength > 0) {
+            b.maxLength(maxLength);
+        }
+        return b.build();
+    }
+
     /** Whether the task draws random tokens without a seed, so a row's result may differ between runs. */
     boolean isNondeterministic() {
         return task == Task.GENERATE && generationConfig().doSample() && generationConfig().seed().isEmpty();
@@ -138,21 +166,22 @@ final class TaskOptions implements Serializable {
         b.maxNewTokens(intOption("maxNewTokens", 20, 1));
         b.minNewTokens(intOption("minNewTokens", 0, 0));
         b.doSample(booleanOption("doSample", false));
-        if (raw.containsKey("temperature")) {
-            b.temperature(doubleOption("temperature"));
-        }
-        if (raw.containsKey("topK")) {
-            b.topK(intOption("topK", 0, 0));
-        }
-        if (raw.containsKey("topP")) {
-            b.topP(doubleOption("topP"));
-        }
-        if (raw.containsKey("repetitionPenalty")) {
-            b.repetitionPenalty(doubleOption("repetitionPenalty"));
-        }
-        if (raw.containsKey("noRepeatNgramSize")) {
-            b.noRepeatNgramSize(intOption("noRepeatNgramSize", 0, 0));
-        }
+        // The builder checks the ranges; an option not given keeps HF's default.
+        ifPresent("temperature", k -> b.temperature(doubleOption(k)));
+        ifPresent("topK", k -> b.topK(intOption(k, 0, Integer.MIN_VALUE)));
+        ifPresent("topP", k -> b.topP(doubleOption(k)));
+        ifPresent("minP", k -> b.minP(doubleOption(k)));
+        ifPresent("typicalP", k -> b.typicalP(doubleOption(k)));
+        ifPresent("epsilonCutoff", k -> b.epsilonCutoff(doubleOption(k)));
+        ifPresent("repetitionPenalty", k -> b.repetitionPenalty(doubleOption(k)));
+        ifPresent("presencePenalty", k -> b.presencePenalty(doubleOption(k)));
+        ifPresent("frequencyPenalty", k -> b.frequencyPenalty(doubleOption(k)));
+        ifPresent("noRepeatNgramSize", k -> b.noRepeatNgramSize(intOption(k, 0, Integer.MIN_VALUE)));
+        ifPresent("suppressTokens", k -> b.suppressTokens(intList(k)));
+        ifPresent("forcedEosTokenId", k -> b.forcedEosTokenId(intList(k)));
+        ifPresent("numBeams", k -> b.numBeams(intOption(k, 1, Integer.MIN_VALUE)));
+        ifPresent("lengthPenalty", k -> b.lengthPenalty(doubleOption(k)));
+        ifPresent("earlyStopping", k -> b.earlyStopping(enumOption(k, GenerationConfig.EarlyStopping.class, null)));
         if (raw.containsKey("eosTokenIds")) {
             b.eosTokenIds(intList("eosTokenIds"));
         }
@@ -169,6 +198,32 @@ final class TaskOptions implements Serializable {
             return b.build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid generation options: " + e.getMessage(), e);
+        }
+    }
+
+    private QuestionAnsweringOptions buildQuestionAnsweringOptions() {
+        QuestionAnsweringOptions.Builder b = QuestionAnsweringOptions.builder();
+        ifPresent("maxSeqLen", k -> b.maxSeqLen(intOption(k, 0, Integer.MIN_VALUE)));
+        ifPresent("docStride", k -> b.docStride(intOption(k, 0, Integer.MIN_VALUE)));
+        ifPresent("maxQuestionLen", k -> b.maxQuestionLen(intOption(k, 0, Integer.MIN_VALUE)));
+        ifPresent("maxAnswerLen", k -> b.maxAnswerLen(intOption(k, 0, Integer.MIN_VALUE)));
+        ifPresent("spanScore", k -> b.spanScore(enumOption(k, QuestionAnsweringOptions.SpanScore.class, null)));
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid question-answering options: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sets a builder field from an option that was given; HF's default stays otherwise. */
+    private void ifPresent(String key, java.util.function.Consumer<String> set) {
+        if (raw.containsKey(key)) {
+            try {
+                set.accept(key);
+            } catch (IllegalArgumentException e) {
+                throw e.getMessage() != null && e.getMessage().startsWith("option ") ? e
+                        : new IllegalArgumentException("option " + key + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -17,7 +17,9 @@ import dev.panopt.OptForQuestionAnswering;
 import dev.panopt.OptForSequenceClassification;
 import dev.panopt.ScoreOptions;
 import dev.panopt.SequenceScore;
+import dev.panopt.tokenizer.EncodeOptions;
 import dev.panopt.tokenizer.OptTokenizer;
+import dev.panopt.tokenizer.TruncationSide;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,8 +105,8 @@ class LocalModeTest {
                     continue;
                 }
                 if (i == 101) {
-                    assertTrue(r.<String>getAs("error").startsWith("the input is 179 tokens, more than the 128 that classify"),
-                            r.<String>getAs("error"));
+                    assertEquals("the input has 179 tokens, more than the 128 the model takes; .option(\"truncation\", true) "
+                            + "cuts it", r.getAs("error"));
                     continue;
                 }
                 ClassificationResult want = m.classify(tok, texts.get(i));
@@ -196,6 +198,8 @@ class LocalModeTest {
         for (int i = 0; i < contexts.size(); i++) {
             pairs.add(new String[] {i % 2 == 0 ? "Who ran?" : "Where is the garden?", contexts.get(i)});
         }
+        // Longer than the model's positions: read in windows, as the Java API does.
+        pairs.set(3, new String[] {"Who ran?", String.join(" ", Texts.sentences(12, 60))});
         List<Row> rows = collect(PanoptTransformer.answer().option("model", qa.toString())
                 .transform(SparkSessions.pairs(spark, "question", "context", pairs, 2)));
         try (OptForQuestionAnswering m = OptForQuestionAnswering.fromPretrained(qa)) {
@@ -212,34 +216,44 @@ class LocalModeTest {
     }
 
     @Test
-    void truncationCutsLongRowsToWhatTheModelTakes() throws Exception {
+    void truncationCutsLongRowsAsTheJavaApiDoes() throws Exception {
         String longText = Texts.longText(TestModels.CONTEXT + 50);
         List<String> texts = List.of("A short text.", longText);
-        List<Row> rows = collect(PanoptTransformer.score().option("model", lm.toString()).option("overflow", "truncate")
+        List<Row> rows = collect(PanoptTransformer.score().option("model", lm.toString()).option("truncation", true)
                 .option("outputPrefix", "s_").transform(SparkSessions.texts(spark, texts, 1)));
-        assertFalse(rows.get(0).<Boolean>getAs("s_truncated"));
-        assertTrue(rows.get(1).<Boolean>getAs("s_truncated"));
         assertNull(rows.get(1).getAs("s_error"));
-        // The longest prefix the model takes: context + 1 tokens with the BOS (the last is only a target).
+        // The longest prefix the model scores: context + 1 tokens with the BOS (the last is only a target).
         int keep = TestModels.CONTEXT;
         String cut = tok.decode(java.util.Arrays.copyOf(tok.encode(longText, false), keep));
         assertTrue(longText.startsWith(cut));
-        try (OptForCausalLM m = OptForCausalLM.fromPretrained(lm)) {
+        String tail = "Tail " + longText + " end.";
+        String prompt = "Prompt " + longText + " and then";
+        List<Row> left = collect(PanoptTransformer.classify().option("model", classifier.toString())
+                .option("truncation", true).option("truncationSide", "left")
+                .transform(SparkSessions.texts(spark, List.of(tail), 1)));
+        List<Row> generated = collect(PanoptTransformer.generate().option("model", lm.toString()).option("maxNewTokens", 4)
+                .option("truncation", true).transform(SparkSessions.texts(spark, List.of(prompt), 1)));
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(lm);
+             OptForSequenceClassification c = OptForSequenceClassification.fromPretrained(classifier)) {
             SequenceScore want = m.score(tok, cut);
             assertEquals(keep, want.numScoredTokens());
             assertEquals(keep, (int) rows.get(1).getAs("s_num_tokens"));
             assertClose(want.sum(), rows.get(1).getAs("s_log_likelihood"), "truncated row");
+            EncodeOptions fromTheLeft = EncodeOptions.builder().truncation(true).truncationSide(TruncationSide.LEFT).build();
+            assertClose(c.classify(tok, tail, fromTheLeft).score(), left.get(0).getAs("score"), "left-truncated row");
+            // generate cuts a prompt's start by default.
+            assertEquals(m.generate(tok, List.of(prompt), GenerationConfig.greedy(4), fromTheLeft, t -> {}).text(0),
+                    generated.get(0).getAs("generated_text"));
         }
-        // From the left: the text's last tokens.
-        List<Row> left = collect(PanoptTransformer.classify().option("model", classifier.toString())
-                .option("overflow", "truncate").option("truncationSide", "left")
-                .transform(SparkSessions.texts(spark, List.of("Tail " + longText + " end."), 1)));
-        assertTrue(left.get(0).<Boolean>getAs("truncated"));
-        try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(classifier)) {
-            int[] ids = tok.encode("Tail " + longText + " end.", false);
-            String tail = tok.decode(java.util.Arrays.copyOfRange(ids, ids.length - (TestModels.CONTEXT - 1), ids.length));
-            assertClose(m.classify(tok, tail).score(), left.get(0).getAs("score"), "left-truncated row");
-        }
+        // Without truncation, a pair too long for the model is an error row; with it, the context loses its start.
+        List<String[]> pair = List.<String[]>of(new String[] {longText, " the end"});
+        assertTrue(collect(PanoptTransformer.scoreContinuations().option("model", lm.toString())
+                .transform(SparkSessions.pairs(spark, "context", "continuation", pair, 1))).get(0).<String>getAs("error")
+                .contains("can be scored"));
+        Row r = collect(PanoptTransformer.scoreContinuations().option("model", lm.toString()).option("truncation", true)
+                .transform(SparkSessions.pairs(spark, "context", "continuation", pair, 1))).get(0);
+        assertNull(r.getAs("error"));
+        assertEquals(tok.encode(" the end", false).length, (int) r.getAs("num_tokens"));
     }
 
     @Test

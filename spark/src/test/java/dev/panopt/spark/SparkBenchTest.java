@@ -106,7 +106,7 @@ class SparkBenchTest {
     private static Pass plainJvm(String task, PanoptTransformer t, List<String> texts) throws IOException {
         TaskOptions o = TaskOptions.parse(t.task(), t.options());
         Backend backend = Backend.create(BackendOptions.builder().threads(Runtime.getRuntime().availableProcessors()).build());
-        try (LoadedModel m = new LoadedModel(o.task.runner().modelKind().load(Path.of(o.model),
+        try (LoadedModel m = new LoadedModel(o.task.modelKind().load(Path.of(o.model),
                 LoadOptions.builder().backend(backend).build()), OptTokenizer.fromPretrained(Path.of(o.model)), backend)) {
             List<String[]> inputs = new ArrayList<>();
             for (String s : texts) {

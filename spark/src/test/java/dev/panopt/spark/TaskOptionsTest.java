@@ -2,11 +2,15 @@ package dev.panopt.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panopt.GenerationConfig;
 import dev.panopt.Isa;
+import dev.panopt.QuestionAnsweringOptions;
+import dev.panopt.tokenizer.EncodeOptions;
+import dev.panopt.tokenizer.TruncationSide;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -23,6 +27,15 @@ class TaskOptionsTest {
         return TaskOptions.parse(task, m);
     }
 
+    /** A map of alternating keys and values. */
+    static Map<String, String> pairs(String... kv) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
     @Test
     void defaultsAndNamesInAnyCase() {
         TaskOptions o = parse(Task.CLASSIFY, Map.of("MODEL", "/m", "BatchSize", "4", "isa", "AVX2"));
@@ -32,8 +45,8 @@ class TaskOptionsTest {
         assertEquals(64, o.sortWindow, "16 batches");
         assertEquals(0, o.threads, "the executor's cores");
         assertEquals(Isa.AVX2, o.isa);
-        assertEquals(TaskOptions.Overflow.ERROR, o.overflow);
         assertEquals(TaskOptions.ModelCopy.AUTO, o.modelCopy);
+        assertSame(EncodeOptions.defaults(), o.encodeOptions(), "no truncation: a long row is an error");
         assertEquals(List.of("text"), o.inputColumns);
         assertEquals(Map.of("model", "/m", "batchSize", "4", "isa", "AVX2"), o.raw);
         assertEquals(List.of("question", "context"), parse(Task.ANSWER, Map.of("model", "/m")).inputColumns);
@@ -42,10 +55,36 @@ class TaskOptionsTest {
     }
 
     @Test
+    void truncationOptionsAreHfsTokenizerArguments() {
+        EncodeOptions e = parse(Task.CLASSIFY, Map.of("model", "/m", "truncation", "true", "maxLength", "64"))
+                .encodeOptions();
+        assertEquals(EncodeOptions.Truncation.LONGEST_FIRST, e.truncationStrategy());
+        assertEquals(64, e.maxLength());
+        assertEquals(TruncationSide.RIGHT, e.truncationSide(), "HF's default side");
+        assertEquals(TruncationSide.LEFT, parse(Task.GENERATE, Map.of("model", "/m", "truncation", "true"))
+                .encodeOptions().truncationSide(), "a prompt keeps its end");
+        assertEquals(TruncationSide.RIGHT, parse(Task.GENERATE, Map.of("model", "/m", "truncation", "true",
+                "truncationSide", "right")).encodeOptions().truncationSide());
+        assertEquals(false, parse(Task.SCORE, Map.of("model", "/m", "truncation", "true", "addSpecialTokens", "false"))
+                .encodeOptions().addSpecialTokens());
+    }
+
+    @Test
+    void answerOptionsAreThePipelines() {
+        QuestionAnsweringOptions q = parse(Task.ANSWER, Map.of("model", "/m", "maxSeqLen", "96", "docStride", "32",
+                "maxAnswerLen", "5", "spanScore", "logit_sum")).questionAnsweringOptions();
+        assertEquals(96, q.maxSeqLen().getAsInt());
+        assertEquals(32, q.docStride().getAsInt());
+        assertEquals(5, q.maxAnswerLen());
+        assertEquals(QuestionAnsweringOptions.SpanScore.LOGIT_SUM, q.spanScore());
+        assertEquals(QuestionAnsweringOptions.defaults().maxQuestionLen(), q.maxQuestionLen());
+    }
+
+    @Test
     void generationOptionsMakeTheGenerationConfig() {
-        TaskOptions o = parse(Task.GENERATE, Map.of("model", "/m", "maxNewTokens", "7", "doSample", "TRUE", "topK", "5",
+        TaskOptions o = parse(Task.GENERATE, pairs("model", "/m", "maxNewTokens", "7", "doSample", "TRUE", "topK", "5",
                 "topP", "0.9", "temperature", "0.7", "seed", "42", "eosTokenIds", "2, 50118",
-                "stopStrings", "[\"\\n\\n\", \"a, b\"]"));
+                "stopStrings", "[\"\\n\\n\", \"a, b\"]", "suppressTokens", "7,8"));
         GenerationConfig g = o.generationConfig();
         assertEquals(7, g.maxNewTokens());
         assertTrue(g.doSample());
@@ -55,6 +94,10 @@ class TaskOptionsTest {
         assertEquals(42L, g.seed().getAsLong());
         assertEquals(Set.of(2, 50118), g.eosTokenIds());
         assertEquals(List.of("\n\n", "a, b"), g.stopStrings());
+        GenerationConfig beams = parse(Task.GENERATE, Map.of("model", "/m", "numBeams", "3", "earlyStopping", "never"))
+                .generationConfig();
+        assertEquals(3, beams.numBeams());
+        assertEquals(GenerationConfig.EarlyStopping.NEVER, beams.earlyStopping());
         assertFalse(o.isNondeterministic(), "seeded");
         assertTrue(parse(Task.GENERATE, Map.of("model", "/m", "doSample", "true")).isNondeterministic());
     }
@@ -62,7 +105,7 @@ class TaskOptionsTest {
     @Test
     void badOptionsAreClearErrors() {
         assertEquals("unknown option 'maxNewTokens' for classify; known: model, tokenizer, batchSize, sortWindow, threads, "
-                        + "isa, overflow, truncationSide, modelCopy, outputPrefix, inputCol",
+                        + "isa, modelCopy, outputPrefix, inputCol, truncation, maxLength, truncationSide",
                 assertThrows(IllegalArgumentException.class, () -> TaskOptions.canonicalKey(Task.CLASSIFY, "maxNewTokens"))
                         .getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> parse(Task.SCORE, Map.of())).getMessage()
@@ -70,8 +113,10 @@ class TaskOptionsTest {
         assertEquals("option batchSize must be at least 1, got 0", message(Task.SCORE, Map.of("model", "m", "batchSize", "0")));
         assertEquals("option batchSize must be an integer, got 'eight'",
                 message(Task.SCORE, Map.of("model", "m", "batchSize", "eight")));
-        assertEquals("option overflow must be one of error, truncate, got 'drop'",
-                message(Task.SCORE, Map.of("model", "m", "overflow", "drop")));
+        assertEquals("option truncationSide must be one of left, right, got 'middle'",
+                message(Task.SCORE, Map.of("model", "m", "truncationSide", "middle")));
+        assertEquals("option maxAnswerLen: maxAnswerLen must be >= 1, got 0",
+                message(Task.ANSWER, Map.of("model", "m", "maxAnswerLen", "0")));
         assertEquals("option addSpecialTokens must be true or false, got 'yes'",
                 message(Task.SCORE, Map.of("model", "m", "addSpecialTokens", "yes")));
         assertEquals("option sortWindow (4 rows) must be at least batchSize (8)",
