@@ -62,6 +62,7 @@ class NullArgumentsTest {
                 .setDefault(GenerationConfig.class, GenerationConfig.greedy(1))
                 .setDefault(SessionOptions.class, SessionOptions.builder().build())
                 .setDefault(LoadOptions.class, LoadOptions.DEFAULT)
+                .setDefault(Quantization.class, Quantization.NONE)
                 .setDefault(BackendOptions.class, BackendOptions.builder().build())
                 .setDefault(ForwardOptions.class, ForwardOptions.builder().build())
                 .setDefault(EncodeOptions.class, EncodeOptions.defaults())
@@ -75,7 +76,8 @@ class NullArgumentsTest {
         instances = List.of(tok, lm, base, seqcls, qa, past, Backend.shared(), session, out, out.logits(), baseOut, ckpt, st, stream,
                 GenerationConfig.builder(), ForwardOptions.builder(), LoadOptions.builder(), SessionOptions.builder(),
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
-                OptConfig.load(TINY), tok.newStreamDecoder(true));
+                OptConfig.load(TINY), tok.newStreamDecoder(true), Quantization.Q4_K_M, Quantization.builder(Quantization.NONE),
+                lm.loadReport(), lm.loadReport().tensors().get(0));
     }
 
     @AfterAll
