@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     // The vocab projection alone (the dominant matmul), through the CPU backend's linear op.
     {
         panopt::CpuBackend cpu(kt, threads);
-        auto ex = cpu.new_executor(*m, 1, 1);
+        auto ex = cpu.new_executor(*m, 1, 1, PANOPT_DTYPE_F32);
         auto weight = [&](int64_t rows, int64_t cols) {
             panopt::TensorRef w;
             w.data = embed;
