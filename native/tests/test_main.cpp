@@ -12,6 +12,7 @@ int run_kernel_tests();
 int run_forward_tests();
 int run_api_tests();
 int run_quant_kernel_tests();
+int run_quant_format_tests();
 
 int main(int argc, char** argv) {
     std::string which = argc > 1 ? argv[1] : "all";
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     if (which == "forward" || which == "all") run_forward_tests();
     if (which == "api" || which == "all") run_api_tests();
     if (which == "quant_kernels" || which == "all") run_quant_kernel_tests();
+    if (which == "quant" || which == "all") run_quant_format_tests();
     std::printf("%s: %d checks, %d failures\n", which.c_str(), t::g_checks, t::g_failures);
     return t::g_failures ? 1 : 0;
 }
