@@ -169,6 +169,69 @@ class QuantizedLoadTest {
         }
     }
 
+    @Test
+    void q4KMOnATinyModelFallsBackAsLlamaCppDoes() throws Exception {
+        // preln-tiny: hidden 64, ffn 256, 2 layers (layer 1 is the "more bits" one), tied head.
+        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(PRELN, options(Backend.shared(), Quantization.Q4_K_M))) {
+            LoadReport r = lm.loadReport();
+            String l0 = "decoder.layers.0.";
+            String l1 = "decoder.layers.1.";
+            assertFormat(r, l0 + "self_attn.q_proj.weight", DType.Q4_K, DType.Q5_0);
+            assertFormat(r, l0 + "self_attn.v_proj.weight", DType.Q4_K, DType.Q5_0);
+            assertFormat(r, l1 + "self_attn.v_proj.weight", DType.Q6_K, DType.Q8_0);
+            assertFormat(r, l0 + "fc1.weight", DType.Q4_K, DType.Q5_0);
+            assertFormat(r, l0 + "fc2.weight", DType.Q4_K, DType.Q4_K); // rows of 256
+            assertFormat(r, l1 + "fc2.weight", DType.Q6_K, DType.Q6_K);
+            assertFormat(r, "decoder.embed_tokens.weight", DType.Q6_K, DType.Q8_0);
+            assertFormat(r, "decoder.embed_positions.weight", DType.F32, DType.F32);
+            assertFormat(r, l0 + "fc1.bias", DType.F32, DType.F32);
+            assertEquals("row length 64 is not a multiple of Q4_K's 256-element blocks: Q5_0",
+                    only(r, l0 + "fc1.weight").fallbackReason());
+            assertEquals(11, r.fallbacks().size()); // q, k, v, out_proj, fc1 of both layers (rows of 64), the head
+            assertTrue(r.summary().contains("11 fell back"), r.summary());
+            try (CausalLMOutput out = lm.forward(IDS, MASK)) {
+                for (float v : out.logits().toFloatArray()) {
+                    assertTrue(Float.isFinite(v));
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8_0FallsBackToF16ForRowsThatAreNotBlocksOf32() throws Exception {
+        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(CASES.resolve("nobias-noaffine-tiny"),
+                options(Backend.shared(), Quantization.Q8_0))) {
+            LoadReport r = lm.loadReport(); // hidden 48, ffn 96
+            assertFormat(r, "decoder.layers.0.fc1.weight", DType.Q8_0, DType.F16);
+            assertFormat(r, "decoder.layers.0.fc2.weight", DType.Q8_0, DType.Q8_0);
+            assertFormat(r, "decoder.embed_tokens.weight", DType.Q8_0, DType.F16);
+        }
+    }
+
+    /** The chunks land in the same place whichever thread converts them. */
+    @Test
+    void quantizingOnOneOrThreeThreadsGivesTheSameModel() throws Exception {
+        int[] ids = {2, 31414, 6, 127, 2335};
+        float[][] logits = new float[3][];
+        int[] threads = {1, 3, 3};
+        for (int i = 0; i < 3; i++) {
+            try (Backend b = Backend.create(BackendOptions.builder().threads(threads[i]).build());
+                 OptForCausalLM lm = OptForCausalLM.fromPretrained(F16_125M_SHAPE, options(b, Quantization.Q4_K_M));
+                 CausalLMOutput out = lm.forward(ids)) {
+                logits[i] = out.logits().toFloatArray();
+                assertTrue(lm.loadReport().fallbacks().isEmpty()); // widths 256 and 1024
+            }
+        }
+        assertArrayEquals(logits[0], logits[1]);
+        assertArrayEquals(logits[0], logits[2]);
+    }
+
+    static void assertFormat(LoadReport r, String name, DType requested, DType stored) {
+        LoadReport.TensorFormat t = only(r, name);
+        assertEquals(requested, t.requested(), name);
+        assertEquals(stored, t.stored(), name);
+    }
+
     static LoadReport.TensorFormat only(LoadReport r, String name) {
         List<LoadReport.TensorFormat> m = r.tensors().stream().filter(t -> t.name().equals(name)).toList();
         assertEquals(1, m.size(), name + " in " + r.tensors());
