@@ -3,6 +3,7 @@ package dev.panopt.cli;
 import dev.panopt.Isa;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptConfig;
+import dev.panopt.Quantization;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.tokenizer.OptTokenizer;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** Options every model command shares: which checkpoint, tokenizer, threads and kernels. */
+/** Options every model command shares: which checkpoint, tokenizer, threads, kernels and weight formats. */
 final class Common {
     @Option(names = {"-m", "--model"}, paramLabel = "DIR",
             description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin). "
@@ -31,8 +32,18 @@ final class Common {
     @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512 (default: auto).")
     String isa = "auto";
 
+    @Option(names = "--quantize", paramLabel = "NAME",
+            description = "Store the weights in llama.cpp's formats while loading: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
+                    + "Q4_K_M, Q5_K_M, Q6_K, or convert them: F16, BF16, F32 (default: none, as the checkpoint stores them).")
+    String quantize;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
+
+    /** The --quantize policy ({@link Quantization#NONE} without the flag). */
+    Quantization quantization() {
+        return quantize == null ? Quantization.NONE : Quantization.named(quantize);
+    }
 
     Path modelDir() {
         Path p = model != null ? model : home().resolve("conformance/fixtures/cases/opt125m-shape-f16");
@@ -72,10 +83,12 @@ final class Common {
 
     LoadOptions loadOptions() throws IOException {
         Path dir = modelDir();
+        Quantization q = quantization();
         long bytes = ProgressBar.weightBytes(dir);
-        LoadOptions.Builder b = LoadOptions.builder().backend(backend());
+        LoadOptions.Builder b = LoadOptions.builder().quantization(q).backend(backend());
         if (bytes > ProgressBar.THRESHOLD) {
-            b.preload(true).progress(new ProgressBar("loading " + dir.getFileName(), System.err,
+            String what = q.keepsEverything() ? "loading " : "loading (" + q.name() + ") ";
+            b.preload(true).progress(new ProgressBar(what + dir.getFileName(), System.err,
                     ProgressBar.stderrIsTerminal()));
         }
         return b.build();
