@@ -2,6 +2,7 @@ package dev.panopt.conformance;
 
 import dev.panopt.Isa;
 import dev.panopt.BackendOptions;
+import dev.panopt.Quantization;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +12,12 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL]}: runs every
- * supported case of a fixture set and prints, per stored tensor, max abs and relative L2 error and
- * PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason. Exit 0 when nothing failed,
- * 1 when a check failed, 2 on bad usage.
+ * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL] [--quantize FORMAT]}:
+ * runs every supported case of a fixture set and prints, per stored tensor, max abs and relative L2
+ * error and PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason. With
+ * {@code --quantize} (a {@link Quantization} preset) the weights are quantized on load and the
+ * logits are judged as distributions against the bounds of {@link QuantizationBounds}. Exit 0 when
+ * nothing failed, 1 when a check failed, 2 on bad usage.
  */
 public final class Check {
     private Check() {}
@@ -28,6 +31,7 @@ public final class Check {
         boolean json = false;
         Set<String> only = new LinkedHashSet<>();
         BackendOptions.Builder opts = BackendOptions.builder();
+        Quantization quantization = Quantization.NONE;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -35,9 +39,11 @@ public final class Check {
                     case "--case" -> only.add(value(args, ++i, "--case"));
                     case "--threads" -> opts.threads(Integer.parseInt(value(args, ++i, "--threads")));
                     case "--isa" -> opts.isa(Isa.valueOf(value(args, ++i, "--isa").toUpperCase(Locale.ROOT)));
+                    case "--quantize" -> quantization = Quantization.named(value(args, ++i, "--quantize"));
                     case "-h", "--help" -> {
                         out.println("usage: conformance/check DIR [--json] [--case NAME]... [--threads N] "
-                                + "[--isa auto|scalar|avx2|avx512]");
+                                + "[--isa auto|scalar|avx2|avx512] [--quantize Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q4_K_M|Q5_K_M|"
+                                + "Q6_K|F16|BF16|F32]");
                         return 0;
                     }
                     default -> {
@@ -60,7 +66,7 @@ public final class Check {
         }
         List<CaseResult> results;
         try {
-            results = new Checker(opts.build()).run(dir, only);
+            results = new Checker(opts.build(), quantization).run(dir, only);
         } catch (Exception e) {
             err.println("check: " + e.getMessage());
             return 2;
