@@ -161,25 +161,31 @@ final class QuantizationBounds {
         MemorySegment data = src.get().data();
         DType type = src.get().dtype();
         float[] row = new float[cols];
+        short[] halves = new short[cols];
         double err = 0;
         double norm = 0;
         for (long r = 0; r < rows; r++) {
-            for (int i = 0; i < cols; i++) {
-                row[i] = read(data, type, r * cols + i);
-                norm += (double) row[i] * row[i];
+            readRow(data, type, r * cols, row, halves);
+            for (float v : row) {
+                norm += (double) v * v;
             }
             err += rowError2(t.stored(), row);
         }
         return norm == 0 ? 0 : err / norm;
     }
 
-    private static float read(MemorySegment s, DType t, long i) {
-        return switch (t) {
-            case F32 -> s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i);
-            case F16 -> Float.float16ToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i));
-            case BF16 -> Float.intBitsToFloat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i) << 16);
+    /** Elements {@code from .. from + row.length} of a stored F32, F16 or BF16 tensor. */
+    private static void readRow(MemorySegment s, DType t, long from, float[] row, short[] halves) {
+        switch (t) {
+            case F32 -> MemorySegment.copy(s, ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * from, row, 0, row.length);
+            case F16, BF16 -> {
+                MemorySegment.copy(s, ValueLayout.JAVA_SHORT_UNALIGNED, 2 * from, halves, 0, row.length);
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = t == DType.F16 ? Float.float16ToFloat(halves[i]) : Float.intBitsToFloat(halves[i] << 16);
+                }
+            }
             default -> throw new IllegalArgumentException("source weights are F32, F16 or BF16, not " + t);
-        };
+        }
     }
 
     /** Σ over a row of the expected squared error of storing it as {@code t}. */
