@@ -124,6 +124,11 @@ final class QuantizationBounds {
         return new QuantizationBounds(Math.sqrt(sum), List.copyOf(top));
     }
 
+    /** Bounds for a given ρ_z (e.g. of a model whose weights are not at hand). */
+    static QuantizationBounds withRho(double rhoLogits) {
+        return new QuantizationBounds(rhoLogits, List.of());
+    }
+
     /** {@return the predicted relative RMS error of the logits, ρ_z} */
     double rhoLogits() {
         return rhoLogits;
@@ -235,21 +240,33 @@ final class QuantizationBounds {
     private static double symmetric(float[] x, int block, int levels, int clampLevel) {
         double e = 0;
         for (int b = 0; b < x.length; b += block) {
-            float max = 0;
-            for (int i = b; i < b + block; i++) {
-                if (Math.abs(x[i]) > Math.abs(max)) {
-                    max = x[i];
-                }
+            float max = signedMax(x, b, block);
+            e += symmetricBlock(x, b, block, max, Math.abs(max) / levels, clampLevel);
+        }
+        return e;
+    }
+
+    /** The element of largest magnitude of {@code x[from..from+n)}, with its sign. */
+    private static float signedMax(float[] x, int from, int n) {
+        float max = 0;
+        for (int i = from; i < from + n; i++) {
+            if (Math.abs(x[i]) > Math.abs(max)) {
+                max = x[i];
             }
-            double s = Math.abs(max) / levels;
-            for (int i = b; i < b + block; i++) {
-                boolean opposite = clampLevel > 0 && (x[i] > 0) != (max > 0) && x[i] != 0;
-                if (opposite && Math.abs(x[i]) > (clampLevel + 0.5) * s) {
-                    double c = Math.abs(x[i]) - clampLevel * s;
-                    e += c * c;
-                } else {
-                    e += s * s / 12;
-                }
+        }
+        return max;
+    }
+
+    /** Σ squared error of one symmetric block of step {@code s} whose signed max is {@code max} (see {@link #symmetric}). */
+    private static double symmetricBlock(float[] x, int from, int n, float max, double s, int clampLevel) {
+        double e = 0;
+        for (int i = from; i < from + n; i++) {
+            boolean opposite = clampLevel > 0 && (x[i] > 0) != (max > 0) && x[i] != 0;
+            if (opposite && Math.abs(x[i]) > (clampLevel + 0.5) * s) {
+                double c = Math.abs(x[i]) - clampLevel * s;
+                e += c * c;
+            } else {
+                e += s * s / 12;
             }
         }
         return e;
@@ -298,35 +315,14 @@ final class QuantizationBounds {
     /** Q6_K: super-blocks of 256, sub-blocks of 16, levels -32..31 of {@code amax/32} + 8-bit scale rounding. */
     private static double q6K(float[] x) {
         double e = 0;
-        float[] sub = new float[16];
         for (int b = 0; b < x.length; b += 256) {
             double maxStep = 0;
             for (int j = 0; j < 16; j++) {
-                double amax = 0;
-                for (int i = b + 16 * j; i < b + 16 * j + 16; i++) {
-                    amax = Math.max(amax, Math.abs(x[i]));
-                }
-                maxStep = Math.max(maxStep, amax / 32);
+                maxStep = Math.max(maxStep, Math.abs(signedMax(x, b + 16 * j, 16)) / 32);
             }
             for (int j = 0; j < 16; j++) {
-                System.arraycopy(x, b + 16 * j, sub, 0, 16);
-                // symmetric() with the scale-rounding allowance folded into the step.
-                float max = 0;
-                for (float v : sub) {
-                    if (Math.abs(v) > Math.abs(max)) {
-                        max = v;
-                    }
-                }
-                double step = Math.abs(max) / 32 + maxStep / 256;
-                for (float v : sub) {
-                    boolean opposite = (v > 0) != (max > 0) && v != 0;
-                    if (opposite && Math.abs(v) > 31.5 * step) {
-                        double c = Math.abs(v) - 31 * step;
-                        e += c * c;
-                    } else {
-                        e += step * step / 12;
-                    }
-                }
+                float max = signedMax(x, b + 16 * j, 16);
+                e += symmetricBlock(x, b + 16 * j, 16, max, Math.abs(max) / 32 + maxStep / 256, 31);
             }
         }
         return e;
