@@ -14,6 +14,8 @@ import java.util.TreeMap;
  * the format its {@link Quantization} asked for. A tied LM head is listed once, as
  * {@code decoder.embed_tokens.weight} of class {@link Quantization.TensorClass#LM_HEAD}.
  *
+ * <p>Immutable and thread-safe.
+ *
  * @param quantization the policy's {@linkplain Quantization#name() name}
  * @param tensors      every weight the model uses, in loading order
  */

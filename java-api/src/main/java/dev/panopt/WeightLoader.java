@@ -152,6 +152,9 @@ final class WeightLoader {
                         floats = f32.asSlice(0, n * cols * Float.BYTES);
                         Quantizer.dequantize(w.dtype(), copy, n * cols, floats);
                     }
+                    if (to == DType.F16) {
+                        checkF16Range(w.name(), floats, r0, cols);
+                    }
                     MemorySegment out = dst.asSlice(r0 * dstRow, n * dstRow);
                     if (to == DType.F32) {
                         MemorySegment.copy(floats, 0, out, 0, n * dstRow);
@@ -167,6 +170,21 @@ final class WeightLoader {
                 }
             };
         }, bytes -> progress.update(doneBefore + bytes, total));
+    }
+
+    /** F16's largest finite value. */
+    private static final float F16_MAX = 65504f;
+
+    /** A finite value beyond F16's range would become infinite: refuse it, naming where it is. */
+    private static void checkF16Range(String name, MemorySegment floats, long firstRow, long cols) {
+        long n = floats.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            float v = floats.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i * Float.BYTES);
+            if (Math.abs(v) > F16_MAX && Float.isFinite(v)) {
+                throw new IllegalArgumentException(name + " [" + (firstRow + i / cols) + ", " + i % cols + "] = " + v
+                        + " is beyond F16's range (" + F16_MAX + "): store it as BF16 or F32");
+            }
+        }
     }
 
     /** Reads one byte per page so the OS brings the mapping into memory now. */

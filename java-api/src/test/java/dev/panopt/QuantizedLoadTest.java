@@ -226,6 +226,30 @@ class QuantizedLoadTest {
         assertArrayEquals(logits[0], logits[2]);
     }
 
+    @Test
+    void f16RefusesValuesBeyondItsRange() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("big"));
+        Files.copy(PRELN.resolve("config.json"), dir.resolve("config.json"));
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(PRELN.resolve("model.safetensors"))) {
+            for (String n : f.names()) {
+                float[] v = f.readFloats(n);
+                if (n.endsWith("layers.1.fc1.weight")) {
+                    v[64 * 3 + 5] = 1e5f;
+                }
+                w.addFloats(n, f.info(n).dtype(), f.info(n).shape(), v);
+            }
+        }
+        w.write(dir.resolve("model.safetensors"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> OptForCausalLM.fromPretrained(dir, options(Backend.shared(), Quantization.F16)));
+        assertTrue(e.getMessage().startsWith("decoder.layers.1.fc1.weight [3, 5] = 100000.0 is beyond F16's range"),
+                e.getMessage());
+        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(dir, options(Backend.shared(), Quantization.BF16))) {
+            assertEquals(DType.BF16, only(lm.loadReport(), "decoder.layers.1.fc1.weight").stored());
+        }
+    }
+
     static void assertFormat(LoadReport r, String name, DType requested, DType stored) {
         LoadReport.TensorFormat t = only(r, name);
         assertEquals(requested, t.requested(), name);
