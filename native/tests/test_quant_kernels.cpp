@@ -133,9 +133,10 @@ void test_format(const Kernels* ref, const Kernels* kt, int dt) {
                     std::vector<float> y1((size_t)(M * N)), y2((size_t)(M * N)), mag((size_t)(M * N), 0.0f);
                     LinearArgs a{nullptr, 0, xq.data(), xrb, wbuf.data(), dt, bias ? (const void*)bb.data() : nullptr,
                                  bdt, y1.data(), N, M, N, K};
+                    std::vector<float> scratch((size_t)kt->linear_scratch_floats(K));
                     ref->type[dt].linear_range(&a, 0, M, 0, N, nullptr);
                     a.y = y2.data();
-                    kt->type[dt].linear_range(&a, 0, M, 0, N, nullptr);
+                    kt->type[dt].linear_range(&a, 0, M, 0, N, scratch.data());
                     // sum over k of |w[n][k]| |x[m][k]|, from the types' own dequantizers
                     std::vector<float> wf((size_t)(N * K)), xf((size_t)(M * K));
                     for (int64_t n = 0; n < N; n++)
@@ -237,6 +238,35 @@ void test_cache_rows(const Kernels* ref, const Kernels* kt) {
     }
 }
 
+// Activation quantizers: every ISA's bytes equal the reference's (ggml's quantize_row_*_ref) for
+// finite rows — random values, exact halves of the step (the rounding ties), zeros, one outlier.
+void test_activation_quantizers(const Kernels* ref, const Kernels* kt) {
+    for (int vt : {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_1, PANOPT_DTYPE_Q8_K}) {
+        const int64_t be = kBlockElems[vt];
+        int bad = 0;
+        for (int trial = 0; trial < 200; trial++) {
+            const int64_t n = be * (1 + trial % 5);
+            std::vector<float> x((size_t)n);
+            std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+            for (auto& v : x) v = u(qrng);
+            if (trial % 4 == 1) { // ties: multiples of half a step of a block whose max is 127 steps
+                for (int64_t i = 0; i < n; i++) x[i] = 0.5f * (float)((int)(qrng() % 255) - 127) * 0.25f;
+                for (int64_t b = 0; b < n; b += be) x[b] = 127 * 0.25f;
+            }
+            if (trial % 4 == 2)
+                for (int64_t i = 0; i < n; i += 3) x[i] = 0.0f;
+            if (trial % 4 == 3) x[(size_t)(qrng() % n)] = 1e4f;
+            if (trial % 50 == 7) std::fill(x.begin(), x.end(), 0.0f);
+            std::vector<uint8_t> r1((size_t)row_bytes(vt, n)), r2(r1.size());
+            ref->type[vt].quantize_row(x.data(), r1.data(), n);
+            kt->type[vt].quantize_row(x.data(), r2.data(), n);
+            bad += r1 != r2;
+        }
+        T_CHECK(bad == 0, "%s quantize_row %s: %d of 200 rows differ from the reference", kt->name,
+                type_traits(vt)->name, bad);
+    }
+}
+
 } // namespace
 
 int run_quant_kernel_tests() {
@@ -250,6 +280,7 @@ int run_quant_kernel_tests() {
         }
         std::printf("  quantized products: %s\n", kt->name);
         test_cache_rows(ref, kt);
+        test_activation_quantizers(ref, kt);
         for (int dt : kWeightFormats) {
             if (!type_traits(dt)->to_f32 || !type_traits(act_type(dt))->to_f32) {
                 std::printf("  SKIP %s: no dequantizer in this build\n", type_traits(dt)->name);

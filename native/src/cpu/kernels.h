@@ -83,6 +83,7 @@ struct Kernels {
 // Quantized products (quant_dot_*.cpp): fill `type[dt].linear_range` for ggml's weight formats.
 void quant_kernels_scalar(TypeKernels* type); // the reference: every format, plain loops
 void quant_kernels_avx2(TypeKernels* type);   // defined in quant_dot_avx2.cpp (AVX2 flags)
+void quant_act_avx2(TypeKernels* type);       // quantize_row of Q8_0/Q8_1/Q8_K, quant_act_avx2.cpp
 // Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
 void cache_kernels_scalar(TypeKernels* type);
 void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp

@@ -128,7 +128,8 @@ constexpr int64_t NR = 32;
 constexpr int64_t MR = 12;
 constexpr int64_t KC = 256;
 
-int64_t linear_scratch_floats(int64_t) { return KC * NR + NR; }
+// the packed F16/BF16 panel, or the f32 activation scales of the quantized products (from AVX2)
+int64_t linear_scratch_floats(int64_t K) { return KC * NR + NR > K / 4 + 64 ? KC * NR + NR : K / 4 + 64; }
 
 // 16x16 in-register transpose: out[c] = column c of the 16 rows r[0..16).
 inline void transpose16(__m512 r[16]) {

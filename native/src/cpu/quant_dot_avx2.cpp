@@ -100,36 +100,39 @@ struct FQ5_1 {
     static __m256i codes(const W* w) { return _mm256_or_si256(nibbles32(w->qs), bit4_from_bits32(w->qh)); }
 };
 
-inline float min_term(const block_q8_0*) { return 0.0f; }
-inline float min_term(const block_q8_1* x) { return h2f(x->s); }
 template <class W> inline float wmin(const W* w) { return h2f(w->m); }
 template <> inline float wmin<block_q8_0>(const block_q8_0*) { return 0.0f; }
 template <> inline float wmin<block_q4_0>(const block_q4_0*) { return 0.0f; }
 template <> inline float wmin<block_q5_0>(const block_q5_0*) { return 0.0f; }
 
-// out[r] = W . X[r] for R activation rows.
-template <class F, int R> void rows32(int64_t nb, const void* wv, const char* const* xs, float* out) {
+// Lane r of a 4-float vector in all 8 lanes.
+inline __m256 lane(__m128 v, int r) { return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), _mm256_set1_epi32(r)); }
+
+// out[r] = W . X[r] for R activation rows. xd: the rows' block scales as f32, [block][4 rows]
+// (and xs the Q8_1 block sums d * sum(q), same layout), converted once per group of rows so the
+// inner loop does one multiply for the four rows' scales of a block.
+template <class F, int R>
+void rows32(int64_t nb, const void* wv, const char* const* xs, const float* xd, const float* xsum, float* out) {
     const typename F::W* w = static_cast<const typename F::W*>(wv);
     __m256 acc[R];
-    float macc[R];
-    for (int r = 0; r < R; r++) {
-        acc[r] = _mm256_setzero_ps();
-        macc[r] = 0.0f;
-    }
+    __m128 macc = _mm_setzero_ps();
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const __m256i q = F::codes(w + b);
         const __m256i u = F::SIGNED ? _mm256_sign_epi8(q, q) : q;
-        const float dw = h2f(w[b].d);
+        const __m128 dw = _mm_set1_ps(h2f(w[b].d));
+        const __m128 scale = _mm_mul_ps(dw, _mm_loadu_ps(xd + 4 * b)); // d_w d_x for the four rows
         for (int r = 0; r < R; r++) {
             const typename F::X* x = reinterpret_cast<const typename F::X*>(xs[r]) + b;
             __m256i xv = _mm256_loadu_si256((const __m256i*)x->qs);
             if (F::SIGNED) xv = _mm256_sign_epi8(xv, q);
-            const __m256 p = _mm256_cvtepi32_ps(dot_us(u, xv));
-            acc[r] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * h2f(x->d)), acc[r]);
-            if (F::MIN) macc[r] += wmin(w + b) * min_term(x);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_us(u, xv)), lane(scale, r), acc[r]);
         }
+        if (F::MIN) macc = _mm_fmadd_ps(_mm_set1_ps(wmin(w + b)), _mm_loadu_ps(xsum + 4 * b), macc);
     }
-    for (int r = 0; r < R; r++) out[r] = hsum(acc[r]) + macc[r];
+    float m4[4];
+    _mm_storeu_ps(m4, macc);
+    for (int r = 0; r < R; r++) out[r] = hsum(acc[r]) + m4[r];
 }
 
 // ---- the K-quants (256-element super-blocks, activations in Q8_K) --------------------------
@@ -273,7 +276,43 @@ void linear_q(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n
     }
 }
 
-template <class F> constexpr auto lin32 = linear_q<rows32<F, 1>, rows32<F, 2>, rows32<F, 3>, rows32<F, 4>>;
+// The 32-element formats: as linear_q, with each group of activation rows' block scales (and
+// Q8_1 sums) converted to f32 once per tile into scratch, [block][4 rows].
+template <class F>
+void lin32(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    const int64_t nb = a->K / QK;
+    const int64_t rb = row_bytes(a->wdtype, a->K);
+    const char* xq = static_cast<const char*>(a->xq);
+    float* xd = scratch;           // [nb][4]
+    float* xsum = scratch + 4 * nb; // [nb][4]
+    for (int64_t t0 = n0; t0 < n1; t0 += NT) {
+        const int64_t t1 = t0 + NT < n1 ? t0 + NT : n1;
+        for (int64_t m = m0; m < m1; m += MAXR) {
+            const int r = (int)(m1 - m < MAXR ? m1 - m : MAXR);
+            const char* xs[MAXR];
+            for (int i = 0; i < MAXR; i++) {
+                xs[i] = xq + (m + (i < r ? i : 0)) * a->ldxq;
+                for (int64_t b = 0; b < nb; b++) {
+                    const typename F::X* x = reinterpret_cast<const typename F::X*>(xs[i]) + b;
+                    xd[4 * b + i] = h2f(x->d);
+                    xsum[4 * b + i] = F::MIN ? h2f(reinterpret_cast<const block_q8_1*>(x)->s) : 0.0f;
+                }
+            }
+            for (int64_t n = t0; n < t1; n++) {
+                const void* w = static_cast<const char*>(a->w) + n * rb;
+                float out[MAXR];
+                switch (r) {
+                case 4: rows32<F, 4>(nb, w, xs, xd, xsum, out); break;
+                case 3: rows32<F, 3>(nb, w, xs, xd, xsum, out); break;
+                case 2: rows32<F, 2>(nb, w, xs, xd, xsum, out); break;
+                default: rows32<F, 1>(nb, w, xs, xd, xsum, out); break;
+                }
+                const float bias = bias_at(a, n);
+                for (int i = 0; i < r; i++) a->y[(m + i) * a->ldy + n] = out[i] + bias;
+            }
+        }
+    }
+}
 template <bool FIVE>
 constexpr auto lin_k45 = linear_q<rows_k45<FIVE, 1>, rows_k45<FIVE, 2>, rows_k45<FIVE, 3>, rows_k45<FIVE, 4>>;
 constexpr auto lin_q6k = linear_q<rows_q6k<1>, rows_q6k<2>, rows_q6k<3>, rows_q6k<4>>;

@@ -46,20 +46,27 @@ final class CaseRunner {
     private final LoadOptions load;
     private final LoadOptions unquantized;
     private final boolean quantized;
+    private final Path writeOutputs;
 
     /** @param backend where every case's model computes (the caller closes it) */
     CaseRunner(Backend backend) {
-        this(backend, Quantization.NONE);
+        this(backend, Quantization.NONE, null);
     }
 
     /**
      * @param backend      where every case's model computes (the caller closes it)
      * @param quantization how the models' weights are stored; {@link Quantization#NONE} compares element-wise
+     * @param writeOutputs where to write what each case computed in the outputs protocol's layout, or null
+     *                     (only without quantization: the protocol carries outputs comparable element-wise)
      */
-    CaseRunner(Backend backend, Quantization quantization) {
+    CaseRunner(Backend backend, Quantization quantization, Path writeOutputs) {
         this.load = LoadOptions.builder().backend(backend).quantization(quantization).build();
         this.unquantized = LoadOptions.builder().backend(backend).build();
         this.quantized = !quantization.keepsEverything();
+        if (quantized && writeOutputs != null) {
+            throw new IllegalArgumentException("outputs are written for the unquantized run only");
+        }
+        this.writeOutputs = writeOutputs;
     }
 
     CaseResult run(Path caseDir) {
@@ -82,6 +89,7 @@ final class CaseRunner {
         final List<String> skipped = new ArrayList<>();
         final List<DistributionCompare.Result> distributions = new ArrayList<>();
         final List<String> notes = new ArrayList<>();
+        final OutputTensors produced = new OutputTensors();
         QuantizationBounds bounds; // set once the model is loaded, with quantized weights
 
         Collector(Fixture f) {
@@ -134,7 +142,9 @@ final class CaseRunner {
         }
 
         private void floats0(String call, String expectedName, float[] got) {
-            results.add(Compare.compare(call, expectedName, f.shape(expectedName), Compare.toDouble(got),
+            double[] g = Compare.toDouble(got);
+            produced.floats(expectedName, f.shape(expectedName), g);
+            results.add(Compare.compare(call, expectedName, f.shape(expectedName), g,
                     Compare.toDouble(f.floats(expectedName)), Compare.toleranceFor(expectedName, false)));
         }
 
@@ -145,6 +155,7 @@ final class CaseRunner {
             }
             long[] es = f.shape(expectedName);
             if (!java.util.Arrays.equals(es, got.shape())) {
+                produced.floats(expectedName, got.shape(), Compare.toDouble(got.toFloatArray()));
                 results.add(new Compare.TensorResult(call, expectedName, es, Double.NaN, Double.NaN,
                         Compare.toleranceFor(expectedName, false), 1,
                         "shape " + java.util.Arrays.toString(got.shape()) + " instead of " + java.util.Arrays.toString(es)));
@@ -158,16 +169,26 @@ final class CaseRunner {
                 skipped.add(call + "/" + expectedName + ": " + NOT_JUDGED);
                 return;
             }
+            produced.floats(expectedName, f.shape(expectedName), new double[] {got});
             results.add(Compare.compare(call, expectedName, f.shape(expectedName), new double[] {got},
                     Compare.toDouble(f.floats(expectedName)), Compare.toleranceFor(expectedName, false)));
         }
 
         void ints(String call, String expectedName, long[] got) {
+            produced.longs(expectedName, f.shape(expectedName), Compare.toDouble(got));
             results.add(Compare.compare(call, expectedName, f.shape(expectedName), Compare.toDouble(got),
                     Compare.toDouble(f.longs(expectedName)), Compare.Tolerance.EXACT));
         }
 
+        /** The case's result; with {@code writeOutputs}, what it computed is written there first. */
         CaseResult result(String error) {
+            if (writeOutputs != null) {
+                try {
+                    produced.write(writeOutputs, f.name);
+                } catch (java.io.IOException e) {
+                    error = (error == null ? "" : error + "; ") + "cannot write outputs: " + Compare.describe(e);
+                }
+            }
             return CaseResult.of(f.name, results, skipped, distributions, notes, error);
         }
 

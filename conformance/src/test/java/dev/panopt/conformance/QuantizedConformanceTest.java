@@ -63,7 +63,7 @@ class QuantizedConformanceTest {
     }
 
     private static void check(Path caseDir, String name, Quantization q) {
-        CaseResult r = new CaseRunner(Backend.shared(), q).run(caseDir);
+        CaseResult r = new CaseRunner(Backend.shared(), q, null).run(caseDir);
         String failures = r.distributions().stream().filter(d -> !d.pass()).map(DistributionCompare.Result::text)
                 .collect(Collectors.joining("\n"));
         assertTrue(r.status() != CaseResult.Status.FAIL, () -> name + " " + q.name() + ": " + r.reason() + "\n" + failures);
