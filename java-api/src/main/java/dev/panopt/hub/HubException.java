@@ -35,7 +35,9 @@ public class HubException extends IOException {
         HTTP_ERROR
     }
 
+    /** Why the file could not be had. */
     private final Reason reason;
+    /** The HTTP status of the answer at fault, or 0. */
     private final int status;
 
     /**
