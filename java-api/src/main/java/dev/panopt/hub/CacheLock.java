@@ -40,7 +40,10 @@ final class CacheLock implements AutoCloseable {
      * @throws IOException if the lock file cannot be created or locked, or the thread is interrupted
      */
     static CacheLock acquire(Path lockFile, String what) throws IOException {
-        Path key = lockFile.toAbsolutePath().normalize();
+        // The real path: two names of one file (a symlinked cache) must share the in-process lock, since
+        // the JVM refuses a second lock of a file it already locks.
+        Files.createDirectories(lockFile.getParent());
+        Path key = lockFile.getParent().toRealPath().resolve(lockFile.getFileName());
         ReentrantLock local = IN_PROCESS.computeIfAbsent(key, k -> new ReentrantLock());
         if (!local.tryLock()) {
             LOG.log(System.Logger.Level.INFO, "waiting for another thread downloading {0}", what);
@@ -53,7 +56,6 @@ final class CacheLock implements AutoCloseable {
         }
         FileChannel ch = null;
         try {
-            Files.createDirectories(lockFile.getParent());
             ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock fl = ch.tryLock();
             if (fl == null) {

@@ -135,8 +135,8 @@ final class HubCache {
     }
 
     /**
-     * Records that {@code ref}'s revision is {@code commit} ({@code refs/<revision>}), written to a
-     * temporary file and renamed so that readers never see half a hash. Nothing for a commit revision.
+     * Records that {@code ref}'s revision is {@code commit} ({@code refs/<revision>}), replaced
+     * atomically so that readers never see half a hash. Nothing for a commit revision.
      */
     void writeRef(RepoRef ref, String commit) throws IOException {
         if (ref.revision().equals(commit)) {
@@ -147,14 +147,7 @@ final class HubCache {
         }
         Path refFile = storage(ref).resolve("refs").resolve(ref.revision());
         Files.createDirectories(refFile.getParent());
-        Path tmp = refFile.resolveSibling(refFile.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8)
-                + ".tmp");
-        try {
-            Files.writeString(tmp, commit, StandardCharsets.UTF_8);
-            moveAtomically(tmp, refFile);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        replace(refFile, tmp -> Files.writeString(tmp, commit, StandardCharsets.UTF_8));
     }
 
     /** Writes {@code CACHEDIR.TAG} in the cache root when it is missing; best effort. */
@@ -188,14 +181,28 @@ final class HubCache {
             }
         } catch (UnsupportedOperationException | IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "no symlink at {0} ({1}); copying the blob", pointer, e.toString());
-            Path tmp = pointer.resolveSibling(pointer.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8)
-                    + ".tmp");
-            try {
-                Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);
-                moveAtomically(tmp, pointer);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            replace(pointer, tmp -> Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING));
+        }
+    }
+
+    /** Writes a file's new content. */
+    @FunctionalInterface
+    private interface Writer {
+        void write(Path file) throws IOException;
+    }
+
+    /**
+     * Replaces {@code target} by a temporary sibling that {@code writer} fills, renamed over it, so
+     * that a reader (another process) sees the old or the new file, never half of one.
+     */
+    private static void replace(Path target, Writer writer) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8)
+                + ".tmp");
+        try {
+            writer.write(tmp);
+            moveAtomically(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 

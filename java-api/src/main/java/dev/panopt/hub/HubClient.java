@@ -214,17 +214,7 @@ public final class HubClient implements AutoCloseable {
      * @throws IOException as {@link #downloadModel} throws it
      */
     public Path resolveModel(String pathOrModelId) throws IOException {
-        Objects.requireNonNull(pathOrModelId, "pathOrModelId");
-        Optional<Path> local = existingPath(pathOrModelId);
-        if (local.isPresent()) {
-            return local.get();
-        }
-        RepoRef ref = modelId(pathOrModelId);
-        try {
-            return downloadModel(ref);
-        } catch (HubException e) {
-            throw notLocalEither(e, pathOrModelId);
-        }
+        return resolve(Objects.requireNonNull(pathOrModelId, "pathOrModelId"), this::downloadModel);
     }
 
     /**
@@ -239,16 +229,31 @@ public final class HubClient implements AutoCloseable {
      * @throws IOException as {@link #downloadTokenizer} throws it
      */
     public Path resolveTokenizer(String pathOrModelId) throws IOException {
-        Objects.requireNonNull(pathOrModelId, "pathOrModelId");
+        return resolve(Objects.requireNonNull(pathOrModelId, "pathOrModelId"), this::downloadTokenizer);
+    }
+
+    /** Downloads what a repository reference names. */
+    @FunctionalInterface
+    private interface Snapshot {
+        Path download(RepoRef ref) throws IOException;
+    }
+
+    /** An existing path as it is; else a model id's snapshot; else {@link NoSuchFileException}. */
+    private static Path resolve(String pathOrModelId, Snapshot snapshot) throws IOException {
         Optional<Path> local = existingPath(pathOrModelId);
         if (local.isPresent()) {
             return local.get();
         }
-        RepoRef ref = modelId(pathOrModelId);
+        RepoRef ref = RepoRef.tryParse(pathOrModelId).orElseThrow(() -> new NoSuchFileException(pathOrModelId, null,
+                "no such file or directory, and not a Hugging Face model id (org/name[@revision])"));
         try {
-            return downloadTokenizer(ref);
+            return snapshot.download(ref);
         } catch (HubException e) {
-            throw notLocalEither(e, pathOrModelId);
+            if (e.reason() != Reason.REPOSITORY_NOT_FOUND) {
+                throw e;
+            }
+            throw new HubException(e.reason(), e.httpStatus().orElse(0), e.getMessage() + "; nor is '"
+                    + RepoRef.printable(pathOrModelId) + "' a local path", e);
         }
     }
 
@@ -433,18 +438,5 @@ public final class HubClient implements AutoCloseable {
         } catch (InvalidPathException e) {
             return Optional.empty();
         }
-    }
-
-    private static RepoRef modelId(String s) throws NoSuchFileException {
-        return RepoRef.tryParse(s).orElseThrow(() -> new NoSuchFileException(s, null,
-                "no such file or directory, and not a Hugging Face model id (org/name[@revision])"));
-    }
-
-    private static HubException notLocalEither(HubException e, String s) {
-        if (e.reason() != Reason.REPOSITORY_NOT_FOUND) {
-            return e;
-        }
-        return new HubException(e.reason(), e.httpStatus().orElse(0), e.getMessage() + "; nor is '"
-                + RepoRef.printable(s) + "' a local path", e);
     }
 }

@@ -168,6 +168,9 @@ class HubClientTest extends HubTestBase {
             assertEquals(r.path().startsWith("/cdn/") ? null : bearer, r.authorization(), r.toString());
         }
 
+        assertReason(Reason.REPOSITORY_NOT_FOUND, 404, assertThrows(HubException.class,
+                () -> authed.downloadModel(RepoRef.of("panopt-test/missing"))));
+
         // (with the files cached, a refused HEAD falls back to the cache, as in huggingface_hub: use an empty one)
         HubClient wrong = client(b -> b.token("hf_wrong").cacheDir(tmp.resolve("empty")));
         e = assertThrows(HubException.class, () -> wrong.downloadModel(RepoRef.of("panopt-test/gated")));
