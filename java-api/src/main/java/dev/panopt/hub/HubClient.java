@@ -257,7 +257,11 @@ public final class HubClient implements AutoCloseable {
         }
     }
 
-    /** Releases the HTTP client; idempotent; does nothing on {@link #shared()}. Later downloads throw {@link IllegalStateException}. */
+    /**
+     * Releases the HTTP client, aborting downloads in progress on other threads (they throw an
+     * {@link IOException}, leaving their {@code .incomplete} file to resume); idempotent; does nothing
+     * on {@link #shared()}. Later calls throw {@link IllegalStateException}.
+     */
     @Override
     public void close() {
         if (!shared) {

@@ -61,9 +61,10 @@ final class HubHttp implements AutoCloseable {
         }
     }
 
-    private synchronized HttpClient client() {
+    /** The HTTP client; an IOException once closed (a download that another thread's close() aborted). */
+    private synchronized HttpClient client() throws IOException {
         if (closed) {
-            throw new IllegalStateException("the HubClient is closed");
+            throw new IOException("the HubClient was closed");
         }
         if (client == null) {
             client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
@@ -72,7 +73,10 @@ final class HubHttp implements AutoCloseable {
         return client;
     }
 
-    private synchronized ScheduledExecutorService watchdog() {
+    private synchronized ScheduledExecutorService watchdog() throws IOException {
+        if (closed) {
+            throw new IOException("the HubClient was closed");
+        }
         if (watchdog == null) {
             watchdog = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "panopt-hub-watchdog");
@@ -84,14 +88,25 @@ final class HubHttp implements AutoCloseable {
         return watchdog;
     }
 
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Aborts requests in progress (their callers get an IOException) and releases the client's threads. */
     @Override
-    public synchronized void close() {
-        closed = true;
-        if (client != null) {
-            client.close();
+    public void close() {
+        HttpClient c;
+        ScheduledThreadPoolExecutor w;
+        synchronized (this) {
+            closed = true;
+            c = client;
+            w = watchdog;
         }
-        if (watchdog != null) {
-            watchdog.shutdownNow();
+        if (c != null) {
+            c.shutdownNow();
+        }
+        if (w != null) {
+            w.shutdownNow();
         }
     }
 
@@ -213,8 +228,8 @@ final class HubHttp implements AutoCloseable {
             } catch (HubException e) {
                 throw e;
             } catch (IOException e) {
-                if (Thread.currentThread().isInterrupted() || e instanceof InterruptedIOException) {
-                    throw e;
+                if (Thread.currentThread().isInterrupted() || e instanceof InterruptedIOException || isClosed()) {
+                    throw e; // interrupted, or aborted by close(): not a transfer to resume now
                 }
                 boolean progressed = sizeOf(incomplete) > before;
                 if (progressed) {
@@ -481,7 +496,7 @@ final class HubHttp implements AutoCloseable {
         private volatile long last = System.nanoTime();
         private volatile boolean fired;
 
-        Watch(InputStream in, long timeoutNanos) {
+        Watch(InputStream in, long timeoutNanos) throws IOException {
             this.in = in;
             this.timeoutNanos = timeoutNanos;
             long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), timeoutNanos / 4);

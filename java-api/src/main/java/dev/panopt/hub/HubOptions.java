@@ -27,7 +27,7 @@ import java.util.Optional;
  *   <li>{@code HF_HUB_ETAG_TIMEOUT}, {@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds (default 10).</li>
  * </ul>
  *
- * <p>{@link #toString()} never shows the token.
+ * <p>Immutable and thread-safe; {@link #toString()} never shows the token.
  */
 public final class HubOptions {
     /** huggingface_hub's {@code MAX_HTTP_DOWNLOAD_SIZE} (50 GB): the default largest file accepted. */

@@ -20,9 +20,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -89,6 +92,38 @@ class HubDownloadTest extends HubTestBase {
         assertEquals("bytes=50000-", cdnGets().get(cdnGets().size() - 1).range());
         assertEquals(50_000L, firstReports.get(0));
         assertFalse(Files.exists(incomplete));
+    }
+
+    @Test
+    void closingTheClientAbortsADownloadThatALaterOneResumes() throws Exception {
+        CountDownLatch inBody = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        server.midBody = () -> {
+            inBody.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        HubClient hub = client(b -> b.downloadTimeout(Duration.ofMinutes(2)));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Path> download = pool.submit(() -> hub.download(RepoRef.of(REPO), WEIGHTS));
+            assertTrue(inBody.await(30, TimeUnit.SECONDS));
+            hub.close();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> download.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IOException.class, e.getCause(), String.valueOf(e.getCause()));
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        assertThrows(IllegalStateException.class, () -> hub.download(RepoRef.of(REPO), WEIGHTS));
+        server.midBody = () -> {};
+        Path incomplete = HubCache.incomplete(blob());
+        long kept = Files.exists(incomplete) ? Files.size(incomplete) : 0;
+        assertArrayEquals(fixtures.weights, Files.readAllBytes(client().download(RepoRef.of(REPO), WEIGHTS)));
+        assertEquals(kept > 0 ? "bytes=" + kept + "-" : null, cdnGets().get(cdnGets().size() - 1).range());
     }
 
     @Test
