@@ -75,12 +75,16 @@ class NullArgumentsTest {
                 .setDefault(BackendOptions.class, BackendOptions.builder().build())
                 .setDefault(ForwardOptions.class, ForwardOptions.builder().build())
                 .setDefault(EncodeOptions.class, EncodeOptions.defaults())
+                .setDefault(ScoreOptions.class, ScoreOptions.DEFAULT)
+                .setDefault(EmbeddingOptions.class, EmbeddingOptions.DEFAULT)
                 .setDefault(ForwardRequest.class, ForwardRequest.inputIds(new int[] {2, 5}).build())
                 .setDefault(Backend.class, Backend.shared())
                 .setDefault(Arena.class, Arena.global())
                 .setDefault(int[].class, new int[] {2, 5})
                 .setDefault(int[][].class, new int[][] {{2, 5}})
                 .setDefault(TensorInfo.class, new TensorInfo("a", DType.F32, new long[] {1}, 0, 4))
+                .setDefault(QuestionAnsweringOptions.class, QuestionAnsweringOptions.defaults())
+                .setDefault(dev.panopt.tokenizer.Encoding.class, tok.encodeWithOffsets("a", false))
                 .setDefault(String.class, "a")
                 .setDefault(HubOptions.class, hubOptions)
                 .setDefault(RepoRef.class, RepoRef.of("a/b"))
@@ -89,8 +93,12 @@ class NullArgumentsTest {
         instances = List.of(tok, lm, base, seqcls, qa, past, Backend.shared(), session, out, out.logits(), baseOut, ckpt, st, stream,
                 GenerationConfig.builder(), ForwardOptions.builder(), LoadOptions.builder(), SessionOptions.builder(),
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
-                OptConfig.load(TINY), tok.newStreamDecoder(true), hub, hubOptions, HubOptions.builder(Map.of()),
-                RepoRef.of("a/b"));
+                QuestionAnsweringOptions.builder(),
+                OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
+                ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
+                new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
+                new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true),
+                hub, hubOptions, HubOptions.builder(Map.of()), RepoRef.of("a/b"));
     }
 
     @AfterAll

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  */
 public final class Checkpoints {
     /** Bump when the generator changes, so stale cached files are not reused. */
-    private static final String VERSION = "v1";
+    private static final String VERSION = "v2";
 
     private Checkpoints() {}
 
