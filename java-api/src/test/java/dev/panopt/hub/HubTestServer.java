@@ -69,7 +69,7 @@ final class HubTestServer implements AutoCloseable {
     /** The next this many CDN bodies break after {@link #cutAfter} bytes. */
     final AtomicInteger cuts = new AtomicInteger();
     volatile int cutAfter;
-    /** A broken body stalls this long before the connection closes (0: closes at once). */
+    /** A broken body stalls this long before the connection closes (0: 200 ms). */
     volatile long stallMillis;
     volatile boolean ignoreRange;
     volatile boolean corrupt;
@@ -252,9 +252,9 @@ final class HubTestServer implements AutoCloseable {
         out.write(content, from, half);
         out.flush();
         if (cut) {
-            if (stallMillis > 0) {
-                sleep(stallMillis);
-            }
+            // a pause (or a stall) before the close, so that the client has read what was sent: a client
+            // that sees the connection end drops what it has received but not read yet
+            sleep(stallMillis > 0 ? stallMillis : 200);
             return; // closing the exchange with bytes missing closes the connection
         }
         midBody.run();
