@@ -1,9 +1,20 @@
 package dev.panopt.cli;
 
 import dev.panopt.DType;
+import dev.panopt.LoadOptions;
+import dev.panopt.LoadReport;
 import dev.panopt.OptConfig;
+import dev.panopt.OptForCausalLM;
+import dev.panopt.OptForQuestionAnswering;
+import dev.panopt.OptForSequenceClassification;
+import dev.panopt.OptModel;
+import dev.panopt.OptPreTrainedModel;
+import dev.panopt.Quantization;
 import dev.panopt.checkpoint.Checkpoint;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,8 +23,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-/** {@code panopt info}: a checkpoint's config, parameter count, dtypes and memory. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a checkpoint without running it.")
+/**
+ * {@code panopt info}: a checkpoint's config, parameter count, dtypes and memory; with
+ * {@code --quantize}, the model is loaded so (as its {@code architectures} class) and each weight's
+ * stored format, the fallbacks and the quantized size are listed from its {@link LoadReport}.
+ */
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a checkpoint without running it; "
+        + "with --quantize, load it so and list each weight's format and the quantized size.")
 final class InfoCommand implements Callable<Integer> {
     @Mixin
     Common common;
@@ -55,6 +71,31 @@ final class InfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "KV cache     %.1f KB per position and row (f32); %.1f MB at full context%n",
                     kvPerToken / 1e3, kvPerToken * (double) c.maxPositionEmbeddings() / 1e6);
         }
+        Quantization q = common.quantization();
+        if (!q.keepsEverything()) {
+            LoadReport r = loadReport(common.modelDir(), common.loadOptions());
+            out.printf(Locale.ROOT, "%s %.1f MB of weights (from %.1f MB; %.1f MB converted into memory, the rest "
+                    + "memory-mapped)%n", r.quantization(), r.storedBytes() / 1e6, r.sourceBytes() / 1e6,
+                    r.convertedBytes() / 1e6);
+            r.parametersByType().forEach((t, n) -> out.printf(Locale.ROOT, "  %-5s      %,d parameters%n", t, n));
+            List<LoadReport.TensorFormat> fb = r.fallbacks();
+            out.printf(Locale.ROOT, "fallbacks    %s%n", fb.isEmpty() ? "none" : fb.size() + " (below)");
+            out.print(r.table());
+            out.flush();
+        }
         return 0;
+    }
+
+    /** Loads the checkpoint as the class its config names (the causal LM by default) and returns the report. */
+    private static LoadReport loadReport(Path dir, LoadOptions o) throws IOException {
+        OptConfig c = OptConfig.load(dir);
+        List<String> arch = c.architectures();
+        OptPreTrainedModel m = arch.contains("OPTForSequenceClassification") ? OptForSequenceClassification.fromPretrained(dir, o)
+                : arch.contains("OPTForQuestionAnswering") ? OptForQuestionAnswering.fromPretrained(dir, o)
+                : arch.contains("OPTModel") ? OptModel.fromPretrained(dir, o)
+                : OptForCausalLM.fromPretrained(dir, o);
+        try (m) {
+            return m.loadReport();
+        }
     }
 }

@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,9 +21,13 @@ class MainTest {
     record Run(int code, String out, String err) {}
 
     static Run run(String... args) {
+        return run(System.getenv(), args);
+    }
+
+    static Run run(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), environment);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -41,6 +50,39 @@ class MainTest {
         Run r = run("info", "--model", "/nonexistent/opt");
         assertEquals(1, r.code());
         assertOneLineError(r, "model directory not found: /nonexistent/opt");
+    }
+
+    @Test
+    void aHubModelIdIsTakenFromTheHuggingFaceCache(@TempDir Path tmp) throws Exception {
+        // The cache as huggingface_hub leaves it: blobs named by ETag (git blob id, or SHA-256 for LFS files),
+        // snapshots/<commit>/<file> relative symlinks to them, refs/main naming the commit.
+        String commit = "0123456789abcdef0123456789abcdef01234567";
+        Path repo = tmp.resolve("hub/models--panopt-test--preln-tiny");
+        Path snapshot = Files.createDirectories(repo.resolve("snapshots").resolve(commit));
+        Files.createDirectories(repo.resolve("blobs"));
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/main"), commit);
+        for (String f : List.of("config.json", "model.safetensors")) {
+            byte[] b = Files.readAllBytes(Path.of(fixture("preln-tiny"), f));
+            MessageDigest md = MessageDigest.getInstance(f.endsWith(".json") ? "SHA-1" : "SHA-256");
+            if (f.endsWith(".json")) {
+                md.update(("blob " + b.length + "\0").getBytes(StandardCharsets.US_ASCII));
+            }
+            String etag = HexFormat.of().formatHex(md.digest(b));
+            Files.write(repo.resolve("blobs").resolve(etag), b);
+            Files.createSymbolicLink(snapshot.resolve(f), Path.of("../../blobs/" + etag));
+        }
+        Map<String, String> env = Map.of("HF_HUB_CACHE", tmp.resolve("hub").toString(), "HF_HUB_OFFLINE", "1");
+        Run r = run(env, "info", "--model", "panopt-test/preln-tiny");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("checkpoint   " + snapshot), r.out());
+        assertTrue(r.out().contains("vocab        1000"), r.out());
+        assertEquals(0, run(env, "info", "--model", "panopt-test/preln-tiny@" + commit).code());
+
+        assertOneLineError(run(env, "info", "--model", "panopt-test/other"),
+                "panopt-test/other: config.json is not in the cache " + tmp.resolve("hub"));
+        assertOneLineError(run(Map.of("HF_HUB_ETAG_TIMEOUT", "soon"), "info", "--model", "panopt-test/other"),
+                "HF_HUB_ETAG_TIMEOUT must be a positive whole number of seconds");
     }
 
     @Test
@@ -86,6 +128,20 @@ class MainTest {
         Run i = run("info");
         assertEquals(0, i.code(), i.err());
         assertTrue(i.out().contains("parameters   14,974,464"), i.out());
+    }
+
+    @Test
+    void quantizeOnEveryModelCommandAndInfoListsTheFormats() {
+        Run g = run("generate", "-n", "3", "--threads", "2", "--quantize", "q8_0", "Hello");
+        assertEquals(0, g.code(), g.err());
+        assertTrue(g.out().startsWith("Hello"), g.out());
+        Run i = run("info", "--model", fixture("preln-tiny"), "--quantize", "Q4_K_M");
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("Q4_K_M 0.2 MB of weights (from 0.7 MB;"), i.out());
+        assertTrue(i.out().contains("fallbacks    11 (below)"), i.out());
+        assertTrue(i.out().matches("(?s).*decoder\\.layers\\.1\\.fc2\\.weight +\\[64,256\\] +FC2 +F32 +-> Q6_K .*"), i.out());
+        assertTrue(i.out().contains("(fallback: row length 64 is not a multiple of Q4_K's 256-element blocks: Q5_0)"), i.out());
+        assertOneLineError(run("info", "--quantize", "Q2_K"), "unknown quantization 'Q2_K'; one of NONE, F32");
     }
 
     static String fixture(String name) {
