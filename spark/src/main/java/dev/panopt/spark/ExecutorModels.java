@@ -4,6 +4,7 @@ import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptPreTrainedModel;
+import dev.panopt.Quantization;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,8 +95,8 @@ final class ExecutorModels {
                     : ModelFiles.localize(key.tokenizer(), key.modelCopy(), hadoop.get());
             long t1 = System.nanoTime();
             backend = Backend.create(BackendOptions.builder().threads(key.threads()).isa(key.isa()).build());
-            // Quantization (LoadOptions.quantization, when Panopt has it) goes here, from a "quantization" option.
-            LoadOptions lo = LoadOptions.builder().backend(backend).build();
+            LoadOptions lo = LoadOptions.builder().backend(backend)
+                    .quantization(Quantization.named(key.quantization())).build();
             model = key.kind().load(dir.directory(), lo);
             OptTokenizer tokenizer = OptTokenizer.fromPretrained(tokDir.directory());
             if (tokenizer.vocabSize() > model.config().vocabSize()) {

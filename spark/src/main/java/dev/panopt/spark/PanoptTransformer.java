@@ -48,6 +48,8 @@ import org.apache.spark.sql.types.StructType;
  *   <tr><td>model</td><td>(required)</td><td>the checkpoint directory: a local path on every node, or any
  *       Hadoop path (hdfs://, s3a://, ...), which each executor copies to its local disk once</td></tr>
  *   <tr><td>tokenizer</td><td>the model directory</td><td>the directory of vocab.json + merges.txt or tokenizer.json</td></tr>
+ *   <tr><td>quantization</td><td>none</td><td>a {@link dev.panopt.Quantization} preset (e.g. Q8_0, Q4_K_M) that
+ *       each executor converts the weights to while loading them</td></tr>
  *   <tr><td>modelCopy</td><td>auto</td><td>auto: copy unless the path is local; always; never (read every
  *       path in place)</td></tr>
  *   <tr><td>batchSize</td><td>8</td><td>rows per forward pass</td></tr>

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.panopt.GenerationConfig;
 import dev.panopt.Isa;
+import dev.panopt.Quantization;
 import dev.panopt.QuestionAnsweringOptions;
 import dev.panopt.tokenizer.EncodeOptions;
 import dev.panopt.tokenizer.TruncationSide;
@@ -26,8 +27,8 @@ final class TaskOptions implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Options every task takes. */
-    static final List<String> COMMON = List.of("model", "tokenizer", "batchSize", "sortWindow", "threads", "isa",
-            "modelCopy", "outputPrefix");
+    static final List<String> COMMON = List.of("model", "tokenizer", "quantization", "batchSize", "sortWindow",
+            "threads", "isa", "modelCopy", "outputPrefix");
 
     /** When the model files are copied to the executor's disk (see {@link ModelFiles}). */
     enum ModelCopy { AUTO, ALWAYS, NEVER }
@@ -37,6 +38,8 @@ final class TaskOptions implements Serializable {
     final Map<String, String> raw;
     final String model;
     final String tokenizer;
+    /** The name of the {@link Quantization} preset the weights are converted to on load (checked here). */
+    final String quantization;
     final int batchSize;
     final int sortWindow;
     /** Native threads of the executor's model; 0 = the executor's task cores ({@link ExecutorCores}). */
@@ -66,6 +69,11 @@ final class TaskOptions implements Serializable {
         }
         this.model = m;
         this.tokenizer = raw.getOrDefault("tokenizer", m);
+        try {
+            this.quantization = Quantization.named(raw.getOrDefault("quantization", "NONE")).name();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("option quantization: " + e.getMessage(), e);
+        }
         this.batchSize = intOption("batchSize", 8, 1);
         this.sortWindow = intOption("sortWindow", 16 * batchSize, 1);
         if (sortWindow < batchSize) {

@@ -12,9 +12,11 @@ import dev.panopt.ClassificationResult;
 import dev.panopt.ContinuationScore;
 import dev.panopt.GenerationConfig;
 import dev.panopt.GenerationResult;
+import dev.panopt.LoadOptions;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.OptForQuestionAnswering;
 import dev.panopt.OptForSequenceClassification;
+import dev.panopt.Quantization;
 import dev.panopt.ScoreOptions;
 import dev.panopt.SequenceScore;
 import dev.panopt.tokenizer.EncodeOptions;
@@ -187,6 +189,21 @@ class LocalModeTest {
                 assertEquals(want.text(), r.getAs("generated_text"), "row " + i);
                 assertEquals(want.reason(0).name(), r.getAs("finish_reason"), "row " + i);
                 assertEquals(want.tokens(0).length, (int) r.getAs("num_generated_tokens"), "row " + i);
+            }
+        }
+    }
+
+    @Test
+    void quantizedWeightsEqualTheJavaApiLoadedSo() throws Exception {
+        List<String> texts = Texts.sentences(16, 9);
+        List<Row> rows = collect(PanoptTransformer.classify().option("model", classifier.toString())
+                .option("quantization", "Q8_0").transform(SparkSessions.texts(spark, texts, 2)));
+        try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(classifier,
+                LoadOptions.builder().quantization(Quantization.Q8_0).build())) {
+            for (int i = 0; i < texts.size(); i++) {
+                ClassificationResult want = m.classify(tok, texts.get(i));
+                assertEquals(want.label(), rows.get(i).getAs("label"), "row " + i);
+                assertClose(want.score(), rows.get(i).getAs("score"), "row " + i);
             }
         }
     }

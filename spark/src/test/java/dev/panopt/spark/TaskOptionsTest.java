@@ -45,6 +45,8 @@ class TaskOptionsTest {
         assertEquals(64, o.sortWindow, "16 batches");
         assertEquals(0, o.threads, "the executor's cores");
         assertEquals(Isa.AVX2, o.isa);
+        assertEquals("NONE", o.quantization, "the weights as the checkpoint stores them");
+        assertEquals("Q4_K_M", parse(Task.SCORE, Map.of("model", "/m", "quantization", "q4_k_m")).quantization);
         assertEquals(TaskOptions.ModelCopy.AUTO, o.modelCopy);
         assertSame(EncodeOptions.defaults(), o.encodeOptions(), "no truncation: a long row is an error");
         assertEquals(List.of("text"), o.inputColumns);
@@ -104,12 +106,14 @@ class TaskOptionsTest {
 
     @Test
     void badOptionsAreClearErrors() {
-        assertEquals("unknown option 'maxNewTokens' for classify; known: model, tokenizer, batchSize, sortWindow, threads, "
-                        + "isa, modelCopy, outputPrefix, inputCol, truncation, maxLength, truncationSide",
+        assertEquals("unknown option 'maxNewTokens' for classify; known: model, tokenizer, quantization, batchSize, "
+                        + "sortWindow, threads, isa, modelCopy, outputPrefix, inputCol, truncation, maxLength, truncationSide",
                 assertThrows(IllegalArgumentException.class, () -> TaskOptions.canonicalKey(Task.CLASSIFY, "maxNewTokens"))
                         .getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> parse(Task.SCORE, Map.of())).getMessage()
                 .startsWith("option model is required"));
+        assertTrue(message(Task.SCORE, Map.of("model", "m", "quantization", "Q3")).startsWith(
+                "option quantization: unknown quantization 'Q3'; one of NONE, F32, F16"));
         assertEquals("option batchSize must be at least 1, got 0", message(Task.SCORE, Map.of("model", "m", "batchSize", "0")));
         assertEquals("option batchSize must be an integer, got 'eight'",
                 message(Task.SCORE, Map.of("model", "m", "batchSize", "eight")));
