@@ -245,7 +245,7 @@ public final class Suite {
                 ModelShape s = ModelShape.of(m);
                 for (String f : formats) {
                     switch (e.system) {
-                        case "panopt" -> Checkpoints.opt(s, f);
+                        case "panopt" -> Checkpoints.opt(s, f.equals("F32") ? "F32" : "F16"); // others quantize F16 on load
                         case "llama.cpp-capi", "llama.cpp-binding" -> Checkpoints.gguf(s, Ggml.of(f));
                         case "jlama" -> Checkpoints.gpt2Dir(s);
                         default -> { }
