@@ -271,7 +271,7 @@ final class NativeModel implements AutoCloseable {
         setInt(s, "activation", c.activationCode());
         setInt(s, "head_size", head.size());
         setInt(s, "head_has_bias", head.hasBias() ? 1 : 0);
-        s.set(ValueLayout.JAVA_FLOAT, PanoptH.offset(L, "layer_norm_eps"), 1e-5f);
+        s.set(ValueLayout.JAVA_FLOAT, PanoptH.offset(L, "layer_norm_eps"), OptConfig.LAYER_NORM_EPS);
         return s;
     }
 

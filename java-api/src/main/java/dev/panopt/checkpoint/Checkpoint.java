@@ -46,6 +46,13 @@ import java.util.TreeSet;
  * ({@code lm_head.weight}, {@code score.weight}, {@code qa_outputs.*}) keep their names. Two stored
  * tensors with the same canonical name are an error.
  *
+ * <p>GGUF: {@link #open} also takes a single {@code .gguf} file that Panopt's {@link OptGguf} wrote (or any
+ * file with {@code general.architecture = "opt"} and its keys): the config comes from its {@code opt.*}
+ * keys and the tensors are exposed under the same canonical Hugging Face names (GGUF's
+ * {@code blk.0.attn_q.weight} is {@code decoder.layers.0.self_attn.q_proj.weight}); their weights may be
+ * in any type the native library computes with, block-quantized ones included, and are handed to native
+ * code straight from the mapping.
+ *
  * <p>Ownership: the checkpoint owns every file it maps; {@link #close()} unmaps them all, after which
  * segments handed out by {@link #find}/{@link #require} are inaccessible.
  *
@@ -68,6 +75,18 @@ public final class Checkpoint implements AutoCloseable {
     private static final Opener SAFETENSORS_OPENER = f -> new SafetensorsSource(SafetensorsFile.open(f));
     private static final Opener PYTORCH_OPENER = PyTorchZipFile::open;
     private static final Set<DType> WEIGHT_DTYPES = Collections.unmodifiableSet(EnumSet.of(DType.F32, DType.F16, DType.BF16));
+    /** A GGUF file's weights may be in any type the native library takes (ggml's block formats too). */
+    private static final Set<DType> GGUF_WEIGHT_DTYPES = nativeTypes();
+
+    private static Set<DType> nativeTypes() {
+        EnumSet<DType> out = EnumSet.noneOf(DType.class);
+        for (DType d : DType.values()) {
+            if (d.isNative()) {
+                out.add(d);
+            }
+        }
+        return Collections.unmodifiableSet(out);
+    }
 
     /** Where a canonical name lives: the source and the name as stored there. */
     private record Location(TensorSource source, String storedName) {}
@@ -77,10 +96,13 @@ public final class Checkpoint implements AutoCloseable {
     private final List<TensorSource> sources;
     private final Map<String, Location> tensors;
     private final SortedSet<String> names;
+    private final Set<DType> weightTypes;
     private volatile boolean closed;
 
-    private Checkpoint(Path directory, OptConfig config, List<TensorSource> sources, Map<String, Location> tensors) {
+    private Checkpoint(Path directory, OptConfig config, List<TensorSource> sources, Map<String, Location> tensors,
+                       Set<DType> weightTypes) {
         this.directory = directory;
+        this.weightTypes = weightTypes;
         this.config = config;
         this.sources = List.copyOf(sources);
         this.tensors = Collections.unmodifiableMap(tensors);
@@ -88,17 +110,22 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Opens a checkpoint directory: parses {@code config.json} and maps and validates every weight file.
-     * The weights are not checked against the config here; call {@link #validateDecoder()}.
+     * Opens a checkpoint directory (parses {@code config.json} and maps and validates every weight file) or an
+     * OPT GGUF file (maps and validates it, reads the config from its keys). The weights are not checked
+     * against the config here; call {@link #validateDecoder()}.
      *
-     * @param directory the checkpoint directory
+     * @param directory the checkpoint directory, or a {@code .gguf} file
      * @return the open checkpoint; the caller closes it
      * @throws CheckpointException if the directory, config, index or a weight file is missing or malformed
      * @throws IOException         if a file cannot be read
      */
     public static Checkpoint open(Path directory) throws IOException {
+        if (Files.isRegularFile(directory)) {
+            return openGguf(directory);
+        }
         if (!Files.isDirectory(directory)) {
-            throw new CheckpointException(directory, "not a checkpoint directory (need config.json and weights)");
+            throw new CheckpointException(directory, "not a checkpoint directory (need config.json and weights)"
+                    + " nor a GGUF file");
         }
         OptConfig config = OptConfig.load(directory.resolve("config.json"));
         List<TensorSource> sources = new ArrayList<>();
@@ -126,13 +153,13 @@ public final class Checkpoint implements AutoCloseable {
                     TensorSource src = (chosen.equals(PYTORCH) ? PYTORCH_OPENER : SAFETENSORS_OPENER).open(chosenPath);
                     sources.add(src);
                     for (String stored : src.names()) {
-                        put(tensors, stored, new Location(src, stored));
+                        put(tensors, canonicalName(stored), new Location(src, stored));
                     }
                 }
                 case SAFETENSORS_INDEX -> loadSharded(directory, chosenPath, sources, tensors, SAFETENSORS_OPENER);
                 default -> loadSharded(directory, chosenPath, sources, tensors, PYTORCH_OPENER);
             }
-            Checkpoint cp = new Checkpoint(directory, config, sources, tensors);
+            Checkpoint cp = new Checkpoint(directory, config, sources, tensors, WEIGHT_DTYPES);
             ok = true;
             return cp;
         } finally {
@@ -182,7 +209,7 @@ public final class Checkpoint implements AutoCloseable {
                 throw new CheckpointException(src.file(), stored, "listed in " + index.getFileName()
                         + " but not present in this shard", null);
             }
-            put(tensors, stored, new Location(src, stored));
+            put(tensors, canonicalName(stored), new Location(src, stored));
         }
         for (TensorSource src : shards.values()) {
             for (String stored : src.names()) {
@@ -215,11 +242,27 @@ public final class Checkpoint implements AutoCloseable {
                 + "\" must be a plain file name inside the checkpoint directory", null);
     }
 
-    private static void put(Map<String, Location> tensors, String stored, Location loc) throws CheckpointException {
-        String canonical = canonicalName(stored);
+    /** A GGUF file: the config from its keys, the tensors under their Hugging Face names. */
+    private static Checkpoint openGguf(Path file) throws IOException {
+        GgufFile gguf = GgufFile.open(file);
+        try {
+            OptConfig config = OptGgufConfig.read(gguf);
+            TensorSource src = new GgufSource(gguf);
+            Map<String, Location> tensors = new TreeMap<>();
+            for (String stored : gguf.tensorNames()) {
+                put(tensors, OptGgufNames.toHf(stored).orElse(stored), new Location(src, stored));
+            }
+            return new Checkpoint(file, config, List.of(src), tensors, GGUF_WEIGHT_DTYPES);
+        } catch (IOException | RuntimeException | Error e) {
+            gguf.close();
+            throw e;
+        }
+    }
+
+    private static void put(Map<String, Location> tensors, String canonical, Location loc) throws CheckpointException {
         Location prev = tensors.putIfAbsent(canonical, loc);
         if (prev != null) {
-            throw new CheckpointException(loc.source().file(), stored, "canonical name " + canonical
+            throw new CheckpointException(loc.source().file(), loc.storedName(), "canonical name " + canonical
                     + " is also provided by tensor " + prev.storedName() + " in " + prev.source().file(), null);
         }
     }
@@ -256,7 +299,7 @@ public final class Checkpoint implements AutoCloseable {
         return config;
     }
 
-    /** {@return the checkpoint directory} */
+    /** {@return the checkpoint directory, or the GGUF file} */
     public Path directory() {
         return directory;
     }
@@ -313,7 +356,7 @@ public final class Checkpoint implements AutoCloseable {
 
     /**
      * Checks that every tensor of {@link WeightLayout#decoderWeights} is present with its shape and a
-     * dtype in {F32, F16, BF16}, and that head tensors that are present ({@code lm_head.weight}
+     * dtype in {F32, F16, BF16} (for a GGUF file: any type the native library computes with), and that head tensors that are present ({@code lm_head.weight}
      * [vocab, proj], {@code score.weight} [num_labels, proj], {@code qa_outputs.weight} [2, proj],
      * {@code qa_outputs.bias} [2]) fit the config. Other tensors are logged and ignored.
      *
@@ -352,9 +395,9 @@ public final class Checkpoint implements AutoCloseable {
 
     private void requireWeight(String name, long[] shape) throws CheckpointException {
         CheckpointTensor t = require(name, shape);
-        if (!WEIGHT_DTYPES.contains(t.dtype())) {
+        if (!weightTypes.contains(t.dtype())) {
             throw CheckpointException.verbatim("tensor " + name + " has dtype " + t.dtype()
-                    + ", weights must be F32, F16 or BF16 (in " + t.file() + ")", t.file(), name);
+                    + ", weights must be one of " + weightTypes + " (in " + t.file() + ")", t.file(), name);
         }
     }
 
@@ -432,6 +475,34 @@ public final class Checkpoint implements AutoCloseable {
         /** {@return the number of elements (1 for a scalar)} */
         public long numel() {
             return info.numel();
+        }
+    }
+
+    /** Adapts a {@link GgufFile} to {@link TensorSource}. */
+    private record GgufSource(GgufFile file0) implements TensorSource {
+        @Override
+        public Path file() {
+            return file0.path();
+        }
+
+        @Override
+        public Set<String> names() {
+            return file0.tensorNames();
+        }
+
+        @Override
+        public TensorInfo info(String name) {
+            return file0.tensor(name);
+        }
+
+        @Override
+        public MemorySegment data(String name) {
+            return file0.data(name);
+        }
+
+        @Override
+        public void close() {
+            file0.close();
         }
     }
 
