@@ -365,9 +365,13 @@ public final class Checkpoint implements AutoCloseable {
     public void validateDecoder() throws CheckpointException {
         checkOpen();
         Set<String> expected = new HashSet<>();
-        for (WeightSpec spec : WeightLayout.decoderWeights(config)) {
-            expected.add(spec.name());
-            requireWeight(spec.name(), spec.shape());
+        // Layer by layer, stopping at the first missing tensor: a config claiming a billion layers costs
+        // no more than the layers the files really hold.
+        for (int i = -1; i < config.numHiddenLayers(); i++) {
+            for (WeightSpec spec : i < 0 ? WeightLayout.modelWeights(config) : WeightLayout.layerWeights(config, i)) {
+                expected.add(spec.name());
+                requireWeight(spec.name(), spec.shape());
+            }
         }
         long p = config.wordEmbedProjDim();
         Map<String, long[]> heads = new LinkedHashMap<>();
@@ -397,8 +401,15 @@ public final class Checkpoint implements AutoCloseable {
         CheckpointTensor t = require(name, shape);
         if (!weightTypes.contains(t.dtype())) {
             throw CheckpointException.verbatim("tensor " + name + " has dtype " + t.dtype()
-                    + ", weights must be one of " + weightTypes + " (in " + t.file() + ")", t.file(), name);
+                    + ", weights must be " + oneOf(weightTypes) + " (in " + t.file() + ")", t.file(), name);
         }
+    }
+
+    /** "A, B or C". */
+    private static String oneOf(Set<DType> types) {
+        List<String> names = types.stream().map(DType::name).toList();
+        return names.size() == 1 ? names.get(0)
+                : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
     }
 
     /**

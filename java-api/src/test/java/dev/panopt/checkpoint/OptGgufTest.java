@@ -1,0 +1,319 @@
+package dev.panopt.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panopt.CausalLMOutput;
+import dev.panopt.DType;
+import dev.panopt.OptConfig;
+import dev.panopt.OptForCausalLM;
+import dev.panopt.OptForQuestionAnswering;
+import dev.panopt.OptForSequenceClassification;
+import dev.panopt.QuestionAnsweringOutput;
+import dev.panopt.Quantizer;
+import dev.panopt.SequenceClassifierOutput;
+import dev.panopt.internal.Json;
+import dev.panopt.internal.WeightLayout;
+import dev.panopt.internal.WeightSpec;
+import dev.panopt.tokenizer.OptTokenizer;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HF checkpoint → GGUF → load: same config, same tensor bytes, the same logits bit for bit; the tokenizer inside. */
+class OptGgufTest {
+    static final Path FIXTURES = Path.of(System.getProperty("panopt.fixtures", "../conformance/fixtures"));
+    static final Path CASES = FIXTURES.resolve("cases");
+    static final Path OPT_TOKENIZER = FIXTURES.resolve("tokenizer");
+    static final int[][] IDS = {{2, 10, 20, 30, 7}, {2, 40, 1, 1, 5}};
+    static final int[][] MASK = {{1, 1, 1, 1, 1}, {1, 1, 0, 0, 1}};
+
+    @TempDir
+    Path dir;
+
+    /** A byte-level tokenizer of 269 tokens, small enough for the 1000-token test checkpoints. */
+    static Path tinyTokenizer(Path dir) throws IOException {
+        Map<String, Object> vocab = new LinkedHashMap<>();
+        for (String s : List.of("<s>", "<pad>", "</s>", "<unk>")) {
+            vocab.put(s, (long) vocab.size());
+        }
+        for (int b = 0; b < 256; b++) {
+            vocab.putIfAbsent(byteChar(b), (long) vocab.size());
+        }
+        List<String> merges = List.of("\u0120 t", "h e", "\u0120t he", "l l", "o \u0120", "e r", "\u0120 w", "o r", "l d");
+        for (String m : merges) {
+            vocab.putIfAbsent(m.replace(" ", ""), (long) vocab.size());
+        }
+        Path d = Files.createDirectories(dir.resolve("tiny-tokenizer"));
+        Files.writeString(d.resolve("vocab.json"), Json.write(vocab));
+        Files.writeString(d.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", merges) + "\n");
+        return d;
+    }
+
+    /** GPT-2's printable stand-in for a byte. */
+    static String byteChar(int b) {
+        int k = 0;
+        for (int x = 0; x <= b; x++) {
+            boolean printable = (x >= '!' && x <= '~') || (x >= 0xa1 && x <= 0xac) || (x >= 0xae && x <= 0xff);
+            if (x == b) {
+                return printable ? Character.toString(b) : Character.toString(256 + k);
+            }
+            if (!printable) {
+                k++;
+            }
+        }
+        throw new AssertionError();
+    }
+
+    private Path convert(String caseName, DType type, OptTokenizer tok) throws IOException {
+        Path out = dir.resolve(caseName + "-" + type + ".gguf");
+        long[] last = {-1, -1};
+        OptGguf.convert(CASES.resolve(caseName), out, type, tok, (d, t) -> {
+            assertTrue(d >= last[0] && d <= t, d + " of " + t);
+            last[0] = d;
+            last[1] = t;
+        });
+        assertEquals(last[1], last[0], "progress ends at the total");
+        return out;
+    }
+
+    private static float[] logits(Path model) throws IOException {
+        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(model); CausalLMOutput out = lm.forward(IDS, MASK)) {
+            return out.logits().toFloatArray();
+        }
+    }
+
+    @Test
+    void tensorNamesFollowGgufPyAndRoundTrip() {
+        OptConfig c = OptConfig.builder().vocabSize(8).hiddenSize(4).numHiddenLayers(12).numAttentionHeads(1).ffnDim(8)
+                .maxPositionEmbeddings(6).wordEmbedProjDim(2).build();
+        List<String> hf = new ArrayList<>();
+        for (WeightSpec w : WeightLayout.decoderWeights(c)) {
+            hf.add(w.name());
+        }
+        hf.addAll(List.of("lm_head.weight", "score.weight", "qa_outputs.weight", "qa_outputs.bias"));
+        for (String n : hf) {
+            String g = OptGguf.ggufName(n).orElseThrow(() -> new AssertionError(n));
+            assertTrue(g.length() <= GgufFile.MAX_TENSOR_NAME_BYTES, g);
+            assertEquals(Optional.of(n), OptGguf.hfName(g), g);
+        }
+        assertEquals(Optional.of("token_embd.weight"), OptGguf.ggufName("decoder.embed_tokens.weight"));
+        assertEquals(Optional.of("position_embd.weight"), OptGguf.ggufName("decoder.embed_positions.weight"));
+        assertEquals(Optional.of("output_norm.bias"), OptGguf.ggufName("decoder.final_layer_norm.bias"));
+        assertEquals(Optional.of("output.weight"), OptGguf.ggufName("lm_head.weight"));
+        assertEquals(Optional.of("blk.11.attn_output.weight"), OptGguf.ggufName("decoder.layers.11.self_attn.out_proj.weight"));
+        assertEquals(Optional.of("blk.0.attn_norm.weight"), OptGguf.ggufName("decoder.layers.0.self_attn_layer_norm.weight"));
+        assertEquals(Optional.of("blk.0.ffn_norm.bias"), OptGguf.ggufName("decoder.layers.0.final_layer_norm.bias"));
+        assertEquals(Optional.of("blk.2.ffn_down.weight"), OptGguf.ggufName("decoder.layers.2.fc2.weight"));
+        assertEquals(Optional.of("project_in.weight"), OptGguf.ggufName("decoder.project_in.weight"));
+        for (String unknown : List.of("decoder.layers.0.foo.weight", "blk.01.attn_q.weight", "token_embd", "x.weight",
+                "decoder.layers.-1.fc1.weight")) {
+            assertEquals(Optional.empty(), OptGguf.ggufName(unknown), unknown);
+            assertEquals(Optional.empty(), OptGguf.hfName(unknown), unknown);
+        }
+    }
+
+    @Test
+    void f32CasesConvertLosslesslyAndGiveTheSameLogits() throws IOException {
+        OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
+        for (String name : List.of("preln-tiny", "postln-proj-tiny", "nobias-noaffine-tiny", "remove-final-ln-tiny")) {
+            Path gguf = convert(name, DType.F32, tok);
+            try (Checkpoint src = Checkpoint.open(CASES.resolve(name)); Checkpoint g = Checkpoint.open(gguf)) {
+                g.validateDecoder();
+                assertSameModelConfig(src.config(), g.config());
+                for (String t : src.names()) {
+                    assertArrayEquals(src.find(t).orElseThrow().data().toArray(ValueLayout.JAVA_BYTE),
+                            g.find(t).orElseThrow().data().toArray(ValueLayout.JAVA_BYTE), name + " " + t);
+                }
+                assertEquals(src.names(), g.names(), name);
+            }
+            assertArrayEquals(logits(CASES.resolve(name)), logits(gguf), name);
+        }
+    }
+
+    static void assertSameModelConfig(OptConfig a, OptConfig b) {
+        assertEquals(a.vocabSize(), b.vocabSize());
+        assertEquals(a.hiddenSize(), b.hiddenSize());
+        assertEquals(a.numHiddenLayers(), b.numHiddenLayers());
+        assertEquals(a.ffnDim(), b.ffnDim());
+        assertEquals(a.maxPositionEmbeddings(), b.maxPositionEmbeddings());
+        assertEquals(a.numAttentionHeads(), b.numAttentionHeads());
+        assertEquals(a.wordEmbedProjDim(), b.wordEmbedProjDim());
+        assertEquals(a.doLayerNormBefore(), b.doLayerNormBefore());
+        assertEquals(a.removeFinalLayerNorm(), b.removeFinalLayerNorm());
+        assertEquals(a.enableBias(), b.enableBias());
+        assertEquals(a.layerNormElementwiseAffine(), b.layerNormElementwiseAffine());
+        assertEquals(a.activationFunction(), b.activationFunction());
+        assertEquals(a.tieWordEmbeddings(), b.tieWordEmbeddings());
+        assertEquals(a.padTokenId(), b.padTokenId());
+        assertEquals(a.bosTokenId(), b.bosTokenId());
+        assertEquals(a.eosTokenId(), b.eosTokenId());
+        assertEquals(a.initStd(), b.initStd());
+        assertEquals(a.id2label(), b.id2label());
+        assertEquals(a.label2id(), b.label2id());
+        assertEquals(a.problemType(), b.problemType());
+    }
+
+    @Test
+    void f16CheckpointWithOptsTokenizerIsOneSelfContainedFile() throws IOException {
+        OptTokenizer dirTok = OptTokenizer.fromPretrained(OPT_TOKENIZER);
+        Path gguf = convert("opt125m-shape-f16", DType.F16, dirTok);
+        try (GgufFile g = GgufFile.open(gguf)) {
+            assertEquals("opt", g.getString("general.architecture"));
+            assertEquals(1, g.getLong(OptGguf.FILE_TYPE_KEY));
+            assertEquals(32, g.getLong(GgufFile.ALIGNMENT_KEY));
+            assertFalse(g.keys().contains(OptGguf.QUANTIZATION_VERSION_KEY));
+            assertEquals(2050, g.tensor("position_embd.weight").shape()[0], "context 2048 + OPT's offset 2");
+            assertArrayEquals(new long[] {50272, 256}, g.tensor("token_embd.weight").shape());
+            assertFalse(g.tensorNames().contains("output.weight"), "a tied head is token_embd");
+            assertEquals(50265, g.arrayLength("tokenizer.ggml.tokens"));
+        }
+        assertArrayEquals(logits(CASES.resolve("opt125m-shape-f16")), logits(gguf));
+        OptTokenizer ggufTok = OptTokenizer.fromPretrained(gguf);
+        assertEquals(dirTok.toString(), ggufTok.toString());
+        assertEquals(dirTok.specialTokenIds(), ggufTok.specialTokenIds());
+        for (String line : Files.readAllLines(OPT_TOKENIZER.resolve("cases.jsonl"))) {
+            String text = Json.asString(Json.asObject(Json.parse(line), "case").get("text"), "text");
+            int[] ids = dirTok.encode(text);
+            assertArrayEquals(ids, ggufTok.encode(text), text);
+            assertEquals(dirTok.encodeWithOffsets(text, true), ggufTok.encodeWithOffsets(text, true), text);
+            assertEquals(dirTok.decode(ids, false, true), ggufTok.decode(ids, false, true), text);
+            assertEquals(dirTok.decode(ids, true, false), ggufTok.decode(ids, true, false), text);
+        }
+    }
+
+    @Test
+    void taskHeadsAndTheirConfigsConvert() throws IOException {
+        OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
+        for (String name : List.of("seqcls-single", "seqcls-multi", "seqcls-regression")) {
+            Path gguf = convert(name, DType.F32, tok);
+            try (Checkpoint src = Checkpoint.open(CASES.resolve(name)); Checkpoint g = Checkpoint.open(gguf)) {
+                assertSameModelConfig(src.config(), g.config());
+            }
+            try (GgufFile g = GgufFile.open(gguf)) {
+                assertTrue(g.tensorNames().contains("score.weight"));
+            }
+            float[][] got = new float[2][];
+            Path[] paths = {CASES.resolve(name), gguf};
+            for (int i = 0; i < 2; i++) {
+                try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(paths[i]);
+                     SequenceClassifierOutput out = m.forward(IDS, MASK)) {
+                    got[i] = out.logits().toFloatArray();
+                }
+            }
+            assertArrayEquals(got[0], got[1], name);
+        }
+        Path qa = convert("qa", DType.F32, tok);
+        float[][] got = new float[2][];
+        Path[] paths = {CASES.resolve("qa"), qa};
+        for (int i = 0; i < 2; i++) {
+            try (OptForQuestionAnswering m = OptForQuestionAnswering.fromPretrained(paths[i]);
+                 QuestionAnsweringOutput out = m.forward(IDS, MASK)) {
+                got[i] = out.startLogits().toFloatArray();
+            }
+        }
+        assertArrayEquals(got[0], got[1]);
+    }
+
+    @Test
+    void bf16FileHoldsTheNativeReferenceConversion() throws IOException {
+        OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
+        Path gguf = convert("preln-tiny", DType.BF16, tok);
+        try (Checkpoint src = Checkpoint.open(CASES.resolve("preln-tiny")); Checkpoint g = Checkpoint.open(gguf);
+             Arena arena = Arena.ofConfined()) {
+            assertEquals(32, GgufFile.open(gguf).getLong(OptGguf.FILE_TYPE_KEY));
+            for (String t : src.names()) {
+                Checkpoint.CheckpointTensor s = src.find(t).orElseThrow();
+                Checkpoint.CheckpointTensor b = g.find(t).orElseThrow();
+                assertEquals(DType.BF16, b.dtype());
+                long[] shape = s.shape();
+                long cols = shape[shape.length - 1];
+                MemorySegment expect = arena.allocate(DType.BF16.bytes(s.numel()));
+                Quantizer.quantize(DType.BF16, s.data(), s.numel() / cols, cols, expect);
+                assertArrayEquals(expect.toArray(ValueLayout.JAVA_BYTE), b.data().toArray(ValueLayout.JAVA_BYTE), t);
+            }
+        }
+        float[] f32 = logits(CASES.resolve("preln-tiny"));
+        float[] bf16 = logits(gguf);
+        double err = 0;
+        double ref = 0;
+        for (int i = 0; i < f32.length; i++) {
+            err += (f32[i] - bf16[i]) * (double) (f32[i] - bf16[i]);
+            ref += f32[i] * (double) f32[i];
+        }
+        // bf16 keeps 8 significant bits (relative rounding error 2^-9 per weight)
+        assertTrue(Math.sqrt(err / ref) < 1e-2, "bf16 logits stay within 1% of f32's: " + Math.sqrt(err / ref));
+    }
+
+    @Test
+    void conversionRefusesWhatItCannotWriteFaithfully() throws IOException {
+        OptTokenizer opt = OptTokenizer.fromPretrained(OPT_TOKENIZER);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OptGguf.convert(CASES.resolve("preln-tiny"), dir.resolve("x.gguf"), DType.F32, opt, (d, t) -> {}));
+        assertTrue(e.getMessage().contains("50265") && e.getMessage().contains("1000"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> OptGguf.convert(CASES.resolve("preln-tiny"),
+                dir.resolve("x.gguf"), DType.I32, opt, (d, t) -> {}));
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().contains("x.gguf")).toList(),
+                    "nothing left behind");
+        }
+        Path strip = tinyTokenizer(dir);
+        Files.writeString(strip.resolve("tokenizer_config.json"), "{\"added_tokens_decoder\": {\"269\": {\"content\":"
+                + " \"<mask>\", \"lstrip\": true, \"special\": true}}}");
+        OptTokenizer stripping = OptTokenizer.fromPretrained(strip);
+        IllegalArgumentException s = assertThrows(IllegalArgumentException.class, () -> stripping.writeGguf(new GgufWriter()));
+        assertTrue(s.getMessage().contains("<mask>") && s.getMessage().contains("lstrip"), s.getMessage());
+    }
+
+    @Test
+    void addedTokensRoundTrip() throws IOException {
+        Path d = tinyTokenizer(dir);
+        Files.writeString(d.resolve("tokenizer_config.json"), "{\"added_tokens_decoder\": {"
+                + "\"269\": {\"content\": \"<mask>\", \"special\": true},"
+                + "\"270\": {\"content\": \"hello world\", \"special\": false}}}", StandardCharsets.UTF_8);
+        OptTokenizer a = OptTokenizer.fromPretrained(d);
+        GgufWriter w = new GgufWriter();
+        a.writeGguf(w);
+        Path f = dir.resolve("tok.gguf");
+        w.write(f);
+        OptTokenizer b = OptTokenizer.fromPretrained(f);
+        assertEquals(a.toString(), b.toString());
+        assertEquals(a.specialTokenIds(), b.specialTokenIds());
+        for (String text : List.of("the <mask> hello world!", "<pad></s>hello worldhello world", " ll er ")) {
+            assertArrayEquals(a.encode(text), b.encode(text), text);
+            int[] ids = a.encode(text);
+            assertEquals(a.decode(ids, false, true), b.decode(ids, false, true), text);
+            assertEquals(a.decode(ids, true, false), b.decode(ids, true, false), text);
+        }
+    }
+
+    @Test
+    void ggufFilesThatAreNotOptModelsAreRejectedByName() throws IOException {
+        Path gpt2 = dir.resolve("gpt2.gguf");
+        new GgufWriter().putString("general.architecture", "gpt2").write(gpt2);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.open(gpt2));
+        assertTrue(e.getMessage().contains("general.architecture is \"gpt2\""), e.getMessage());
+        CheckpointException t = assertThrows(CheckpointException.class, () -> OptTokenizer.fromPretrained(gpt2));
+        assertTrue(t.getMessage().contains("missing key tokenizer.ggml.model"), t.getMessage());
+        Path noEps = dir.resolve("eps.gguf");
+        new GgufWriter().putString("general.architecture", "opt").putFloat32("opt.attention.layer_norm_epsilon", 1e-6f)
+                .write(noEps);
+        CheckpointException eps = assertThrows(CheckpointException.class, () -> Checkpoint.open(noEps));
+        assertTrue(eps.getMessage().contains("opt.attention.layer_norm_epsilon"), eps.getMessage());
+    }
+}
