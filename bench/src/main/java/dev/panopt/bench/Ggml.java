@@ -1,5 +1,7 @@
 package dev.panopt.bench;
 
+import dev.panopt.DType;
+
 /**
  * ggml tensor types the suite writes, with the reference block quantizers of ggml-quants.c
  * ({@code quantize_row_q8_0_ref}, {@code quantize_row_q4_0_ref}). Block layouts (fixed by
@@ -7,38 +9,20 @@ package dev.panopt.bench;
  * of nibbles (18 B, x = d·(q − 8), low nibbles weights 0–15, high nibbles 16–31).
  */
 public enum Ggml {
-    F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q8_0(8, 32, 34);
+    F32, F16, Q4_0, Q8_0;
 
-    public final int id;
-    public final int blockSize;
-    public final int blockBytes;
-
-    Ggml(int id, int blockSize, int blockBytes) {
-        this.id = id;
-        this.blockSize = blockSize;
-        this.blockBytes = blockBytes;
+    /** The library's type of this format (its block size, byte size and ggml type id). */
+    public DType dtype() {
+        return DType.valueOf(name());
     }
 
     public long bytes(long elements) {
-        if (elements % blockSize != 0) {
-            throw new IllegalArgumentException(this + " needs a multiple of " + blockSize + " elements, got " + elements);
-        }
-        return elements / blockSize * blockBytes;
+        return dtype().bytes(elements);
     }
 
     /** Bytes per weight (for floors). */
     public double bytesPerWeight() {
-        return (double) blockBytes / blockSize;
-    }
-
-    /** {@code general.file_type} (llama_ftype) of a file whose matmul weights have this type. */
-    public int fileType() {
-        return switch (this) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-        };
+        return (double) dtype().blockBytes() / dtype().blockSize();
     }
 
     /** Encodes {@code n} floats (a multiple of the block size) into {@code out} at {@code off}; returns bytes written. */
@@ -106,7 +90,7 @@ public enum Ggml {
     /** Decodes (for tests): the inverse of {@link #encode} up to quantization error. */
     public void decode(byte[] in, int off, int n, float[] x) {
         int p = off;
-        for (int b = 0; b < n; b += blockSize) {
+        for (int b = 0; b < n; b += dtype().blockSize()) {
             switch (this) {
                 case F32 -> {
                     x[b] = Float.intBitsToFloat((in[p] & 0xFF) | (in[p + 1] & 0xFF) << 8 | (in[p + 2] & 0xFF) << 16 | in[p + 3] << 24);
