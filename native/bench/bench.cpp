@@ -1,7 +1,8 @@
 // panopt_bench — timing of the forward pass and of the hot matmul.
 //   panopt_bench [--isa 0..3] [--threads N] [--batch B] [--seq S] [--reps R] [--peak GFLOPS|measure]
 //                [--fixture DIR (a conformance case: loads its model.safetensors)]
-//                [--hidden H --heads NH --layers L --ffn F --vocab V --dtype f32|f16|bf16] (random weights)
+//                [--hidden H --heads NH --layers L --ffn F --vocab V --dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
+//                (random weights: the matrices in that type, vectors in f32) [--cache f32|f16|q8_0]
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
 // 2 Zen-4 cores) for: a full forward with the head at every position, the vocab projection alone,
 // and a 1-token decode step on top of a seq-long cache.
@@ -48,7 +49,16 @@ template <class F> double median_ms(int reps, F&& f) {
 double measure_peak_gflops(int threads);
 
 int main(int argc, char** argv) {
-    int isa = 0, threads = 2, B = 1, S = 128, reps = 15, L = 2, H = 256, NH = 4, F = 1024, V = 50272, dt = 1;
+    int isa = 0, threads = 2, B = 1, S = 128, reps = 15, L = 2, H = 256, NH = 4, F = 1024, V = 50272, dt = 1,
+        cache_dt = PANOPT_DTYPE_F32;
+    // a type name of the type table, case-insensitive
+    auto dtype_of = [](std::string v) {
+        for (auto& ch : v) ch = (char)toupper((unsigned char)ch);
+        for (int d = 0; d < PANOPT_DTYPE_COUNT; d++)
+            if (v == panopt::type_traits(d)->name) return d;
+        std::fprintf(stderr, "unknown type %s\n", v.c_str());
+        std::exit(2);
+    };
     double peak = 220;
     std::string fixture;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -66,7 +76,8 @@ int main(int argc, char** argv) {
         else if (k == "--layers") L = atoi(v);
         else if (k == "--ffn") F = atoi(v);
         else if (k == "--vocab") V = atoi(v);
-        else if (k == "--dtype") dt = std::string(v) == "f32" ? 0 : std::string(v) == "bf16" ? 2 : 1;
+        else if (k == "--dtype") dt = dtype_of(v);
+        else if (k == "--cache") cache_dt = dtype_of(v);
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -79,7 +90,7 @@ int main(int argc, char** argv) {
     panopt_config c{};
     c.struct_size = sizeof c;
     t::SafeTensors st;
-    std::vector<uint16_t> w16;
+    std::vector<uint8_t> wq;
     std::vector<float> w32;
     std::deque<std::vector<uint8_t>> own; // per-tensor weight memory (random-weights mode)
     if (!fixture.empty()) {
@@ -144,40 +155,43 @@ int main(int argc, char** argv) {
         }
         panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, embed_dt, embed, panopt::row_bytes(embed_dt, (int64_t)V * P));
     } else {
-        // one random buffer big enough for the largest tensor, shared by all (values ~N(0, 0.02))
+        // one random buffer big enough for the largest tensor, shared by all (values ~N(0, 0.05)),
+        // its matrices in dt, its vectors in f32
         int64_t big = std::max<int64_t>((int64_t)V * P, (int64_t)(c.max_position_embeddings + 2) * H);
         big = std::max<int64_t>(big, (int64_t)F * H);
+        big = (big + 255) / 256 * 256;
         std::mt19937 rng(1);
         std::normal_distribution<float> nd(0.f, 0.05f);
         w32.resize((size_t)big);
         for (auto& x : w32) x = nd(rng);
-        w16.resize((size_t)big);
-        if (dt != PANOPT_DTYPE_F32) panopt::type_traits(dt)->from_f32(w32.data(), w16.data(), big);
-        const void* data = dt == 0 ? (const void*)w32.data() : (const void*)w16.data();
+        wq.resize((size_t)panopt::row_bytes(dt, big));
+        panopt::type_traits(dt)->from_f32(w32.data(), wq.data(), big);
         // Every tensor gets memory of its own (filled from the random buffer): sharing one buffer
         // would keep the weights cache-resident and overstate decode speed.
-        const size_t es = (size_t)panopt::kBlockBytes[dt];
-        auto put = [&](int kind, int layer, int64_t n) {
-            own.emplace_back((size_t)n * es);
+        auto put = [&](int kind, int layer, int64_t n, int tdt) {
+            const void* data = tdt == PANOPT_DTYPE_F32 ? (const void*)w32.data() : (const void*)wq.data();
+            const size_t chunk = (size_t)panopt::row_bytes(tdt, big);
+            own.emplace_back((size_t)panopt::row_bytes(tdt, n));
             std::vector<uint8_t>& buf = own.back();
-            for (size_t off = 0; off < buf.size(); off += (size_t)big * es)
-                std::memcpy(buf.data() + off, data, std::min(buf.size() - off, (size_t)big * es));
-            panopt_model_set_tensor(m, kind, layer, dt, buf.data(), (int64_t)buf.size());
+            for (size_t off = 0; off < buf.size(); off += chunk)
+                std::memcpy(buf.data() + off, data, std::min(buf.size() - off, chunk));
+            if (panopt_model_set_tensor(m, kind, layer, tdt, buf.data(), (int64_t)buf.size()))
+                std::fprintf(stderr, "set tensor %d: %s\n", kind, panopt_last_error());
             return (const void*)buf.data();
         };
-        for (int k = 0; k < 8; k++) {
-            int64_t n = k == 0 ? (int64_t)V * P : k == 1 ? (int64_t)(c.max_position_embeddings + 2) * H : k == 6 ? (int64_t)V * P : H;
-            if (k == 2 || k == 3 || k == 7 || k == 6) continue;
-            const void* p = put(k, -1, n);
-            if (k == 0) panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, dt, p, n * (int64_t)es); // tied LM head
-        }
+        const void* e = put(PANOPT_T_EMBED_TOKENS, -1, (int64_t)V * P, dt);
+        panopt_model_set_tensor(m, PANOPT_T_HEAD_WEIGHT, -1, dt, e, panopt::row_bytes(dt, (int64_t)V * P)); // tied
+        put(PANOPT_T_EMBED_POSITIONS, -1, (int64_t)(c.max_position_embeddings + 2) * H, dt);
+        put(PANOPT_T_FINAL_LN_WEIGHT, -1, H, PANOPT_DTYPE_F32);
+        put(PANOPT_T_FINAL_LN_BIAS, -1, H, PANOPT_DTYPE_F32);
         for (int l = 0; l < L; l++)
             for (int k = 16; k < 32; k++) {
+                const bool matrix = k == 16 || k == 18 || k == 20 || k == 22 || k == 26 || k == 28;
                 int64_t n = (k == 16 || k == 18 || k == 20 || k == 22) ? (int64_t)H * H
                             : (k == 26 || k == 28)                     ? (int64_t)F * H
                             : k == 27                                  ? F
                                                                        : H;
-                put(k, l, n);
+                put(k, l, n, matrix ? dt : PANOPT_DTYPE_F32);
             }
         embed = own.front().data();
         embed_dt = dt;
@@ -186,7 +200,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "finalize: %s\n", panopt_last_error());
         return 1;
     }
-    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + 64), 0};
+    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + 64), cache_dt};
     panopt_session* s = nullptr;
     if (panopt_session_create(m, &so, &s)) {
         std::fprintf(stderr, "session: %s\n", panopt_last_error());
@@ -201,7 +215,7 @@ int main(int argc, char** argv) {
     const double attn_flops = 2.0 * 2.0 * L * B * (double)S * (S + 1) / 2 * H; // QK^T and PV, causal
     const double flops = 2.0 * mat_params * tokens + attn_flops;
     std::printf("isa %s, threads %d, batch %d, seq %d, %s, hidden %d, layers %d, ffn %d, vocab %d, peak %.0f GFLOP/s\n",
-                kt ? kt->name : "?", threads, B, S, fixture.empty() ? (dt == 0 ? "random f32" : dt == 1 ? "random f16" : "random bf16") : fixture.c_str(),
+                kt ? kt->name : "?", threads, B, S, fixture.empty() ? (std::string("random ") + panopt::type_traits(dt)->name).c_str() : fixture.c_str(),
                 H, L, F, V, peak);
 
     panopt_forward_args a{};
@@ -217,7 +231,7 @@ int main(int argc, char** argv) {
     // The vocab projection alone (the dominant matmul), through the CPU backend's linear op.
     {
         panopt::CpuBackend cpu(kt, threads);
-        auto ex = cpu.new_executor(*m, 1, 1);
+        auto ex = cpu.new_executor(*m, 1, 1, PANOPT_DTYPE_F32);
         auto weight = [&](int64_t rows, int64_t cols) {
             panopt::TensorRef w;
             w.data = embed;
@@ -270,8 +284,9 @@ int main(int argc, char** argv) {
         }
         std::sort(v.begin(), v.end());
         double dms = v[v.size() / 2];
-        double wbytes = mat_params * (fixture.empty() ? panopt::kBlockBytes[dt] : 2);
-        std::printf("decode 1 token (cache %d):           %8.3f ms  %7.1f tok/s  ~%.1f GB/s of weights\n", S, dms,
+        double wbytes = mat_params * (fixture.empty() ? (double)panopt::kBlockBytes[dt] / panopt::kBlockElems[dt] : 2);
+        std::printf("decode 1 token (cache %d %s):     %8.3f ms  %7.1f tok/s  ~%.1f GB/s of weights\n", S,
+                    panopt::type_traits(cache_dt)->name, dms,
                     1000.0 * B / dms, wbytes / dms * 1e-6);
     }
     panopt_session_free(s);

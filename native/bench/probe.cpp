@@ -11,7 +11,8 @@
 #include <thread>
 #include <vector>
 
-double measure_peak_gflops(int threads); // peak.cpp
+double measure_peak_gflops(int threads);                        // peak.cpp
+double measure_peak_int8_gops(int threads, const char** which); // peak.cpp
 
 #define PROBE_API extern "C" __attribute__((visibility("default")))
 
@@ -45,6 +46,9 @@ uint64_t sum_scalar(const uint8_t* p, size_t n) {
 
 // Peak f32 FMA rate of `threads` threads in GFLOP/s (0 without AVX2+FMA).
 PROBE_API double panopt_probe_peak_gflops(int32_t threads) { return measure_peak_gflops(threads); }
+
+// Peak int8 dot-product rate of `threads` threads in GOP/s (VNNI where present, else AVX2; 0 without AVX2).
+PROBE_API double panopt_probe_peak_int8_gops(int32_t threads) { return measure_peak_int8_gops(threads, nullptr); }
 
 // Best-of-`reps` read bandwidth in GB/s (1e9 B/s) of `threads` threads each streaming its own
 // slice of one `bytes`-byte buffer (first touched by the thread that reads it).

@@ -194,7 +194,8 @@ typedef struct panopt_session_options {
     int32_t struct_size; /* sizeof(panopt_session_options) */
     int32_t max_batch;   /* rows the KV cache holds (>= 1) */
     int32_t max_seq_len; /* cache capacity in positions, past + new (1..max_position_embeddings) */
-    int32_t reserved;    /* must be 0 */
+    int32_t cache_dtype; /* storage of cached keys/values: PANOPT_DTYPE_F32 (0), F16 or Q8_0 (head_dim a
+                            multiple of 32); reads (panopt_session_read_cache) are always f32 */
 } panopt_session_options;
 
 /*

@@ -19,8 +19,9 @@ struct panopt_backend {
     // Whether this backend computes with weights of this PANOPT_DTYPE_*.
     virtual bool supports_dtype(int32_t dtype) const = 0;
     // State for one session of model m: scratch, a cache of max_batch rows x max_seq_len positions.
+    // cache_dtype: validated by the caller (F32, F16 or Q8_0 with a block-multiple head_dim).
     virtual std::unique_ptr<panopt::Executor> new_executor(const panopt_model& m, int32_t max_batch,
-                                                           int32_t max_seq_len) = 0;
+                                                           int32_t max_seq_len, int32_t cache_dtype) = 0;
 
     std::atomic<int64_t> live_models{0}; // models created on this backend and not yet freed
 };

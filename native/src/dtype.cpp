@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "quant/quants.h"
+
 namespace panopt {
 
 float f16_to_f32(uint16_t h) {
@@ -100,6 +102,26 @@ template <float (*TO)(uint16_t), uint16_t (*FROM)(float)> struct Conv16 {
 
 template <> struct Conv<PANOPT_DTYPE_F16> : Conv16<f16_to_f32, f32_to_f16> {};
 template <> struct Conv<PANOPT_DTYPE_BF16> : Conv16<bf16_to_f32, f32_to_bf16> {};
+
+// ggml's block formats (quant/quants.h) and the activation format each one's dot product takes.
+template <void (*TO)(const void*, float*, int64_t), void (*FROM)(const float*, void*, int64_t), int32_t DOT>
+struct ConvQ {
+    static constexpr void (*to_f32)(const void*, float*, int64_t) = TO;
+    static constexpr void (*from_f32)(const float*, void*, int64_t) = FROM;
+    static constexpr int32_t vec_dot_type = DOT;
+};
+
+template <> struct Conv<PANOPT_DTYPE_Q8_0> : ConvQ<quant::dequantize_q8_0, quant::quantize_q8_0, PANOPT_DTYPE_Q8_0> {};
+template <> struct Conv<PANOPT_DTYPE_Q4_0> : ConvQ<quant::dequantize_q4_0, quant::quantize_q4_0, PANOPT_DTYPE_Q8_0> {};
+template <> struct Conv<PANOPT_DTYPE_Q5_0> : ConvQ<quant::dequantize_q5_0, quant::quantize_q5_0, PANOPT_DTYPE_Q8_0> {};
+template <> struct Conv<PANOPT_DTYPE_Q4_1> : ConvQ<quant::dequantize_q4_1, quant::quantize_q4_1, PANOPT_DTYPE_Q8_1> {};
+template <> struct Conv<PANOPT_DTYPE_Q5_1> : ConvQ<quant::dequantize_q5_1, quant::quantize_q5_1, PANOPT_DTYPE_Q8_1> {};
+template <> struct Conv<PANOPT_DTYPE_Q4_K> : ConvQ<quant::dequantize_q4_K, quant::quantize_q4_K, PANOPT_DTYPE_Q8_K> {};
+template <> struct Conv<PANOPT_DTYPE_Q5_K> : ConvQ<quant::dequantize_q5_K, quant::quantize_q5_K, PANOPT_DTYPE_Q8_K> {};
+template <> struct Conv<PANOPT_DTYPE_Q6_K> : ConvQ<quant::dequantize_q6_K, quant::quantize_q6_K, PANOPT_DTYPE_Q8_K> {};
+// The activation formats themselves (also accepted as weights) pair with f32.
+template <> struct Conv<PANOPT_DTYPE_Q8_1> : ConvQ<quant::dequantize_q8_1, quant::quantize_q8_1, PANOPT_DTYPE_F32> {};
+template <> struct Conv<PANOPT_DTYPE_Q8_K> : ConvQ<quant::dequantize_q8_K, quant::quantize_q8_K, PANOPT_DTYPE_F32> {};
 
 #define PANOPT_TRAITS_ROW_(name, code, block_elems, block_bytes) \
     {#name, block_elems, block_bytes, Conv<code>::to_f32, Conv<code>::from_f32, Conv<code>::vec_dot_type},

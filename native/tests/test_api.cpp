@@ -262,9 +262,15 @@ int run_api_tests() {
     bo = so;
     bo.max_batch = 0;
     EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);
+    for (int32_t bad_cache : {-1, (int32_t)PANOPT_DTYPE_Q4_0, (int32_t)PANOPT_DTYPE_BF16, (int32_t)PANOPT_DTYPE_COUNT}) {
+        bo = so;
+        bo.cache_dtype = bad_cache;
+        EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_UNSUPPORTED);
+    }
     bo = so;
-    bo.reserved = 1;
-    EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);
+    bo.cache_dtype = PANOPT_DTYPE_F16;
+    EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_OK);
+    EXPECT_STATUS(panopt_session_free(s), PANOPT_OK);
     bo = so;
     bo.struct_size = 4;
     EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);

@@ -60,7 +60,7 @@ void test_linear(const Kernels* ref, const Kernels* kt) {
                     std::vector<float> x((size_t)(M * K)), y1((size_t)(M * N)), y2((size_t)(M * N)), ab((size_t)(M * N));
                     for (auto& v : x) v = rnd_nz();
                     bool with_bias = (M + N + K) % 2 == 0;
-                    LinearArgs a{x.data(), K, w, dt, with_bias ? (const void*)bb.data() : nullptr, dt, y1.data(), N, M, N, K};
+                    LinearArgs a{x.data(), K, nullptr, 0, w, dt, with_bias ? (const void*)bb.data() : nullptr, dt, y1.data(), N, M, N, K};
                     ref->type[dt].linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
                     a.y = y2.data();
                     kt->type[dt].linear_range(&a, 0, M, 0, N, s2.reserve(kt->linear_scratch_floats(K)));
@@ -95,7 +95,7 @@ void test_linear_threaded(int isa) {
     m.cfg.num_hidden_layers = 1;
     m.cfg.num_attention_heads = 1;
     m.cfg.hidden_size = 8;
-    auto ex = be.new_executor(m, 1, 1);
+    auto ex = be.new_executor(m, 1, 1, PANOPT_DTYPE_F32);
     FloatBuf s1;
     int64_t shapes[][3] = {{128, 1000, 64}, {64, 3, 40}, {1, 515, 33}, {40, 2, 300}};
     for (auto& sh : shapes) {
@@ -103,7 +103,7 @@ void test_linear_threaded(int isa) {
         auto wb = rnd_weights(PANOPT_DTYPE_F16, N * K);
         std::vector<float> x((size_t)(M * K)), y1((size_t)(M * N)), y2((size_t)(M * N));
         for (auto& v : x) v = rnd_nz();
-        LinearArgs a{x.data(), K, wb.data(), PANOPT_DTYPE_F16, nullptr, 0, y1.data(), N, M, N, K};
+        LinearArgs a{x.data(), K, nullptr, 0, wb.data(), PANOPT_DTYPE_F16, nullptr, 0, y1.data(), N, M, N, K};
         ref->type[PANOPT_DTYPE_F16].linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
         TensorRef w;
         w.data = wb.data();

@@ -18,7 +18,8 @@ public:
     CpuBackend(const Kernels* kt, int n_threads) : kt(kt), pool(n_threads) {}
     void describe(panopt_backend_info& out) const override;
     bool supports_dtype(int32_t dtype) const override;
-    std::unique_ptr<Executor> new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len) override;
+    std::unique_ptr<Executor> new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len,
+                                           int32_t cache_dtype) override;
 
     const Kernels* const kt;
     ThreadPool pool;
@@ -26,7 +27,7 @@ public:
 
 class CpuExecutor final : public Executor {
 public:
-    CpuExecutor(CpuBackend& be, const panopt_model& m, int32_t max_batch, int32_t max_seq_len);
+    CpuExecutor(CpuBackend& be, const panopt_model& m, int32_t max_batch, int32_t max_seq_len, int32_t cache_dtype);
 
     float* scratch(int slot, int64_t n) override { return bufs_[slot].reserve((size_t)n); }
     float* output_buffer(float* host, int, int64_t) override { return host; }
@@ -48,19 +49,23 @@ public:
     void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const override;
 
 private:
-    // Start of the cached keys (or values) of (layer, row, head): [max_seq_len][head_dim], unscaled f32.
-    float* cache_at(const FloatBuf& c, int64_t layer, int64_t b, int64_t h) const {
-        return c.data() + ((layer * max_batch_ + b) * heads_ + h) * max_seq_len_ * head_dim_;
+    // Start of the cached keys (or values) of (layer, row, head): max_seq_len positions of head_dim
+    // unscaled elements in cache_dt_, cache_rb_ bytes each.
+    unsigned char* cache_at(const FloatBuf& c, int64_t layer, int64_t b, int64_t h) const {
+        return reinterpret_cast<unsigned char*>(c.data()) + ((layer * max_batch_ + b) * heads_ + h) * max_seq_len_ * cache_rb_;
     }
 
     const Kernels* kt_;
     ThreadPool& pool_;
     const int64_t layers_, heads_, head_dim_, max_batch_, max_seq_len_;
-    FloatBuf kcache_, vcache_;              // [layer][batch][head][max_seq_len][head_dim]
+    const int32_t cache_dt_;                // PANOPT_DTYPE_* of the cache
+    const int64_t cache_rb_;                // bytes of one cached position of one head
+    FloatBuf kcache_, vcache_;              // [layer][batch][head][max_seq_len] rows of cache_rb_ bytes
     FloatBuf bufs_[N_SCRATCH_SLOTS];
     FloatBuf kv_k_, kv_v_, probs_;          // attention without the cache; softmax rows per thread
     FloatBuf rows_tmp_;                     // converted table rows of add_rows
     std::vector<FloatBuf> lin_scratch_;     // one per pool thread
+    FloatBuf xq_;                           // X quantized for products with block-format weights
 };
 
 } // namespace panopt

@@ -25,13 +25,18 @@ int32_t cpu_best_isa() {
 
 namespace {
 
-// An ISA's table with every weight type it leaves NULL taken from the scalar table.
-Kernels complete(const Kernels* k) {
+// An ISA's table with every weight-type entry it leaves NULL taken from `lower`, the completed
+// table of the next lower ISA (which this CPU also runs), or from the scalar table itself.
+Kernels complete(const Kernels* k, const Kernels* lower) {
     Kernels out = *k;
-    const Kernels* ref = kernels_scalar();
     for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) {
-        if (!out.type[dt].to_f32) out.type[dt].to_f32 = ref->type[dt].to_f32;
-        if (!out.type[dt].linear_range) out.type[dt].linear_range = ref->type[dt].linear_range;
+        TypeKernels& t = out.type[dt];
+        const TypeKernels& l = lower->type[dt];
+        if (!t.to_f32) t.to_f32 = l.to_f32;
+        if (!t.linear_range) t.linear_range = l.linear_range;
+        if (!t.quantize_row) t.quantize_row = l.quantize_row;
+        if (!t.dot_rows) t.dot_rows = l.dot_rows;
+        if (!t.axpy_rows) t.axpy_rows = l.axpy_rows;
     }
     return out;
 }
@@ -39,16 +44,16 @@ Kernels complete(const Kernels* k) {
 // Each completed table is built on first use (thread-safe static init), and only for a level
 // the CPU runs: building an ISA's table executes code compiled for that ISA.
 const Kernels* table_scalar() {
-    static const Kernels t = complete(kernels_scalar());
+    static const Kernels t = complete(kernels_scalar(), kernels_scalar());
     return &t;
 }
 #if defined(__x86_64__) || defined(__i386__)
 const Kernels* table_avx2() {
-    static const Kernels t = complete(kernels_avx2());
+    static const Kernels t = complete(kernels_avx2(), table_scalar());
     return &t;
 }
 const Kernels* table_avx512() {
-    static const Kernels t = complete(kernels_avx512());
+    static const Kernels t = complete(kernels_avx512(), table_avx2());
     return &t;
 }
 #endif

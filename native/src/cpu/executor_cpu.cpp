@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "backend_cpu.h"
+#include "../error.h"
 
 namespace panopt {
 
@@ -11,13 +12,13 @@ void CpuExecutor::to_host(float* host, const float* src, int64_t n) {
 
 void CpuExecutor::cache_copy_from(const Executor& src_exec, int32_t batch, int32_t past) {
     const CpuExecutor& src = static_cast<const CpuExecutor&>(src_exec);
+    if (src.cache_dt_ != cache_dt_) // the bytes are copied as they are
+        fail(PANOPT_ERR_INVALID_ARGUMENT, "the two sessions' caches are stored in different types");
     for (int64_t l = 0; l < layers_; l++)
         for (int64_t b = 0; b < batch; b++)
             for (int64_t h = 0; h < heads_; h++) {
-                std::memcpy(cache_at(kcache_, l, b, h), src.cache_at(src.kcache_, l, b, h),
-                            (size_t)(past * head_dim_) * sizeof(float));
-                std::memcpy(cache_at(vcache_, l, b, h), src.cache_at(src.vcache_, l, b, h),
-                            (size_t)(past * head_dim_) * sizeof(float));
+                std::memcpy(cache_at(kcache_, l, b, h), src.cache_at(src.kcache_, l, b, h), (size_t)(past * cache_rb_));
+                std::memcpy(cache_at(vcache_, l, b, h), src.cache_at(src.vcache_, l, b, h), (size_t)(past * cache_rb_));
             }
 }
 
@@ -25,8 +26,9 @@ void CpuExecutor::cache_read(int32_t layer, int32_t which, int32_t batch, int32_
     const FloatBuf& c = which == 0 ? kcache_ : vcache_;
     for (int64_t b = 0; b < batch; b++)
         for (int64_t h = 0; h < heads_; h++)
-            std::memcpy(out + ((b * heads_ + h) * past) * head_dim_, cache_at(c, layer, b, h),
-                        (size_t)(past * head_dim_) * sizeof(float));
+            for (int64_t j = 0; j < past; j++) // f32 whatever the storage
+                kt_->type[cache_dt_].to_f32(cache_at(c, layer, b, h) + j * cache_rb_,
+                                            out + ((b * heads_ + h) * past + j) * head_dim_, head_dim_);
 }
 
 } // namespace panopt

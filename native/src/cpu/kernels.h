@@ -7,8 +7,9 @@
 // The kernels are single-threaded and work on ranges; threading is done by the ops (ops_*.cpp).
 //
 // Weight types: an ISA fills `type[dtype]` for the types it has fast code for and leaves the
-// rest NULL; kernels_for_isa() fills every NULL entry from the scalar table, whose entries are
-// built from the type-traits table (dtype.h). Adding a type = a type-traits row + its kernels.
+// rest NULL; kernels_for_isa() fills every NULL entry from the next lower ISA's completed table
+// (AVX-512 from AVX2, AVX2 from scalar), whose entries are built from the type-traits table
+// (dtype.h). Adding a type = a type-traits row + its kernels.
 #ifndef PANOPT_CPU_KERNELS_H
 #define PANOPT_CPU_KERNELS_H
 
@@ -22,9 +23,14 @@ namespace panopt {
 // Y[M, N] = X[M, K] * W[N, K]^T (+ bias[N]). X/Y f32 with row strides; W dense row-major in a
 // PANOPT_DTYPE_*, rows of row_bytes(wdtype, K) bytes, any alignment beyond the element size.
 // bias NULL or [N] of a one-element-block float type (bdtype).
+// For a weight type whose vec_dot_type (dtype.h) is not F32 (ggml's block formats), the kernels read
+// X already quantized: xq = M rows of ldxq bytes, each row X[m] in the vec_dot_type (Q8_0/Q8_1/Q8_K),
+// and x is not read. The product is then the integer dot product per block times the two scales.
 struct LinearArgs {
     const float* x;
     int64_t ldx;
+    const void* xq;
+    int64_t ldxq;
     const void* w;
     int32_t wdtype;
     const void* bias;
@@ -40,6 +46,15 @@ struct TypeKernels {
     void (*to_f32)(const void* src, float* dst, int64_t n);
     // Computes Y[m0:m1, n0:n1] completely (all of K), bias included, for W of this type.
     void (*linear_range)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+    // For the activation types (Q8_0, Q8_1, Q8_K): quantizes n f32 (a multiple of the block) to
+    // this type; NULL elsewhere. The scalar table uses the type's reference from_f32.
+    void (*quantize_row)(const float* x, void* y, int64_t n);
+    // Attention over a KV cache stored in this type (every type; fast for F32, F16, Q8_0): rows
+    // are n consecutive cached positions of K elements (row_bytes(dt, K) bytes each).
+    // out[j] = q . row_j for j < n.
+    void (*dot_rows)(const float* q, const void* rows, int64_t n, int64_t K, float* out);
+    // out[0:K] += p[j] row_j for j < n, skipping p[j] == 0 (masked keys).
+    void (*axpy_rows)(const float* p, const void* rows, int64_t n, int64_t K, float* out);
 };
 
 struct Kernels {
@@ -64,6 +79,14 @@ struct Kernels {
     // x = softmax(x) in place; entries may be -INFINITY (-> 0) but not all of them.
     void (*softmax)(float* x, int64_t n);
 };
+
+// Quantized products (quant_dot_*.cpp): fill `type[dt].linear_range` for ggml's weight formats.
+void quant_kernels_scalar(TypeKernels* type); // the reference: every format, plain loops
+void quant_kernels_avx2(TypeKernels* type);   // defined in quant_dot_avx2.cpp (AVX2 flags)
+void quant_act_avx2(TypeKernels* type);       // quantize_row of Q8_0/Q8_1/Q8_K, quant_act_avx2.cpp
+// Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
+void cache_kernels_scalar(TypeKernels* type);
+void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp
 
 // The ISA tables as their files define them (type entries possibly NULL); use kernels_for_isa().
 const Kernels* kernels_scalar();

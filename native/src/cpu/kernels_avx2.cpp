@@ -118,7 +118,8 @@ constexpr int64_t NR = 16;
 constexpr int64_t MR = 6;
 constexpr int64_t KC = 256;
 
-int64_t linear_scratch_floats(int64_t) { return KC * NR + NR; }
+// the packed F16/BF16 panel, or the f32 activation scales of the quantized products (quant_dot_avx2.cpp)
+int64_t linear_scratch_floats(int64_t K) { return KC * NR + NR > K / 4 + 64 ? KC * NR + NR : K / 4 + 64; }
 
 inline void transpose8(__m256 r[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -332,9 +333,12 @@ Kernels make_table() {
     k.name = "avx2";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr};
+    quant_kernels_avx2(k.type);
+    quant_act_avx2(k.type);
+    cache_kernels_avx2(k.type);
     k.layernorm = layernorm;
     k.activation = activation;
     k.dot = dot;

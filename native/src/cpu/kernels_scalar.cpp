@@ -131,7 +131,14 @@ Kernels make_table() {
     k.name = "scalar";
     k.n_align = 1;
     k.linear_scratch_floats = linear_scratch_floats;
-    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) k.type[dt] = {type_traits(dt)->to_f32, linear_range};
+    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) {
+        const TypeTraits* tt = type_traits(dt);
+        // activation types quantize with the reference; products with them are in quant_dot_scalar.cpp
+        const bool activation = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q8_1 || dt == PANOPT_DTYPE_Q8_K;
+        k.type[dt] = {tt->to_f32, linear_range, activation ? tt->from_f32 : nullptr, nullptr, nullptr};
+    }
+    quant_kernels_scalar(k.type);
+    cache_kernels_scalar(k.type);
     k.layernorm = layernorm;
     k.activation = activation;
     k.dot = dot;

@@ -5,12 +5,17 @@
 #include <cstring>
 
 #include "backend_cpu.h"
+#include "../dtype.h"
 
 namespace panopt {
 
 void CpuExecutor::attention(const AttentionArgs& a) {
     const int64_t B = a.batch, S = a.seq_len, past = a.past, T = past + S, H = a.hidden, NH = a.heads,
                   HD = a.head_dim, M = B * S;
+    // Without the cache, keys/values of this call live in f32 scratch; with it, in the session's
+    // cache in its storage type (f32, f16 or q8_0).
+    const int32_t dt = a.use_cache ? cache_dt_ : PANOPT_DTYPE_F32;
+    const int64_t rb = a.use_cache ? cache_rb_ : HD * (int64_t)sizeof(float);
     float* kvk = nullptr;
     float* kvv = nullptr;
     if (!a.use_cache) {
@@ -19,12 +24,16 @@ void CpuExecutor::attention(const AttentionArgs& a) {
     }
     float* probs = probs_.reserve((size_t)(pool_.size() * T));
     float* q = a.q;
-    auto kbase = [&](int64_t b, int64_t h) -> float* {
-        return a.use_cache ? cache_at(kcache_, a.layer, b, h) : kvk + (b * NH + h) * S * HD;
+    auto kbase = [&](int64_t b, int64_t h) -> unsigned char* {
+        return a.use_cache ? cache_at(kcache_, a.layer, b, h)
+                           : reinterpret_cast<unsigned char*>(kvk + (b * NH + h) * S * HD);
     };
-    auto vbase = [&](int64_t b, int64_t h) -> float* {
-        return a.use_cache ? cache_at(vcache_, a.layer, b, h) : kvv + (b * NH + h) * S * HD;
+    auto vbase = [&](int64_t b, int64_t h) -> unsigned char* {
+        return a.use_cache ? cache_at(vcache_, a.layer, b, h)
+                           : reinterpret_cast<unsigned char*>(kvv + (b * NH + h) * S * HD);
     };
+    const auto store = type_traits(dt)->from_f32; // reference conversion: HD elements per head and token
+    const TypeKernels& tk = kt_->type[dt];
 
     // q scaled after q_proj (bias included); new keys/values appended at positions past..past+S.
     pool_.parallel_for(M, [&](int64_t r0, int64_t r1, int) {
@@ -33,8 +42,8 @@ void CpuExecutor::attention(const AttentionArgs& a) {
             for (int64_t i = 0; i < H; i++) qr[i] *= a.scaling;
             int64_t b = r / S, i = r % S, dst = past + i;
             for (int64_t h = 0; h < NH; h++) {
-                std::memcpy(kbase(b, h) + dst * HD, a.k + r * H + h * HD, (size_t)HD * sizeof(float));
-                std::memcpy(vbase(b, h) + dst * HD, a.v + r * H + h * HD, (size_t)HD * sizeof(float));
+                store(a.k + r * H + h * HD, kbase(b, h) + dst * rb, HD);
+                store(a.v + r * H + h * HD, vbase(b, h) + dst * rb, HD);
             }
         }
     });
@@ -43,18 +52,13 @@ void CpuExecutor::attention(const AttentionArgs& a) {
         for (int64_t it = it0; it < it1; it++) {
             int64_t i = it % S, h = (it / S) % NH, b = it / (S * NH);
             const float* qr = q + (b * S + i) * H + h * HD;
-            const float* Kb = kbase(b, h);
-            const float* Vb = vbase(b, h);
             const int32_t* mrow = a.mask ? a.mask + b * T : nullptr;
             const int64_t limit = past + i; // causal: keys j <= past + i
+            tk.dot_rows(qr, kbase(b, h), limit + 1, HD, p);
             bool any = false;
             for (int64_t j = 0; j < T; j++) {
-                if (j <= limit && (!mrow || mrow[j])) {
-                    p[j] = kt_->dot(qr, Kb + j * HD, HD);
-                    any = true;
-                } else {
-                    p[j] = -INFINITY;
-                }
+                if (j <= limit && (!mrow || mrow[j])) any = true;
+                else p[j] = -INFINITY;
             }
             if (any) {
                 kt_->softmax(p, T);
@@ -69,8 +73,7 @@ void CpuExecutor::attention(const AttentionArgs& a) {
             if (a.probs_out) std::memcpy(a.probs_out + ((b * NH + h) * S + i) * T, p, (size_t)T * sizeof(float));
             float* o = a.ctx + (b * S + i) * H + h * HD;
             std::memset(o, 0, (size_t)HD * sizeof(float));
-            for (int64_t j = 0; j < T; j++)
-                if (p[j] != 0.0f) kt_->axpy(p[j], Vb + j * HD, o, HD);
+            tk.axpy_rows(p, vbase(b, h), T, HD, o);
         }
     });
 }

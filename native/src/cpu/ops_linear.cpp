@@ -1,6 +1,8 @@
 // ops_linear.cpp — multithreaded Y = X W^T + b over the kernel table's single-thread linear_range.
 #include "backend_cpu.h"
 
+#include "../dtype.h"
+
 namespace panopt {
 
 // Split N (in multiples of the kernel's panel width) into one contiguous range per thread, so each
@@ -16,6 +18,25 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     a.wdtype = w.dtype;
     a.bias = (b && b->data) ? b->data : nullptr;
     a.bdtype = (b && b->data) ? b->dtype : PANOPT_DTYPE_F32;
+    a.xq = nullptr;
+    a.ldxq = 0;
+    const int32_t vt = type_traits(w.dtype)->vec_dot_type;
+    if (vt != PANOPT_DTYPE_F32) {
+        // ggml's block formats: quantize each X row once to the weight's vec_dot_type; every
+        // thread's kernel then reads these rows (a few % of the product's work at most).
+        const int64_t qrb = row_bytes(vt, K);
+        unsigned char* xq = reinterpret_cast<unsigned char*>(xq_.reserve((size_t)((M * qrb + 3) / 4)));
+        const auto quant = kt_->type[vt].quantize_row;
+        if (M * K < 65536) {
+            for (int64_t m = 0; m < M; m++) quant(x + m * K, xq + m * qrb, K);
+        } else {
+            pool_.parallel_for(M, [&](int64_t m0, int64_t m1, int) {
+                for (int64_t m = m0; m < m1; m++) quant(x + m * K, xq + m * qrb, K);
+            });
+        }
+        a.xq = xq;
+        a.ldxq = qrb;
+    }
     a.y = y;
     a.ldy = N;
     a.M = M;

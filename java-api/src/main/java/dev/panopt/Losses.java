@@ -47,8 +47,13 @@ final class Losses {
         return sum / n;
     }
 
-    /** -log softmax(row)[target], with the max subtracted for range. */
+    /** -log softmax(row)[target]. */
     static double crossEntropy(float[] row, int target) {
+        return logSumExp(row) - row[target];
+    }
+
+    /** log(sum(exp(row))) in double, with the max subtracted for range: log softmax(row)[i] = row[i] - this. */
+    static double logSumExp(float[] row) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : row) {
             max = Math.max(max, v);
@@ -57,7 +62,7 @@ final class Losses {
         for (float v : row) {
             s += Math.exp(v - max);
         }
-        return Math.log(s) + max - row[target];
+        return Math.log(s) + max;
     }
 
     /** A resolved sequence-classification loss: problem type plus validated targets. */

@@ -149,6 +149,111 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     }
 
     /**
+     * How likely the model finds a text: encodes it (BOS first, see {@link ScoreOptions#DEFAULT}) and
+     * gives each token's log-probability given the tokens before it, their sum, mean and perplexity.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param text      the text; it must encode to at least 2 tokens
+     * @return its score
+     */
+    public SequenceScore score(OptTokenizer tokenizer, String text) {
+        Objects.requireNonNull(text, "text");
+        return score(tokenizer, java.util.List.of(text)).get(0);
+    }
+
+    /**
+     * {@link #score(OptTokenizer, java.util.List, ScoreOptions)} with {@link ScoreOptions#DEFAULT}.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param texts     the texts; each must encode to at least 2 tokens
+     * @return one score per text, in order
+     */
+    public java.util.List<SequenceScore> score(OptTokenizer tokenizer, java.util.List<String> texts) {
+        return score(tokenizer, texts, ScoreOptions.DEFAULT);
+    }
+
+    /**
+     * Scores texts, as perplexity evaluation does with HF's {@code labels = input_ids}: each text is
+     * encoded (with the BOS when {@link ScoreOptions#addSpecialTokens()}), and every token after the
+     * first gets {@code log p(token | tokens before it)} (natural log, computed in double from the
+     * float32 logits). The texts run in length-sorted batches of {@link ScoreOptions#batchSize()}
+     * rows padded on {@link ScoreOptions#paddingSide()}; a result does not depend on either beyond
+     * float32 rounding. Runs on the model's internal session, one batch at a time.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param texts     the texts; each must encode to at least 2 and at most max_position_embeddings + 1 tokens
+     * @param options   batch size, padding side, BOS
+     * @return one score per text, in order
+     */
+    public java.util.List<SequenceScore> score(OptTokenizer tokenizer, java.util.List<String> texts, ScoreOptions options) {
+        return Scoring.score(this, tokenizer, texts, options);
+    }
+
+    /**
+     * Scores rows of token ids as given (no BOS is added): row {@code i} may have its own length, at
+     * least 2; {@code tokenIds[i][0]} is context only. Only the batch size and the padding side of
+     * {@code options} apply.
+     *
+     * @param tokenIds rows of ids in [0, vocab_size), each of 2 to max_position_embeddings + 1 ids
+     * @param options  batch size and padding side
+     * @return one score per row, in order
+     */
+    public java.util.List<SequenceScore> score(int[][] tokenIds, ScoreOptions options) {
+        return Scoring.scoreIds(this, tokenIds, options);
+    }
+
+    /**
+     * {@link #scoreContinuations(OptTokenizer, java.util.List, java.util.List, ScoreOptions)} with
+     * {@link ScoreOptions#DEFAULT}.
+     *
+     * @param tokenizer     the model's tokenizer
+     * @param contexts      one context per pair
+     * @param continuations one continuation per pair
+     * @return one score per pair, in order
+     */
+    public java.util.List<ContinuationScore> scoreContinuations(OptTokenizer tokenizer, java.util.List<String> contexts,
+                                                                java.util.List<String> continuations) {
+        return scoreContinuations(tokenizer, contexts, continuations, ScoreOptions.DEFAULT);
+    }
+
+    /**
+     * lm-evaluation-harness's {@code loglikelihood} for multiple-choice evaluation: for each pair,
+     * {@code log p(continuation | context)} summed over the continuation's tokens, and whether greedy
+     * decoding after the context gives exactly the continuation. Encoded as the harness does: trailing
+     * whitespace of the context moves to the continuation, the continuation's ids are those of
+     * {@code context + continuation} after the context's own ids, and an empty context is the BOS
+     * alone. With {@link ScoreOptions#addSpecialTokens()} (the default) the context starts with the
+     * BOS; without it, the encoding is the harness's default for OPT. For several choices of one
+     * question pass the context once per choice. Batching as in
+     * {@link #score(OptTokenizer, java.util.List, ScoreOptions)}.
+     *
+     * @param tokenizer     the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param contexts      one context per pair (may be empty)
+     * @param continuations one continuation per pair; each must add at least one token
+     * @param options       batch size, padding side, BOS
+     * @return one score per pair, in order
+     */
+    public java.util.List<ContinuationScore> scoreContinuations(OptTokenizer tokenizer, java.util.List<String> contexts,
+                                                                java.util.List<String> continuations, ScoreOptions options) {
+        return Scoring.continuations(this, tokenizer, contexts, continuations, options);
+    }
+
+    /**
+     * {@link #scoreContinuations(OptTokenizer, java.util.List, java.util.List, ScoreOptions)} over ids:
+     * pair {@code i} is scored as the row {@code contextIds[i] + continuationIds[i]}, nothing added.
+     * Only the batch size and the padding side of {@code options} apply.
+     *
+     * @param contextIds      one non-empty context per pair
+     * @param continuationIds one non-empty continuation per pair
+     * @param options         batch size and padding side
+     * @return one score per pair, in order
+     */
+    public java.util.List<ContinuationScore> scoreContinuations(int[][] contextIds, int[][] continuationIds,
+                                                                ScoreOptions options) {
+        return Scoring.continuationIds(this, contextIds, continuationIds, options);
+    }
+
+    /**
      * HF's {@code generate} over token ids: greedy or sampled continuation of every row, with the
      * KV cache (one single-token forward per row and step after the prompt). Rows must be
      * left-padded (mask 0 before the text); they finish independently. Uses a session of its own

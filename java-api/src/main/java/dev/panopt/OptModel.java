@@ -1,8 +1,10 @@
 package dev.panopt;
 
+import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Hugging Face's {@code OPTModel}: the bare decoder, whose output is the last hidden state. Loads
@@ -84,6 +86,62 @@ public final class OptModel extends OptPreTrainedModel {
         ModelCall call = ModelCall.of(this, request);
         request.checkLabels("OPTModel", false, false, false);
         return finish(call);
+    }
+
+    /**
+     * {@link #encode(OptTokenizer, List, EmbeddingOptions)} of one text.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param sentence  the text
+     * @param options   pooling, normalization, batching
+     * @return its embedding, [word_embed_proj_dim]
+     */
+    public float[] encode(OptTokenizer tokenizer, String sentence, EmbeddingOptions options) {
+        Objects.requireNonNull(sentence, "sentence");
+        return encode(tokenizer, List.of(sentence), options)[0];
+    }
+
+    /**
+     * {@link #encode(OptTokenizer, List, EmbeddingOptions)} with {@link EmbeddingOptions#DEFAULT} (mean
+     * pooling, not normalized).
+     *
+     * @param tokenizer the model's tokenizer
+     * @param sentences the texts
+     * @return one embedding per text, in order: [texts][word_embed_proj_dim]
+     */
+    public float[][] encode(OptTokenizer tokenizer, List<String> sentences) {
+        return encode(tokenizer, sentences, EmbeddingOptions.DEFAULT);
+    }
+
+    /**
+     * Sentence embeddings, as sentence-transformers' {@code encode} computes them on a decoder: each
+     * text is encoded (BOS first by default), run through the decoder in length-sorted batches, and
+     * its last hidden state pooled over its own tokens ({@link EmbeddingOptions.Pooling#MEAN} or
+     * {@link EmbeddingOptions.Pooling#LAST_TOKEN}); padding never enters a row's embedding.
+     * {@link EmbeddingOptions#normalizeEmbeddings()} scales each to unit L2 norm. Runs on the
+     * model's internal session, one batch at a time.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param sentences the texts; each must encode to 1 to max_position_embeddings tokens
+     * @param options   pooling, normalization, batch size, padding side, BOS
+     * @return one embedding per text, in order: [texts][word_embed_proj_dim]
+     */
+    public float[][] encode(OptTokenizer tokenizer, List<String> sentences, EmbeddingOptions options) {
+        return Embeddings.encode(this, tokenizer, sentences, options);
+    }
+
+    /**
+     * Embeddings of rows of ids as given: {@code options.batchSize()} consecutive rows per forward,
+     * each row's last hidden state pooled over the positions where its mask is 1 (padding anywhere
+     * is left out); the padding side and BOS options do not apply.
+     *
+     * @param inputIds      [batch, seq] token ids
+     * @param attentionMask [batch, seq] of 0/1 with at least one 1 per row, or null for all ones
+     * @param options       pooling, normalization, batch size
+     * @return one embedding per row: [batch][word_embed_proj_dim]
+     */
+    public float[][] encode(int[][] inputIds, @Nullable int[][] attentionMask, EmbeddingOptions options) {
+        return Embeddings.encode(this, inputIds, attentionMask, options);
     }
 
     private static BaseModelOutput finish(ModelCall call) {

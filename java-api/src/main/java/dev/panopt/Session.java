@@ -178,8 +178,9 @@ public final class Session implements AutoCloseable {
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "struct_size"), (int) L.byteSize());
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_batch"), options.maxBatch());
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_seq_len"), maxSeq);
+            o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "cache_dtype"), options.kvCacheType().nativeCode());
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            long bytes = cacheBytes(model.config(), options.maxBatch(), maxSeq);
+            long bytes = cacheBytes(model.config(), options.maxBatch(), maxSeq, options.kvCacheType());
             NativeMemory.reserve(NativeMemory.Kind.SESSION, bytes);
             try {
                 Native.check(panopt_session_create.invoke(model.handle(), o, out), "panopt_session_create");
@@ -194,9 +195,10 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** The KV cache's size: keys and values, f32, per layer, row, head, position and head dimension. */
-    private static long cacheBytes(OptConfig c, int maxBatch, int maxSeq) {
-        return 2L * c.numHiddenLayers() * maxBatch * c.numAttentionHeads() * maxSeq * c.headDim() * Float.BYTES;
+    /** The KV cache's size: keys and values per layer, row, head and position, stored as {@code type}. */
+    private static long cacheBytes(OptConfig c, int maxBatch, int maxSeq, DType type) {
+        long perHead = c.headDim() % type.blockSize() == 0 ? type.bytes(c.headDim()) : 4L * c.headDim();
+        return 2L * c.numHiddenLayers() * maxBatch * c.numAttentionHeads() * maxSeq * perHead;
     }
 
     /** The session's owned state (for its model's bookkeeping). */

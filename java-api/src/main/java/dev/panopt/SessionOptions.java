@@ -1,5 +1,7 @@
 package dev.panopt;
 
+import java.util.Objects;
+
 /**
  * How a {@link Session} is set up: the size of its KV cache. Threads and kernels belong to the
  * model's {@link Backend}. Immutable; build with {@link #builder()}.
@@ -7,17 +9,28 @@ package dev.panopt;
  * @param maxBatch          rows its KV cache can hold
  * @param maxSequenceLength cache capacity in positions (past + new); 0 = the model's
  *                          {@code max_position_embeddings}
+ * @param kvCacheType       how cached keys and values are stored: {@link DType#F32} (the default;
+ *                          exact), {@link DType#F16} (half the memory and the bytes a decode step reads
+ *                          at long contexts; relative error ≤ 2<sup>-11</sup> per element) or
+ *                          {@link DType#Q8_0} (34/128 of the f32 bytes; the head size must be a
+ *                          multiple of 32; error ≤ half a step of max|x|/127 per block of 32). Reads
+ *                          ({@link Session#pastKeyValues()}) are always f32.
  */
-public record SessionOptions(int maxBatch, int maxSequenceLength) {
+public record SessionOptions(int maxBatch, int maxSequenceLength, DType kvCacheType) {
     /** Defaults: batch 8, full context. */
     public static final SessionOptions DEFAULT = builder().build();
 
     /**
      * Checks the values.
      *
-     * @throws IllegalArgumentException if maxBatch is below 1 or maxSequenceLength negative
+     * @throws IllegalArgumentException if maxBatch is below 1, maxSequenceLength negative or the cache
+     *     type not F32, F16 or Q8_0
      */
     public SessionOptions {
+        Objects.requireNonNull(kvCacheType, "kvCacheType");
+        if (kvCacheType != DType.F32 && kvCacheType != DType.F16 && kvCacheType != DType.Q8_0) {
+            throw new IllegalArgumentException("kvCacheType must be F32, F16 or Q8_0, got " + kvCacheType);
+        }
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         }
@@ -33,13 +46,14 @@ public record SessionOptions(int maxBatch, int maxSequenceLength) {
 
     /** {@return a builder holding these values} */
     public Builder toBuilder() {
-        return new Builder().maxBatch(maxBatch).maxSequenceLength(maxSequenceLength);
+        return new Builder().maxBatch(maxBatch).maxSequenceLength(maxSequenceLength).kvCacheType(kvCacheType);
     }
 
     /** Builder of {@link SessionOptions}; not thread-safe. */
     public static final class Builder {
         private int maxBatch = 8;
         private int maxSequenceLength = 0;
+        private DType kvCacheType = DType.F32;
 
         private Builder() {}
 
@@ -66,13 +80,25 @@ public record SessionOptions(int maxBatch, int maxSequenceLength) {
         }
 
         /**
+         * Sets how the KV cache stores keys and values (default {@link DType#F32}).
+         *
+         * @param v F32, F16 or Q8_0 (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder kvCacheType(DType v) {
+            kvCacheType = Objects.requireNonNull(v, "kvCacheType");
+            return this;
+        }
+
+        /**
          * Makes the options.
          *
          * @return the options
-         * @throws IllegalArgumentException if maxBatch is below 1 or maxSequenceLength negative
+         * @throws IllegalArgumentException if maxBatch is below 1, maxSequenceLength negative or the cache
+         *     type not F32, F16 or Q8_0
          */
         public SessionOptions build() {
-            return new SessionOptions(maxBatch, maxSequenceLength);
+            return new SessionOptions(maxBatch, maxSequenceLength, kvCacheType);
         }
     }
 }

@@ -141,4 +141,97 @@ class KvCacheTest {
     private static float[] slice(float[] logits, int b, int t, int seq, int vocab) {
         return java.util.Arrays.copyOfRange(logits, (b * seq + t) * vocab, (b * seq + t + 1) * vocab);
     }
+
+    /**
+     * F16 and Q8_0 caches: the stored keys/values of layer 0 (computed from identical inputs) are the
+     * f32 ones rounded as each type rounds — F16 to within half an ulp (2^-11 relative), Q8_0 to
+     * within half a step of its block scale d = max|x|/127 (plus d's own f16 rounding: 127 d 2^-11,
+     * so 0.57 d in all) — and the logits of cached decoding stay close to the f32-cache ones.
+     */
+    @Test
+    void compactCachesRoundAsTheirTypeAndKeepLogitsClose() throws Exception {
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("opt125m-shape-f16"))) {
+            int[][] ids = {{2, 100, 200, 300, 400, 500, 600, 700}};
+            float[][] ref = decode(m, ids, DType.F32);
+            float[] refKeys = layer0(m, ids, DType.F32, true);
+            float[] refValues = layer0(m, ids, DType.F32, false);
+            int hd = m.config().headDim();
+            for (DType t : new DType[] {DType.F16, DType.Q8_0}) {
+                for (boolean keys : new boolean[] {true, false}) {
+                    float[] exact = keys ? refKeys : refValues;
+                    float[] got = layer0(m, ids, t, keys);
+                    assertEquals(exact.length, got.length);
+                    for (int b0 = 0; b0 < exact.length; b0 += hd) { // one head's row
+                        for (int blk = b0; blk < b0 + hd; blk += 32) {
+                            float amax = 0;
+                            for (int i = blk; i < Math.min(blk + 32, b0 + hd); i++) {
+                                amax = Math.max(amax, Math.abs(exact[i]));
+                            }
+                            for (int i = blk; i < Math.min(blk + 32, b0 + hd); i++) {
+                                double tol = t == DType.F16 ? Math.abs(exact[i]) * 0x1p-11 : 0.57 * amax / 127;
+                                int at = i;
+                                assertTrue(Math.abs(got[i] - exact[i]) <= tol, () -> t + (keys ? " key " : " value ") + at
+                                        + ": " + got[at] + " vs " + exact[at]);
+                            }
+                        }
+                    }
+                }
+                // logits: per-element relative error e of keys and values moves each score by at most
+                // e |q||k| and each context vector by e |v|; through two layers we allow 8 e of the row's
+                // largest logit (e = 2^-11 for F16, 1/254 + 2^-11 for Q8_0).
+                double e = t == DType.F16 ? 0x1p-11 : 1.0 / 254 + 0x1p-11;
+                float[][] got = decode(m, ids, t);
+                for (int r = 0; r < ref.length; r++) {
+                    float mx = 0;
+                    for (float v : ref[r]) {
+                        mx = Math.max(mx, Math.abs(v));
+                    }
+                    for (int i = 0; i < ref[r].length; i++) {
+                        int rr = r;
+                        int at = i;
+                        assertTrue(Math.abs(got[r][i] - ref[r][i]) <= 8 * e * mx, () -> t + " logits step " + rr + " at "
+                                + at + ": " + got[rr][at] + " vs " + ref[rr][at]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Last-position logits of a prefix of 3 tokens, then of each following token fed one at a time. */
+    static float[][] decode(OptForCausalLM m, int[][] ids, DType cacheType) {
+        int n = ids[0].length;
+        float[][] out = new float[n - 2][];
+        try (Session s = m.newSession(SessionOptions.builder().maxBatch(1).maxSequenceLength(16).kvCacheType(cacheType)
+                .build())) {
+            try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(new int[][] {java.util.Arrays.copyOf(ids[0], 3)})
+                    .session(s).options(CACHED).build())) {
+                out[0] = o.logits().row(0, 2);
+            }
+            for (int t = 3; t < n; t++) {
+                try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(new int[][] {{ids[0][t]}}).session(s)
+                        .options(CACHED).build())) {
+                    out[t - 2] = o.logits().row(0, 0);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Layer 0's cached keys (or values) after one cached forward over ids, read back as f32. */
+    static float[] layer0(OptForCausalLM m, int[][] ids, DType cacheType, boolean keys) {
+        try (Session s = m.newSession(SessionOptions.builder().maxBatch(1).maxSequenceLength(16).kvCacheType(cacheType)
+                .build())) {
+            m.forward(ForwardRequest.inputIds(ids).session(s).options(CACHED).build()).close();
+            try (PastKeyValues p = s.pastKeyValues()) {
+                return (keys ? p.keys() : p.values()).get(0).toFloatArray();
+            }
+        }
+    }
+
+    @Test
+    void cacheTypesOutsideF32F16Q80AreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().kvCacheType(DType.Q4_0).build());
+        assertThrows(IllegalArgumentException.class, () -> SessionOptions.builder().kvCacheType(DType.BF16).build());
+        assertEquals(DType.F32, SessionOptions.DEFAULT.kvCacheType());
+    }
 }

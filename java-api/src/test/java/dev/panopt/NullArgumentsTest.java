@@ -65,6 +65,8 @@ class NullArgumentsTest {
                 .setDefault(BackendOptions.class, BackendOptions.builder().build())
                 .setDefault(ForwardOptions.class, ForwardOptions.builder().build())
                 .setDefault(EncodeOptions.class, EncodeOptions.defaults())
+                .setDefault(ScoreOptions.class, ScoreOptions.DEFAULT)
+                .setDefault(EmbeddingOptions.class, EmbeddingOptions.DEFAULT)
                 .setDefault(ForwardRequest.class, ForwardRequest.inputIds(new int[] {2, 5}).build())
                 .setDefault(Backend.class, Backend.shared())
                 .setDefault(Arena.class, Arena.global())
@@ -75,7 +77,10 @@ class NullArgumentsTest {
         instances = List.of(tok, lm, base, seqcls, qa, past, Backend.shared(), session, out, out.logits(), baseOut, ckpt, st, stream,
                 GenerationConfig.builder(), ForwardOptions.builder(), LoadOptions.builder(), SessionOptions.builder(),
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
-                OptConfig.load(TINY), tok.newStreamDecoder(true));
+                OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
+                ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
+                new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
+                new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true));
     }
 
     @AfterAll

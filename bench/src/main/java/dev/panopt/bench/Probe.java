@@ -17,6 +17,7 @@ import java.nio.file.Path;
 public final class Probe {
     private final MethodHandle peak;
     private final MethodHandle read;
+    private final MethodHandle peakInt8;
 
     public Probe(Path library) {
         if (!Files.isRegularFile(library)) {
@@ -26,6 +27,8 @@ public final class Probe {
         SymbolLookup l = SymbolLookup.libraryLookup(library, Arena.global());
         Linker linker = Linker.nativeLinker();
         peak = linker.downcallHandle(l.find("panopt_probe_peak_gflops").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
+        peakInt8 = linker.downcallHandle(l.find("panopt_probe_peak_int8_gops").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
         read = linker.downcallHandle(l.find("panopt_probe_read_gbps").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
@@ -43,6 +46,15 @@ public final class Probe {
     public double peakGflops(int threads) {
         try {
             return (double) peak.invokeExact(threads);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Peak int8 dot-product GOP/s (2 ops per u8 x s8 product; VNNI where present, else AVX2) of {@code threads} threads. */
+    public double peakInt8Gops(int threads) {
+        try {
+            return (double) peakInt8.invokeExact(threads);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -28,7 +28,8 @@ public final class Report {
      * peak FMA is stable and uses the best.
      */
     public record Machine(String cpu, int logicalCpus, String isa, long memBytes, String jdk, String os,
-                          int threads, double peakGflops1, double peakGflops, List<Double> reads1, List<Double> reads2) {
+                          int threads, double peakGflops1, double peakGflops, double peakInt8Gops, List<Double> reads1,
+                          List<Double> reads2) {
         static final int READ_PROBES = 3;
 
         static Machine probe(Probe p, int threads, boolean quick) throws IOException {
@@ -63,7 +64,7 @@ public final class Report {
             return new Machine(cpu, Runtime.getRuntime().availableProcessors(), String.join(" ", isa), mem,
                     System.getProperty("java.vm.name") + " " + Runtime.version(),
                     System.getProperty("os.name") + " " + System.getProperty("os.version"), threads,
-                    p.peakGflops(1), p.peakGflops(threads), List.copyOf(r1), List.copyOf(r2));
+                    p.peakGflops(1), p.peakGflops(threads), p.peakInt8Gops(threads), List.copyOf(r1), List.copyOf(r2));
         }
 
         /** Both probes together: best peak FMA, all bandwidth readings. */
@@ -72,7 +73,7 @@ public final class Report {
             a.addAll(o.reads1);
             b.addAll(o.reads2);
             return new Machine(cpu, logicalCpus, isa, memBytes, jdk, os, threads, Math.max(peakGflops1, o.peakGflops1),
-                    Math.max(peakGflops, o.peakGflops), List.copyOf(a), List.copyOf(b));
+                    Math.max(peakGflops, o.peakGflops), Math.max(peakInt8Gops, o.peakInt8Gops), List.copyOf(a), List.copyOf(b));
         }
 
         static double median(List<Double> v) {
@@ -100,9 +101,19 @@ public final class Report {
         }
 
         String summary() {
-            return String.format(Locale.ROOT, "%s, %d CPUs [%s]; peak f32 FMA %.0f GFLOP/s (1 thread %.0f); read %.1f GB/s (1 thread), %.1f GB/s (2 threads)",
-                    cpu, logicalCpus, isa, peakGflops, peakGflops1, readGbps1(), readGbps2());
+            return String.format(Locale.ROOT, "%s, %d CPUs [%s]; peak f32 FMA %.0f GFLOP/s (1 thread %.0f); peak int8 %.0f GOP/s; read %.1f GB/s (1 thread), %.1f GB/s (2 threads)",
+                    cpu, logicalCpus, isa, peakGflops, peakGflops1, peakInt8Gops, readGbps1(), readGbps2());
         }
+
+        /** The compute ceiling of a prefill in {@code format}: int8 dot products for ggml's block formats. */
+        double peakFor(String format) {
+            return isQuantized(format) ? peakInt8Gops : peakGflops;
+        }
+    }
+
+    /** Whether a format name is one of ggml's block formats or presets (Q8_0, Q4_K_M, ...). */
+    static boolean isQuantized(String format) {
+        return format.startsWith("Q");
     }
 
     /** One reported figure. */
@@ -206,9 +217,11 @@ public final class Report {
             boolean opt = t.system().equals("panopt");
             double flops = s.prefillFlops(opt ? s.optMatmulParams() : s.gpt2MatmulParams(),
                     opt ? s.optHeadParams() : s.gpt2HeadParams(), tokens, batch);
-            double peakTps = machine.peakGflops * 1e9 / (flops / (batch * tokens));
+            double peak = machine.peakFor(format);
+            double peakTps = peak * 1e9 / (flops / (batch * tokens));
             return new Row(t.workload(), t.system(), model, format, batch, threads, tps, "tok/s", err, Double.NaN, Double.NaN,
-                    peakTps, tps / peakTps, String.format(Locale.ROOT, "%.0f GFLOP/s of %.0f peak", flops / (ms / 1e3) / 1e9, machine.peakGflops));
+                    peakTps, tps / peakTps, String.format(Locale.ROOT, "%.0f G%s/s of %.0f peak", flops / (ms / 1e3) / 1e9,
+                            isQuantized(format) ? "OP" : "FLOP", peak));
         }
         if (t.workload().startsWith("decode")) {
             int prompt = Integer.parseInt(t.p("promptLen", "0"));
@@ -249,6 +262,23 @@ public final class Report {
             return new Row(t.workload(), t.system(), "bundled opt125m-shape-f16", "F16", batch, threads, tps, "tok/s",
                     Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     "generate(tokenizer, prompts, greedy) end to end");
+        }
+        if (t.workload().startsWith("score")) {
+            // score(tokenizer, texts): every row's tokens after the first are scored; the LM head runs at
+            // each of the tokens - 1 positions fed (the last token is a target only).
+            int tokens = Integer.parseInt(t.p("tokens", "0"));
+            double tps = batch * (tokens - 1) / (ms / 1e3);
+            double err = Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms;
+            String name = model.equals("bundled") ? "bundled opt125m-shape-f16" : model;
+            if (s == null) {
+                return new Row(t.workload(), t.system(), name, format, batch, threads, tps, "tok/s", err, Double.NaN,
+                        Double.NaN, Double.NaN, Double.NaN, "score(tokenizer, texts) end to end");
+            }
+            double flops = s.prefillFlops(s.optMatmulParams(), 0, tokens - 1, batch);
+            double peakTps = machine.peakGflops * 1e9 / (flops / (batch * (tokens - 1)));
+            return new Row(t.workload(), t.system(), name, format, batch, threads, tps, "tok/s", err, Double.NaN, Double.NaN,
+                    peakTps, tps / peakTps, String.format(Locale.ROOT, "score(tokenizer, texts): %.0f GFLOP/s of %.0f peak "
+                            + "(LM head at every position; log-softmax in Java)", flops / (ms / 1e3) / 1e9, machine.peakGflops));
         }
         if (t.workload().startsWith("concurrent")) {
             // `sessions` Java threads generating at once on one model and one backend: aggregate tok/s.
@@ -364,10 +394,10 @@ public final class Report {
     String machineJson() {
         Machine m = machine;
         return String.format(Locale.ROOT, "{\"cpu\": %s, \"logical_cpus\": %d, \"isa\": %s, \"memory_bytes\": %d, \"jdk\": %s, \"os\": %s, "
-                        + "\"threads\": %d, \"peak_f32_gflops_1t\": %s, \"peak_f32_gflops\": %s, \"read_gbps_1t\": %s, \"read_gbps_2t\": %s, "
+                        + "\"threads\": %d, \"peak_f32_gflops_1t\": %s, \"peak_f32_gflops\": %s, \"peak_int8_gops\": %s, \"read_gbps_1t\": %s, \"read_gbps_2t\": %s, "
                         + "\"read_gbps_1t_probes\": %s, \"read_gbps_2t_probes\": %s}",
                 q(m.cpu), m.logicalCpus, q(m.isa), m.memBytes, q(m.jdk), q(m.os), m.threads, num(m.peakGflops1), num(m.peakGflops),
-                num(m.readGbps1()), num(m.readGbps2()), nums(m.reads1), nums(m.reads2));
+                num(m.peakInt8Gops), num(m.readGbps1()), num(m.readGbps2()), nums(m.reads1), nums(m.reads2));
     }
 
     static String q(String s) {
@@ -416,7 +446,9 @@ public final class Report {
         b.append("| read bandwidth, 1 thread | ").append(f(machine.readGbps1())).append(" GB/s (median) | ").append(Machine.range(machine.reads1)).append(" |\n");
         b.append("| read bandwidth, 2 threads | ").append(f(machine.readGbps2())).append(" GB/s (median) | ").append(Machine.range(machine.reads2)).append(" |\n");
         b.append("| peak f32 FMA, 1 thread | ").append(f(machine.peakGflops1)).append(" GFLOP/s | best of 2 × 3 |\n");
-        b.append("| peak f32 FMA, ").append(machine.threads).append(" threads | ").append(f(machine.peakGflops)).append(" GFLOP/s | best of 2 × 3 |\n\n");
+        b.append("| peak f32 FMA, ").append(machine.threads).append(" threads | ").append(f(machine.peakGflops)).append(" GFLOP/s | best of 2 × 3 |\n");
+        b.append("| peak int8 dot products, ").append(machine.threads).append(" threads | ").append(f(machine.peakInt8Gops))
+                .append(" GOP/s | best of 2 × 3 (VNNI where present, else AVX2 vpmaddubsw+vpmaddwd) |\n\n");
 
         // Summary of ratios.
         b.append("## Panopt F16 ÷ peers (above 1 = Panopt faster)\n\n");

@@ -33,7 +33,12 @@ public final class Suite {
 
     /** One planned JMH run: a benchmark method, its parameter values (cartesian product), iterations. */
     record Entry(String system, String workload, String method, Map<String, String[]> params, int warmups,
-                 int iterations, double seconds, String[] jvm) {}
+                 int iterations, double seconds, String[] jvm) {
+        /** What {@code --only REGEX} is matched against: method, system and models. */
+        String filterKey() {
+            return method + " " + system + " " + String.join(",", params.getOrDefault("model", new String[0]));
+        }
+    }
 
     /** One measured trial. */
     record Trial(String system, String workload, String method, Map<String, String> params, double score,
@@ -112,6 +117,7 @@ public final class Suite {
         add("panopt", "load-tokenizer", PB + "TokenizerBench.Load.load", p(), 0, 1, 0.1, j);
         add("panopt", "generate-4", PB + "GenerateBench.Generate.generate", p("batch", "1,2", "threads", t, "newTokens", "4"), 0, 1, 0.1, j);
         add("panopt", "concurrent-4", PB + "ConcurrencyBench.Concurrent.generate", p("model", "bundled", "sessions", "1,4", "threads", t, "newTokens", "4"), 0, 1, 0.1, j);
+        add("panopt", "score-16", PB + "ScoreBench.Score.score", p("model", "bundled", "format", "F16", "batch", "2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
     }
 
     /** The full plan, sized for ~20 minutes on 2 cores (see bench/README.md for what is trimmed). */
@@ -150,6 +156,7 @@ public final class Suite {
         add("panopt", "load-tokenizer", PB + "TokenizerBench.Load.load", p(), 1, 3, 1, j);
         add("panopt", "generate-64", PB + "GenerateBench.Generate.generate", p("batch", "1,4", "threads", t, "newTokens", "64"), 1, 3, 2, j);
         add("panopt", "concurrent-64", PB + "ConcurrencyBench.Concurrent.generate", p("model", "opt-125m", "sessions", "1,2,4,8", "threads", t, "newTokens", "64"), 1, 3, 8, j);
+        add("panopt", "score-128", PB + "ScoreBench.Score.score", p("model", m, "format", "F16", "batch", "8", "threads", t, "tokens", "128"), 1, 3, 2, j);
         trimmed.add("prefill-512 at batch 8 (4096 tokens per call: ~10 s each on 2 cores) is not run; batch 8 is measured for prefill-128 and decode-128 on opt-125m only");
         trimmed.add("opt-350m and opt-1.3b: batch 1 only; opt-350m peers F16/Q8_0 only; opt-1.3b 1 warm-up + 2 measured iterations");
         trimmed.add("decode: iterations of 1 s, i.e. one 128-token invocation per iteration for every shape but the tiny one (1 warm-up + 3 measured for opt-125m, 1 + 2 otherwise)");
@@ -165,7 +172,7 @@ public final class Suite {
         int k = 0;
         for (Entry e : plan) {
             k++;
-            if (filter != null && !filter.matcher(e.method + " " + e.system + " " + String.join(",", e.params.getOrDefault("model", new String[0]))).find()) {
+            if (filter != null && !filter.matcher(e.filterKey()).find()) {
                 continue;
             }
             ChainedOptionsBuilder o = new OptionsBuilder().include("^" + Pattern.quote(e.method) + "$")
@@ -291,7 +298,8 @@ public final class Suite {
         com.fasterxml.jackson.databind.JsonNode m = Files.exists(mj) ? om.readTree(mj.toFile()) : prev.get("machine");
         Report.Machine machine = new Report.Machine(m.get("cpu").asText(), m.get("logical_cpus").asInt(), m.get("isa").asText(),
                 m.get("memory_bytes").asLong(), m.get("jdk").asText(), m.get("os").asText(), m.get("threads").asInt(),
-                m.get("peak_f32_gflops_1t").asDouble(), m.get("peak_f32_gflops").asDouble(), readings(m, "read_gbps_1t"),
+                m.get("peak_f32_gflops_1t").asDouble(), m.get("peak_f32_gflops").asDouble(),
+                m.has("peak_int8_gops") ? m.get("peak_int8_gops").asDouble() : Double.NaN, readings(m, "read_gbps_1t"),
                 readings(m, "read_gbps_2t"));
         List<Trial> trials = new ArrayList<>();
         try (var files = Files.list(out.resolve("jmh"))) {
@@ -358,6 +366,11 @@ public final class Suite {
             suite.smokePlan();
         } else {
             suite.fullPlan();
+        }
+        if (only != null) {
+            // The plan (and so the report's list of missing trials) is what was asked for.
+            Pattern filter = Pattern.compile(only);
+            suite.plan.removeIf(e -> !filter.matcher(e.filterKey()).find());
         }
         System.out.println("[bench] probing the machine ...");
         Report.Machine machine = Report.Machine.probe(Probe.fromProperty(), threads, smoke);

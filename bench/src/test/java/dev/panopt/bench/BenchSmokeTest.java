@@ -21,15 +21,22 @@ class BenchSmokeTest {
         assertTrue(cpuinfo.contains(" avx2"), "llama.cpp in de.kherud:llama 4.2.0 is built for AVX2; this CPU lacks it");
         Path out = Path.of("target", "bench-smoke");
         Path results = out.resolve("report");
+        // -Dpanopt.bench.only=REGEX runs only the matching smoke trials (a quick check of one benchmark).
+        String only = System.getProperty("panopt.bench.only");
         long t0 = System.nanoTime();
-        boolean complete = Suite.runSuite(true, Math.min(2, Runtime.getRuntime().availableProcessors()), out, results, null);
+        boolean complete = Suite.runSuite(true, Math.min(2, Runtime.getRuntime().availableProcessors()), out, results, only);
         System.out.printf("[bench] smoke pass: %.1f s%n", (System.nanoTime() - t0) / 1e9);
         assertTrue(complete, "some planned smoke trials produced no result: see " + results.resolve("RESULTS.md"));
         String json = Files.readString(results.resolve("results.json"));
+        if (only != null) {
+            assertTrue(json.contains("\"system\": "), "no record for --only " + only);
+            return;
+        }
         for (String system : new String[] {"panopt", "llama.cpp-capi", "llama.cpp-binding", "jlama", "hf-tokenizers"}) {
             assertTrue(json.contains("\"system\": \"" + system + "\""), system + " has no record");
         }
         assertTrue(json.contains("\"workload\": \"generate-4\""), "the text-generation benchmark has no record");
+        assertTrue(json.contains("\"workload\": \"score-16\""), "the scoring benchmark has no record");
         // Every decode trial left its per-step latencies.
         long decodeLogs;
         try (var s = Files.list(out.resolve("latency"))) {

@@ -360,14 +360,15 @@ public final class PanoptH {
      *   <li>{@code struct_size}: sizeof(panopt_session_options)</li>
      *   <li>{@code max_batch}: rows the KV cache holds (&gt;= 1)</li>
      *   <li>{@code max_seq_len}: cache capacity in positions, past + new (1..max_position_embeddings)</li>
-     *   <li>{@code reserved}: must be 0</li>
+     *   <li>{@code cache_dtype}: storage of cached keys/values: PANOPT_DTYPE_F32 (0), F16 or Q8_0 (head_dim a
+     *       multiple of 32); reads (panopt_session_read_cache) are always f32</li>
      * </ul>
      */
     public static final StructLayout SESSION_OPTIONS = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("max_batch"),
             ValueLayout.JAVA_INT.withName("max_seq_len"),
-            ValueLayout.JAVA_INT.withName("reserved")).withName("panopt_session_options");
+            ValueLayout.JAVA_INT.withName("cache_dtype")).withName("panopt_session_options");
 
     /**
      * Layout of {@code panopt_forward_args}, with C alignment. One forward pass over {@code seq_len} new

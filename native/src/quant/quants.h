@@ -1,0 +1,43 @@
+// quants.h — scalar reference conversions of ggml's block formats (layouts in blocks.h), the type
+// table's from_f32 / to_f32 for them (dtype.cpp). quantize_* gives the bytes of ggml's
+// quantize_row_*_ref and dequantize_* the floats of ggml's dequantize_row_* for the same input, bit
+// for bit (ggml built for x86-64 without FMA contraction, as llama.cpp's release builds of
+// ggml-quants.c are; proven against ggml's own code by java-api's QuantizerGgmlTest).
+// n is the element count, a multiple of the block size; rows may start at any address.
+//
+// quants_ref.cpp: the 32-element formats; quants_k.cpp: the 256-element K-quants.
+#ifndef PANOPT_QUANT_QUANTS_H
+#define PANOPT_QUANT_QUANTS_H
+
+#include <cstdint>
+
+namespace panopt {
+namespace quant {
+
+void quantize_q8_0(const float* x, void* y, int64_t n);
+void quantize_q4_0(const float* x, void* y, int64_t n);
+void quantize_q4_1(const float* x, void* y, int64_t n);
+void quantize_q5_0(const float* x, void* y, int64_t n);
+void quantize_q5_1(const float* x, void* y, int64_t n);
+void quantize_q8_1(const float* x, void* y, int64_t n);
+void quantize_q4_K(const float* x, void* y, int64_t n);
+void quantize_q5_K(const float* x, void* y, int64_t n);
+void quantize_q6_K(const float* x, void* y, int64_t n);
+void quantize_q8_K(const float* x, void* y, int64_t n);
+
+void dequantize_q8_0(const void* x, float* y, int64_t n);
+void dequantize_q4_0(const void* x, float* y, int64_t n);
+void dequantize_q4_1(const void* x, float* y, int64_t n);
+void dequantize_q5_0(const void* x, float* y, int64_t n);
+void dequantize_q5_1(const void* x, float* y, int64_t n);
+// ggml has no dequantize_row_q8_1 (Q8_1 only ever feeds dot products): x = d * q, as Q8_0.
+void dequantize_q8_1(const void* x, float* y, int64_t n);
+void dequantize_q4_K(const void* x, float* y, int64_t n);
+void dequantize_q5_K(const void* x, float* y, int64_t n);
+void dequantize_q6_K(const void* x, float* y, int64_t n);
+void dequantize_q8_K(const void* x, float* y, int64_t n);
+
+} // namespace quant
+} // namespace panopt
+
+#endif

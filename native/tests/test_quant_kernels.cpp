@@ -1,0 +1,293 @@
+// Products with ggml's block formats: every ISA's kernels against the scalar reference
+// (quant_dot_scalar.cpp) on random blocks — random codes, random signed scales, never-zero
+// activations — for odd row counts, all batch tails and several block counts, with and without bias.
+// The integer sums are exact in both; they differ in where f32 rounding happens (the vector kernels
+// convert and scale lanes of a block separately), so the bound is relative to sum |w_k| |x_k|.
+#include <random>
+
+#include "cpu/kernels.h"
+#include "dtype.h"
+#include "panopt.h"
+#include "quant/blocks.h"
+#include "test_util.h"
+
+using namespace panopt;
+
+namespace {
+
+std::mt19937 qrng(777);
+
+uint16_t rnd_scale16(float lo, float hi) { // a random f16 of magnitude in [lo, hi), either sign
+    std::uniform_real_distribution<float> u(lo, hi);
+    const float f = (qrng() & 1) ? u(qrng) : -u(qrng);
+    return f32_to_f16(f);
+}
+
+int8_t rnd_q8() { // activation codes: [-127, 127], never 0 (ggml's quantizers never produce -128)
+    int v = (int)(qrng() % 254) - 127;
+    return (int8_t)(v >= 0 ? v + 1 : v);
+}
+
+// n_blocks random weight blocks of type dt: random code bytes, random scales.
+std::vector<uint8_t> rnd_wblocks(int dt, int64_t n_blocks) {
+    const size_t bb = (size_t)kBlockBytes[dt];
+    std::vector<uint8_t> v(bb * (size_t)n_blocks + 1);
+    for (auto& b : v) b = (uint8_t)qrng();
+    for (int64_t i = 0; i < n_blocks; i++) {
+        uint8_t* p = v.data() + (size_t)i * bb;
+        uint16_t d = rnd_scale16(1.0f / 256, 1.0f / 16), m = rnd_scale16(1.0f / 256, 1.0f / 16);
+        switch (dt) {
+        case PANOPT_DTYPE_Q6_K: std::memcpy(p + offsetof(block_q6_K, d), &d, 2); break;
+        case PANOPT_DTYPE_Q4_1:
+        case PANOPT_DTYPE_Q5_1:
+        case PANOPT_DTYPE_Q4_K:
+        case PANOPT_DTYPE_Q5_K: // d then m / dmin
+            std::memcpy(p, &d, 2);
+            std::memcpy(p + 2, &m, 2);
+            break;
+        default: std::memcpy(p, &d, 2); break; // Q8_0, Q4_0, Q5_0
+        }
+    }
+    return v;
+}
+
+// One activation row of K elements in type vt (Q8_0, Q8_1, Q8_K), self-consistent (s, bsums).
+std::vector<uint8_t> rnd_xrow(int vt, int64_t K) {
+    const int64_t nb = K / kBlockElems[vt];
+    std::vector<uint8_t> v((size_t)(nb * kBlockBytes[vt]));
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t* p = v.data() + b * kBlockBytes[vt];
+        if (vt == PANOPT_DTYPE_Q8_K) {
+            block_q8_K blk;
+            std::uniform_real_distribution<float> u(0.001f, 0.05f);
+            blk.d = u(qrng);
+            for (int i = 0; i < QK_K; i++) blk.qs[i] = rnd_q8();
+            for (int j = 0; j < QK_K / 16; j++) {
+                int s = 0;
+                for (int i = 0; i < 16; i++) s += blk.qs[16 * j + i];
+                blk.bsums[j] = (int16_t)s;
+            }
+            std::memcpy(p, &blk, sizeof blk);
+        } else if (vt == PANOPT_DTYPE_Q8_1) {
+            block_q8_1 blk;
+            blk.d = f32_to_f16(std::fabs(f16_to_f32(rnd_scale16(0.001f, 0.05f))));
+            int s = 0;
+            for (int i = 0; i < QK; i++) s += (blk.qs[i] = rnd_q8());
+            blk.s = f32_to_f16(f16_to_f32(blk.d) * (float)s);
+            std::memcpy(p, &blk, sizeof blk);
+        } else {
+            block_q8_0 blk;
+            blk.d = rnd_scale16(0.001f, 0.05f);
+            for (int i = 0; i < QK; i++) blk.qs[i] = rnd_q8();
+            std::memcpy(p, &blk, sizeof blk);
+        }
+    }
+    return v;
+}
+
+// The activation type each weight format's product takes (as dtype.cpp's traits say once filled).
+int act_type(int dt) {
+    switch (dt) {
+    case PANOPT_DTYPE_Q4_1:
+    case PANOPT_DTYPE_Q5_1: return PANOPT_DTYPE_Q8_1;
+    case PANOPT_DTYPE_Q4_K:
+    case PANOPT_DTYPE_Q5_K:
+    case PANOPT_DTYPE_Q6_K: return PANOPT_DTYPE_Q8_K;
+    default: return PANOPT_DTYPE_Q8_0;
+    }
+}
+
+const int kWeightFormats[] = {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_1, PANOPT_DTYPE_Q5_0,
+                              PANOPT_DTYPE_Q5_1, PANOPT_DTYPE_Q4_K, PANOPT_DTYPE_Q5_K, PANOPT_DTYPE_Q6_K};
+
+void test_format(const Kernels* ref, const Kernels* kt, int dt) {
+    const int vt = act_type(dt);
+    const int64_t be = kBlockElems[dt];
+    const int64_t Ms[] = {1, 2, 3, 4, 5, 7, 9};
+    const int64_t Ns[] = {1, 3, 17, 33};
+    const int64_t NBs[] = {1, 2, 3, 5, dt >= PANOPT_DTYPE_Q4_K ? 12 : 40};
+    int bad = 0, count = 0, zeros = 0;
+    for (int64_t nbk : NBs)
+        for (int64_t N : Ns)
+            for (int64_t M : Ms)
+                for (int bias = 0; bias < 3; bias++) {
+                    const int64_t K = nbk * be;
+                    // weights at an odd byte offset: rows are 2-byte aligned in real files at best
+                    auto wbuf = rnd_wblocks(dt, N * nbk);
+                    const int64_t xrb = row_bytes(vt, K);
+                    std::vector<uint8_t> xq;
+                    for (int64_t m = 0; m < M; m++) {
+                        auto r = rnd_xrow(vt, K);
+                        xq.insert(xq.end(), r.begin(), r.end());
+                    }
+                    const int bdt = bias == 1 ? PANOPT_DTYPE_F32 : PANOPT_DTYPE_F16;
+                    std::vector<uint8_t> bb((size_t)N * 4);
+                    for (int64_t n = 0; n < N; n++) {
+                        float f = (float)((int)(qrng() % 200) - 100) / 64.0f + 0.01f;
+                        if (bdt == PANOPT_DTYPE_F32) std::memcpy(&bb[4 * n], &f, 4);
+                        else {
+                            uint16_t h = f32_to_f16(f);
+                            std::memcpy(&bb[2 * n], &h, 2);
+                        }
+                    }
+                    std::vector<float> y1((size_t)(M * N)), y2((size_t)(M * N)), mag((size_t)(M * N), 0.0f);
+                    LinearArgs a{nullptr, 0, xq.data(), xrb, wbuf.data(), dt, bias ? (const void*)bb.data() : nullptr,
+                                 bdt, y1.data(), N, M, N, K};
+                    std::vector<float> scratch((size_t)kt->linear_scratch_floats(K));
+                    ref->type[dt].linear_range(&a, 0, M, 0, N, nullptr);
+                    a.y = y2.data();
+                    kt->type[dt].linear_range(&a, 0, M, 0, N, scratch.data());
+                    // sum over k of |w[n][k]| |x[m][k]|, from the types' own dequantizers
+                    std::vector<float> wf((size_t)(N * K)), xf((size_t)(M * K));
+                    for (int64_t n = 0; n < N; n++)
+                        type_traits(dt)->to_f32(wbuf.data() + n * nbk * kBlockBytes[dt], &wf[n * K], K);
+                    for (int64_t m = 0; m < M; m++) type_traits(vt)->to_f32(&xq[m * xrb], &xf[m * K], K);
+                    for (int64_t m = 0; m < M; m++)
+                        for (int64_t n = 0; n < N; n++) {
+                            double s = 0;
+                            for (int64_t k = 0; k < K; k++) s += std::fabs((double)wf[n * K + k] * xf[m * K + k]);
+                            mag[m * N + n] = (float)s;
+                        }
+                    for (int64_t i = 0; i < M * N; i++) {
+                        count++;
+                        // f32 rounding of lane products and of the running sums: a few eps per block
+                        const double tol = 4e-7 * (double)(nbk + 4) * (mag[i] + std::fabs(y1[i]));
+                        if (!(std::fabs((double)y1[i] - y2[i]) <= tol)) {
+                            if (bad++ < 5)
+                                std::printf("  %s %s M=%lld N=%lld K=%lld bias=%d [%lld]: %.9g vs ref %.9g (tol %.3g)\n",
+                                            kt->name, type_traits(dt)->name, (long long)M, (long long)N, (long long)K,
+                                            bias, (long long)i, y2[i], y1[i], tol);
+                        }
+                        zeros += !(mag[i] > 0);
+                    }
+                }
+    // the data is not trivially zero: a test that cannot fail is no test
+    T_CHECK(zeros == 0, "%s %s: %d outputs with no nonzero term", kt->name, type_traits(dt)->name, zeros);
+    T_CHECK(bad == 0, "%s %s: %d of %d outputs differ from the scalar reference", kt->name, type_traits(dt)->name,
+            bad, count);
+}
+
+// The scalar reference itself against hand-computed blocks (so it cannot drift with the kernels).
+void test_reference_by_hand() {
+    const Kernels* ref = kernels_scalar();
+    // Q4_0 with codes c (value d (c - 8)) against Q8_0 all ones with d = 1: sum of d (c - 8)
+    block_q4_0 w;
+    w.d = f32_to_f16(0.5f);
+    for (int j = 0; j < 16; j++) w.qs[j] = (uint8_t)((j & 0xF) | ((15 - j) << 4));
+    block_q8_0 x;
+    x.d = f32_to_f16(1.0f);
+    for (int j = 0; j < 32; j++) x.qs[j] = (int8_t)(j % 2 ? 2 : -1);
+    int expect = 0;
+    for (int j = 0; j < 32; j++) {
+        const int c = j < 16 ? (j & 0xF) : (15 - (j - 16));
+        expect += (c - 8) * x.qs[j];
+    }
+    float y = 0;
+    LinearArgs a{nullptr, 0, &x, (int64_t)sizeof x, &w, PANOPT_DTYPE_Q4_0, nullptr, 0, &y, 1, 1, 1, 32};
+    ref->type[PANOPT_DTYPE_Q4_0].linear_range(&a, 0, 1, 0, 1, nullptr);
+    T_CHECK(y == 0.5f * (float)expect, "Q4_0 by hand: %g vs %g", y, 0.5f * (float)expect);
+
+    // Q6_K: all codes 33 (value d sc (33 - 32) = d sc), scales j + 1, d = 1; x = Q8_K all 1, d = 1
+    block_q6_K w6;
+    std::memset(&w6, 0, sizeof w6);
+    for (int i = 0; i < 128; i++) w6.ql[i] = 0x11; // low 4 bits 1 in both nibbles
+    for (int i = 0; i < 64; i++) w6.qh[i] = 0xAA;  // high 2 bits = 2 (32) everywhere
+    for (int j = 0; j < 16; j++) w6.scales[j] = (int8_t)(j + 1);
+    w6.d = f32_to_f16(1.0f);
+    block_q8_K x8;
+    x8.d = 1.0f;
+    for (int i = 0; i < 256; i++) x8.qs[i] = 1;
+    for (int j = 0; j < 16; j++) x8.bsums[j] = 16;
+    LinearArgs a6{nullptr, 0, &x8, (int64_t)sizeof x8, &w6, PANOPT_DTYPE_Q6_K, nullptr, 0, &y, 1, 1, 1, 256};
+    ref->type[PANOPT_DTYPE_Q6_K].linear_range(&a6, 0, 1, 0, 1, nullptr);
+    T_CHECK(y == 16.0f * (16 * 17 / 2), "Q6_K by hand: %g vs %d", y, 16 * (16 * 17 / 2));
+}
+
+// Attention over cached rows (dot_rows/axpy_rows) of each cache type against the scalar reference:
+// n rows of K elements made by the type's own quantizer from random never-zero values.
+void test_cache_rows(const Kernels* ref, const Kernels* kt) {
+    for (int dt : {PANOPT_DTYPE_F32, PANOPT_DTYPE_F16, PANOPT_DTYPE_Q8_0}) {
+        const TypeTraits* tt = type_traits(dt);
+        if (!tt->from_f32 || !tt->to_f32) {
+            std::printf("  SKIP cache rows %s: no conversion in this build\n", tt->name);
+            continue;
+        }
+        int bad = 0;
+        for (int64_t K : {32, 64, 96, 128, 160, 256}) {
+            if (dt != PANOPT_DTYPE_Q8_0 && K == 32) K = 37; // odd sizes where the type allows them
+            for (int64_t n : {1, 2, 3, 4, 5, 9, 31, 100}) {
+                const int64_t rb = row_bytes(dt, K);
+                std::vector<float> src((size_t)(n * K)), q((size_t)K), p((size_t)n);
+                std::uniform_real_distribution<float> u(0.05f, 2.0f);
+                for (auto& v : src) v = (qrng() & 1) ? u(qrng) : -u(qrng);
+                for (auto& v : q) v = (qrng() & 1) ? u(qrng) : -u(qrng);
+                for (int64_t j = 0; j < n; j++) p[j] = (j % 3 == 1) ? 0.0f : u(qrng); // zeros are skipped
+                std::vector<uint8_t> rows((size_t)(n * rb));
+                for (int64_t j = 0; j < n; j++) tt->from_f32(&src[j * K], rows.data() + j * rb, K);
+                std::vector<float> d1((size_t)n), d2((size_t)n), o1((size_t)K, 0.5f), o2((size_t)K, 0.5f);
+                ref->type[dt].dot_rows(q.data(), rows.data(), n, K, d1.data());
+                kt->type[dt].dot_rows(q.data(), rows.data(), n, K, d2.data());
+                ref->type[dt].axpy_rows(p.data(), rows.data(), n, K, o1.data());
+                kt->type[dt].axpy_rows(p.data(), rows.data(), n, K, o2.data());
+                // f32 sums in another order: relative to the sums of absolute terms (|q| |row| <= 2 * 2.1)
+                for (int64_t j = 0; j < n; j++) bad += !(std::fabs(d1[j] - d2[j]) <= 4e-6 * (double)K * 4.5);
+                for (int64_t k = 0; k < K; k++) bad += !(std::fabs(o1[k] - o2[k]) <= 4e-6 * (double)n * 4.5 + 1e-6);
+            }
+        }
+        T_CHECK(bad == 0, "cache rows %s %s: %d values differ from the reference", kt->name, tt->name, bad);
+    }
+}
+
+// Activation quantizers: every ISA's bytes equal the reference's (ggml's quantize_row_*_ref) for
+// finite rows — random values, exact halves of the step (the rounding ties), zeros, one outlier.
+void test_activation_quantizers(const Kernels* ref, const Kernels* kt) {
+    for (int vt : {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_1, PANOPT_DTYPE_Q8_K}) {
+        const int64_t be = kBlockElems[vt];
+        int bad = 0;
+        for (int trial = 0; trial < 200; trial++) {
+            const int64_t n = be * (1 + trial % 5);
+            std::vector<float> x((size_t)n);
+            std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+            for (auto& v : x) v = u(qrng);
+            if (trial % 4 == 1) { // ties: multiples of half a step of a block whose max is 127 steps
+                for (int64_t i = 0; i < n; i++) x[i] = 0.5f * (float)((int)(qrng() % 255) - 127) * 0.25f;
+                for (int64_t b = 0; b < n; b += be) x[b] = 127 * 0.25f;
+            }
+            if (trial % 4 == 2)
+                for (int64_t i = 0; i < n; i += 3) x[i] = 0.0f;
+            if (trial % 4 == 3) x[(size_t)(qrng() % n)] = 1e4f;
+            if (trial % 50 == 7) std::fill(x.begin(), x.end(), 0.0f);
+            std::vector<uint8_t> r1((size_t)row_bytes(vt, n)), r2(r1.size());
+            ref->type[vt].quantize_row(x.data(), r1.data(), n);
+            kt->type[vt].quantize_row(x.data(), r2.data(), n);
+            bad += r1 != r2;
+        }
+        T_CHECK(bad == 0, "%s quantize_row %s: %d of 200 rows differ from the reference", kt->name,
+                type_traits(vt)->name, bad);
+    }
+}
+
+} // namespace
+
+int run_quant_kernel_tests() {
+    test_reference_by_hand();
+    const Kernels* ref = kernels_scalar();
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512}) {
+        const Kernels* kt = kernels_for_isa(isa);
+        if (!kt) {
+            std::printf("  SKIP quantized products on isa %d: not supported by this CPU\n", isa);
+            continue;
+        }
+        std::printf("  quantized products: %s\n", kt->name);
+        test_cache_rows(ref, kt);
+        test_activation_quantizers(ref, kt);
+        for (int dt : kWeightFormats) {
+            if (!type_traits(dt)->to_f32 || !type_traits(act_type(dt))->to_f32) {
+                std::printf("  SKIP %s: no dequantizer in this build\n", type_traits(dt)->name);
+                continue;
+            }
+            test_format(ref, kt, dt);
+        }
+    }
+    return 0;
+}
