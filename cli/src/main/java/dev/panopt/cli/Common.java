@@ -14,14 +14,14 @@ import picocli.CommandLine.Option;
 
 /** Options every model command shares: which checkpoint, tokenizer, threads and kernels. */
 final class Common {
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR",
-            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin). "
-                    + "Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE.gguf",
+            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin) or a GGUF file "
+                    + "(panopt convert). Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Directory with vocab.json + merges.txt or tokenizer.json. Default: the model directory, "
-                    + "or the bundled OPT tokenizer when it has none.")
+    @Option(names = "--tokenizer", paramLabel = "DIR|FILE.gguf",
+            description = "Directory with vocab.json + merges.txt or tokenizer.json, or a GGUF file. Default: the "
+                    + "model's own (its directory's files, or the GGUF file's), else the bundled OPT tokenizer.")
     Path tokenizer;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
@@ -34,9 +34,10 @@ final class Common {
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
+    /** The checkpoint: a directory, or a GGUF file. */
     Path modelDir() {
         Path p = model != null ? model : home().resolve("conformance/fixtures/cases/opt125m-shape-f16");
-        if (!Files.isDirectory(p)) {
+        if (!Files.isDirectory(p) && !Files.isRegularFile(p)) {
             throw new IllegalArgumentException(model != null ? "model directory not found: " + p
                     : "bundled checkpoint not found at " + p + "; pass --model DIR");
         }
@@ -81,15 +82,19 @@ final class Common {
         return b.build();
     }
 
-    /** The tokenizer directory: --tokenizer, else the model directory when it has tokenizer files, else the bundled one. */
+    /**
+     * The tokenizer: --tokenizer, else the model's own (a GGUF model file, or the model directory when it has
+     * tokenizer files), else the bundled one. A directory or a GGUF file.
+     */
     Path tokenizerDir() {
         Path dir = tokenizer;
         if (dir == null) {
             Path m = modelDir();
-            boolean hasOwn = Files.exists(m.resolve("vocab.json")) || Files.exists(m.resolve("tokenizer.json"));
+            boolean hasOwn = Files.isRegularFile(m) || Files.exists(m.resolve("vocab.json"))
+                    || Files.exists(m.resolve("tokenizer.json"));
             dir = hasOwn ? m : home().resolve("conformance/fixtures/tokenizer");
         }
-        if (!Files.isDirectory(dir)) {
+        if (!Files.isDirectory(dir) && !Files.isRegularFile(dir)) {
             throw new IllegalArgumentException("tokenizer directory not found: " + dir);
         }
         return dir;
@@ -106,9 +111,12 @@ final class Common {
     void checkTokenizerMatches(OptTokenizer tok, OptConfig config) {
         if (tok.vocabSize() > config.vocabSize()) {
             Path dir = tokenizerDir();
-            Path file = Files.exists(dir.resolve("vocab.json")) ? dir.resolve("vocab.json") : dir.resolve("tokenizer.json");
+            Path file = Files.isRegularFile(dir) ? dir
+                    : Files.exists(dir.resolve("vocab.json")) ? dir.resolve("vocab.json") : dir.resolve("tokenizer.json");
+            Path m = modelDir();
             throw new IllegalArgumentException("the tokenizer and the model do not match: " + file + " has "
-                    + tok.vocabSize() + " tokens, but " + modelDir().resolve("config.json") + " has vocab_size "
+                    + tok.vocabSize() + " tokens, but " + (Files.isRegularFile(m) ? m : m.resolve("config.json"))
+                    + " has vocab_size "
                     + config.vocabSize() + " (pass --tokenizer DIR with the model's own tokenizer)");
         }
     }

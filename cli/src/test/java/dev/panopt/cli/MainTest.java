@@ -146,6 +146,34 @@ class MainTest {
     }
 
     @Test
+    void convertWritesOneGgufFileThatEveryCommandTakes(@TempDir Path dir) {
+        Path gguf = dir.resolve("bundled-f16.gguf");
+        Run c = run("convert", "--format", "f16", "--out", gguf.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().startsWith("wrote " + gguf + ": F16, "), c.out());
+        Run i = run("info", "--model", gguf.toString());
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().startsWith("GGUF         v3, alignment 32"), i.out());
+        assertTrue(i.out().matches("(?s).*general\\.architecture\\s+STRING\\s+\"opt\".*"), i.out());
+        assertTrue(i.out().matches("(?s).*tokenizer\\.ggml\\.tokens\\s+ARRAY\\[STRING\\] x50265\\s+\"<s>\", \"<pad>\".*"),
+                i.out());
+        assertTrue(i.out().matches("(?s).*blk\\.1\\.ffn_down\\.weight\\s+F16\\s+\\[256, 1024\\].*"), i.out());
+        assertTrue(i.out().contains("parameters   14,974,464"), i.out());
+        Run fromDir = run("generate", "-n", "4", "Hello, my dog is");
+        Run fromGguf = run("generate", "--model", gguf.toString(), "-n", "4", "Hello, my dog is");
+        assertEquals(0, fromGguf.code(), fromGguf.err());
+        assertEquals(fromDir.out(), fromGguf.out(), "the same text, with the tokenizer inside the file");
+        Run t = run("tokenize", "--model", gguf.toString(), "Hello world!");
+        assertTrue(t.out().contains("[2, 31414, 232, 328]"), t.out());
+    }
+
+    @Test
+    void convertNeedsAFormatItKnowsAndAnOutput(@TempDir Path dir) {
+        assertOneLineError(run("convert", "--format", "Q9_Z", "--out", dir.resolve("x.gguf").toString()), "--format");
+        assertEquals(2, run("convert", "--format", "F16").code());
+    }
+
+    @Test
     void versionNamesTheBuild() {
         Run r = run("-V");
         assertEquals(0, r.code(), r.err());
