@@ -1,6 +1,7 @@
 package dev.panopt.checkpoint;
 
 import dev.panopt.DType;
+import dev.panopt.Nullable;
 import dev.panopt.OptConfig;
 import dev.panopt.Quantizer;
 import dev.panopt.internal.WeightLayout;
@@ -117,19 +118,19 @@ public final class OptGguf {
      * @param checkpoint a Hugging Face checkpoint directory (or a GGUF file, re-encoded)
      * @param out        the {@code .gguf} file to write (replaced if it exists)
      * @param type       the weight format: F32, F16 or BF16
-     * @param tokenizer  the model's tokenizer, embedded so that the file is enough on its own
+     * @param tokenizer  the model's tokenizer, embedded so that the file is enough on its own; null for a file
+     *                   without one (its users then need the tokenizer from elsewhere)
      * @param progress   called after each chunk of tensor data
      * @throws CheckpointException if the checkpoint is invalid
      * @throws IllegalArgumentException if {@code type} is not a supported format, or the tokenizer has more
      *     tokens than the model or cannot be expressed in GGUF's keys
      * @throws IOException if reading or writing fails
      */
-    public static void convert(Path checkpoint, Path out, DType type, OptTokenizer tokenizer, Progress progress)
+    public static void convert(Path checkpoint, Path out, DType type, @Nullable OptTokenizer tokenizer, Progress progress)
             throws IOException {
         Objects.requireNonNull(checkpoint, "checkpoint");
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(type, "type");
-        Objects.requireNonNull(tokenizer, "tokenizer");
         Objects.requireNonNull(progress, "progress");
         if (type != DType.F32 && type != DType.F16 && type != DType.BF16) {
             throw new IllegalArgumentException("GGUF formats: F32, F16, BF16; not " + type);
@@ -137,7 +138,7 @@ public final class OptGguf {
         try (Checkpoint ck = Checkpoint.open(checkpoint)) {
             ck.validateDecoder();
             OptConfig c = ck.config();
-            if (tokenizer.vocabSize() > c.vocabSize()) {
+            if (tokenizer != null && tokenizer.vocabSize() > c.vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
                         + " tokens, the model's vocab_size is " + c.vocabSize());
             }
@@ -151,7 +152,9 @@ public final class OptGguf {
                 w.putUInt32(QUANTIZATION_VERSION_KEY, QUANTIZATION_VERSION);
             }
             OptGgufConfig.write(c, w);
-            tokenizer.writeGguf(w);
+            if (tokenizer != null) {
+                tokenizer.writeGguf(w);
+            }
             List<Planned> plan = plan(ck, c, type);
             long total = 0;
             for (Planned p : plan) {
