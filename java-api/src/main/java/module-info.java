@@ -4,7 +4,7 @@
  *
  * <p>Exported packages: {@code dev.panopt} (configuration, models, sessions, generation),
  * {@code dev.panopt.tokenizer} (OPT's byte-level BPE tokenizer) and {@code dev.panopt.checkpoint}
- * (checkpoint directories and the safetensors and PyTorch weight formats). {@code dev.panopt.internal}
+ * (checkpoint directories and the safetensors, PyTorch and GGUF formats). {@code dev.panopt.internal}
  * is not exported.
  */
 module dev.panopt {

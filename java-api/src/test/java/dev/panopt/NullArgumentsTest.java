@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.reflect.ClassPath;
 import com.google.common.testing.NullPointerTester;
 import dev.panopt.checkpoint.Checkpoint;
+import dev.panopt.checkpoint.GgufFile;
+import dev.panopt.checkpoint.GgufWriter;
 import dev.panopt.checkpoint.SafetensorsFile;
 import dev.panopt.checkpoint.TensorInfo;
 import dev.panopt.tokenizer.EncodeOptions;
@@ -55,6 +57,8 @@ class NullArgumentsTest {
         OptForQuestionAnswering qa = open(OptForQuestionAnswering.fromPretrained(TaskModelsTest.QA));
         PastKeyValues past = open(session.pastKeyValues());
         TokenStream stream = open(lm.stream(new int[][] {{2, 5}}, null, GenerationConfig.greedy(2)));
+        GgufFile gguf = open(GgufFile.open(Path.of(NullArgumentsTest.class.getResource(
+                "/dev/panopt/checkpoint/GgufFuzzTestInputs/ggufFile/seed-opt-f32").toURI())));
         tester = new NullPointerTester()
                 .setDefault(Path.class, TINY)
                 .setDefault(OptTokenizer.class, tok)
@@ -80,7 +84,7 @@ class NullArgumentsTest {
                 OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
                 ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
                 new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
-                new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true));
+                new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true), gguf, new GgufWriter());
     }
 
     @AfterAll

@@ -170,6 +170,8 @@ public final class GgufWriter {
      *     is taken or invalid
      */
     public GgufWriter putIntegerArray(String key, GgufType elementType, long[] values) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(elementType, "elementType");
         Objects.requireNonNull(values, "values");
         for (long v : values) {
             checkInteger(elementType, v, key);
