@@ -133,6 +133,34 @@ final class GgufCursor {
         pos += len;
     }
 
+    /**
+     * Steps over a length-prefixed string if it is valid (length within {@code maxBytes} and the file); returns
+     * false, without moving, otherwise. The fast path of string arrays: no message is built per element.
+     */
+    boolean trySkipString(long maxBytes) {
+        int room = buf.limit() - pos;
+        if (room < 8) {
+            return false;
+        }
+        long len = buf.getLong(pos);
+        if (len < 0 || len > maxBytes || len > room - 8) {
+            return false;
+        }
+        pos += 8 + (int) len;
+        return true;
+    }
+
+    /** Whether the {@code n} bytes from the current position are all 0 or 1 (valid BOOLs); does not move. */
+    boolean allBools(long n) {
+        for (int i = 0; i < n; i++) {
+            int v = buf.get(pos + i);
+            if (v != 0 && v != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static CharsetDecoder newDecoder() {
         return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

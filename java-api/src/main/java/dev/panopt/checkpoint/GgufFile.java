@@ -279,17 +279,18 @@ public final class GgufFile implements AutoCloseable {
         if (elem == GgufType.STRING) {
             in.need(n * 8, what + " (" + n + " strings)");
             for (long i = 0; i < n; i++) {
-                in.skipString(what + "[" + i + "]", MAX_STRING_BYTES);
+                if (!in.trySkipString(MAX_STRING_BYTES)) {
+                    in.skipString(what + "[" + i + "]", MAX_STRING_BYTES); // throws, naming the element
+                }
             }
         } else {
             in.need(n * elem.size(), what + " (" + n + " " + elem + " values)");
-            if (elem == GgufType.BOOL) {
+            if (elem == GgufType.BOOL && !in.allBools(n)) {
                 for (long i = 0; i < n; i++) {
-                    in.scalar(GgufType.BOOL, what + "[" + i + "]");
+                    in.scalar(GgufType.BOOL, what + "[" + i + "]"); // throws at the first invalid one
                 }
-            } else {
-                in.skip(n * elem.size(), what);
             }
+            in.skip(n * elem.size(), what);
         }
         return new Entry(GgufType.ARRAY, elem, n, at, null);
     }
