@@ -279,6 +279,15 @@ PANOPT_API panopt_status panopt_session_free(panopt_session* session);
 PANOPT_API panopt_status panopt_session_reset(panopt_session* session);
 /* Copies src's cache into dst (same model; dst capacity >= src's batch and past length). */
 PANOPT_API panopt_status panopt_session_copy(const panopt_session* src, panopt_session* dst);
+/* Reorders the rows of the cache in place (beam search; HF's _reorder_cache): afterwards the cache
+ * holds n rows of the same past length, row i holding what row src_rows[i] held before. Sources may
+ * repeat (one beam continued twice), be left out (n below the cached batch drops rows) or n may
+ * exceed the cached batch (up to max_batch: one prompt's cache expanded to several beams). Only rows
+ * whose source differs from their index are copied, each once, through a one-row temporary per
+ * cycle of the permutation. Errors, which leave the cache unchanged: a src_rows[i] outside
+ * [0, cached batch) or n < 1 (PANOPT_ERR_INVALID_ARGUMENT), an empty cache (PANOPT_ERR_STATE),
+ * n > max_batch (PANOPT_ERR_CAPACITY). */
+PANOPT_API panopt_status panopt_session_reorder(panopt_session* session, const int32_t* src_rows, int32_t n);
 /* Cached positions per row and the batch the cache holds (0 when empty). */
 PANOPT_API panopt_status panopt_session_cache_info(const panopt_session* session, int32_t* out_past_len,
                                                    int32_t* out_batch);

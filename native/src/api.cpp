@@ -326,6 +326,14 @@ PANOPT_API panopt_status panopt_session_copy(const panopt_session* src, panopt_s
     });
 }
 
+PANOPT_API panopt_status panopt_session_reorder(panopt_session* session, const int32_t* src_rows, int32_t n) {
+    return guarded([&] {
+        require(session != nullptr, "session is NULL");
+        panopt::reorder(session, src_rows, n);
+        return PANOPT_OK;
+    });
+}
+
 PANOPT_API panopt_status panopt_session_cache_info(const panopt_session* session, int32_t* out_past_len,
                                                    int32_t* out_batch) {
     return guarded([&] {

@@ -43,6 +43,13 @@ struct AttentionArgs {
     float* ctx;                   // out: [batch * seq_len, hidden]
 };
 
+// One step of a cache reorder: row dst of the cache takes row src's past positions (every layer,
+// keys and values). ROW_TEMP as dst or src names a one-row temporary the executor keeps.
+struct RowMove {
+    static constexpr int32_t ROW_TEMP = -1;
+    int32_t dst, src;
+};
+
 class Executor {
 public:
     virtual ~Executor() = default;
@@ -77,6 +84,9 @@ public:
     // ---- the key/value cache (its storage is backend memory; the session keeps its lengths) ----
     // Copies the first `past` positions of `batch` rows of every layer from src (same backend and model).
     virtual void cache_copy_from(const Executor& src, int32_t batch, int32_t past) = 0;
+    // Runs the moves in order over the first `past` positions (plan_reorder in session.h makes them);
+    // reserves its temporary before copying anything, so a failed allocation leaves the cache as it was.
+    virtual void cache_move_rows(const RowMove* moves, int64_t n_moves, int32_t past) = 0;
     // out (host) [batch, heads, past, head_dim] = layer's cached keys (which 0) or values (1).
     virtual void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const = 0;
 };

@@ -27,6 +27,12 @@ namespace panopt {
 void session_init(panopt_session* s, const panopt_model* m, const panopt_session_options& o);
 // The forward pass; validates args (throws Error) before touching the cache.
 void forward(panopt_session* s, const panopt_forward_args& a);
+// The row moves that make row i of a cache hold old row src[i] for i < n, in place: each row whose
+// source differs from its index is written once, after every row reading its old contents; a cycle
+// goes through RowMove::ROW_TEMP (one extra copy per cycle). src[i] >= 0, checked by the caller.
+std::vector<RowMove> plan_reorder(const int32_t* src, int32_t n);
+// panopt_session_reorder: validates (throws Error), then moves the rows and sets the cached batch.
+void reorder(panopt_session* s, const int32_t* src, int32_t n);
 } // namespace panopt
 
 #endif

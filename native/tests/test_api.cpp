@@ -1,9 +1,11 @@
 // Error paths of the C API: proper status + message, never a crash.
+#include <algorithm>
 #include <cstring>
 #include <thread>
 #include <vector>
 
 #include "panopt.h"
+#include "session.h"
 #include "test_util.h"
 
 namespace {
@@ -80,10 +82,9 @@ panopt_session_options session_options(int max_batch, int max_seq) {
 
 } // namespace
 
-// Sessions of one model on one 2-thread backend, driven from 6 threads at once (their parallel
-// regions queue on the one pool): every thread's logits equal a single-threaded run's, bit for bit.
-void test_concurrent_sessions(const panopt_config& c) {
-    std::vector<float> w(100000);
+// A finalized model whose tensors are all different (so every row of a cache differs); w must outlive it.
+panopt_model* varied_model(const panopt_config& c, std::vector<float>& w) {
+    w.resize(100000);
     for (size_t i = 0; i < w.size(); i++) w[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
     panopt_model* m = nullptr;
     panopt_model_create(g_backend, &c, &m);
@@ -91,6 +92,14 @@ void test_concurrent_sessions(const panopt_config& c) {
     for (int l = 0; l < c.num_hidden_layers; l++)
         for (int k = 16; k < 32; k++) panopt_model_set_tensor(m, k, l, PANOPT_DTYPE_F32, w.data() + 13 * k + l, f32_bytes(c, k));
     EXPECT_STATUS(panopt_model_finalize(m), PANOPT_OK);
+    return m;
+}
+
+// Sessions of one model on one 2-thread backend, driven from 6 threads at once (their parallel
+// regions queue on the one pool): every thread's logits equal a single-threaded run's, bit for bit.
+void test_concurrent_sessions(const panopt_config& c) {
+    std::vector<float> w;
+    panopt_model* m = varied_model(c, w);
     auto run = [&](int seed, std::vector<float>& out) {
         panopt_session_options so = session_options(2, 16);
         panopt_session* s = nullptr;
@@ -125,6 +134,141 @@ void test_concurrent_sessions(const panopt_config& c) {
         });
     for (auto& t : threads) t.join();
     for (int i = 0; i < N; i++) T_CHECK(ok[i] == 20, "concurrent session %d matched the serial run %d/20 times", i, ok[i]);
+    panopt_model_free(m);
+}
+
+// plan_reorder against an independent count: a row whose source differs from its index is written
+// exactly once, after every reader of its old contents (checked by replaying the moves on labels), and
+// each cycle of the map i -> src[i] costs one extra copy through the temporary.
+void check_plan(const std::vector<int32_t>& src) {
+    const int32_t n = (int32_t)src.size();
+    int32_t rows = n;
+    for (int32_t v : src) rows = std::max(rows, v + 1);
+    std::vector<panopt::RowMove> moves = panopt::plan_reorder(src.data(), n);
+    std::vector<int32_t> label((size_t)rows), writes((size_t)n, 0);
+    for (int32_t i = 0; i < rows; i++) label[(size_t)i] = i;
+    int32_t temp = -100;
+    for (const panopt::RowMove& mv : moves) {
+        int32_t v = mv.src == panopt::RowMove::ROW_TEMP ? temp : label[(size_t)mv.src];
+        if (mv.dst == panopt::RowMove::ROW_TEMP) {
+            temp = v;
+        } else {
+            label[(size_t)mv.dst] = v;
+            if (mv.dst < n) writes[(size_t)mv.dst]++;
+        }
+    }
+    int32_t changed = 0, cycles = 0;
+    for (int32_t i = 0; i < n; i++) {
+        T_CHECK(label[(size_t)i] == src[(size_t)i], "row %d holds old row %d, wanted %d (n %d)", i, label[(size_t)i],
+                src[(size_t)i], n);
+        T_CHECK(writes[(size_t)i] == (src[(size_t)i] != i ? 1 : 0), "row %d written %d times", i, writes[(size_t)i]);
+        changed += src[(size_t)i] != i;
+        // a cycle of length >= 2: walking i -> src[i] comes back to i; count it once, at its smallest row
+        int32_t cur = src[(size_t)i], steps = 1, smallest = i;
+        while (cur != i && cur < n && steps <= n) {
+            smallest = std::min(smallest, cur);
+            cur = src[(size_t)cur];
+            steps++;
+        }
+        if (cur == i && steps >= 2 && smallest == i) cycles++;
+    }
+    T_CHECK((int32_t)moves.size() == changed + cycles, "%zu moves for %d changed rows and %d cycles (n %d)",
+            moves.size(), changed, cycles, n);
+}
+
+// panopt_session_reorder: errors leave the cache alone; every kind of pattern (identity, cycles,
+// repeats, dropped rows, more rows than cached) gives exactly the gathered rows, every layer.
+void test_reorder(const panopt_config& c) {
+    for (const std::vector<int32_t>& p : std::vector<std::vector<int32_t>>{
+             {0}, {0, 1, 2, 3}, {1, 0}, {1, 2, 0}, {1, 0, 3, 2}, {3, 0, 1, 2}, {0, 0, 0, 0}, {3, 3, 1, 1},
+             {1, 0, 0, 1}, {2}, {3, 1}, {0, 1, 2, 3, 3, 0}, {2, 2, 2, 2, 2, 2}, {1, 2, 0, 0, 4, 4}, {5, 4, 3, 2, 1, 0}})
+        check_plan(p);
+    uint32_t rng = 12345;
+    auto next = [&](uint32_t m) {
+        rng = rng * 1664525u + 1013904223u;
+        return (rng >> 8) % m;
+    };
+    for (int it = 0; it < 500; it++) {
+        int32_t n = 1 + (int32_t)next(12), rows = 1 + (int32_t)next(12);
+        std::vector<int32_t> p((size_t)n);
+        for (auto& v : p) v = (int32_t)next((uint32_t)rows);
+        if (it % 3 == 0) { // a permutation: cycles only
+            p.resize((size_t)std::min(n, rows));
+            for (int32_t i = 0; i < (int32_t)p.size(); i++) p[(size_t)i] = i;
+            for (int32_t i = (int32_t)p.size() - 1; i > 0; i--) std::swap(p[(size_t)i], p[next((uint32_t)i + 1)]);
+        }
+        check_plan(p);
+    }
+
+    std::vector<float> w;
+    panopt_model* m = varied_model(c, w);
+    const int B = 4, MAXB = 6, T = 5, NH = c.num_attention_heads, HD = c.hidden_size / NH, L = c.num_hidden_layers;
+    panopt_session_options so = session_options(MAXB, 16);
+    panopt_session *s = nullptr, *work = nullptr;
+    EXPECT_STATUS(panopt_session_create(m, &so, &s), PANOPT_OK);
+    EXPECT_STATUS(panopt_session_create(m, &so, &work), PANOPT_OK);
+    const int32_t one = 0;
+    EXPECT_STATUS(panopt_session_reorder(s, &one, 1), PANOPT_ERR_STATE); // empty cache
+    std::vector<int32_t> ids((size_t)B * T);
+    for (size_t i = 0; i < ids.size(); i++) ids[i] = (int32_t)((i * 7 + 3) % 50);
+    panopt_forward_args a{};
+    a.struct_size = sizeof a;
+    a.batch = B;
+    a.seq_len = T;
+    a.input_ids = ids.data();
+    a.use_cache = 1;
+    EXPECT_STATUS(panopt_forward(s, &a), PANOPT_OK);
+    // every layer's keys and values of the given rows, [layer][k/v][row][head][past][head_dim]
+    auto read_all = [&](panopt_session* x, int rows) {
+        const size_t per = (size_t)rows * NH * T * HD;
+        std::vector<float> out((size_t)L * 2 * per);
+        for (int l = 0; l < L; l++)
+            for (int kv = 0; kv < 2; kv++)
+                EXPECT_STATUS(panopt_session_read_cache(x, l, kv, out.data() + (size_t)(l * 2 + kv) * per, (int64_t)per),
+                              PANOPT_OK);
+        return out;
+    };
+    const std::vector<float> base = read_all(s, B);
+    const size_t row = (size_t)NH * T * HD;
+    for (int i = 1; i < B; i++)
+        T_CHECK(std::memcmp(&base[0], &base[(size_t)i * row], row * sizeof(float)) != 0, "rows 0 and %d must differ", i);
+
+    std::vector<int32_t> bad = {0, 4};
+    EXPECT_STATUS(panopt_session_reorder(nullptr, bad.data(), 1), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_session_reorder(s, nullptr, 1), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_session_reorder(s, bad.data(), 0), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_session_reorder(s, bad.data(), 2), PANOPT_ERR_INVALID_ARGUMENT); // row 4 of 4
+    bad[1] = -1;
+    EXPECT_STATUS(panopt_session_reorder(s, bad.data(), 2), PANOPT_ERR_INVALID_ARGUMENT);
+    std::vector<int32_t> seven(7, 0);
+    EXPECT_STATUS(panopt_session_reorder(s, seven.data(), 7), PANOPT_ERR_CAPACITY); // max_batch 6
+    int32_t past = -1, batch = -1;
+    EXPECT_STATUS(panopt_session_cache_info(s, &past, &batch), PANOPT_OK);
+    T_CHECK(past == T && batch == B && read_all(s, B) == base, "failed reorders left the cache as it was");
+
+    std::vector<std::vector<int32_t>> patterns = {{0, 1, 2, 3}, {1, 0, 2, 3}, {1, 2, 3, 0}, {3, 3, 3, 3}, {2, 0, 2, 1},
+                                                  {1},          {3, 0},       {0, 1, 2, 3, 3, 2}, {3, 2, 1, 0, 1, 3}};
+    for (int it = 0; it < 40; it++) {
+        std::vector<int32_t> p((size_t)(1 + next(MAXB)));
+        for (auto& v : p) v = (int32_t)next(B);
+        patterns.push_back(p);
+    }
+    for (const auto& p : patterns) {
+        const int n = (int)p.size();
+        EXPECT_STATUS(panopt_session_copy(s, work), PANOPT_OK);
+        EXPECT_STATUS(panopt_session_reorder(work, p.data(), n), PANOPT_OK);
+        EXPECT_STATUS(panopt_session_cache_info(work, &past, &batch), PANOPT_OK);
+        T_CHECK(past == T && batch == n, "cache_info after reorder: %d %d", past, batch);
+        std::vector<float> got = read_all(work, n);
+        bool same = true;
+        for (int l = 0; l < L * 2; l++)
+            for (int i = 0; i < n; i++)
+                same &= std::memcmp(&got[((size_t)l * n + i) * row], &base[((size_t)l * B + p[(size_t)i]) * row],
+                                    row * sizeof(float)) == 0;
+        T_CHECK(same, "reordered rows differ from the gathered ones (pattern of %d rows)", n);
+    }
+    panopt_session_free(work);
+    panopt_session_free(s);
     panopt_model_free(m);
 }
 
@@ -397,6 +541,7 @@ int run_api_tests() {
     EXPECT_STATUS(panopt_model_free(nullptr), PANOPT_OK);
     panopt_model_free(m);
     test_concurrent_sessions(c);
+    test_reorder(c);
     EXPECT_STATUS(panopt_backend_free(be), PANOPT_OK);
     EXPECT_STATUS(panopt_backend_free(nullptr), PANOPT_OK);
     g_backend = nullptr;

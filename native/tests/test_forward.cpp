@@ -288,6 +288,34 @@ void run_case(const Case& cs, panopt_model* model) {
         auto sid = expi(cs, "step_input_ids");
         auto smask = expi(cs, "step_attention_mask");
         const int S2 = (int)cs.exp.get("step_input_ids")->shape[1];
+        // A copy with its rows reordered as beam search does continues like the rows it copied.
+        if (B == 3) {
+            const int32_t perm[] = {1, 0, 1, 0, 1}; // a cycle (0 1), row 2 dropped, two rows added
+            const int B2 = 5;
+            Sess s3(model, 64);
+            T_CHECK(panopt_session_copy(s, s3.s) == PANOPT_OK, "session_copy: %s", panopt_last_error());
+            T_CHECK(panopt_session_reorder(s3.s, perm, B2) == PANOPT_OK, "reorder: %s", panopt_last_error());
+            std::vector<int32_t> pid, pmask;
+            for (int i = 0; i < B2; i++) {
+                pid.insert(pid.end(), sid.begin() + perm[i] * S2, sid.begin() + (perm[i] + 1) * S2);
+                pmask.insert(pmask.end(), smask.begin() + perm[i] * (S + S2), smask.begin() + (perm[i] + 1) * (S + S2));
+            }
+            std::vector<float> pl((size_t)B2 * S2 * V);
+            panopt_forward_args r{};
+            r.struct_size = sizeof r;
+            r.batch = B2;
+            r.seq_len = S2;
+            r.input_ids = pid.data();
+            r.attention_mask = pmask.data();
+            r.use_cache = 1;
+            r.head_out = pl.data();
+            if (fwd(s3.s, r)) {
+                auto e = expf32(cs, "step_logits");
+                for (int i = 0; i < B2; i++)
+                    t::close(pl.data() + (size_t)i * S2 * V, e.data() + (size_t)perm[i] * S2 * V, (int64_t)S2 * V, ATOL,
+                             RTOL, tag + " step_logits after reorder, row " + std::to_string(i));
+            }
+        }
         std::vector<float> sl((size_t)B * S2 * V);
         panopt_forward_args b{};
         b.struct_size = sizeof b;

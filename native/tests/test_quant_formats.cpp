@@ -356,6 +356,25 @@ void test_nan_inf() {
     }
 }
 
+// ggml's fp16 NaNs: a scale that is NaN is stored as the canonical 0x7e00 with its sign (payload
+// dropped), and a NaN scale read back has its quiet bit set (ggml reads fp16 through a table filled by
+// a multiplication, which quiets signaling NaNs).
+void test_fp16_nan() {
+    std::vector<float> x(QK, 1.0f);
+    uint32_t payload = 0x7fc00123u;
+    std::memcpy(&x[QK - 1], &payload, 4); // the last element: Q8_0's amax scan ends on the NaN
+    const block_q8_0 b = block_at<block_q8_0>(quantize(PANOPT_DTYPE_Q8_0, x), 0);
+    T_CHECK(b.d == 0x7e00, "Q8_0 NaN scale stored as 0x7e00, got 0x%04x", b.d);
+    std::vector<uint8_t> q(sizeof(block_q8_0), 0);
+    const uint16_t snan = 0xfc01; // negative signaling NaN, payload 1
+    std::memcpy(q.data(), &snan, 2);
+    q[2] = 1;
+    const std::vector<float> y = dequantize(PANOPT_DTYPE_Q8_0, q);
+    uint32_t bits;
+    std::memcpy(&bits, &y[0], 4);
+    T_CHECK(bits == 0xffc02000u, "signaling NaN scale read as quiet NaN 0xffc02000, got 0x%08x", bits);
+}
+
 // Rows may start at any address (the API takes unaligned buffers): same bytes and floats.
 void test_unaligned() {
     for (int dt : kFormats) {
@@ -395,6 +414,7 @@ int run_quant_format_tests() {
     test_ties();
     test_fixed_points();
     test_nan_inf();
+    test_fp16_nan();
     test_unaligned();
     return 0;
 }

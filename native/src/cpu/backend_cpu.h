@@ -46,6 +46,7 @@ public:
     void to_host(float* host, const float* src, int64_t n) override;
 
     void cache_copy_from(const Executor& src, int32_t batch, int32_t past) override;
+    void cache_move_rows(const RowMove* moves, int64_t n_moves, int32_t past) override;
     void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const override;
 
 private:
@@ -64,6 +65,7 @@ private:
     FloatBuf bufs_[N_SCRATCH_SLOTS];
     FloatBuf kv_k_, kv_v_, probs_;          // attention without the cache; softmax rows per thread
     FloatBuf rows_tmp_;                     // converted table rows of add_rows
+    FloatBuf row_tmp_;                      // one cache row [layer][k/v][head][past positions] while reordering
     std::vector<FloatBuf> lin_scratch_;     // one per pool thread
     FloatBuf xq_;                           // X quantized for products with block-format weights
 };

@@ -11,6 +11,7 @@
 #define PANOPT_QUANT_GGML_MATH_H
 
 #include <cfloat>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -33,6 +34,19 @@ inline int nearest_int(float fval) {
     int32_t i;
     std::memcpy(&i, &val, sizeof i);
     return (i & 0x007fffff) - 0x00400000;
+}
+
+// The element of largest magnitude, with its sign: the first of equals, as ggml scans (|x| > amax), so
+// a NaN never wins. Its magnitude is the block's amax.
+inline float signed_absmax(const float* x, int n) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < n; j++) {
+        if (std::fabs(x[j]) > amax) {
+            amax = std::fabs(x[j]);
+            max = x[j];
+        }
+    }
+    return max;
 }
 
 // A float converted to int the way x86's truncating conversion does it: NaN and values outside

@@ -4,6 +4,10 @@
 // for bit (ggml built for x86-64 without FMA contraction, as llama.cpp's release builds of
 // ggml-quants.c are; proven against ggml's own code by java-api's QuantizerGgmlTest).
 // n is the element count, a multiple of the block size; rows may start at any address.
+// NaN and infinite inputs give ggml's bytes as well (ggml_math.h spells out its x86 conversions), with one
+// limit that holds for ggml's own builds too: where two NaNs with different bits meet in one operation
+// the result carries the first operand's, and which one is first is the compiler's choice, so NaNs with
+// payload bits can end in other levels (Java's and C's default NaNs cannot: every one gives level 0).
 //
 // quants_ref.cpp: the 32-element formats; quants_k.cpp: the 256-element K-quants.
 #ifndef PANOPT_QUANT_QUANTS_H

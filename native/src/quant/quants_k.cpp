@@ -94,15 +94,8 @@ float make_qkx2(int n, int nmax, const float* x, const float* w, uint8_t* L, flo
 // l in [-nmax, nmax - 1], weights x^2; tries -(nmax + 0.1 is) / max for is in -9..9 and keeps the
 // least-squares scale that explains most of sum w x^2.
 float make_qx(int n, int nmax, const float* x, int8_t* L) {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; i++) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
-    if (amax < kGroupMaxEps) {
+    const float max = signed_absmax(x, n);
+    if (std::fabs(max) < kGroupMaxEps) {
         for (int i = 0; i < n; i++) L[i] = 0;
         return 0.f;
     }
@@ -205,6 +198,23 @@ void quantize_k_affine(const float* x, B& b, uint8_t L[QK_K], int nmax, float rm
     }
 }
 
+// Q4_K / Q5_K: element 64g + 32 half + l = d * sc * level - dmin * m, with sc, m those of sub-block
+// 2g + half and level(b, g, l, half) the format's.
+template <class B, class Level> void dequantize_k_affine(const void* x, float* y, int64_t n, Level level) {
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const B b = load_block<B>(x, i);
+        const float d = from_fp16(b.d), min = from_fp16(b.dmin);
+        for (int g = 0; g < QK_K / 64; g++) {
+            for (int half = 0; half < 2; half++) {
+                uint8_t sc, m;
+                get_scale_min(2 * g + half, b.scales, sc, m);
+                const float dl = d * (float)sc, ml = min * (float)m;
+                for (int l = 0; l < 32; l++) *y++ = dl * (float)level(b, g, l, half) - ml;
+            }
+        }
+    }
+}
+
 } // namespace
 
 void quantize_q4_K(const float* x, void* y, int64_t n) {
@@ -287,15 +297,8 @@ void quantize_q6_K(const float* x, void* y, int64_t n) {
 void quantize_q8_K(const float* x, void* y, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         block_q8_K b;
-        float max = 0, amax = 0;
-        for (int j = 0; j < QK_K; j++) {
-            const float ax = std::fabs(x[j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[j];
-            }
-        }
-        if (amax == 0.0f) {
+        const float max = signed_absmax(x, QK_K);
+        if (max == 0.0f) {
             // ggml writes d and qs only; the block sums of zeros are zero.
             std::memset(&b, 0, sizeof b);
             store_block(y, i, b);
@@ -314,37 +317,16 @@ void quantize_q8_K(const float* x, void* y, int64_t n) {
 }
 
 void dequantize_q4_K(const void* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const block_q4_K b = load_block<block_q4_K>(x, i);
-        const float d = from_fp16(b.d), min = from_fp16(b.dmin);
-        for (int g = 0; g < QK_K / 64; g++) {
-            uint8_t sc, m;
-            get_scale_min(2 * g, b.scales, sc, m);
-            const float d1 = d * (float)sc, m1 = min * (float)m;
-            get_scale_min(2 * g + 1, b.scales, sc, m);
-            const float d2 = d * (float)sc, m2 = min * (float)m;
-            const uint8_t* q = b.qs + 32 * g;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0xf) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
-        }
-    }
+    dequantize_k_affine<block_q4_K>(x, y, n, [](const block_q4_K& b, int g, int l, int half) {
+        return half ? b.qs[32 * g + l] >> 4 : b.qs[32 * g + l] & 0xf;
+    });
 }
 
 void dequantize_q5_K(const void* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const block_q5_K b = load_block<block_q5_K>(x, i);
-        const float d = from_fp16(b.d), min = from_fp16(b.dmin);
-        for (int g = 0; g < QK_K / 64; g++) {
-            uint8_t sc, m;
-            get_scale_min(2 * g, b.scales, sc, m);
-            const float d1 = d * (float)sc, m1 = min * (float)m;
-            get_scale_min(2 * g + 1, b.scales, sc, m);
-            const float d2 = d * (float)sc, m2 = min * (float)m;
-            const uint8_t* q = b.qs + 32 * g;
-            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0xf) | (b.qh[l] >> (2 * g) & 1) << 4) - m1;
-            for (int l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (b.qh[l] >> (2 * g + 1) & 1) << 4) - m2;
-        }
-    }
+    dequantize_k_affine<block_q5_K>(x, y, n, [](const block_q5_K& b, int g, int l, int half) {
+        const int low = half ? b.qs[32 * g + l] >> 4 : b.qs[32 * g + l] & 0xf;
+        return low | (b.qh[l] >> (2 * g + half) & 1) << 4;
+    });
 }
 
 void dequantize_q6_K(const void* x, float* y, int64_t n) {

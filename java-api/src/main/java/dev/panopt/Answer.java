@@ -6,7 +6,9 @@ package dev.panopt;
  * @param text  {@code context.substring(start, end)}
  * @param start first character of the span in the context (UTF-16 index)
  * @param end   one past its last character
- * @param score p(start) · p(end) under the softmax of the start and end logits over context tokens
+ * @param score the span's score: by default p(start) · p(end) under the softmaxes of the start and end
+ *              logits over the context tokens of the span's window (transformers' pipeline score), or
+ *              the start and end logits' sum ({@link QuestionAnsweringOptions.SpanScore#LOGIT_SUM})
  */
 public record Answer(String text, int start, int end, double score) {
     /**

@@ -4,122 +4,101 @@ import dev.panopt.tokenizer.OptTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
- * One generate call as a step machine: the first step runs the prompt, each later step feeds one
- * token per row through the session's KV cache (HF's loop). Rows finish independently; finished
- * rows keep feeding the pad token, attended, as HF does, until every row is done. Not thread-safe;
+ * Greedy search and sampling as a step machine: the first step runs the prompts, each later step
+ * feeds one token per row through the session's KV cache (HF's loop). With
+ * {@code num_return_sequences} n, each prompt's cache is copied to n rows after the prompt step
+ * (HF runs the prompt n times; the rows are the same). Rows finish independently; finished rows
+ * keep feeding the pad token, attended, as HF does, until every row is done. Not thread-safe;
  * owns its session.
  */
-final class Generation implements AutoCloseable {
+final class Generation implements Decoder {
     private static final ForwardOptions CACHED = ForwardOptions.builder().useCache(true).build();
 
-    private final OptForCausalLM lm;
-    private final Session session;
+    private final GenerationInputs in;
     private final GenerationConfig cfg;
-    private final OptTokenizer tokenizer;
-    private final int batch;
-    private final int pad;
-    private final Set<Integer> eos;
+    private final Session session;
+    private final int copies;     // num_return_sequences: rows per prompt
+    private final int rows;
     private final SplittableRandom rnd;
-    private final int[][] prompt;
     private int[][] mask;
-    private final int[][] seq;        // real prompt tokens + new tokens, per row
+    private final int[][] seq;    // real prompt tokens + new tokens, per row
     private final int[] seqLen;
     private final int[] produced;
     private final FinishReason[] reasons;
     private final OptTokenizer.StreamDecoder[] decoders;
     private final StringBuilder[] texts;
+    private final double[][] logprobs;                  // per row, per new token (when asked for)
+    private final List<List<List<TokenLogprob>>> tops;  // per row, per new token (when asked for)
+    private final List<List<float[]>> scores;           // per row, per new token (output_scores)
+    private final List<List<float[]>> logits;           // per row, per new token (output_logits)
     private int[] lastTokens;
     private boolean started;
     private int unfinished;
     private volatile boolean cancelRequested;
 
-    Generation(OptForCausalLM lm, int[][] inputIds, int[][] attentionMask, GenerationConfig cfg, OptTokenizer tokenizer,
-               SessionOptions sessionOptions) {
-        this.lm = lm;
-        this.cfg = cfg;
-        this.tokenizer = tokenizer;
-        OptConfig c = lm.config();
-        Inputs.flatten("input_ids", inputIds);
-        this.batch = inputIds.length;
-        int promptLen = inputIds[0].length;
-        Inputs.checkTokenIds(inputIds, c.vocabSize());
-        this.prompt = inputIds;
-        this.mask = attentionMask == null ? ones(batch, promptLen) : copy(attentionMask);
-        Inputs.mask(this.mask, batch);
-        for (int b = 0; b < batch; b++) {
-            if (mask[b].length != promptLen) {
-                throw new IllegalArgumentException("attention_mask[" + b + "] must have " + promptLen + " entries");
-            }
-            if (mask[b][promptLen - 1] != 1) {
-                throw new IllegalArgumentException("row " + b + " ends with padding: generation needs left padding "
-                        + "(EncodeOptions.paddingSide(LEFT))");
-            }
-        }
-        if (!cfg.stopStrings().isEmpty() && tokenizer == null) {
-            throw new IllegalArgumentException("stop strings need a tokenizer: use generate(tokenizer, prompts, config)");
-        }
-        int total = promptLen + cfg.maxNewTokens();
-        if (total > c.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("prompt of " + promptLen + " + max_new_tokens " + cfg.maxNewTokens()
-                    + " exceeds max_position_embeddings " + c.maxPositionEmbeddings());
-        }
-        this.pad = c.padTokenId().orElse(c.eosTokenId().orElse(0));
-        Set<Integer> e = cfg.eosTokenIdsOrNull();
-        this.eos = e != null ? e : c.eosTokenId().isPresent() ? Set.of(c.eosTokenId().getAsInt()) : Set.of();
+    Generation(GenerationInputs in, SessionOptions sessionOptions) {
+        this.in = in;
+        this.cfg = in.cfg;
+        this.copies = cfg.numReturnSequences();
+        this.rows = in.batch * copies;
         this.rnd = new SplittableRandom(cfg.seed().orElseGet(() -> new SplittableRandom().nextLong()));
-        this.seq = new int[batch][promptLen + cfg.maxNewTokens()];
-        this.seqLen = new int[batch];
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < promptLen; t++) {
-                if (mask[b][t] == 1) {
-                    seq[b][seqLen[b]++] = inputIds[b][t];
-                }
-            }
+        this.mask = in.mask;
+        this.seq = new int[rows][in.totalLength()];
+        this.seqLen = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int[] p = in.realTokens[r / copies];
+            System.arraycopy(p, 0, seq[r], 0, p.length);
+            seqLen[r] = p.length;
         }
-        this.produced = new int[batch];
-        this.reasons = new FinishReason[batch];
-        this.unfinished = batch;
-        this.texts = new StringBuilder[batch];
-        this.decoders = new OptTokenizer.StreamDecoder[batch];
-        for (int b = 0; b < batch; b++) {
-            texts[b] = new StringBuilder();
-            decoders[b] = tokenizer == null ? null : tokenizer.newStreamDecoder(true);
+        this.produced = new int[rows];
+        this.reasons = new FinishReason[rows];
+        this.unfinished = rows;
+        this.texts = new StringBuilder[rows];
+        this.decoders = new OptTokenizer.StreamDecoder[rows];
+        this.logprobs = new double[rows][cfg.logprobs() ? cfg.maxNewTokens() : 0];
+        this.tops = new ArrayList<>(rows);
+        this.scores = new ArrayList<>(rows);
+        this.logits = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            texts[r] = new StringBuilder();
+            decoders[r] = in.newTextDecoder();
+            tops.add(new ArrayList<>());
+            scores.add(new ArrayList<>());
+            logits.add(new ArrayList<>());
         }
-        this.session = lm.newSession(sessionOptions.toBuilder().maxBatch(batch).maxSequenceLength(total).build());
+        this.session = in.lm.newSession(sessionOptions.toBuilder().maxBatch(rows).maxSequenceLength(in.totalLength())
+                .build());
     }
 
-    boolean isDone() {
+    @Override
+    public boolean isDone() {
         return unfinished == 0;
     }
 
-    /** Asks for the generation to stop before its next step; safe from any thread. */
-    void cancel() {
+    @Override
+    public void cancel() {
         cancelRequested = true;
     }
 
     /** Ends every unfinished row as {@link FinishReason#CANCELLED}. */
     private void cancelRows() {
-        for (int b = 0; b < batch; b++) {
-            if (reasons[b] == null) {
-                if (decoders[b] != null) {
-                    texts[b].append(decoders[b].finish());
+        for (int r = 0; r < rows; r++) {
+            if (reasons[r] == null) {
+                if (decoders[r] != null) {
+                    texts[r].append(decoders[r].finish());
                 }
-                reasons[b] = FinishReason.CANCELLED;
+                reasons[r] = FinishReason.CANCELLED;
             }
         }
         unfinished = 0;
     }
 
-    /**
-     * Runs one forward and returns the tokens it produced (one per unfinished row). If the calling
-     * thread is interrupted or {@link #cancel()} was called, runs nothing, ends the unfinished rows as
-     * {@link FinishReason#CANCELLED} and returns no tokens (the interrupt status stays set).
-     */
-    List<GeneratedToken> step() {
+    @Override
+    public List<GeneratedToken> step() {
         if (isDone()) {
             return List.of();
         }
@@ -128,80 +107,106 @@ final class Generation implements AutoCloseable {
             return List.of();
         }
         CausalLMOutput out;
-        if (!started) {
-            out = lm.forwardLast(session, prompt, mask, CACHED);
+        boolean first = !started;
+        if (first) {
+            out = in.lm.forwardLast(session, in.prompt, mask, CACHED);
             started = true;
+            if (copies > 1) {
+                expand();
+            }
         } else {
-            int[][] next = new int[batch][1];
-            for (int b = 0; b < batch; b++) {
-                next[b][0] = reasons[b] == null ? lastTokens[b] : pad;
+            int[][] next = new int[rows][1];
+            for (int r = 0; r < rows; r++) {
+                next[r][0] = reasons[r] == null ? lastTokens[r] : in.pad;
             }
             mask = extend(mask);
-            out = lm.forwardLast(session, next, mask, CACHED);
+            out = in.lm.forwardLast(session, next, mask, CACHED);
         }
         List<GeneratedToken> step = new ArrayList<>(unfinished);
-        lastTokens = new int[batch];
+        lastTokens = new int[rows];
         try (out) {
-            float[] scores = new float[(int) out.logits().size(1)];
-            for (int b = 0; b < batch; b++) {
-                if (reasons[b] != null) {
+            int vocab = (int) out.logits().size(1);
+            float[] reused = cfg.outputScores() ? null : new float[vocab]; // kept scores need their own arrays
+            for (int r = 0; r < rows; r++) {
+                if (reasons[r] != null) {
                     continue;
                 }
-                out.logits().copyTo((long) b * scores.length, scores);
-                int token = choose(b, scores);
-                lastTokens[b] = token;
-                step.add(accept(b, token));
+                float[] s = reused != null ? reused : new float[vocab];
+                out.logits().copyTo((long) (first ? r / copies : r) * vocab, s);
+                int token = choose(r, s);
+                lastTokens[r] = token;
+                step.add(accept(r, token));
             }
         }
         return step;
     }
 
-    private int choose(int b, float[] scores) {
-        LogitsProcessing.repetitionPenalty(scores, seq[b], seqLen[b], cfg.repetitionPenalty());
-        LogitsProcessing.noRepeatNgram(scores, seq[b], seqLen[b], cfg.noRepeatNgramSize());
-        if (produced[b] < cfg.minNewTokens()) {
-            LogitsProcessing.banAll(scores, eos);
+    /** Copies each prompt's cache and mask row to its {@code copies} rows. */
+    private void expand() {
+        int[] src = new int[rows];
+        int[][] m = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            src[r] = r / copies;
+            m[r] = mask[r / copies];
         }
-        return cfg.doSample()
-                ? LogitsProcessing.sample(scores, cfg.temperature(), cfg.topK(), cfg.topP(), rnd)
-                : LogitsProcessing.argmax(scores);
+        session.reorderCache(src);
+        mask = m;
     }
 
-    private GeneratedToken accept(int b, int token) {
-        int index = produced[b]++;
-        seq[b][seqLen[b]++] = token;
-        String delta = "";
-        if (decoders[b] != null && tokenizer.idToToken(token).isPresent()) {
-            delta = decoders[b].push(token);
+    /** Processes row r's logits {@code s} (in place), picks its token and records what was asked for. */
+    private int choose(int r, float[] s) {
+        if (cfg.outputLogits()) {
+            logits.get(r).add(s.clone());
         }
-        FinishReason reason = FinishReason.UNFINISHED;
-        if (eos.contains(token)) {
-            reason = FinishReason.EOS;
-        } else if (cfg.stopTokenIds().contains(token)) {
-            reason = FinishReason.STOP_TOKEN;
-        } else if (produced[b] >= cfg.maxNewTokens()) {
-            reason = FinishReason.MAX_NEW_TOKENS;
+        in.pipeline.process(seq[r], seqLen[r], produced[r], s);
+        int token;
+        if (cfg.doSample()) {
+            in.pipeline.warp(s);
+            token = LogitsWarping.sample(s, rnd);
+        } else {
+            token = LogitsWarping.argmax(s);
         }
-        texts[b].append(delta);
+        if (cfg.logprobs()) {
+            double lse = Logprobs.logSumExp(s);
+            logprobs[r][produced[r]] = s[token] - lse;
+            tops.get(r).add(Logprobs.top(s, cfg.topLogprobs(), lse));
+        }
+        if (cfg.outputScores()) {
+            scores.get(r).add(s);
+        }
+        return token;
+    }
+
+    private GeneratedToken accept(int r, int token) {
+        int index = produced[r]++;
+        seq[r][seqLen[r]++] = token;
+        String delta = in.push(decoders[r], token);
+        FinishReason reason = in.endOf(token);
+        if (reason == null) {
+            reason = produced[r] >= cfg.maxNewTokens() ? FinishReason.MAX_NEW_TOKENS : FinishReason.UNFINISHED;
+        }
+        texts[r].append(delta);
         if (reason == FinishReason.UNFINISHED && !cfg.stopStrings().isEmpty()) {
-            int from = Math.max(0, texts[b].length() - delta.length() - longestStop());
+            int from = Math.max(0, texts[r].length() - delta.length() - longestStop());
             for (String s : cfg.stopStrings()) {
-                if (texts[b].indexOf(s, from) >= 0) {
+                if (texts[r].indexOf(s, from) >= 0) {
                     reason = FinishReason.STOP_STRING;
                     break;
                 }
             }
         }
         if (reason != FinishReason.UNFINISHED) {
-            if (decoders[b] != null) {
-                String tail = decoders[b].finish();
-                texts[b].append(tail);
+            if (decoders[r] != null) {
+                String tail = decoders[r].finish();
+                texts[r].append(tail);
                 delta += tail;
             }
-            reasons[b] = reason;
+            reasons[r] = reason;
             unfinished--;
         }
-        return new GeneratedToken(b, index, token, delta, reason);
+        boolean lp = cfg.logprobs();
+        return new GeneratedToken(r, index, token, delta, reason, lp ? logprobs[r][index] : Double.NaN,
+                cfg.topLogprobs() > 0 ? tops.get(r).get(index) : List.of());
     }
 
     private int longestStop() {
@@ -212,37 +217,21 @@ final class Generation implements AutoCloseable {
         return m;
     }
 
-    /**
-     * The tokens, texts and finish reasons so far: complete once {@link #isDone()}; before that, rows
-     * still going are {@link FinishReason#UNFINISHED} and their text holds what was decoded so far
-     * (without a character still incomplete at the cut).
-     */
-    GenerationResult result() {
-        List<int[]> tokens = new ArrayList<>(batch);
-        List<String> out = new ArrayList<>(batch);
-        List<FinishReason> why = new ArrayList<>(batch);
-        for (int b = 0; b < batch; b++) {
-            tokens.add(Arrays.copyOfRange(seq[b], seqLen[b] - produced[b], seqLen[b]));
-            out.add(texts[b].toString());
-            why.add(reasons[b] == null ? FinishReason.UNFINISHED : reasons[b]);
+    @Override
+    public GenerationResult result() {
+        List<int[]> tokens = new ArrayList<>(rows);
+        List<String> out = new ArrayList<>(rows);
+        List<FinishReason> why = new ArrayList<>(rows);
+        List<SequenceScores> measured = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            tokens.add(Arrays.copyOfRange(seq[r], seqLen[r] - produced[r], seqLen[r]));
+            out.add(texts[r].toString());
+            why.add(reasons[r] == null ? FinishReason.UNFINISHED : reasons[r]);
+            measured.add(new SequenceScores(Arrays.copyOf(logprobs[r], cfg.logprobs() ? produced[r] : 0),
+                    cfg.topLogprobs() > 0 ? tops.get(r) : List.of(), OptionalDouble.empty(), scores.get(r),
+                    logits.get(r)));
         }
-        return new GenerationResult(tokens, out, why);
-    }
-
-    private static int[][] ones(int rows, int cols) {
-        int[][] m = new int[rows][cols];
-        for (int[] r : m) {
-            Arrays.fill(r, 1);
-        }
-        return m;
-    }
-
-    private static int[][] copy(int[][] m) {
-        int[][] c = new int[m.length][];
-        for (int i = 0; i < m.length; i++) {
-            c[i] = m[i] == null ? null : m[i].clone();
-        }
-        return c;
+        return new GenerationResult(tokens, out, why, measured);
     }
 
     private static int[][] extend(int[][] m) {

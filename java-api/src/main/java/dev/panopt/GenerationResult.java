@@ -3,27 +3,51 @@ package dev.panopt;
 import java.util.List;
 
 /**
- * Everything {@link OptForCausalLM#generate} produced, per prompt row. Immutable; equality is by
- * value (the ids, texts and reasons of every row).
+ * Everything {@link OptForCausalLM#generate} produced, per result row: one row per prompt, or with
+ * {@link GenerationConfig#numReturnSequences()} n, rows {@code p * n} to {@code p * n + n - 1} for
+ * prompt p (beam search: best first). Immutable; equality is by value (the ids, texts, reasons and
+ * scores of every row).
  *
  * @param tokens  the new token ids of each row (rows may differ in length; {@link #tokens(int)} gives a copy)
  * @param texts   the decoded new text of each row (empty strings without a tokenizer)
  * @param reasons why each row ended ({@link FinishReason#UNFINISHED} for a row cut short by closing a
  *                {@link TokenStream} early)
+ * @param scores  what was measured about each row's tokens (log-probabilities, processed scores, logits,
+ *                beam score; see {@link SequenceScores})
  */
-public record GenerationResult(List<int[]> tokens, List<String> texts, List<FinishReason> reasons) {
+public record GenerationResult(List<int[]> tokens, List<String> texts, List<FinishReason> reasons,
+                               List<SequenceScores> scores) {
     /**
      * Copies every row's ids and the lists.
      *
      * @param tokens  the new token ids of each row
      * @param texts   the decoded new text of each row
      * @param reasons why each row ended
-     * @throws NullPointerException if a list or an element is null
+     * @param scores  what was measured about each row's tokens
+     * @throws NullPointerException     if a list or an element is null
+     * @throws IllegalArgumentException if the lists differ in length
      */
     public GenerationResult {
         tokens = tokens.stream().map(int[]::clone).toList();
         texts = List.copyOf(texts);
         reasons = List.copyOf(reasons);
+        scores = List.copyOf(scores);
+        if (texts.size() != tokens.size() || reasons.size() != tokens.size() || scores.size() != tokens.size()) {
+            throw new IllegalArgumentException("rows differ: " + tokens.size() + " token rows, " + texts.size()
+                    + " texts, " + reasons.size() + " reasons, " + scores.size() + " scores");
+        }
+    }
+
+    /**
+     * A result without scores ({@link SequenceScores#none()} for every row).
+     *
+     * @param tokens  the new token ids of each row
+     * @param texts   the decoded new text of each row
+     * @param reasons why each row ended
+     * @throws NullPointerException if a list or an element is null
+     */
+    public GenerationResult(List<int[]> tokens, List<String> texts, List<FinishReason> reasons) {
+        this(tokens, texts, reasons, java.util.Collections.nCopies(tokens.size(), SequenceScores.none()));
     }
 
     /** {@return the new ids of every row (copies)} */
@@ -35,7 +59,7 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
     /**
      * {@return the new ids of that row (a copy)}
      *
-     * @param row the prompt index
+     * @param row the result row
      */
     public int[] tokens(int row) {
         return tokens.get(row).clone();
@@ -44,7 +68,7 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
     /**
      * {@return the new text of that row}
      *
-     * @param row the prompt index
+     * @param row the result row
      */
     public String text(int row) {
         return texts.get(row);
@@ -66,13 +90,41 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
     /**
      * {@return why that row ended ({@link FinishReason#UNFINISHED} if it was cut short)}
      *
-     * @param row the prompt index
+     * @param row the result row
      */
     public FinishReason reason(int row) {
         return reasons.get(row);
     }
 
-    /** Value equality: the same ids, texts and reasons in every row. */
+    /**
+     * {@return what was measured about that row's tokens}
+     *
+     * @param row the result row
+     */
+    public SequenceScores scores(int row) {
+        return scores.get(row);
+    }
+
+    /**
+     * {@return each new token's log-probability in that row (a copy; empty unless
+     * {@link GenerationConfig#logprobs()} or beam search)}
+     *
+     * @param row the result row
+     */
+    public double[] logprobs(int row) {
+        return scores.get(row).logprobs();
+    }
+
+    /**
+     * {@return beam search's score of that row (HF {@code sequences_scores}); empty for greedy search and sampling}
+     *
+     * @param row the result row
+     */
+    public java.util.OptionalDouble sequenceScore(int row) {
+        return scores.get(row).sequenceScore();
+    }
+
+    /** Value equality: the same ids, texts, reasons and scores in every row. */
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof GenerationResult r) || r.tokens.size() != tokens.size()) {
@@ -83,7 +135,7 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
                 return false;
             }
         }
-        return texts.equals(r.texts) && reasons.equals(r.reasons);
+        return texts.equals(r.texts) && reasons.equals(r.reasons) && scores.equals(r.scores);
     }
 
     @Override
@@ -92,7 +144,7 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
         for (int[] t : tokens) {
             h = 31 * h + java.util.Arrays.hashCode(t);
         }
-        return 31 * (31 * h + texts.hashCode()) + reasons.hashCode();
+        return 31 * (31 * (31 * h + texts.hashCode()) + reasons.hashCode()) + scores.hashCode();
     }
 
     @Override
@@ -102,6 +154,7 @@ public record GenerationResult(List<int[]> tokens, List<String> texts, List<Fini
             b.append(i == 0 ? "" : ", ").append("row ").append(i).append(": tokens=")
                     .append(java.util.Arrays.toString(tokens.get(i))).append(", text=")
                     .append(dev.panopt.internal.Json.write(texts.get(i))).append(", reason=").append(reasons.get(i));
+            scores.get(i).sequenceScore().ifPresent(v -> b.append(", score=").append(v));
         }
         return b.append(']').toString();
     }

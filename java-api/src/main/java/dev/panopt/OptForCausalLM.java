@@ -256,10 +256,13 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     }
 
     /**
-     * HF's {@code generate} over token ids: greedy or sampled continuation of every row, with the
-     * KV cache (one single-token forward per row and step after the prompt). Rows must be
-     * left-padded (mask 0 before the text); they finish independently. Uses a session of its own
-     * with the model's default session options (threads, ISA).
+     * HF's {@code generate} over token ids: greedy, sampled or beam-search continuation of every row
+     * (see {@link GenerationConfig}), with the KV cache (one single-token forward per row, or beam,
+     * and step after the prompt). Rows must be left-padded (mask 0 before the text); they finish
+     * independently. Uses a session of its own with the model's default session options (threads,
+     * ISA). With {@link GenerationConfig#numReturnSequences()} n the result has n rows per prompt.
+     * Beam search knows its tokens only when the search ends: {@code onToken} and the
+     * {@link TokenStream} then see every returned sequence's tokens at once.
      *
      * <p>Cancellation (every {@code generate} and {@code stream}): if the generating thread is
      * interrupted, the generation stops before its next step (a step already running completes) and
@@ -304,8 +307,29 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      */
     public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
                                      java.util.function.Consumer<GeneratedToken> onToken) {
+        return generate(tokenizer, prompts, config, EncodeOptions.defaults(), onToken);
+    }
+
+    /**
+     * As {@link #generate(OptTokenizer, java.util.List, GenerationConfig, java.util.function.Consumer)},
+     * the prompts encoded per {@code promptOptions}: special tokens, truncation strategy, side (LEFT
+     * keeps a prompt's end, usually what generation wants) and {@code maxLength}, which defaults to
+     * {@code max_position_embeddings - maxNewTokens} when truncation is on without one. The batch is
+     * left-padded by this method, so the options must not ask for padding. Without truncation, a prompt
+     * that leaves no room for {@code maxNewTokens} is an {@link InputTooLongException}.
+     *
+     * @param tokenizer     the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param prompts       one or more prompts, generated as one batch
+     * @param config        how to continue them
+     * @param promptOptions how to encode and truncate the prompts; padding {@link EncodeOptions.Padding#NONE}
+     * @param onToken       called on this thread with each token as it is made
+     * @return every row's new tokens, text and finish reason
+     * @throws InputTooLongException if a prompt, as encoded, and maxNewTokens exceed the model's positions
+     */
+    public GenerationResult generate(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
+                                     EncodeOptions promptOptions, java.util.function.Consumer<GeneratedToken> onToken) {
         java.util.Objects.requireNonNull(onToken, "onToken");
-        BatchEncoding enc = encodePrompts(tokenizer, prompts, config);
+        BatchEncoding enc = encodePrompts(tokenizer, prompts, config, promptOptions);
         return generate(enc.inputIds(), enc.attentionMask(), config, tokenizer, onToken);
     }
 
@@ -357,7 +381,25 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * @return the stream of tokens of every row
      */
     public TokenStream stream(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
-        BatchEncoding enc = encodePrompts(tokenizer, prompts, config);
+        return stream(tokenizer, prompts, config, EncodeOptions.defaults());
+    }
+
+    /**
+     * {@link #stream(OptTokenizer, java.util.List, GenerationConfig)} with the prompts encoded per
+     * {@code promptOptions}, as
+     * {@link #generate(OptTokenizer, java.util.List, GenerationConfig, EncodeOptions, java.util.function.Consumer)}
+     * encodes them.
+     *
+     * @param tokenizer     the model's tokenizer
+     * @param prompts       one or more prompts, generated as one batch
+     * @param config        how to continue them
+     * @param promptOptions how to encode and truncate the prompts; padding {@link EncodeOptions.Padding#NONE}
+     * @return the stream of tokens of every row
+     * @throws InputTooLongException if a prompt, as encoded, and maxNewTokens exceed the model's positions
+     */
+    public TokenStream stream(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
+                              EncodeOptions promptOptions) {
+        BatchEncoding enc = encodePrompts(tokenizer, prompts, config, promptOptions);
         return new TokenStream(newGeneration(enc.inputIds(), enc.attentionMask(), config, tokenizer));
     }
 
@@ -388,7 +430,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     private GenerationResult generate(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
                                       OptTokenizer tokenizer, java.util.function.Consumer<GeneratedToken> onToken) {
         java.util.Objects.requireNonNull(onToken, "onToken");
-        try (Generation g = newGeneration(inputIds, attentionMask, config, tokenizer)) {
+        try (Decoder g = newGeneration(inputIds, attentionMask, config, tokenizer)) {
             while (!g.isDone()) {
                 for (GeneratedToken t : g.step()) {
                     onToken.accept(t);
@@ -398,23 +440,41 @@ public final class OptForCausalLM extends OptPreTrainedModel {
         }
     }
 
-    private Generation newGeneration(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
-                                     OptTokenizer tokenizer) {
+    private Decoder newGeneration(int[][] inputIds, int[][] attentionMask, GenerationConfig config,
+                                  OptTokenizer tokenizer) {
         java.util.Objects.requireNonNull(inputIds, "inputIds");
         java.util.Objects.requireNonNull(config, "config");
         model.ensureOpen();
-        return new Generation(this, inputIds, attentionMask, config, tokenizer, defaultSessionOptions());
+        GenerationInputs in = new GenerationInputs(this, inputIds, attentionMask, config, tokenizer);
+        return config.numBeams() > 1 ? new BeamSearch(in, config.numBeams(), defaultSessionOptions())
+                : new Generation(in, defaultSessionOptions());
     }
 
-    private BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config) {
+    private BatchEncoding encodePrompts(OptTokenizer tokenizer, java.util.List<String> prompts, GenerationConfig config,
+                                        EncodeOptions promptOptions) {
         java.util.Objects.requireNonNull(tokenizer, "tokenizer");
         java.util.Objects.requireNonNull(prompts, "prompts");
         java.util.Objects.requireNonNull(config, "config");
+        java.util.Objects.requireNonNull(promptOptions, "promptOptions");
         checkTokenizer(tokenizer);
-        if (prompts == null || prompts.isEmpty()) {
+        if (prompts.isEmpty()) {
             throw new IllegalArgumentException("prompts must not be empty");
         }
-        return tokenizer.encodeBatch(prompts, EncodeOptions.builder().padding(EncodeOptions.Padding.LONGEST)
-                .paddingSide(PaddingSide.LEFT).build());
+        int positions = model.config().maxPositionEmbeddings();
+        int room = positions - config.maxNewTokens();
+        if (room < 1) {
+            throw new IllegalArgumentException("max_new_tokens " + config.maxNewTokens()
+                    + " leaves no room for a prompt within max_position_embeddings " + positions);
+        }
+        BatchEncoding enc = tokenizer.encodeBatch(prompts, helperEncoding(promptOptions, "generate", room)
+                .padding(EncodeOptions.Padding.LONGEST).paddingSide(PaddingSide.LEFT).build());
+        for (int b = 0; b < prompts.size(); b++) {
+            int length = java.util.Arrays.stream(enc.attentionMask()[b]).sum();
+            if (length > room) {
+                throw new InputTooLongException("prompts", b, length, room, "positions the model (max_position_embeddings "
+                        + positions + ") leaves beside max_new_tokens " + config.maxNewTokens());
+            }
+        }
+        return enc;
     }
 }

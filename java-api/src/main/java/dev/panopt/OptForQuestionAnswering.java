@@ -1,8 +1,12 @@
 package dev.panopt;
 
+import dev.panopt.tokenizer.EncodeOptions;
+import dev.panopt.tokenizer.Encoding;
 import dev.panopt.tokenizer.OptTokenizer;
 import dev.panopt.tokenizer.PairEncoding;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -15,6 +19,11 @@ import java.util.OptionalDouble;
  * a new one. Ownership and thread-safety: see {@link OptPreTrainedModel}.
  */
 public final class OptForQuestionAnswering extends OptPreTrainedModel {
+    /** transformers' pipeline's max_seq_len when the model allows it. */
+    private static final int DEFAULT_MAX_SEQ_LEN = 384;
+    /** Windows run per forward: a bounded batch whatever the context's length. */
+    private static final int WINDOWS_PER_FORWARD = 8;
+
     private OptForQuestionAnswering(NativeModel model, SessionOptions defaults) {
         super(model, defaults);
     }
@@ -125,7 +134,7 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
     }
 
     /**
-     * {@link #answer(OptTokenizer, String, String, int)} with HF's default max_answer_len of 15 tokens.
+     * {@link #answer(OptTokenizer, String, String, QuestionAnsweringOptions)} with the pipeline's defaults.
      *
      * @param tokenizer the model's tokenizer
      * @param question  the question
@@ -133,102 +142,121 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
      * @return the answer span, its character offsets in the context and its score
      */
     public Answer answer(OptTokenizer tokenizer, String question, String context) {
-        return answer(tokenizer, question, context, 15);
+        return answer(tokenizer, question, context, QuestionAnsweringOptions.defaults());
     }
 
     /**
-     * HF's extractive question answering: encodes the pair as {@code </s> question </s> context},
-     * and returns the context span (start token ≤ end token, at most {@code maxAnswerTokens}
-     * tokens, context tokens only) that maximises p(start) · p(end), with its character offsets;
-     * the whitespace a token carries before its word is not part of the answer (as in HF's pipeline).
+     * {@link #answer(OptTokenizer, String, String, QuestionAnsweringOptions)} with the pipeline's
+     * defaults but the longest answer.
      *
-     * @param tokenizer       the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param tokenizer       the model's tokenizer
      * @param question        the question
      * @param context         the text to take the answer from
-     * @param maxAnswerTokens the longest answer in tokens
+     * @param maxAnswerTokens the longest answer in tokens (HF's max_answer_len)
      * @return the answer span, its character offsets in the context and its score
      */
     public Answer answer(OptTokenizer tokenizer, String question, String context, int maxAnswerTokens) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
         java.util.Objects.requireNonNull(question, "question");
         java.util.Objects.requireNonNull(context, "context");
+        return answer(tokenizer, question, context, QuestionAnsweringOptions.builder().maxAnswerLen(maxAnswerTokens).build());
+    }
+
+    /**
+     * transformers' extractive question-answering pipeline. The question (its first
+     * {@code maxQuestionLen} tokens) and the context are encoded as windows
+     * {@code </s> question </s> context-part} of at most {@code maxSeqLen} tokens, the context split
+     * as HF tokenizers split it with {@code truncation="only_second"} and {@code stride=doc_stride}
+     * (see {@link OptTokenizer#encodePairWindows}); a context that fits is one window. Every window is
+     * run through the model (a few per batch, right-padded), and the best span of context tokens over
+     * all windows is returned (see {@link QuestionAnsweringOptions.SpanScore}; spans start and end on
+     * context tokens, never on the question, the BOS tokens or padding, and have at most
+     * {@code maxAnswerLen} tokens), with its character offsets into the whole context. The whitespace
+     * a byte-level token carries before its word is not part of the answer, as in HF's pipeline.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param question  the question
+     * @param context   the text to take the answer from, of any length
+     * @param options   window length, stride, question and answer lengths, span score
+     * @return the answer span, its character offsets in the context and its score
+     * @throws IllegalArgumentException if the context is empty, {@code maxSeqLen} exceeds the model's
+     *     {@code max_position_embeddings}, the question leaves no room for context in a window, or the
+     *     stride is not less than the context tokens of a window (when several are needed)
+     */
+    public Answer answer(OptTokenizer tokenizer, String question, String context, QuestionAnsweringOptions options) {
+        java.util.Objects.requireNonNull(question, "question");
+        java.util.Objects.requireNonNull(context, "context");
+        java.util.Objects.requireNonNull(options, "options");
         checkTokenizer(tokenizer);
         if (context.isEmpty()) {
             throw new IllegalArgumentException("question and a non-empty context are required");
         }
-        if (maxAnswerTokens < 1) {
-            throw new IllegalArgumentException("maxAnswerTokens must be >= 1, got " + maxAnswerTokens);
+        int positions = model.config().maxPositionEmbeddings();
+        int maxSeqLen = options.maxSeqLen().orElse(Math.min(DEFAULT_MAX_SEQ_LEN, positions));
+        if (maxSeqLen > positions) {
+            throw new IllegalArgumentException("maxSeqLen " + maxSeqLen + " is more than the model's " + positions
+                    + " positions (max_position_embeddings)");
         }
-        PairEncoding enc = tokenizer.encodePair(question, context);
-        int[] ids = enc.ids();
-        int[] seqIds = enc.sequenceIds();
-        if (ids.length > model.config().maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("question + context are " + ids.length
-                    + " tokens, more than max_position_embeddings " + model.config().maxPositionEmbeddings());
+        int stride = options.docStride().orElse(Math.min(maxSeqLen / 2, 128));
+        Encoding q = tokenizer.encodeWithOffsets(question, false);
+        if (q.length() > options.maxQuestionLen()) {
+            int n = options.maxQuestionLen();
+            q = new Encoding(Arrays.copyOf(q.ids(), n), Arrays.copyOf(q.tokens(), n), Arrays.copyOf(q.startOffsets(), n),
+                    Arrays.copyOf(q.endOffsets(), n));
         }
-        try (QuestionAnsweringOutput o = forward(new int[][] {ids}, null)) {
-            double[] ps = contextSoftmax(o.startLogits().row(0), seqIds);
-            double[] pe = contextSoftmax(o.endLogits().row(0), seqIds);
-            int bs = -1;
-            int be = -1;
-            double best = -1;
-            for (int s = 0; s < ids.length; s++) {
-                if (seqIds[s] != 1) {
-                    continue;
-                }
-                for (int e = s; e < Math.min(ids.length, s + maxAnswerTokens); e++) {
-                    if (seqIds[e] != 1) {
-                        continue;
+        List<PairEncoding> windows;
+        try {
+            windows = tokenizer.encodePairWindows(q, tokenizer.encodeWithOffsets(context, false),
+                    EncodeOptions.builder().truncation(EncodeOptions.Truncation.ONLY_SECOND).maxLength(maxSeqLen)
+                            .stride(stride).build());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the question (" + q.length() + " tokens) and context do not fit windows of"
+                    + " maxSeqLen " + maxSeqLen + " with docStride " + stride + ": " + e.getMessage(), e);
+        }
+        SpanSearch best = new SpanSearch(options.maxAnswerLen(), options.spanScore());
+        for (int from = 0; from < windows.size(); from += WINDOWS_PER_FORWARD) {
+            List<PairEncoding> group = windows.subList(from, Math.min(windows.size(), from + WINDOWS_PER_FORWARD));
+            int width = group.stream().mapToInt(PairEncoding::length).max().orElseThrow();
+            int[][] ids = new int[group.size()][width];
+            int[][] mask = new int[group.size()][width];
+            for (int r = 0; r < group.size(); r++) {
+                int[] w = group.get(r).ids();
+                Arrays.fill(ids[r], Math.max(0, tokenizer.padTokenId()));
+                System.arraycopy(w, 0, ids[r], 0, w.length);
+                Arrays.fill(mask[r], 0, w.length, 1);
+            }
+            try (QuestionAnsweringOutput o = forward(ids, mask)) {
+                for (int r = 0; r < group.size(); r++) {
+                    int[] seq = group.get(r).sequenceIds();
+                    boolean[] isContext = new boolean[seq.length];
+                    for (int i = 0; i < seq.length; i++) {
+                        isContext[i] = seq[i] == 1;
                     }
-                    double score = ps[s] * pe[e];
-                    if (score > best) {
-                        best = score;
-                        bs = s;
-                        be = e;
-                    }
+                    best.offer(from + r, o.startLogits().row(r), o.endLogits().row(r), isContext);
                 }
             }
-            int start = enc.startOffsets()[bs];
-            int end = enc.endOffsets()[be];
-            // A byte-level token carries the space before its word ("Ġfirst"): the answer, like HF's
-            // pipeline's, is the span without surrounding whitespace (unless that is all it holds).
-            int a = start;
-            int z = end;
-            while (a < z && isSpace(context.charAt(a))) {
-                a++;
-            }
-            while (z > a && isSpace(context.charAt(z - 1))) {
-                z--;
-            }
-            if (a < z) {
-                start = a;
-                end = z;
-            }
-            return new Answer(context.substring(start, end), start, end, best);
         }
+        PairEncoding w = windows.get(best.window());
+        int start = w.startOffsets()[best.start()];
+        int end = w.endOffsets()[best.end()];
+        // A byte-level token carries the space before its word ("Ġfirst"): the answer, like HF's
+        // pipeline's, is the span without surrounding whitespace (unless that is all it holds).
+        int a = start;
+        int z = end;
+        while (a < z && isSpace(context.charAt(a))) {
+            a++;
+        }
+        while (z > a && isSpace(context.charAt(z - 1))) {
+            z--;
+        }
+        if (a < z) {
+            start = a;
+            end = z;
+        }
+        return new Answer(context.substring(start, end), start, end, best.score());
     }
 
     private static boolean isSpace(char c) {
         return Character.isWhitespace(c) || Character.isSpaceChar(c);
-    }
-
-    private static double[] contextSoftmax(float[] logits, int[] seqIds) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < logits.length; i++) {
-            if (seqIds[i] == 1) {
-                max = Math.max(max, logits[i]);
-            }
-        }
-        double[] p = new double[logits.length];
-        double sum = 0;
-        for (int i = 0; i < logits.length; i++) {
-            if (seqIds[i] == 1) {
-                p[i] = Math.exp(logits[i] - max);
-                sum += p[i];
-            }
-        }
-        for (int i = 0; i < p.length; i++) {
-            p[i] /= sum;
-        }
-        return p;
     }
 }

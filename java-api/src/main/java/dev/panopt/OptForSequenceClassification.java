@@ -164,21 +164,65 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
     }
 
     /**
+     * HF's text-classification pipeline on one text, encoded per {@code options} (see
+     * {@link #classify(OptTokenizer, java.util.List, EncodeOptions)}).
+     *
+     * @param tokenizer the model's tokenizer
+     * @param text      the text
+     * @param options   special tokens and truncation
+     * @return its best label, that label's score and every label's score
+     */
+    public ClassificationResult classify(OptTokenizer tokenizer, String text, EncodeOptions options) {
+        return classify(tokenizer, java.util.List.of(text), options).get(0);
+    }
+
+    /**
      * HF's text-classification pipeline: encodes {@code texts} (BOS added, right-padded to one
      * batch), runs the model on its internal session and turns the pooled logits into label scores.
+     * A text longer than the model's {@code max_position_embeddings} is an
+     * {@link InputTooLongException}; {@link #classify(OptTokenizer, java.util.List, EncodeOptions)}
+     * can truncate it.
      *
      * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
      * @param texts     one or more texts, run as one batch
      * @return per text, its best label, that label's score and every label's score
      */
     public java.util.List<ClassificationResult> classify(OptTokenizer tokenizer, java.util.List<String> texts) {
+        return classify(tokenizer, texts, EncodeOptions.defaults());
+    }
+
+    /**
+     * As {@link #classify(OptTokenizer, java.util.List)}, the texts encoded per {@code options} as the
+     * pipeline's tokenizer arguments ({@code truncation=..., max_length=...}) do: special tokens,
+     * truncation strategy, side and {@code maxLength}, which defaults to the model's
+     * {@code max_position_embeddings} when truncation is on without one. The batch is padded by this
+     * method (right, to the longest text), so the options must not ask for padding.
+     *
+     * @param tokenizer the model's tokenizer (its ids must lie within the model's vocab_size)
+     * @param texts     one or more texts, run as one batch
+     * @param options   special tokens and truncation; padding {@link EncodeOptions.Padding#NONE}
+     * @return per text, its best label, that label's score and every label's score
+     * @throws InputTooLongException if a text, as encoded, is longer than the model's positions
+     * @throws IllegalArgumentException if the options ask for padding or a truncation that cannot be done
+     */
+    public java.util.List<ClassificationResult> classify(OptTokenizer tokenizer, java.util.List<String> texts,
+                                                         EncodeOptions options) {
         java.util.Objects.requireNonNull(texts, "texts");
+        java.util.Objects.requireNonNull(options, "options");
         checkTokenizer(tokenizer);
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("texts must not be empty");
         }
-        BatchEncoding enc = tokenizer.encodeBatch(texts, EncodeOptions.builder().padding(EncodeOptions.Padding.LONGEST)
-                .paddingSide(PaddingSide.RIGHT).build());
+        int positions = model.config().maxPositionEmbeddings();
+        BatchEncoding enc = tokenizer.encodeBatch(texts, helperEncoding(options, "classify", positions)
+                .padding(EncodeOptions.Padding.LONGEST).paddingSide(PaddingSide.RIGHT).build());
+        for (int b = 0; b < texts.size(); b++) {
+            int length = java.util.Arrays.stream(enc.attentionMask()[b]).sum();
+            if (length > positions) {
+                throw new InputTooLongException("texts", b, length, positions,
+                        "positions of the model (max_position_embeddings)");
+            }
+        }
         OptConfig c = model.config();
         boolean sigmoid = c.numLabels() == 1
                 || c.problemType().map("multi_label_classification"::equals).orElse(false);

@@ -130,6 +130,24 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
         }
     }
 
+    /**
+     * A text helper's encode options from the caller's: theirs, with {@code defaultMaxLength} as the
+     * maximum (at least 1) when they truncate without one; the helper sets the padding, so the caller's
+     * must be none.
+     */
+    static dev.panopt.tokenizer.EncodeOptions.Builder helperEncoding(dev.panopt.tokenizer.EncodeOptions options,
+                                                                      String method, int defaultMaxLength) {
+        if (options.padding() != dev.panopt.tokenizer.EncodeOptions.Padding.NONE) {
+            throw new IllegalArgumentException(method + " pads the batch itself; leave the options' padding NONE, not "
+                    + options.padding());
+        }
+        var b = options.toBuilder();
+        if (options.truncation() && options.maxLength() == 0) {
+            b.maxLength(defaultMaxLength);
+        }
+        return b;
+    }
+
     static void noCache(ForwardOptions options) {
         if (options.useCache()) {
             throw new IllegalArgumentException("useCache needs a session you own: forward(session, ...)");

@@ -203,7 +203,7 @@ final class Scoring {
                         // Token t is predicted by the logits of position t - 1.
                         logits.copyTo(((long) k * width + b.offsets()[k] + t - 1) * vocab, v);
                         lp[t - f] = v[ids[t]] - Losses.logSumExp(v);
-                        greedy &= LogitsProcessing.argmax(v) == ids[t];
+                        greedy &= LogitsWarping.argmax(v) == ids[t];
                     }
                     out[group[k]] = new RowScores(lp, greedy);
                 }

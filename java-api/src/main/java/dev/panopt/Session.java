@@ -8,6 +8,7 @@ import dev.panopt.bindings.panopt_session_copy;
 import dev.panopt.bindings.panopt_session_create;
 import dev.panopt.bindings.panopt_session_free;
 import dev.panopt.bindings.panopt_session_read_cache;
+import dev.panopt.bindings.panopt_session_reorder;
 import dev.panopt.bindings.panopt_session_reset;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -315,6 +316,33 @@ public final class Session implements AutoCloseable {
             Reference.reachabilityFence(this);
         }
         return copy;
+    }
+
+    /**
+     * Reorders the rows of the cache in place, as beam search does after each step (HF's
+     * {@code _reorder_cache(past_key_values, beam_idx)}): afterwards the cache holds
+     * {@code rows.length} rows, row {@code i} holding what row {@code rows[i]} held before. Rows may
+     * repeat, be left out, or outnumber the cached ones (up to {@link SessionOptions#maxBatch()}: a
+     * prompt's cache expanded to several beams). Only rows whose source changes are copied.
+     *
+     * @param rows for each new row, the cached row it takes (in {@code [0, cachedBatch())})
+     * @throws IllegalArgumentException if {@code rows} is empty or names a row the cache does not hold
+     * @throws IllegalStateException    if the cache is empty, {@code rows} outnumbers maxBatch, or the
+     *                                  session is closed
+     */
+    public void reorderCache(int... rows) {
+        java.util.Objects.requireNonNull(rows, "rows");
+        if (rows.length == 0) {
+            throw new IllegalArgumentException("rows must not be empty");
+        }
+        state.lock.lock();
+        try (Arena arena = Arena.ofConfined()) {
+            ensureOpen();
+            MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_INT, rows);
+            Native.check(panopt_session_reorder.invoke(state.handle, src, rows.length), "panopt_session_reorder");
+        } finally {
+            state.lock.unlock();
+        }
     }
 
     /** Forgets the cached past. */

@@ -25,15 +25,19 @@ import java.util.stream.StreamSupport;
  * }
  * }</pre>
  *
+ * <p>With beam search ({@link GenerationConfig#numBeams()} &gt; 1) the tokens are known only when
+ * the search ends: the first {@link #hasNext()} runs the whole search, then every returned
+ * sequence's tokens follow, row by row.
+ *
  * <p>Or as a {@link #stream()}. Not thread-safe, except {@link #cancel()}, which another thread may
  * call to stop the generation (as may interrupting the iterating thread).
  */
 public final class TokenStream implements Iterator<GeneratedToken>, AutoCloseable {
-    private final Generation generation;
+    private final Decoder generation;
     private final ArrayDeque<GeneratedToken> buffer = new ArrayDeque<>();
     private boolean closed;
 
-    TokenStream(Generation generation) {
+    TokenStream(Decoder generation) {
         this.generation = generation;
     }
 
@@ -88,7 +92,6 @@ public final class TokenStream implements Iterator<GeneratedToken>, AutoCloseabl
         return generation.result();
     }
 
-    /** Stops generating and frees the session; idempotent. {@link #result()} stays available. */
     /**
      * Stops the generation before its next step; unlike the other methods, safe to call from any
      * thread (a cancellation handle). The stream then ends: tokens already made stay in
@@ -100,6 +103,7 @@ public final class TokenStream implements Iterator<GeneratedToken>, AutoCloseabl
         generation.cancel();
     }
 
+    /** Stops generating and frees the session; idempotent. {@link #result()} stays available. */
     @Override
     public void close() {
         if (!closed) {

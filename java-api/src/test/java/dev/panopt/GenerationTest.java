@@ -271,9 +271,11 @@ class GenerationTest {
         assertEquals(0f, n[0]);
         // top-p keeps the smallest set whose mass exceeds p: here only the top token
         float[] t = {10f, 0f, 0f, 0f};
+        LogitsWarping.topP(t, 0.5);
+        assertArrayEquals(new float[] {10f, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, t);
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
         for (int i = 0; i < 50; i++) {
-            assertEquals(0, LogitsProcessing.sample(t, 1.0, 0, 0.5, rnd));
+            assertEquals(0, LogitsWarping.sample(t, rnd));
         }
         // top-k samples only among the k best of random scores (negative ones included)
         float[] r = new float[1001];
@@ -283,17 +285,21 @@ class GenerationTest {
         float[] sorted = r.clone();
         Arrays.sort(sorted);
         float kth = sorted[r.length - 5];
+        float[] warped = r.clone();
+        LogitsWarping.temperature(warped, 3.0);
+        LogitsWarping.topK(warped, 5);
         java.util.Set<Integer> seen = new java.util.HashSet<>();
         for (int i = 0; i < 2000; i++) {
-            int tok = LogitsProcessing.sample(r, 3.0, 5, 1.0, rnd);
+            int tok = LogitsWarping.sample(warped, rnd);
             assertTrue(r[tok] >= kth, "token outside the top 5: " + r[tok]);
             seen.add(tok);
         }
         assertEquals(5, seen.size(), "at temperature 3 all of the top 5 should come up");
         // top-p over negative scores keeps the best token and drops the tail
         float[] neg = {-1f, -9f, -2f, -30f};
+        LogitsWarping.topP(neg, 0.6);
         for (int i = 0; i < 100; i++) {
-            int tok = LogitsProcessing.sample(neg, 1.0, 0, 0.6, rnd);
+            int tok = LogitsWarping.sample(neg, rnd);
             assertTrue(tok == 0 || tok == 2, "token " + tok);
         }
     }

@@ -1,5 +1,6 @@
 package dev.panopt;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -129,6 +130,45 @@ class KvCacheTest {
                 assertClose(x.logits().toFloatArray(), y.logits().toFloatArray(), "head mask forms");
                 assertEquals(0f, x.attentions().get(1).get(0, 1, 3, 0));
             }
+        }
+    }
+
+    /** reorderCache gathers cache rows in place (beam search): repeated, dropped and added rows, and its errors. */
+    @Test
+    void reorderingTheCacheGathersItsRows() throws Exception {
+        try (OptForCausalLM m = OptForCausalLM.fromPretrained(CASES.resolve("preln-tiny"));
+             Session s = m.newSession(SessionOptions.builder().maxBatch(4).maxSequenceLength(16).build())) {
+            assertThrows(IllegalStateException.class, () -> s.reorderCache(0), "an empty cache");
+            int[][] ids = {{2, 11, 12}, {2, 21, 22}, {2, 31, 32}};
+            try (CausalLMOutput o = m.forward(ForwardRequest.inputIds(ids).session(s).options(CACHED).build())) {
+                assertEquals(3, o.logits().size(0));
+            }
+            float[][] before = new float[2 * m.config().numHiddenLayers()][];
+            try (PastKeyValues p = s.pastKeyValues()) {
+                for (int l = 0; l < p.numLayers(); l++) {
+                    before[2 * l] = p.keys().get(l).toFloatArray();
+                    before[2 * l + 1] = p.values().get(l).toFloatArray();
+                }
+            }
+            int[] rows = {2, 0, 0, 1}; // old row 2, old row 0 twice, old row 1: one row more than cached
+            s.reorderCache(rows);
+            assertEquals(4, s.cachedBatch());
+            assertEquals(3, s.pastLength());
+            try (PastKeyValues p = s.pastKeyValues()) {
+                int row = before[0].length / 3;
+                for (int l = 0; l < 2 * p.numLayers(); l++) {
+                    float[] after = (l % 2 == 0 ? p.keys() : p.values()).get(l / 2).toFloatArray();
+                    for (int i = 0; i < rows.length; i++) {
+                        assertArrayEquals(java.util.Arrays.copyOfRange(before[l], rows[i] * row, (rows[i] + 1) * row),
+                                java.util.Arrays.copyOfRange(after, i * row, (i + 1) * row), "layer slot " + l + " row " + i);
+                    }
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> s.reorderCache());
+            assertThrows(IllegalArgumentException.class, () -> s.reorderCache(0, 4), "row 4 of 4");
+            assertThrows(IllegalArgumentException.class, () -> s.reorderCache(-1));
+            assertThrows(IllegalStateException.class, () -> s.reorderCache(0, 0, 0, 0, 0), "more rows than maxBatch");
+            assertEquals(4, s.cachedBatch(), "failed calls change nothing");
         }
     }
 

@@ -77,10 +77,13 @@ class NullArgumentsTest {
                 .setDefault(int[].class, new int[] {2, 5})
                 .setDefault(int[][].class, new int[][] {{2, 5}})
                 .setDefault(TensorInfo.class, new TensorInfo("a", DType.F32, new long[] {1}, 0, 4))
+                .setDefault(QuestionAnsweringOptions.class, QuestionAnsweringOptions.defaults())
+                .setDefault(dev.panopt.tokenizer.Encoding.class, tok.encodeWithOffsets("a", false))
                 .setDefault(String.class, "a");
         instances = List.of(tok, lm, base, seqcls, qa, past, Backend.shared(), session, out, out.logits(), baseOut, ckpt, st, stream,
                 GenerationConfig.builder(), ForwardOptions.builder(), LoadOptions.builder(), SessionOptions.builder(),
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
+                QuestionAnsweringOptions.builder(),
                 OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
                 ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
                 new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),

@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  */
 public final class Checkpoints {
     /** Bump when the generator changes, so stale cached files are not reused. */
-    private static final String VERSION = "v1";
+    private static final String VERSION = "v2";
 
     private Checkpoints() {}
 
@@ -137,8 +137,8 @@ public final class Checkpoints {
                 .putString("general.architecture", "gpt2")
                 .putString(OptGguf.NAME_KEY, "panopt-bench synthetic " + s.name() + " GPT-2 twin")
                 .putUInt32(GgufFile.ALIGNMENT_KEY, GgufFile.DEFAULT_ALIGNMENT)
-                .putUInt32(OptGguf.FILE_TYPE_KEY, OptGguf.fileType(type.dtype()).orElseThrow());
-        if (type.dtype().isQuantized()) {
+                .putUInt32(OptGguf.FILE_TYPE_KEY, OptGguf.fileType(type.dtype).orElseThrow());
+        if (type.dtype.isQuantized()) {
             g.putUInt32(OptGguf.QUANTIZATION_VERSION_KEY, OptGguf.QUANTIZATION_VERSION);
         }
         g.putUInt32("gpt2.context_length", s.maxPositions())
@@ -190,7 +190,7 @@ public final class Checkpoints {
             n *= d;
         }
         final long total = n;
-        g.addTensor(name, type.dtype(), shape, type.bytes(total), out -> {
+        g.addTensor(name, type.dtype, shape, type.bytes(total), out -> {
             float[] buf = new float[1 << 16];
             byte[] enc = new byte[buf.length * 4];
             for (long from = 0; from < total; from += buf.length) {

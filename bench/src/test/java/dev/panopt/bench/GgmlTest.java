@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The ggml block quantizers: layout and round-trip error within ggml's own reference bounds. */
+/**
+ * The GGUF encodings (Panopt's {@code Quantizer}, ggml's reference quantizers byte for byte): layout, round-trip
+ * error, and C's roundf on ties (the Java port this replaced rounded -2.5 to -2 with Math.round).
+ */
 class GgmlTest {
     @Test
     void q8_0AndQ4_0RoundTrip() {
@@ -39,6 +42,28 @@ class GgmlTest {
         Ggml.Q4_0.decode(b, 0, 32, y);
         assertEquals(-16f, y[0]);
         assertEquals(0f, y[16]);
+    }
+
+    @Test
+    void q8_0RoundsTiesAwayFromZero() {
+        float[] x = new float[32];
+        x[0] = 127; // d = 1
+        x[1] = -2.5f;
+        x[2] = 2.5f;
+        byte[] b = new byte[34];
+        Ggml.Q8_0.encode(x, 32, b, 0);
+        assertEquals(-3, b[2 + 1]);
+        assertEquals(3, b[2 + 2]);
+    }
+
+    @Test
+    void encodesAChunkOfALargerBuffer() {
+        float[] x = Weights.all("test", Weights.Kind.LINEAR, 96);
+        byte[] whole = new byte[(int) Ggml.Q4_0.bytes(96)];
+        Ggml.Q4_0.encode(x, 96, whole, 0);
+        byte[] part = new byte[5 + (int) Ggml.Q4_0.bytes(64)];
+        assertEquals(part.length - 5, Ggml.Q4_0.encode(x, 64, part, 5));
+        assertArrayEquals(java.util.Arrays.copyOf(whole, part.length - 5), java.util.Arrays.copyOfRange(part, 5, part.length));
     }
 
     @Test

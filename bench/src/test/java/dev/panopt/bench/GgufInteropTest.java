@@ -204,7 +204,7 @@ class GgufInteropTest {
             sameListing(twin);
             try (GgufFile g = GgufFile.open(twin)) {
                 assertEquals("gpt2", g.getString("general.architecture"));
-                assertEquals(t.dtype(), g.tensor("blk.0.ffn_up.weight").dtype());
+                assertEquals(t.dtype, g.tensor("blk.0.ffn_up.weight").dtype());
                 assertEquals(ModelShape.TINY.vocab(), g.getStringArray("tokenizer.ggml.tokens").size());
             }
         }

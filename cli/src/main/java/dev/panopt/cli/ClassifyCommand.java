@@ -1,7 +1,9 @@
 package dev.panopt.cli;
 
 import dev.panopt.ClassificationResult;
+import dev.panopt.InputTooLongException;
 import dev.panopt.OptForSequenceClassification;
+import dev.panopt.tokenizer.EncodeOptions;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.List;
@@ -19,6 +21,9 @@ final class ClassifyCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
+    @Mixin
+    TruncationOptions truncation;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -28,11 +33,17 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        EncodeOptions options = truncation.encodeOptions();
         try (OptForSequenceClassification m = OptForSequenceClassification.fromPretrained(common.modelDir(),
                 common.loadOptions())) {
             OptTokenizer tok = common.tokenizer();
             common.checkTokenizerMatches(tok, m.config());
-            List<ClassificationResult> rs = m.classify(tok, texts);
+            List<ClassificationResult> rs;
+            try {
+                rs = m.classify(tok, texts, options);
+            } catch (InputTooLongException e) {
+                throw TruncationOptions.explain(e, "text");
+            }
             for (int i = 0; i < texts.size(); i++) {
                 ClassificationResult r = rs.get(i);
                 out.printf(Locale.ROOT, "%s\t%.4f\t%s%n", r.label(), r.score(), texts.get(i));

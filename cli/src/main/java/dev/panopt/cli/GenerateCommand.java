@@ -2,8 +2,10 @@ package dev.panopt.cli;
 
 import dev.panopt.GenerationConfig;
 import dev.panopt.GenerationResult;
+import dev.panopt.InputTooLongException;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.TokenStream;
+import dev.panopt.tokenizer.EncodeOptions;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.PrintWriter;
 import java.util.List;
@@ -21,6 +23,9 @@ import picocli.CommandLine.Spec;
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     Common common;
+
+    @Mixin
+    TruncationOptions truncation;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -82,6 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
             g.seed(seed);
         }
         GenerationConfig config = g.build();
+        EncodeOptions promptOptions = truncation.encodeOptions();
         PrintWriter out = spec.commandLine().getOut();
         OptTokenizer tok = common.tokenizer();
         try (OptForCausalLM lm = OptForCausalLM.fromPretrained(common.modelDir(), common.loadOptions())) {
@@ -94,7 +100,7 @@ final class GenerateCommand implements Callable<Integer> {
             GenerationResult r;
             if (prompts.size() == 1) {
                 // The stream validates the request (lengths, ids) before anything is printed.
-                try (TokenStream tokens = lm.stream(tok, prompts.get(0), config)) {
+                try (TokenStream tokens = stream(lm, tok, config, promptOptions)) {
                     out.print(prompts.get(0));
                     out.flush();
                     while (tokens.hasNext()) {
@@ -105,7 +111,11 @@ final class GenerateCommand implements Callable<Integer> {
                     r = tokens.result();
                 }
             } else {
-                r = lm.generate(tok, prompts, config);
+                try {
+                    r = lm.generate(tok, prompts, config, promptOptions, t -> { });
+                } catch (InputTooLongException e) {
+                    throw TruncationOptions.explain(e, "prompt");
+                }
                 for (int i = 0; i < prompts.size(); i++) {
                     out.println("[" + i + "] " + prompts.get(i) + r.text(i));
                 }
@@ -116,5 +126,13 @@ final class GenerateCommand implements Callable<Integer> {
                     r.reasons());
         }
         return 0;
+    }
+
+    private TokenStream stream(OptForCausalLM lm, OptTokenizer tok, GenerationConfig config, EncodeOptions options) {
+        try {
+            return lm.stream(tok, prompts, config, options);
+        } catch (InputTooLongException e) {
+            throw TruncationOptions.explain(e, "prompt");
+        }
     }
 }

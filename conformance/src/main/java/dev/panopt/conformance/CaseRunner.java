@@ -35,10 +35,20 @@ final class CaseRunner {
     private static final Pattern PAST_OF_CALL = Pattern.compile("past_key_values of call '([^']+)'");
 
     private final LoadOptions load;
+    private final Path writeOutputs;
 
     /** @param backend where every case's model computes (the caller closes it) */
     CaseRunner(Backend backend) {
+        this(backend, null);
+    }
+
+    /**
+     * @param backend      where every case's model computes (the caller closes it)
+     * @param writeOutputs where to write what each case computed in the outputs protocol's layout, or null
+     */
+    CaseRunner(Backend backend, Path writeOutputs) {
         this.load = LoadOptions.builder().backend(backend).build();
+        this.writeOutputs = writeOutputs;
     }
 
     CaseResult run(Path caseDir) {
@@ -64,19 +74,23 @@ final class CaseRunner {
         final Fixture f;
         final List<Compare.TensorResult> results = new ArrayList<>();
         final List<String> skipped = new ArrayList<>();
+        final OutputTensors produced = new OutputTensors();
 
         Collector(Fixture f) {
             this.f = f;
         }
 
         void floats(String call, String expectedName, float[] got) {
-            results.add(Compare.compare(call, expectedName, f.shape(expectedName), Compare.toDouble(got),
+            double[] g = Compare.toDouble(got);
+            produced.floats(expectedName, f.shape(expectedName), g);
+            results.add(Compare.compare(call, expectedName, f.shape(expectedName), g,
                     Compare.toDouble(f.floats(expectedName)), Compare.toleranceFor(expectedName, false)));
         }
 
         void tensor(String call, String expectedName, FloatTensor got) {
             long[] es = f.shape(expectedName);
             if (!java.util.Arrays.equals(es, got.shape())) {
+                produced.floats(expectedName, got.shape(), Compare.toDouble(got.toFloatArray()));
                 results.add(new Compare.TensorResult(call, expectedName, es, Double.NaN, Double.NaN,
                         Compare.toleranceFor(expectedName, false), 1,
                         "shape " + java.util.Arrays.toString(got.shape()) + " instead of " + java.util.Arrays.toString(es)));
@@ -86,11 +100,13 @@ final class CaseRunner {
         }
 
         void scalar(String call, String expectedName, double got) {
+            produced.floats(expectedName, f.shape(expectedName), new double[] {got});
             results.add(Compare.compare(call, expectedName, f.shape(expectedName), new double[] {got},
                     Compare.toDouble(f.floats(expectedName)), Compare.toleranceFor(expectedName, false)));
         }
 
         void ints(String call, String expectedName, long[] got) {
+            produced.longs(expectedName, f.shape(expectedName), Compare.toDouble(got));
             results.add(Compare.compare(call, expectedName, f.shape(expectedName), Compare.toDouble(got),
                     Compare.toDouble(f.longs(expectedName)), Compare.Tolerance.EXACT));
         }
@@ -176,7 +192,19 @@ final class CaseRunner {
         } catch (RuntimeException e) {
             error = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
-        return CaseResult.of(f.name, col.results, col.skipped, error);
+        return finish(col, error);
+    }
+
+    /** The case's result; with {@code writeOutputs}, what it computed is written there first. */
+    private CaseResult finish(Collector col, String error) {
+        if (writeOutputs != null) {
+            try {
+                col.produced.write(writeOutputs, col.f.name);
+            } catch (java.io.IOException e) {
+                error = (error == null ? "" : error + "; ") + "cannot write outputs: " + Compare.describe(e);
+            }
+        }
+        return CaseResult.of(col.f.name, col.results, col.skipped, error);
     }
 
     private static void causalOutput(Fixture f, Collector col, String call, String key, JsonNode target,
@@ -252,7 +280,7 @@ final class CaseRunner {
     }
 
     /** Runs every call of {@code f} through {@code body}; an exception fails the case with its message. */
-    private static CaseResult runCalls(Fixture f, TaskCall body) {
+    private CaseResult runCalls(Fixture f, TaskCall body) {
         Collector col = new Collector(f);
         String error = null;
         try {
@@ -267,7 +295,7 @@ final class CaseRunner {
         } catch (RuntimeException e) {
             error = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
-        return CaseResult.of(f.name, col.results, col.skipped, error);
+        return finish(col, error);
     }
 
     private CaseResult runSequenceClassification(Fixture f) throws Exception {

@@ -11,10 +11,12 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL]}: runs every
- * supported case of a fixture set and prints, per stored tensor, max abs and relative L2 error and
- * PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason. Exit 0 when nothing failed,
- * 1 when a check failed, 2 on bad usage.
+ * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL] [--write-outputs OUT]}:
+ * runs every supported case of a fixture set and prints, per stored tensor, max abs and relative L2
+ * error and PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason. With
+ * {@code --outputs OTHER}, nothing runs: the outputs another implementation wrote into OTHER are
+ * compared instead (conformance/README.md). Exit 0 when nothing failed, 1 when a check failed, 2 on
+ * bad usage.
  */
 public final class Check {
     private Check() {}
@@ -23,8 +25,15 @@ public final class Check {
         System.exit(run(args, System.out, System.err));
     }
 
+    static final String USAGE = "usage: conformance/check DIR [--json] [--case NAME]... [--threads N] "
+            + "[--isa auto|scalar|avx2|avx512] [--write-outputs OUT_DIR]\n"
+            + "       conformance/check DIR --outputs OTHER_DIR [--json] [--case NAME]...";
+
     static int run(String[] args, PrintStream out, PrintStream err) {
         Path dir = null;
+        Path outputs = null;
+        Path writeOutputs = null;
+        boolean backendFlags = false;
         boolean json = false;
         Set<String> only = new LinkedHashSet<>();
         BackendOptions.Builder opts = BackendOptions.builder();
@@ -33,11 +42,18 @@ public final class Check {
                 switch (args[i]) {
                     case "--json" -> json = true;
                     case "--case" -> only.add(value(args, ++i, "--case"));
-                    case "--threads" -> opts.threads(Integer.parseInt(value(args, ++i, "--threads")));
-                    case "--isa" -> opts.isa(Isa.valueOf(value(args, ++i, "--isa").toUpperCase(Locale.ROOT)));
+                    case "--threads" -> {
+                        opts.threads(Integer.parseInt(value(args, ++i, "--threads")));
+                        backendFlags = true;
+                    }
+                    case "--isa" -> {
+                        opts.isa(Isa.valueOf(value(args, ++i, "--isa").toUpperCase(Locale.ROOT)));
+                        backendFlags = true;
+                    }
+                    case "--outputs" -> outputs = Path.of(value(args, ++i, "--outputs"));
+                    case "--write-outputs" -> writeOutputs = Path.of(value(args, ++i, "--write-outputs"));
                     case "-h", "--help" -> {
-                        out.println("usage: conformance/check DIR [--json] [--case NAME]... [--threads N] "
-                                + "[--isa auto|scalar|avx2|avx512]");
+                        out.println(USAGE);
                         return 0;
                     }
                     default -> {
@@ -54,20 +70,28 @@ public final class Check {
             if (!Files.isDirectory(dir)) {
                 throw new IllegalArgumentException(dir + " is not a directory");
             }
+            if (outputs != null && (backendFlags || writeOutputs != null)) {
+                throw new IllegalArgumentException("--outputs compares files another implementation wrote; "
+                        + "--threads, --isa and --write-outputs apply to Panopt's own run");
+            }
         } catch (IllegalArgumentException e) {
             err.println("check: " + e.getMessage());
             return 2;
         }
         List<CaseResult> results;
         try {
-            results = new Checker(opts.build()).run(dir, only);
+            results = outputs != null ? Checker.compareOutputs(dir, outputs, only)
+                    : new Checker(opts.build()).run(dir, only, writeOutputs);
         } catch (Exception e) {
             err.println("check: " + e.getMessage());
             return 2;
         }
         if (json) {
-            out.println(Reports.json(dir, results));
+            out.println(Reports.json(dir, outputs, results));
         } else {
+            if (outputs != null) {
+                out.println("outputs of " + outputs + " against the references of " + dir);
+            }
             Reports.text(results, out);
         }
         return CaseResult.Summary.of(results).exitStatus();

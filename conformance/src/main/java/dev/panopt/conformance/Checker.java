@@ -2,6 +2,7 @@ package dev.panopt.conformance;
 
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
+import dev.panopt.Nullable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * Runs a fixture set: a folder holding {@code cases/<name>/} (each with case.json, config.json,
- * weights and expected.safetensors) and optionally {@code tokenizer/}. Thread-confined.
+ * weights and expected.safetensors) and optionally {@code tokenizer/}; or compares the outputs
+ * another implementation wrote for it ({@link #compareOutputs}). Thread-confined.
  */
 public final class Checker {
     private final BackendOptions backendOptions;
@@ -24,22 +26,19 @@ public final class Checker {
 
     /** Runs every case (or only {@code only}, when not empty). */
     public List<CaseResult> run(Path fixtureSet, Set<String> only) throws IOException {
-        Path cases = fixtureSet.resolve("cases");
-        if (!Files.isDirectory(cases)) {
-            throw new IOException(fixtureSet + " has no cases/ folder (expected the layout of shared/conformance)");
-        }
-        List<Path> dirs;
-        try (Stream<Path> s = Files.list(cases)) {
-            dirs = s.filter(Files::isDirectory).sorted().toList();
-        }
+        return run(fixtureSet, only, null);
+    }
+
+    /**
+     * Runs every case (or only {@code only}, when not empty); with {@code writeOutputs}, also writes
+     * what each case computed there in the outputs protocol's layout (see conformance/README.md).
+     */
+    public List<CaseResult> run(Path fixtureSet, Set<String> only, @Nullable Path writeOutputs) throws IOException {
+        List<Path> dirs = caseDirs(fixtureSet, only);
         List<CaseResult> results = new ArrayList<>();
         try (Backend backend = Backend.create(backendOptions)) {
-            CaseRunner runner = new CaseRunner(backend);
+            CaseRunner runner = new CaseRunner(backend, writeOutputs);
             for (Path d : dirs) {
-                String name = d.getFileName().toString();
-                if (!only.isEmpty() && !only.contains(name)) {
-                    continue;
-                }
                 results.add(runner.run(d));
             }
         }
@@ -48,5 +47,36 @@ public final class Checker {
             results.add(TokenizerCases.run(tok));
         }
         return results;
+    }
+
+    /**
+     * Compares the outputs another implementation wrote ({@code outputs/cases/<name>/outputs.safetensors})
+     * with every case's reference (or only {@code only}'s), as {@link #run} compares Panopt's; nothing runs.
+     */
+    public static List<CaseResult> compareOutputs(Path fixtureSet, Path outputs, Set<String> only) throws IOException {
+        if (!Files.isDirectory(outputs)) {
+            throw new IOException("outputs directory not found: " + outputs);
+        }
+        List<CaseResult> results = new ArrayList<>();
+        for (Path d : caseDirs(fixtureSet, only)) {
+            results.add(OutputsComparer.compare(d, outputs));
+        }
+        if (Files.isDirectory(fixtureSet.resolve("tokenizer")) && (only.isEmpty() || only.contains("tokenizer"))) {
+            results.add(CaseResult.skipped("tokenizer", "outputs cover the model cases; tokenizer/cases.jsonl and "
+                    + "decode_cases.jsonl are plain JSON to test a tokenizer against directly"));
+        }
+        return results;
+    }
+
+    /** The case folders of a fixture set, sorted, restricted to {@code only} when it is not empty. */
+    static List<Path> caseDirs(Path fixtureSet, Set<String> only) throws IOException {
+        Path cases = fixtureSet.resolve("cases");
+        if (!Files.isDirectory(cases)) {
+            throw new IOException(fixtureSet + " has no cases/ folder (expected the layout of shared/conformance)");
+        }
+        try (Stream<Path> s = Files.list(cases)) {
+            return s.filter(Files::isDirectory).sorted()
+                    .filter(d -> only.isEmpty() || only.contains(d.getFileName().toString())).toList();
+        }
     }
 }

@@ -42,6 +42,47 @@ final class Fixture implements AutoCloseable {
         return new Fixture(dir, model, node, SafetensorsFile.open(dir.resolve(exp)));
     }
 
+    /**
+     * A stored tensor as case.json describes it: its role ({@code input}, {@code derived} or
+     * {@code expected}), for an expected one the id of the call that produces it, and case.json's note.
+     */
+    record Stored(String name, String role, String call, String note) {}
+
+    /**
+     * Every tensor of expected.safetensors with its role: from case.json's {@code tensors} list when it
+     * has one, else every tensor a call's outputs name is expected and the rest are inputs.
+     */
+    java.util.List<Stored> stored() {
+        java.util.Map<String, String> callOf = new java.util.HashMap<>();
+        for (JsonNode call : caseJson.path("calls")) {
+            String id = call.path("id").asText();
+            call.path("outputs").fields().forEachRemaining(e -> {
+                // An output is named by its value ("logits", "logits (pooled, ...)", lists of names), or,
+                // when the value is an expression of other tensors ("logits[0:1]"), by its key.
+                java.util.List<String> named = CaseRunner.expectedNames(e.getValue()).stream().filter(this::has).toList();
+                if (named.isEmpty() && has(e.getKey())) {
+                    named = java.util.List.of(e.getKey());
+                }
+                named.forEach(n -> callOf.putIfAbsent(n, id));
+            });
+        }
+        java.util.List<Stored> out = new java.util.ArrayList<>();
+        JsonNode listed = caseJson.path("tensors");
+        if (listed.isArray() && !listed.isEmpty()) {
+            for (JsonNode t : listed) {
+                String n = t.path("name").asText();
+                if (has(n)) {
+                    out.add(new Stored(n, t.path("role").asText("input"), callOf.get(n), t.path("note").asText(null)));
+                }
+            }
+        } else {
+            for (String n : expected.names()) {
+                out.add(new Stored(n, callOf.containsKey(n) ? "expected" : "input", callOf.get(n), null));
+            }
+        }
+        return out;
+    }
+
     String modelClass() {
         return caseJson.path("model_class").asText();
     }

@@ -29,10 +29,14 @@ final class Reports {
         out.printf(Locale.ROOT, "%d passed, %d failed, %d skipped%n", sum.passed(), sum.failed(), sum.skipped());
     }
 
-    static String json(Path dir, List<CaseResult> results) {
+    /** @param outputs the other implementation's outputs directory, or null for Panopt's own run */
+    static String json(Path dir, Path outputs, List<CaseResult> results) {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
         root.put("fixtures", dir.toAbsolutePath().toString());
+        if (outputs != null) {
+            root.put("outputs", outputs.toAbsolutePath().toString());
+        }
         ArrayNode cases = root.putArray("cases");
         for (CaseResult r : results) {
             ObjectNode c = cases.addObject();

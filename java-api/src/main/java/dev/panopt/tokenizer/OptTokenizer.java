@@ -193,6 +193,64 @@ public final class OptTokenizer {
     }
 
     /**
+     * Encodes a text pair as {@link #encodePair(String, String, boolean)} does, truncated per
+     * {@code options} (strategy, side, {@code maxLength} counting the inserted BOS tokens; see
+     * {@link EncodeOptions}), as transformers' {@code tokenizer(first, second, truncation=...,
+     * max_length=...)} does. A pair is not padded.
+     *
+     * @param first   the first text
+     * @param second  the second text
+     * @param options special tokens and truncation; padding must be {@link EncodeOptions.Padding#NONE}
+     * @return the pair's ids, tokens, offsets (each into its own text) and sequence ids
+     * @throws IllegalArgumentException if the options ask for padding, or the truncation cannot be
+     *     done (no {@code maxLength}, or the text to cut would lose every token)
+     */
+    public PairEncoding encodePair(String first, String second, EncodeOptions options) {
+        return encoder.encodePair(first, second, options);
+    }
+
+    /**
+     * A text pair too long for {@code maxLength} as overlapping windows, as Hugging Face tokenizers
+     * return it with {@code return_overflowing_tokens=True} and {@code stride} (what transformers'
+     * question-answering pipeline feeds the model): the text that {@link EncodeOptions.Truncation#ONLY_SECOND}
+     * (or {@code ONLY_FIRST}) names is split into windows of the tokens {@code maxLength} leaves beside
+     * the other text and the BOS tokens; consecutive windows share {@link EncodeOptions#stride()}
+     * tokens; they run from the {@link EncodeOptions#truncationSide()}'s opposite end (the start for
+     * RIGHT) until one reaches the other end. Each window is a whole pair ({@code [bos] first [bos]
+     * window}) whose offsets point into the original texts. A pair that fits is one window.
+     *
+     * @param first   the first text
+     * @param second  the second text
+     * @param options {@code ONLY_FIRST} or {@code ONLY_SECOND} truncation, {@code maxLength}, stride,
+     *                side, special tokens; padding must be {@link EncodeOptions.Padding#NONE}
+     * @return the windows in order; unmodifiable
+     * @throws IllegalArgumentException if the strategy is not {@code ONLY_FIRST}/{@code ONLY_SECOND},
+     *     {@code maxLength} is unset or leaves no token for the split text, the stride is not less
+     *     than a window's share of it (when it must be split), or the options ask for padding
+     */
+    public List<PairEncoding> encodePairWindows(String first, String second, EncodeOptions options) {
+        java.util.Objects.requireNonNull(first, "first");
+        java.util.Objects.requireNonNull(second, "second");
+        return encoder.encodePairWindows(encoder.encodeWithOffsets(first, false),
+                encoder.encodeWithOffsets(second, false), options);
+    }
+
+    /**
+     * {@link #encodePairWindows(String, String, EncodeOptions)} of texts already encoded without special
+     * tokens (as {@code encodeWithOffsets(text, false)} returns them, possibly cut, e.g. a question to
+     * its first 64 tokens); the windows' offsets are the given encodings' offsets.
+     *
+     * @param first   the first text's tokens, without special tokens
+     * @param second  the second text's tokens, without special tokens
+     * @param options as for the text form
+     * @return the windows in order; unmodifiable
+     * @throws IllegalArgumentException as for the text form, or if an encoding's arrays differ in length
+     */
+    public List<PairEncoding> encodePairWindows(Encoding first, Encoding second, EncodeOptions options) {
+        return encoder.encodePairWindows(first, second, options);
+    }
+
+    /**
      * Encodes, truncates and pads a batch (see {@link EncodeOptions}).
      *
      * @param texts   the texts, one per row; no null elements
@@ -200,6 +258,8 @@ public final class OptTokenizer {
      * @return per row the ids, attention mask and offsets
      * @throws NullPointerException if {@code texts}, an element of it or {@code options} is null
      * @throws IllegalStateException if padding is needed and the tokenizer has no pad token
+     * @throws IllegalArgumentException if the truncation cannot be done: a strategy without
+     *     {@code maxLength}, {@code ONLY_SECOND} (no pair here), or a row that would lose every token
      */
     public BatchEncoding encodeBatch(List<String> texts, EncodeOptions options) {
         return encoder.encodeBatch(texts, options);

@@ -65,27 +65,82 @@ final class TokenEncoder {
     PairEncoding encodePair(String first, String second, boolean addSpecialTokens) {
         requireText(first, "first");
         requireText(second, "second");
-        boolean bos = prependBos(addSpecialTokens);
-        int bosId = vocabulary.bosId();
-        IntBuf ids = new IntBuf(64);
-        IntBuf starts = new IntBuf(64);
-        IntBuf ends = new IntBuf(64);
-        IntBuf seq = new IntBuf(64);
-        for (int s = 0; s < 2; s++) {
-            if (bos) {
-                ids.add(bosId);
-                starts.add(0);
-                ends.add(0);
-                seq.add(-1);
-            }
-            int before = ids.size();
-            encodeText(s == 0 ? first : second, ids, starts, ends);
-            for (int k = before; k < ids.size(); k++) {
-                seq.add(s);
-            }
+        return assemblePair(encodeWithOffsets(first, false), encodeWithOffsets(second, false),
+                prependBos(addSpecialTokens));
+    }
+
+    PairEncoding encodePair(String first, String second, EncodeOptions options) {
+        requireText(first, "first");
+        requireText(second, "second");
+        Objects.requireNonNull(options, "options");
+        requireNoPadding(options, "encodePair");
+        boolean bos = prependBos(options.addSpecialTokens());
+        Encoding[] cut = Truncator.pair(encodeWithOffsets(first, false), encodeWithOffsets(second, false),
+                bos ? 2 : 0, options);
+        return assemblePair(cut[0], cut[1], bos);
+    }
+
+    List<PairEncoding> encodePairWindows(Encoding first, Encoding second, EncodeOptions options) {
+        requireConsistent(first, "first");
+        requireConsistent(second, "second");
+        Objects.requireNonNull(options, "options");
+        requireNoPadding(options, "encodePairWindows");
+        EncodeOptions.Truncation strategy = options.truncationStrategy();
+        if (strategy != EncodeOptions.Truncation.ONLY_FIRST && strategy != EncodeOptions.Truncation.ONLY_SECOND) {
+            throw new IllegalArgumentException("windows need ONLY_FIRST or ONLY_SECOND truncation (the text to split), not "
+                    + strategy + "; transformers returns no overflowing tokens for LONGEST_FIRST pairs either");
         }
-        int[] idArr = ids.toArray();
-        return new PairEncoding(idArr, tokensOf(idArr), starts.toArray(), ends.toArray(), seq.toArray());
+        if (options.maxLength() == 0) {
+            throw new IllegalArgumentException("windows need maxLength");
+        }
+        boolean bos = prependBos(options.addSpecialTokens());
+        int specials = bos ? 2 : 0;
+        boolean splitFirst = strategy == EncodeOptions.Truncation.ONLY_FIRST;
+        Encoding fixed = splitFirst ? second : first;
+        int room = options.maxLength() - specials - fixed.length();
+        if (room <= 0) {
+            throw new IllegalArgumentException("the " + (splitFirst ? "second" : "first") + " text's " + fixed.length()
+                    + " tokens and " + specials + " special tokens leave no room for the " + (splitFirst ? "first" : "second")
+                    + " text within maxLength " + options.maxLength());
+        }
+        List<Encoding> parts = Truncator.windows(splitFirst ? first : second, room, options.stride(),
+                options.truncationSide());
+        List<PairEncoding> out = new java.util.ArrayList<>(parts.size());
+        for (Encoding part : parts) {
+            out.add(splitFirst ? assemblePair(part, second, bos) : assemblePair(first, part, bos));
+        }
+        return List.copyOf(out);
+    }
+
+    /** {@code [bos] + first + [bos] + second} (or the plain concatenation), with sequence ids. */
+    private PairEncoding assemblePair(Encoding first, Encoding second, boolean bos) {
+        int specials = bos ? 2 : 0;
+        int bosId = vocabulary.bosId();
+        String bosToken = bos ? vocabulary.token(bosId) : null;
+        int n = first.length() + second.length() + specials;
+        int[] ids = new int[n];
+        String[] tokens = new String[n];
+        int[] starts = new int[n];
+        int[] ends = new int[n];
+        int[] seq = new int[n];
+        int at = 0;
+        for (int s = 0; s < 2; s++) {
+            Encoding e = s == 0 ? first : second;
+            if (bos) {
+                ids[at] = bosId;
+                tokens[at] = bosToken;
+                seq[at] = -1;
+                at++;
+            }
+            int len = e.length();
+            System.arraycopy(e.ids(), 0, ids, at, len);
+            System.arraycopy(e.tokens(), 0, tokens, at, len);
+            System.arraycopy(e.startOffsets(), 0, starts, at, len);
+            System.arraycopy(e.endOffsets(), 0, ends, at, len);
+            Arrays.fill(seq, at, at + len, s);
+            at += len;
+        }
+        return new PairEncoding(ids, tokens, starts, ends, seq);
     }
 
     BatchEncoding encodeBatch(List<String> texts, EncodeOptions options) {
@@ -95,18 +150,15 @@ final class TokenEncoder {
         Encoding[] enc = new Encoding[n];
         int longest = 0;
         int maxLen = options.maxLength();
+        boolean bos = prependBos(options.addSpecialTokens());
         for (int r = 0; r < n; r++) {
             String t = texts.get(r);
             if (t == null) {
                 throw new NullPointerException("texts[" + r + "] is null");
             }
-            Encoding e = encodeWithOffsets(t, options.addSpecialTokens());
-            if (options.truncation() && maxLen > 0 && e.length() > maxLen) {
-                e = new Encoding(Arrays.copyOf(e.ids(), maxLen), Arrays.copyOf(e.tokens(), maxLen),
-                        Arrays.copyOf(e.startOffsets(), maxLen), Arrays.copyOf(e.endOffsets(), maxLen));
-            }
-            enc[r] = e;
-            longest = Math.max(longest, e.length());
+            Encoding e = Truncator.single(encodeWithOffsets(t, false), bos ? 1 : 0, options, "texts[" + r + "]");
+            enc[r] = bos ? withBos(e) : e;
+            longest = Math.max(longest, enc[r].length());
         }
         int target = switch (options.padding()) {
             case NONE -> -1;
@@ -148,6 +200,39 @@ final class TokenEncoder {
             System.arraycopy(e.endOffsets(), 0, ends[r], off, len);
         }
         return new BatchEncoding(ids, mask, starts, ends);
+    }
+
+    /** {@code e} after the BOS, which has the empty span {@code (0, 0)}. */
+    private Encoding withBos(Encoding e) {
+        int n = e.length() + 1;
+        int[] ids = new int[n];
+        String[] tokens = new String[n];
+        int[] starts = new int[n];
+        int[] ends = new int[n];
+        ids[0] = vocabulary.bosId();
+        tokens[0] = vocabulary.token(ids[0]);
+        System.arraycopy(e.ids(), 0, ids, 1, n - 1);
+        System.arraycopy(e.tokens(), 0, tokens, 1, n - 1);
+        System.arraycopy(e.startOffsets(), 0, starts, 1, n - 1);
+        System.arraycopy(e.endOffsets(), 0, ends, 1, n - 1);
+        return new Encoding(ids, tokens, starts, ends);
+    }
+
+    private static void requireNoPadding(EncodeOptions options, String method) {
+        if (options.padding() != EncodeOptions.Padding.NONE) {
+            throw new IllegalArgumentException(method + " does not pad (a pair encoding has no attention mask); "
+                    + "use Padding.NONE, not " + options.padding());
+        }
+    }
+
+    /** An encoding given by the caller: its four arrays must be equally long. */
+    private static void requireConsistent(Encoding e, String name) {
+        Objects.requireNonNull(e, name);
+        int n = e.ids().length;
+        if (e.tokens().length != n || e.startOffsets().length != n || e.endOffsets().length != n) {
+            throw new IllegalArgumentException(name + ": ids, tokens and offsets differ in length (" + n + ", "
+                    + e.tokens().length + ", " + e.startOffsets().length + ", " + e.endOffsets().length + ")");
+        }
     }
 
     /** The number of added tokens. */
