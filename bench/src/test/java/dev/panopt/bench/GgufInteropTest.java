@@ -31,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class GgufInteropTest {
     static final Path FIXTURES = Path.of("../conformance/fixtures");
     static final Path SEEDS = Path.of("../java-api/src/test/resources/dev/panopt/checkpoint/GgufFuzzTestInputs/ggufFile");
+    /** java-api's test tokenizer of 267 byte-level tokens: small enough for the 1000-token fixtures. */
+    static final Path BYTE_TOKENIZER = Path.of("../java-api/src/test/resources/dev/panopt/byte-tokenizer");
 
     @TempDir
     Path dir;
@@ -123,23 +125,9 @@ class GgufInteropTest {
         assertTrue(!ours.kvs().isEmpty(), file.toString());
     }
 
-    /** A byte-level vocabulary of 300 tokens (GPT-2's byte symbols first): small enough for the 1000-token fixtures. */
-    private Path smallTokenizer() throws IOException {
-        Path d = Files.createDirectories(dir.resolve("tokenizer"));
-        StringBuilder json = new StringBuilder("{");
-        String[] v = Checkpoints.vocabulary(300);
-        for (int i = 0; i < v.length; i++) {
-            json.append(i == 0 ? "" : ", ").append('"').append(v[i].replace("\\", "\\\\").replace("\"", "\\\""))
-                    .append("\": ").append(i);
-        }
-        Files.writeString(d.resolve("vocab.json"), json.append('}'));
-        Files.writeString(d.resolve("merges.txt"), "#version: 0.2\n");
-        return d;
-    }
-
     @Test
     void ggmlReadsEveryOptConversionAsPanoptDoes() throws Throwable {
-        OptTokenizer small = OptTokenizer.fromPretrained(smallTokenizer());
+        OptTokenizer small = OptTokenizer.fromPretrained(BYTE_TOKENIZER);
         List<Path> files = new ArrayList<>();
         for (String c : List.of("preln-tiny", "postln-proj-tiny", "nobias-noaffine-tiny", "seqcls-multi", "qa")) {
             for (DType t : c.equals("preln-tiny") ? List.of(DType.F32, DType.F16, DType.BF16) : List.of(DType.F32)) {

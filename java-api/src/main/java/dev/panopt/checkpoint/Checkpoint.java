@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * A Hugging Face OPT checkpoint directory: {@code config.json} plus weights in
@@ -72,7 +73,7 @@ public final class Checkpoint implements AutoCloseable {
         TensorSource open(Path file) throws IOException;
     }
 
-    private static final Opener SAFETENSORS_OPENER = f -> new SafetensorsSource(SafetensorsFile.open(f));
+    private static final Opener SAFETENSORS_OPENER = f -> FileSource.of(SafetensorsFile.open(f));
     private static final Opener PYTORCH_OPENER = PyTorchZipFile::open;
     private static final Set<DType> WEIGHT_DTYPES = Collections.unmodifiableSet(EnumSet.of(DType.F32, DType.F16, DType.BF16));
     /** A GGUF file's weights may be in any type the native library takes (ggml's block formats too). */
@@ -247,7 +248,7 @@ public final class Checkpoint implements AutoCloseable {
         GgufFile gguf = GgufFile.open(file);
         try {
             OptConfig config = OptGgufConfig.read(gguf);
-            TensorSource src = new GgufSource(gguf);
+            TensorSource src = FileSource.of(gguf);
             Map<String, Location> tensors = new TreeMap<>();
             for (String stored : gguf.tensorNames()) {
                 put(tensors, OptGgufNames.toHf(stored).orElse(stored), new Location(src, stored));
@@ -489,59 +490,30 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** Adapts a {@link GgufFile} to {@link TensorSource}. */
-    private record GgufSource(GgufFile file0) implements TensorSource {
-        @Override
-        public Path file() {
-            return file0.path();
+    /** Adapts a {@link SafetensorsFile} or a {@link GgufFile} (the same methods under their own names) to {@link TensorSource}. */
+    private record FileSource(Path file, Set<String> names, Function<String, TensorInfo> infos,
+                              Function<String, MemorySegment> segments, Runnable closer) implements TensorSource {
+        static FileSource of(SafetensorsFile f) {
+            return new FileSource(f.path(), f.names(), f::info, f::data, f::close);
         }
 
-        @Override
-        public Set<String> names() {
-            return file0.tensorNames();
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return file0.tensor(name);
-        }
-
-        @Override
-        public MemorySegment data(String name) {
-            return file0.data(name);
-        }
-
-        @Override
-        public void close() {
-            file0.close();
-        }
-    }
-
-    /** Adapts a {@link SafetensorsFile} to {@link TensorSource}. */
-    private record SafetensorsSource(SafetensorsFile file0) implements TensorSource {
-        @Override
-        public Path file() {
-            return file0.path();
-        }
-
-        @Override
-        public Set<String> names() {
-            return file0.names();
+        static FileSource of(GgufFile f) {
+            return new FileSource(f.path(), f.tensorNames(), f::tensor, f::data, f::close);
         }
 
         @Override
         public TensorInfo info(String name) {
-            return file0.info(name);
+            return infos.apply(name);
         }
 
         @Override
         public MemorySegment data(String name) {
-            return file0.data(name);
+            return segments.apply(name);
         }
 
         @Override
         public void close() {
-            file0.close();
+            closer.run();
         }
     }
 }
