@@ -31,11 +31,16 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.gguf", required = true, description = "The GGUF file to write.")
     Path out;
 
+    @Option(names = "--no-tokenizer",
+            description = "Write no tokenizer into the file (its users then need --tokenizer), e.g. for a test checkpoint"
+                    + " that has none of its own.")
+    boolean noTokenizer;
+
     @Override
     public Integer call() throws Exception {
         DType type = parseFormat(format);
         Path model = common.modelDir();
-        OptTokenizer tok = common.tokenizer();
+        OptTokenizer tok = noTokenizer ? null : common.tokenizer();
         ProgressBar bar = new ProgressBar("converting " + model.getFileName(), System.err, ProgressBar.stderrIsTerminal());
         long t0 = System.nanoTime();
         OptGguf.convert(model, out, type, tok, bar::update);

@@ -168,6 +168,17 @@ class MainTest {
     }
 
     @Test
+    void convertWithoutATokenizer(@TempDir Path dir) {
+        Path gguf = dir.resolve("tiny.gguf");
+        assertOneLineError(run("convert", "--model", fixture("preln-tiny"), "-f", "F32", "-o", gguf.toString()),
+                "the tokenizer has 50265 tokens, the model's vocab_size is 1000");
+        Run c = run("convert", "--model", fixture("preln-tiny"), "-f", "F32", "-o", gguf.toString(), "--no-tokenizer");
+        assertEquals(0, c.code(), c.err());
+        Run b = run("bench", "--model", gguf.toString(), "--runs", "1", "--threads", "1");
+        assertEquals(0, b.code(), b.err());
+    }
+
+    @Test
     void convertNeedsAFormatItKnowsAndAnOutput(@TempDir Path dir) {
         assertOneLineError(run("convert", "--format", "Q9_Z", "--out", dir.resolve("x.gguf").toString()), "--format");
         assertEquals(2, run("convert", "--format", "F16").code());

@@ -180,13 +180,13 @@ public final class GgufFile implements AutoCloseable {
         List<DType> types = new ArrayList<>();
         List<long[]> shapes = new ArrayList<>();
         List<long[]> spans = new ArrayList<>(); // {offset in the data section, bytes}
-        Map<String, Integer> seen = new LinkedHashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (long i = 0; i < nTensors; i++) {
             String name = in.string("name of tensor " + i, MAX_TENSOR_NAME_BYTES);
             if (name.isEmpty()) {
                 throw new CheckpointException(file, "name of tensor " + i + " is empty");
             }
-            if (seen.putIfAbsent(name, names.size()) != null) {
+            if (!seen.add(name)) {
                 throw new CheckpointException(file, name, "name appears twice", null);
             }
             long nDims = in.u32("dimension count of tensor " + name);

@@ -203,8 +203,9 @@ public final class OptGguf {
             }
             out.add(new Planned(OptGgufNames.toGguf(n).orElseThrow(), t.get(), type));
         }
+        java.util.Set<String> converted = new java.util.HashSet<>(names);
         for (String n : ck.names()) {
-            if (!names.contains(n)) {
+            if (!converted.contains(n)) {
                 LOG.log(System.Logger.Level.INFO, "{0}: tensor {1} is not used by OPT; not converted", ck.directory(), n);
             }
         }
