@@ -3,6 +3,7 @@
 
 #include "cpu/kernels.h"
 #include "panopt.h"
+#include "dtype.h"
 #include "test_util.h"
 
 namespace {
@@ -338,6 +339,94 @@ void run_case(const Case& cs, panopt_model* model) {
         check_greedy(cs, s, cs.exp.get("greedy_step_logits") ? "greedy_step_logits" : "");
 }
 
+// Quantized weights: the opt125m-shape case with every matrix quantized (by the reference
+// quantizer) to each block format computes on every ISA what it computes on the scalar reference.
+// The integer dot products are exact everywhere; only f32 sums run in another order, which can move
+// an activation across its 8-bit rounding boundary in a later layer (one step of max|x|/127 in that
+// element). So the ISAs may differ by at most what quantizing the activations at all changes: the
+// bound is the difference between the scalar quantized model and the same weights dequantized to
+// f32 (f32 activations), measured here. A wrong kernel is off by the logits' own size.
+void quantized_across_isas(const Case& cs) {
+    const int formats[] = {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_1, PANOPT_DTYPE_Q5_0,
+                           PANOPT_DTYPE_Q5_1, PANOPT_DTYPE_Q4_K, PANOPT_DTYPE_Q5_K, PANOPT_DTYPE_Q6_K};
+    const int32_t ids[] = {2, 100, 2000, 31, 7, 50000, 9, 12};
+    const int S = 8;
+    for (int fmt : formats) {
+        std::vector<std::vector<uint8_t>> store; // quantized copies, alive while the models are
+        std::vector<float> logits[3];
+        for (int pass = 0; pass < 3; pass++) { // scalar, best ISA, scalar with the weights dequantized
+            const int isa = pass == 1 ? panopt_cpu_isa() : PANOPT_ISA_SCALAR;
+            Built b;
+            panopt_backend_options bo{};
+            bo.struct_size = sizeof bo;
+            bo.kind = PANOPT_BACKEND_CPU;
+            bo.n_threads = 2;
+            bo.isa = isa;
+            if (panopt_backend_create(&bo, &b.backend) || panopt_model_create(b.backend, &cs.c, &b.model)) {
+                T_CHECK(false, "quantized %s: %s", panopt::type_traits(fmt)->name, panopt_last_error());
+                return;
+            }
+            for (auto& kv : cs.w.tensors) {
+                int layer, kind = t::weight_kind(kv.first, layer);
+                const bool matrix = kv.second.shape.size() == 2;
+                const int src = kv.second.dtype == "F16" ? PANOPT_DTYPE_F16 : PANOPT_DTYPE_F32;
+                const void* data = kv.second.data;
+                int dt = src;
+                int64_t nbytes = (int64_t)kv.second.nbytes;
+                if (matrix) {
+                    std::vector<float> f((size_t)kv.second.numel());
+                    panopt::type_traits(src)->to_f32(kv.second.data, f.data(), kv.second.numel());
+                    nbytes = panopt::row_bytes(fmt, kv.second.shape[1]) * kv.second.shape[0];
+                    store.emplace_back((size_t)nbytes);
+                    panopt_quantize(fmt, f.data(), kv.second.shape[0], kv.second.shape[1], store.back().data(), nbytes);
+                    data = store.back().data();
+                    dt = fmt;
+                    if (pass == 2) { // the same values in f32
+                        store.emplace_back((size_t)kv.second.numel() * 4);
+                        panopt_dequantize(fmt, data, nbytes, kv.second.numel(), reinterpret_cast<float*>(store.back().data()));
+                        data = store.back().data();
+                        dt = PANOPT_DTYPE_F32;
+                        nbytes = kv.second.numel() * 4;
+                    }
+                }
+                panopt_model_set_tensor(b.model, kind, layer, dt, data, nbytes);
+                if (kind == PANOPT_T_EMBED_TOKENS) panopt_model_set_tensor(b.model, PANOPT_T_HEAD_WEIGHT, -1, dt, data, nbytes);
+            }
+            if (panopt_model_finalize(b.model) != PANOPT_OK) {
+                T_CHECK(false, "quantized %s finalize: %s", panopt::type_traits(fmt)->name, panopt_last_error());
+                return;
+            }
+            Sess sess(b.model, S);
+            logits[pass].resize((size_t)S * cs.c.vocab_size);
+            panopt_forward_args a{};
+            a.struct_size = sizeof a;
+            a.batch = 1;
+            a.seq_len = S;
+            a.input_ids = ids;
+            a.head_out = logits[pass].data();
+            T_CHECK(fwd(sess.s, a), "quantized %s forward: %s", panopt::type_traits(fmt)->name, panopt_last_error());
+        }
+        double worst = 0, act = 0;
+        for (int r = 0; r < S; r++) {
+            const float* l0 = &logits[0][(size_t)r * cs.c.vocab_size];
+            const float* l1 = &logits[1][(size_t)r * cs.c.vocab_size];
+            const float* l2 = &logits[2][(size_t)r * cs.c.vocab_size];
+            float mx = 0, d = 0, da = 0;
+            for (int v = 0; v < cs.c.vocab_size; v++) {
+                mx = std::max(mx, std::fabs(l0[v]));
+                d = std::max(d, std::fabs(l0[v] - l1[v]));
+                da = std::max(da, std::fabs(l0[v] - l2[v]));
+            }
+            worst = std::max(worst, (double)d / mx);
+            act = std::max(act, (double)da / mx);
+        }
+        T_CHECK(worst <= std::max(act, 1e-5), "quantized %s: isa %d vs scalar logits differ by %.3g of the row's max, "
+                "more than quantizing the activations does (%.3g)", panopt::type_traits(fmt)->name, panopt_cpu_isa(), worst, act);
+        std::printf("  quantized %-5s isa %d vs scalar: max |dlogit| / max |logit| = %.2g (activation quantization: %.2g)\n",
+                    panopt::type_traits(fmt)->name, panopt_cpu_isa(), worst, act);
+    }
+}
+
 } // namespace
 
 int run_forward_tests() {
@@ -365,6 +454,7 @@ int run_forward_tests() {
                 else T_CHECK(false, "%s: could not build the model", tag.c_str());
                 std::printf("  %-60s %s\n", tag.c_str(), t::g_failures == before ? "ok" : "FAILED");
             }
+        if (std::string(n) == "opt125m-shape-f16") quantized_across_isas(cs);
     }
     return 0;
 }

@@ -4,6 +4,7 @@ import dev.panopt.bindings.PanoptH;
 
 import dev.panopt.checkpoint.CheckpointException;
 import dev.panopt.internal.Json;
+import dev.panopt.internal.PretrainedFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -496,7 +497,7 @@ public final class OptConfig {
      * @throws IOException         if it cannot be read
      */
     public static OptConfig load(Path fileOrDirectory) throws IOException {
-        Path file = Files.isDirectory(fileOrDirectory) ? fileOrDirectory.resolve("config.json") : fileOrDirectory;
+        Path file = Files.isDirectory(fileOrDirectory) ? fileOrDirectory.resolve(PretrainedFiles.CONFIG) : fileOrDirectory;
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);

@@ -67,6 +67,43 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     }
 
     /**
+     * Loads a local checkpoint directory or a Hugging Face hub model {@code org/name[@revision]} with
+     * default options (see {@link #fromPretrained(String, LoadOptions)}).
+     *
+     * @param pathOrModelId an existing directory, or a hub model id {@code org/name[@revision]}
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws dev.panopt.hub.HubException if the hub model cannot be had (its reason says why)
+     * @throws IOException if a file cannot be read or downloaded, or the string is neither a path nor a model id
+     */
+    public static OptForCausalLM fromPretrained(String pathOrModelId) throws IOException {
+        return fromPretrained(pathOrModelId, LoadOptions.DEFAULT);
+    }
+
+    /**
+     * Loads a local checkpoint directory or a Hugging Face hub model, as HF's
+     * {@code from_pretrained("facebook/opt-125m")}: a string naming an existing path is that path;
+     * otherwise it must be a model id {@code org/name[@revision]}, whose config, weights and
+     * tokenizer files {@link dev.panopt.hub.HubClient#shared()} finds in the Hugging Face cache or
+     * downloads into it ({@link dev.panopt.hub.HubClient#resolveModel}), configured by the {@code HF_*}
+     * environment variables. For other settings (token, endpoint, progress, offline) load
+     * {@code HubClient.create(hubOptions).downloadModel(RepoRef.parse(id))} with
+     * {@link #fromPretrained(Path, LoadOptions)}.
+     *
+     * @param pathOrModelId an existing directory, or a hub model id {@code org/name[@revision]}
+     * @param options       backend, session options, preloading and progress
+     * @return the model; the caller closes it
+     * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws dev.panopt.hub.HubException if the hub model cannot be had (its reason says why)
+     * @throws IOException if a file cannot be read or downloaded, or the string is neither a path nor a model id
+     */
+    public static OptForCausalLM fromPretrained(String pathOrModelId, LoadOptions options) throws IOException {
+        java.util.Objects.requireNonNull(pathOrModelId, "pathOrModelId");
+        java.util.Objects.requireNonNull(options, "options");
+        return fromPretrained(dev.panopt.hub.HubClient.shared().resolveModel(pathOrModelId), options);
+    }
+
+    /**
      * Forward over one row of token ids, every position attended, on the model's internal session.
      *
      * @param inputIds [seq] token ids in [0, vocab_size)

@@ -59,6 +59,37 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
     }
 
     /**
+     * Loads a local checkpoint directory or a Hugging Face hub model {@code org/name[@revision]} with
+     * default options (see {@link #fromPretrained(String, LoadOptions)}).
+     *
+     * @param pathOrModelId an existing directory, or a hub model id {@code org/name[@revision]}
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws dev.panopt.hub.HubException if the hub model cannot be had (its reason says why)
+     * @throws IOException if a file cannot be read or downloaded, or the string is neither a path nor a model id
+     */
+    public static OptForQuestionAnswering fromPretrained(String pathOrModelId) throws IOException {
+        return fromPretrained(pathOrModelId, LoadOptions.DEFAULT);
+    }
+
+    /**
+     * Loads a local checkpoint directory or a Hugging Face hub model {@code org/name[@revision]}, as
+     * {@link OptForCausalLM#fromPretrained(String, LoadOptions)} describes.
+     *
+     * @param pathOrModelId an existing directory, or a hub model id {@code org/name[@revision]}
+     * @param options       backend, session options, preloading and progress
+     * @return the model; the caller closes it
+     * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT checkpoint
+     * @throws dev.panopt.hub.HubException if the hub model cannot be had (its reason says why)
+     * @throws IOException if a file cannot be read or downloaded, or the string is neither a path nor a model id
+     */
+    public static OptForQuestionAnswering fromPretrained(String pathOrModelId, LoadOptions options) throws IOException {
+        java.util.Objects.requireNonNull(pathOrModelId, "pathOrModelId");
+        java.util.Objects.requireNonNull(options, "options");
+        return fromPretrained(dev.panopt.hub.HubClient.shared().resolveModel(pathOrModelId), options);
+    }
+
+    /**
      * Start/end logits of one row on the internal session.
      *
      * @param inputIds [seq] token ids

@@ -9,13 +9,19 @@ import dev.panopt.checkpoint.GgufFile;
 import dev.panopt.checkpoint.GgufWriter;
 import dev.panopt.checkpoint.SafetensorsFile;
 import dev.panopt.checkpoint.TensorInfo;
+import dev.panopt.hub.DownloadProgress;
+import dev.panopt.hub.HubClient;
+import dev.panopt.hub.HubOptions;
+import dev.panopt.hub.RepoRef;
 import dev.panopt.tokenizer.EncodeOptions;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.lang.foreign.Arena;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +32,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Guava's {@link NullPointerTester} across the public API of {@code dev.panopt},
- * {@code dev.panopt.tokenizer} and {@code dev.panopt.checkpoint}: every public constructor, static
+ * {@code dev.panopt.tokenizer}, {@code dev.panopt.checkpoint} and {@code dev.panopt.hub}: every public constructor, static
  * method and (on a sample instance of each class) instance method rejects each null argument with
  * {@link NullPointerException}, except parameters annotated {@link Nullable}.
  */
 class NullArgumentsTest {
     static final Path FIXTURES = GenerationTest.FIXTURES;
     static final Path TINY = FIXTURES.resolve("cases/preln-tiny");
-    static final List<String> PACKAGES = List.of("dev.panopt", "dev.panopt.tokenizer", "dev.panopt.checkpoint");
+    static final List<String> PACKAGES = List.of("dev.panopt", "dev.panopt.tokenizer", "dev.panopt.checkpoint",
+            "dev.panopt.hub");
     static final List<AutoCloseable> OPEN = new ArrayList<>();
     static NullPointerTester tester;
     static List<Object> instances;
@@ -59,6 +66,9 @@ class NullArgumentsTest {
         TokenStream stream = open(lm.stream(new int[][] {{2, 5}}, null, GenerationConfig.greedy(2)));
         GgufFile gguf = open(GgufFile.open(Path.of(NullArgumentsTest.class.getResource(
                 "/dev/panopt/checkpoint/GgufFuzzTestInputs/ggufFile/seed-opt-f32").toURI())));
+        HubOptions hubOptions = HubOptions.builder(Map.of()).cacheDir(Files.createTempDirectory("hub-null")).offline(true)
+                .build();
+        HubClient hub = open(HubClient.create(hubOptions));
         tester = new NullPointerTester()
                 .setDefault(Path.class, TINY)
                 .setDefault(OptTokenizer.class, tok)
@@ -79,7 +89,11 @@ class NullArgumentsTest {
                 .setDefault(TensorInfo.class, new TensorInfo("a", DType.F32, new long[] {1}, 0, 4))
                 .setDefault(QuestionAnsweringOptions.class, QuestionAnsweringOptions.defaults())
                 .setDefault(dev.panopt.tokenizer.Encoding.class, tok.encodeWithOffsets("a", false))
-                .setDefault(String.class, "a");
+                .setDefault(String.class, "a")
+                .setDefault(HubOptions.class, hubOptions)
+                .setDefault(RepoRef.class, RepoRef.of("a/b"))
+                .setDefault(DownloadProgress.class, DownloadProgress.NONE)
+                .setDefault(Duration.class, Duration.ofSeconds(1));
         instances = List.of(tok, lm, base, seqcls, qa, past, Backend.shared(), session, out, out.logits(), baseOut, ckpt, st, stream,
                 GenerationConfig.builder(), ForwardOptions.builder(), LoadOptions.builder(), SessionOptions.builder(),
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
@@ -87,7 +101,8 @@ class NullArgumentsTest {
                 OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
                 ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
                 new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
-                new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true), gguf, new GgufWriter());
+                new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true),
+                hub, hubOptions, HubOptions.builder(Map.of()), RepoRef.of("a/b"), gguf, new GgufWriter());
     }
 
     @AfterAll

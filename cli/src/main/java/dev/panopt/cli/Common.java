@@ -5,24 +5,30 @@ import dev.panopt.LoadOptions;
 import dev.panopt.OptConfig;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
+import dev.panopt.hub.HubClient;
+import dev.panopt.hub.HubOptions;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Options every model command shares: which checkpoint, tokenizer, threads and kernels. */
 final class Common {
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE.gguf",
-            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin) or a GGUF file "
-                    + "(panopt convert). Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
-    Path model;
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE.gguf|ID",
+            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin), a GGUF file (panopt "
+                    + "convert), or a Hugging Face model id org/name[@revision] taken from the Hugging Face cache or "
+                    + "downloaded into it (HF_* variables). Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
+    String model;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR|FILE.gguf",
-            description = "Directory with vocab.json + merges.txt or tokenizer.json, or a GGUF file. Default: the "
-                    + "model's own (its directory's files, or the GGUF file's), else the bundled OPT tokenizer.")
-    Path tokenizer;
+    @Option(names = "--tokenizer", paramLabel = "DIR|FILE.gguf|ID",
+            description = "Directory with vocab.json + merges.txt or tokenizer.json, a GGUF file, or a Hugging Face "
+                    + "model id. Default: the model's (its directory's files, or the GGUF file's), or the bundled OPT "
+                    + "tokenizer when it has none.")
+    String tokenizer;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
             description = "Threads per parallel region; 0 = all CPUs, as in the API (default: all CPUs).")
@@ -34,12 +40,63 @@ final class Common {
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
-    /** The checkpoint: a directory, or a GGUF file. */
-    Path modelDir() {
-        Path p = model != null ? model : home().resolve("conformance/fixtures/cases/opt125m-shape-f16");
+    private final Map<String, String> environment;
+    private HubClient hub;
+    private Path modelDir;
+    private String modelLabel;
+
+    Common() {
+        this(System.getenv());
+    }
+
+    /** Options whose hub settings come from {@code environment} (the process's variables, or a test's). */
+    Common(Map<String, String> environment) {
+        this.environment = environment;
+    }
+
+    /** The Hugging Face hub client, configured by the HF_* variables, with download progress on stderr. */
+    private HubClient hub() {
+        if (hub == null) {
+            // A command runs once per process: the client lives until the process exits.
+            hub = HubClient.create(HubOptions.builder(environment)
+                    .progress(new DownloadProgressBars(System.err, ProgressBar.stderrIsTerminal())).build());
+        }
+        return hub;
+    }
+
+    /**
+     * The model directory (or GGUF file): --model as a path, else as a hub model id (resolved once), else the
+     * bundled checkpoint.
+     */
+    Path modelDir() throws IOException {
+        if (modelDir == null) {
+            Path p;
+            if (model == null) {
+                p = home().resolve("conformance/fixtures/cases/opt125m-shape-f16");
+                if (!Files.isDirectory(p)) {
+                    throw new IllegalArgumentException("bundled checkpoint not found at " + p + "; pass --model DIR");
+                }
+            } else {
+                p = resolve(model, true, "model directory not found: ");
+                // a hub snapshot's directory is named by its commit: call it by the model id instead
+                modelLabel = Files.exists(Path.of(model)) ? p.getFileName().toString() : model;
+            }
+            modelDir = p;
+        }
+        return modelDir;
+    }
+
+    /** A path that exists, else a hub model id's snapshot (model or tokenizer files), else an error with {@code notFound}. */
+    private Path resolve(String pathOrId, boolean model, String notFound) throws IOException {
+        Path p;
+        try {
+            p = model ? hub().resolveModel(pathOrId) : hub().resolveTokenizer(pathOrId);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(notFound + pathOrId + " (nor is it a Hugging Face model id"
+                    + " org/name[@revision])");
+        }
         if (!Files.isDirectory(p) && !Files.isRegularFile(p)) {
-            throw new IllegalArgumentException(model != null ? "model directory not found: " + p
-                    : "bundled checkpoint not found at " + p + "; pass --model DIR");
+            throw new IllegalArgumentException(notFound + p);
         }
         return p;
     }
@@ -76,7 +133,8 @@ final class Common {
         long bytes = ProgressBar.weightBytes(dir);
         LoadOptions.Builder b = LoadOptions.builder().backend(backend());
         if (bytes > ProgressBar.THRESHOLD) {
-            b.preload(true).progress(new ProgressBar("loading " + dir.getFileName(), System.err,
+            b.preload(true).progress(new ProgressBar("loading " + (modelLabel != null ? modelLabel : dir.getFileName()),
+                    System.err,
                     ProgressBar.stderrIsTerminal()));
         }
         return b.build();
@@ -86,15 +144,17 @@ final class Common {
      * The tokenizer: --tokenizer, else the model's own (a GGUF model file, or the model directory when it has
      * tokenizer files), else the bundled one. A directory or a GGUF file.
      */
-    Path tokenizerDir() {
-        Path dir = tokenizer;
-        if (dir == null) {
-            Path m = modelDir();
-            boolean hasOwn = Files.isRegularFile(m) || Files.exists(m.resolve("vocab.json"))
-                    || Files.exists(m.resolve("tokenizer.json"));
-            dir = hasOwn ? m : home().resolve("conformance/fixtures/tokenizer");
+    Path tokenizerDir() throws IOException {
+        if (tokenizer != null) {
+            return resolve(tokenizer, false, "tokenizer directory not found: ");
         }
-        if (!Files.isDirectory(dir) && !Files.isRegularFile(dir)) {
+        Path m = modelDir();
+        if (Files.isRegularFile(m)) {
+            return m;
+        }
+        boolean hasOwn = Files.exists(m.resolve("vocab.json")) || Files.exists(m.resolve("tokenizer.json"));
+        Path dir = hasOwn ? m : home().resolve("conformance/fixtures/tokenizer");
+        if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("tokenizer directory not found: " + dir);
         }
         return dir;
@@ -108,7 +168,7 @@ final class Common {
      * Fails, naming both files and both sizes, when the tokenizer can produce ids the model does not
      * have (e.g. the bundled 50265-token tokenizer with a 1000-token test checkpoint).
      */
-    void checkTokenizerMatches(OptTokenizer tok, OptConfig config) {
+    void checkTokenizerMatches(OptTokenizer tok, OptConfig config) throws IOException {
         if (tok.vocabSize() > config.vocabSize()) {
             Path dir = tokenizerDir();
             Path file = Files.isRegularFile(dir) ? dir

@@ -29,7 +29,19 @@ public final class Main implements Runnable {
 
     /** Runs the command line; returns the exit code (0 ok, 1 failure, 2 usage error). */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(args, out, err, System.getenv());
+    }
+
+    /** Runs the command line with {@code environment} in place of the process's variables (the HF_* settings). */
+    static int run(String[] args, PrintWriter out, PrintWriter err, java.util.Map<String, String> environment) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                return cls == Common.class ? cls.cast(new Common(environment)) : defaults.create(cls);
+            }
+        };
+        CommandLine cl = new CommandLine(new Main(), factory);
         cl.setOut(out);
         cl.setErr(err);
         boolean debug = java.util.Arrays.asList(args).contains("--debug");

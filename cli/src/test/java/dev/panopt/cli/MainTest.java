@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,9 +21,13 @@ class MainTest {
     record Run(int code, String out, String err) {}
 
     static Run run(String... args) {
+        return run(System.getenv(), args);
+    }
+
+    static Run run(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), environment);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -41,6 +50,39 @@ class MainTest {
         Run r = run("info", "--model", "/nonexistent/opt");
         assertEquals(1, r.code());
         assertOneLineError(r, "model directory not found: /nonexistent/opt");
+    }
+
+    @Test
+    void aHubModelIdIsTakenFromTheHuggingFaceCache(@TempDir Path tmp) throws Exception {
+        // The cache as huggingface_hub leaves it: blobs named by ETag (git blob id, or SHA-256 for LFS files),
+        // snapshots/<commit>/<file> relative symlinks to them, refs/main naming the commit.
+        String commit = "0123456789abcdef0123456789abcdef01234567";
+        Path repo = tmp.resolve("hub/models--panopt-test--preln-tiny");
+        Path snapshot = Files.createDirectories(repo.resolve("snapshots").resolve(commit));
+        Files.createDirectories(repo.resolve("blobs"));
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/main"), commit);
+        for (String f : List.of("config.json", "model.safetensors")) {
+            byte[] b = Files.readAllBytes(Path.of(fixture("preln-tiny"), f));
+            MessageDigest md = MessageDigest.getInstance(f.endsWith(".json") ? "SHA-1" : "SHA-256");
+            if (f.endsWith(".json")) {
+                md.update(("blob " + b.length + "\0").getBytes(StandardCharsets.US_ASCII));
+            }
+            String etag = HexFormat.of().formatHex(md.digest(b));
+            Files.write(repo.resolve("blobs").resolve(etag), b);
+            Files.createSymbolicLink(snapshot.resolve(f), Path.of("../../blobs/" + etag));
+        }
+        Map<String, String> env = Map.of("HF_HUB_CACHE", tmp.resolve("hub").toString(), "HF_HUB_OFFLINE", "1");
+        Run r = run(env, "info", "--model", "panopt-test/preln-tiny");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("checkpoint   " + snapshot), r.out());
+        assertTrue(r.out().contains("vocab        1000"), r.out());
+        assertEquals(0, run(env, "info", "--model", "panopt-test/preln-tiny@" + commit).code());
+
+        assertOneLineError(run(env, "info", "--model", "panopt-test/other"),
+                "panopt-test/other: config.json is not in the cache " + tmp.resolve("hub"));
+        assertOneLineError(run(Map.of("HF_HUB_ETAG_TIMEOUT", "soon"), "info", "--model", "panopt-test/other"),
+                "HF_HUB_ETAG_TIMEOUT must be a positive whole number of seconds");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.panopt.checkpoint;
 import dev.panopt.DType;
 import dev.panopt.OptConfig;
 import dev.panopt.internal.Json;
+import dev.panopt.internal.PretrainedFiles;
 import dev.panopt.internal.WeightLayout;
 import dev.panopt.internal.WeightSpec;
 
@@ -63,10 +64,10 @@ import java.util.function.Function;
 public final class Checkpoint implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Checkpoint.class.getName());
 
-    private static final String SAFETENSORS = "model.safetensors";
-    private static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
-    private static final String PYTORCH = "pytorch_model.bin";
-    private static final String PYTORCH_INDEX = "pytorch_model.bin.index.json";
+    private static final String SAFETENSORS = PretrainedFiles.SAFETENSORS;
+    private static final String SAFETENSORS_INDEX = PretrainedFiles.SAFETENSORS_INDEX;
+    private static final String PYTORCH = PretrainedFiles.PYTORCH;
+    private static final String PYTORCH_INDEX = PretrainedFiles.PYTORCH_INDEX;
 
     /** Opens one weight file. */
     private interface Opener {
@@ -128,12 +129,12 @@ public final class Checkpoint implements AutoCloseable {
             throw new CheckpointException(directory, "not a checkpoint directory (need config.json and weights)"
                     + " nor a GGUF file");
         }
-        OptConfig config = OptConfig.load(directory.resolve("config.json"));
+        OptConfig config = OptConfig.load(directory.resolve(PretrainedFiles.CONFIG));
         List<TensorSource> sources = new ArrayList<>();
         boolean ok = false;
         try {
             Map<String, Location> tensors = new TreeMap<>();
-            List<String> candidates = List.of(SAFETENSORS, SAFETENSORS_INDEX, PYTORCH, PYTORCH_INDEX);
+            List<String> candidates = PretrainedFiles.WEIGHTS;
             String chosen = null;
             for (String c : candidates) {
                 if (Files.exists(directory.resolve(c))) {

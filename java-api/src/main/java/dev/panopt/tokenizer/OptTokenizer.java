@@ -120,6 +120,24 @@ public final class OptTokenizer {
     }
 
     /**
+     * Loads a local tokenizer directory or the tokenizer of a Hugging Face hub model, as HF's
+     * {@code AutoTokenizer.from_pretrained("facebook/opt-125m")}: a string naming an existing path is
+     * that path ({@link #fromPretrained(Path)}); otherwise it must be a model id
+     * {@code org/name[@revision]}, whose tokenizer files (no weights) {@link dev.panopt.hub.HubClient#shared()}
+     * finds in the Hugging Face cache or downloads into it ({@link dev.panopt.hub.HubClient#resolveTokenizer}).
+     *
+     * @param pathOrModelId an existing directory, or a hub model id {@code org/name[@revision]}
+     * @return the tokenizer
+     * @throws CheckpointException naming the file when a file is missing or malformed
+     * @throws dev.panopt.hub.HubException if the hub model's tokenizer cannot be had (its reason says why)
+     * @throws IOException if a file cannot be read or downloaded, or the string is neither a path nor a model id
+     */
+    public static OptTokenizer fromPretrained(String pathOrModelId) throws IOException {
+        java.util.Objects.requireNonNull(pathOrModelId, "pathOrModelId");
+        return fromPretrained(dev.panopt.hub.HubClient.shared().resolveTokenizer(pathOrModelId));
+    }
+
+    /**
      * Loads {@code vocab.json} and {@code merges.txt} with OPT's special tokens and settings.
      *
      * @param vocabJson the {@code vocab.json} file (token string to id)

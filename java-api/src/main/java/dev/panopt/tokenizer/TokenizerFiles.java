@@ -2,6 +2,7 @@ package dev.panopt.tokenizer;
 
 import dev.panopt.checkpoint.CheckpointException;
 import dev.panopt.internal.Json;
+import dev.panopt.internal.PretrainedFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -79,9 +80,9 @@ final class TokenizerFiles {
     /** Reads a tokenizer directory; see {@link OptTokenizer#fromPretrained(Path)}. */
     static Contents readDirectory(Path directory) throws IOException {
         Objects.requireNonNull(directory, "directory");
-        Path vocabFile = directory.resolve("vocab.json");
-        Path mergesFile = directory.resolve("merges.txt");
-        Path tokenizerJson = directory.resolve("tokenizer.json");
+        Path vocabFile = directory.resolve(PretrainedFiles.VOCAB);
+        Path mergesFile = directory.resolve(PretrainedFiles.MERGES);
+        Path tokenizerJson = directory.resolve(PretrainedFiles.TOKENIZER_JSON);
         TokenTable vocab;
         Merges merges;
         List<FileToken> addedTokens = new ArrayList<>();
@@ -101,8 +102,8 @@ final class TokenizerFiles {
         Map<String, TokenSpec> roles = defaultRoles();
         List<TokenSpec> additional = new ArrayList<>();
         boolean addBos = true;
-        Path configFile = directory.resolve("tokenizer_config.json");
-        Path mapFile = directory.resolve("special_tokens_map.json");
+        Path configFile = directory.resolve(PretrainedFiles.TOKENIZER_CONFIG);
+        Path mapFile = directory.resolve(PretrainedFiles.SPECIAL_TOKENS_MAP);
         for (Path f : new Path[] {configFile, mapFile}) {
             if (!Files.isRegularFile(f)) {
                 continue;
@@ -147,7 +148,7 @@ final class TokenizerFiles {
                 throw new CheckpointException(f, "malformed: " + e.getMessage(), e);
             }
         }
-        Path addedFile = directory.resolve("added_tokens.json");
+        Path addedFile = directory.resolve(PretrainedFiles.ADDED_TOKENS);
         if (Files.isRegularFile(addedFile)) {
             Map<String, Object> a = readJsonObject(addedFile);
             try {

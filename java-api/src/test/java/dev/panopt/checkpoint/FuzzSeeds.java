@@ -253,6 +253,25 @@ public final class FuzzSeeds {
                 (byte) 0xd8, 0x3d, (byte) 0xde, 0});
         Files.write(tc.resolve("seed-ids"), new byte[] {2, 0, 2, 0x7a, 0x66, 0, 1, (byte) 0xc4, (byte) 0xb7, 0, 0});
         Files.write(tc.resolve("seed-ids-skip-cleanup"), new byte[] {14, 0, 2, 0, 1, 0, 4, 0, 5});
+
+        // ---- the hub cache: refs/main, a sharded index, names that become cache paths
+        Path hc = dir("dev.panopt.hub.HubCacheFuzzTest", "cache");
+        byte[] commit = "0123456789abcdef0123456789abcdef01234567".getBytes(StandardCharsets.US_ASCII);
+        Map<String, byte[]> hubSharded = new LinkedHashMap<>();
+        hubSharded.put("refs", commit);
+        hubSharded.put("index", ("{\"metadata\": {\"total_size\": 0}, \"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\","
+                + " \"b\": \"model-00002-of-00002.safetensors\"}}").getBytes(StandardCharsets.UTF_8));
+        hubSharded.put("name", "sub/dir/config.json".getBytes(StandardCharsets.UTF_8));
+        Files.write(hc.resolve("seed-sharded"), Fuzz.join(hubSharded));
+        Map<String, byte[]> traversal = new LinkedHashMap<>();
+        traversal.put("refs", (new String(commit, StandardCharsets.US_ASCII) + "\n").getBytes(StandardCharsets.US_ASCII));
+        traversal.put("index", "{\"weight_map\": {\"a\": \"../../x.safetensors\"}}".getBytes(StandardCharsets.UTF_8));
+        traversal.put("name", "facebook/opt-125m@refs/pr/1".getBytes(StandardCharsets.UTF_8));
+        Files.write(hc.resolve("seed-traversal"), Fuzz.join(traversal));
+        Map<String, byte[]> otherRef = new LinkedHashMap<>();
+        otherRef.put("refs", "../../../etc".getBytes(StandardCharsets.UTF_8));
+        otherRef.put("name", "../x".getBytes(StandardCharsets.UTF_8));
+        Files.write(hc.resolve("seed-other-ref"), Fuzz.join(otherRef));
         System.out.println("seeds written under " + RES.toAbsolutePath());
     }
 
