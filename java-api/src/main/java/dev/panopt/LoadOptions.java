@@ -9,7 +9,7 @@ import java.util.OptionalLong;
  * build with {@link #builder()}.
  */
 public final class LoadOptions {
-    /** Default session options, the checkpoint's num_labels, no new heads. */
+    /** Default session options, the checkpoint's num_labels, no new heads, weights as stored. */
     public static final LoadOptions DEFAULT = builder().build();
 
     private final SessionOptions sessionOptions;
@@ -19,11 +19,13 @@ public final class LoadOptions {
     private final boolean initializeMissingHead;
     private final boolean preload;
     private final LoadProgress progress;
+    private final Quantization quantization;
 
     /**
-     * Receives loading progress: bytes of weights bound (and read, with preload) so far, of the total.
-     * Each weight counts once (a tied LM head shares the embedding's bytes), so the total is the
-     * size of the checkpoint tensors the model uses.
+     * Receives loading progress: bytes of weights bound (and read, with preload, or converted, with a
+     * {@link #quantization() quantization}) so far, of the total. Each weight counts once (a tied LM
+     * head shares the embedding's bytes), so the total is the size of the checkpoint tensors the
+     * model uses.
      */
     @FunctionalInterface
     public interface LoadProgress {
@@ -39,6 +41,7 @@ public final class LoadOptions {
     private LoadOptions(Builder b) {
         this.preload = b.preload;
         this.progress = b.progress;
+        this.quantization = b.quantization;
         this.sessionOptions = b.sessionOptions;
         this.backend = b.backend;
         this.numLabels = b.numLabels;
@@ -86,6 +89,11 @@ public final class LoadOptions {
         return progress;
     }
 
+    /** {@return the formats the weights are stored in: {@link Quantization#NONE} (as the checkpoint stores them) by default} */
+    public Quantization quantization() {
+        return quantization;
+    }
+
     /** {@return a builder with the defaults of {@link #DEFAULT}} */
     public static Builder builder() {
         return new Builder();
@@ -100,8 +108,27 @@ public final class LoadOptions {
         private boolean initializeMissingHead;
         private boolean preload;
         private LoadProgress progress = (done, total) -> {};
+        private Quantization quantization = Quantization.NONE;
 
         private Builder() {}
+
+        /**
+         * Stores the weights in the formats {@code v} gives them, converting them from the
+         * checkpoint while loading (e.g. {@link Quantization#Q4_K_M}). The conversion runs on the
+         * loading thread plus {@code threads - 1} helper threads of the {@linkplain #backend backend}'s
+         * thread count, tensor by tensor, so memory grows by the converted size plus a few MB of f32
+         * scratch per thread; the source pages of converted tensors are released from memory as each
+         * is done. {@link #progress} then counts converted bytes. Default {@link Quantization#NONE}:
+         * the checkpoint's mapped bytes are used as they are.
+         *
+         * @param v the policy
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
+         */
+        public Builder quantization(Quantization v) {
+            quantization = Objects.requireNonNull(v, "quantization");
+            return this;
+        }
 
         /**
          * Read every weight page while loading, so the first forward does not wait on the disk and

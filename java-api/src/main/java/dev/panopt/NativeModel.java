@@ -6,6 +6,7 @@ import dev.panopt.bindings.panopt_model_create;
 import dev.panopt.bindings.panopt_model_finalize;
 import dev.panopt.bindings.panopt_model_free;
 import dev.panopt.bindings.panopt_model_set_tensor;
+import dev.panopt.Quantization.TensorClass;
 import dev.panopt.checkpoint.Checkpoint;
 import dev.panopt.internal.WeightLayout;
 import dev.panopt.internal.WeightSpec;
@@ -18,11 +19,13 @@ import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * A checkpoint bound to a native model on a {@link Backend}: the decoder weights plus one output
- * head, all borrowed from the checkpoint's memory-mapped files (nothing is copied). Owns the
+ * head, borrowed from the checkpoint's memory-mapped files, except those the load options'
+ * {@link Quantization} converts, which are copied into native memory the model owns. Owns the
  * checkpoint, the native handle and every session made from it; {@link #close()} closes the
  * sessions first, then frees the native model, then unmaps the files. A model that becomes
  * unreachable unclosed (its sessions and outputs too, since they refer to it) is closed the same way
@@ -34,7 +37,8 @@ final class NativeModel implements AutoCloseable {
     /**
      * The output head: a Linear(word_embed_proj_dim → size) over the last hidden state, read from
      * the checkpoint ({@code weightName}, {@code biasName} or null) or, when {@code initWeight} is
-     * set, from freshly initialised values ({@code initBias} then holds the bias or null).
+     * set, from freshly initialised values ({@code initBias} then holds the bias or null; the names
+     * then name the new tensors).
      */
     record Head(String weightName, String biasName, int size, float[] initWeight, float[] initBias) {
         static final Head NONE = new Head(null, null, 0, null, null);
@@ -53,9 +57,11 @@ final class NativeModel implements AutoCloseable {
     private final OptConfig config;
     private final Head head;
     private final State state;
+    private final LoadReport report;
 
     private NativeModel(Backend backend, Checkpoint checkpoint, OptConfig config, Head head, MemorySegment handle,
-                        Arena ownMemory, long bytes) {
+                        Arena ownMemory, long bytes, LoadReport report) {
+        this.report = report;
         this.backend = backend;
         this.checkpoint = checkpoint;
         this.config = config;
@@ -119,32 +125,51 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
-    /** Validates the checkpoint for this head and builds the native model; closes the checkpoint on failure. */
-    static NativeModel create(Backend backend, Checkpoint checkpoint, OptConfig c, Head head, boolean preload,
-                              LoadOptions.LoadProgress progress) throws IOException {
+    /**
+     * Validates the checkpoint for this head, converts the weights {@code options}' quantization asks
+     * for, and builds the native model; closes the checkpoint on failure.
+     */
+    static NativeModel create(Backend backend, Checkpoint checkpoint, OptConfig c, Head head, LoadOptions options)
+            throws IOException {
         Arena own = Arena.ofShared();
-        long ownBytes = 0;
         boolean registered = false;
         try {
             checkpoint.validateDecoder();
-            List<Binding> bindings = new ArrayList<>();
+            // A tied LM head reads the token embedding: both uses are the LM_HEAD's tensor.
+            boolean tied = head.size() > 0 && head.initWeight() == null && EMBED_TOKENS.equals(head.weightName());
+            List<WeightLoader.Weight> weights = new ArrayList<>();
             for (WeightSpec w : WeightLayout.decoderWeights(c)) {
-                bindings.add(Binding.of(checkpoint.require(w.name(), w.shape()), w.kind(), w.layer()));
-            }
-            if (head.size() > 0 && head.initWeight() != null) {
-                bindings.add(Binding.ofFloats(own, head.initWeight(), KIND_HEAD_WEIGHT));
-                ownBytes += (long) head.initWeight().length * Float.BYTES;
-                if (head.initBias() != null) {
-                    bindings.add(Binding.ofFloats(own, head.initBias(), KIND_HEAD_BIAS));
-                    ownBytes += (long) head.initBias().length * Float.BYTES;
+                Optional<TensorClass> cls = TensorClass.of(w.name());
+                if (tied && w.kind() == PanoptH.T_EMBED_TOKENS) {
+                    cls = Optional.of(TensorClass.LM_HEAD);
                 }
-            } else if (head.size() > 0) {
-                bindings.add(Binding.of(checkpoint.require(head.weightName(), head.size(), c.wordEmbedProjDim()),
-                        KIND_HEAD_WEIGHT, -1));
-                if (head.biasName() != null) {
-                    bindings.add(Binding.of(checkpoint.require(head.biasName(), head.size()), KIND_HEAD_BIAS, -1));
+                weights.add(weight(checkpoint.require(w.name(), w.shape()), w.kind(), w.layer(), cls));
+            }
+            long ownBytes = 0;
+            if (head.size() > 0) {
+                Optional<TensorClass> cls = Optional.of(headClass(head));
+                if (head.initWeight() != null) {
+                    weights.add(ofFloats(own, head.weightName(), head.initWeight(),
+                            List.of((long) head.size(), (long) c.wordEmbedProjDim()), KIND_HEAD_WEIGHT, cls));
+                    ownBytes += (long) head.initWeight().length * Float.BYTES;
+                    if (head.initBias() != null) {
+                        weights.add(ofFloats(own, head.biasName() != null ? head.biasName() : "new head bias",
+                                head.initBias(), List.of((long) head.size()), KIND_HEAD_BIAS, Optional.empty()));
+                        ownBytes += (long) head.initBias().length * Float.BYTES;
+                    }
+                } else {
+                    weights.add(weight(checkpoint.require(head.weightName(), head.size(), c.wordEmbedProjDim()),
+                            KIND_HEAD_WEIGHT, -1, cls));
+                    if (head.biasName() != null) {
+                        weights.add(weight(checkpoint.require(head.biasName(), head.size()), KIND_HEAD_BIAS, -1,
+                                Optional.empty()));
+                    }
                 }
             }
+            Quantization q = options.quantization();
+            WeightLoader.Result loaded = WeightLoader.load(weights, q, c.numHiddenLayers(), backend.threads(),
+                    options.preload(), options.progress(), own);
+            ownBytes += loaded.convertedBytes();
             Native.ensureLoaded();
             MemorySegment h;
             MemorySegment be = backend.acquire();
@@ -155,42 +180,30 @@ final class NativeModel implements AutoCloseable {
                 Native.check(panopt_model_create.invoke(be, cfg, out), "panopt_model_create");
                 h = out.get(ValueLayout.ADDRESS, 0);
             }
-            // Progress counts each weight once: a tied LM head binds the embedding's bytes again.
-            java.util.Set<List<Long>> seen = new java.util.HashSet<>();
-            boolean[] first = new boolean[bindings.size()];
-            long total = 0;
-            for (int i = 0; i < bindings.size(); i++) {
-                MemorySegment d = bindings.get(i).data();
-                first[i] = seen.add(List.of(d.address(), d.byteSize()));
-                total += first[i] ? d.byteSize() : 0;
-            }
-            long done = 0;
-            progress.update(0, total);
             try {
-                for (int i = 0; i < bindings.size(); i++) {
-                    Binding b = bindings.get(i);
-                    if (first[i]) {
-                        if (preload) {
-                            touchPages(b.data());
-                        }
-                        done += b.data().byteSize();
-                        progress.update(done, total);
-                    }
-                    Native.check(panopt_model_set_tensor.invoke(h, b.kind(), b.layer(), b.dtype(), b.data(),
-                            b.data().byteSize()), "set tensor " + b.name());
+                for (WeightLoader.Bound b : loaded.bound()) {
+                    WeightLoader.Weight w = b.weight();
+                    Native.check(panopt_model_set_tensor.invoke(h, w.kind(), w.layer(), b.dtype().nativeCode(),
+                            b.data(), b.data().byteSize()), "set tensor " + w.name());
                 }
                 Native.check(panopt_model_finalize.invoke(h), "panopt_model_finalize");
             } catch (RuntimeException | Error e) {
                 panopt_model_free.invoke(h);
                 throw e;
             }
-            LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", bindings.size(),
-                    checkpoint.directory());
-            // The weights are the checkpoint's mappings (file pages, not counted); the native model
-            // itself holds tables of pointers and shapes.
+            LoadReport report = loaded.report();
+            if (q.keepsEverything()) {
+                LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", weights.size(),
+                        checkpoint.directory());
+            } else {
+                LOG.log(System.Logger.Level.INFO, "{0}: {1}", checkpoint.directory(), report.summary());
+                LOG.log(System.Logger.Level.DEBUG, () -> "weights of " + checkpoint.directory() + ":\n" + report.table());
+            }
+            // The kept weights are the checkpoint's mappings (file pages, not counted); converted
+            // ones and new heads are ours; the native model itself holds tables of pointers and shapes.
             long bytes = ownBytes + MODEL_NATIVE_BYTES;
             NativeMemory.reserve(NativeMemory.Kind.MODEL, bytes);
-            return new NativeModel(backend, checkpoint, c, head, h, own, bytes);
+            return new NativeModel(backend, checkpoint, c, head, h, own, bytes, report);
         } catch (IOException | RuntimeException | Error e) {
             if (registered) {
                 backend.releaseModel();
@@ -205,27 +218,32 @@ final class NativeModel implements AutoCloseable {
         }
     }
 
-    /** One native tensor: its bytes (exactly the tensor), its PANOPT_DTYPE_*, kind and layer. */
-    private record Binding(String name, MemorySegment data, int dtype, int kind, int layer) {
-        static Binding of(Checkpoint.CheckpointTensor t, int kind, int layer) {
-            return new Binding(t.name(), t.data(), nativeDtype(t), kind, layer);
-        }
+    private static final String EMBED_TOKENS = "decoder.embed_tokens.weight";
 
-        static Binding ofFloats(Arena arena, float[] values, int kind) {
-            return new Binding("new head tensor " + kind, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values),
-                    DType.F32.nativeCode(), kind, -1);
-        }
+    /** The class of a head's weight: LM_HEAD unless it is a classifier's or QA model's. */
+    private static TensorClass headClass(Head head) {
+        return TensorClass.of(head.weightName()).filter(t -> t == TensorClass.SCORE || t == TensorClass.QA_OUTPUTS)
+                .orElse(TensorClass.LM_HEAD);
     }
 
-    /** Reads one byte per page so the OS brings the mapping into memory now. */
-    private static void touchPages(MemorySegment s) {
-        byte sink = 0;
-        for (long off = 0; off < s.byteSize(); off += 4096) {
-            sink ^= s.get(ValueLayout.JAVA_BYTE, off);
+    private static WeightLoader.Weight weight(Checkpoint.CheckpointTensor t, int kind, int layer,
+                                              Optional<TensorClass> cls) {
+        DType d = t.info().dtype();
+        if (!d.isNative() || d.isQuantized()) {
+            throw new IllegalArgumentException("tensor " + t.name() + " in " + t.file() + " has dtype " + d
+                    + "; weights must be F32, F16 or BF16");
         }
-        if (sink == 42) {
-            Thread.onSpinWait(); // keeps the reads observable to the JIT
+        List<Long> shape = new ArrayList<>();
+        for (long s : t.shape()) {
+            shape.add(s);
         }
+        return new WeightLoader.Weight(t.name(), t.data(), d, List.copyOf(shape), kind, layer, cls);
+    }
+
+    private static WeightLoader.Weight ofFloats(Arena arena, String name, float[] values, List<Long> shape, int kind,
+                                                Optional<TensorClass> cls) {
+        return new WeightLoader.Weight(name, arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), DType.F32, shape,
+                kind, -1, cls);
     }
 
     /** What a native model allocates besides the weights it borrows (an estimate, for {@link NativeMemory}). */
@@ -233,25 +251,6 @@ final class NativeModel implements AutoCloseable {
 
     private static final int KIND_HEAD_WEIGHT = PanoptH.T_HEAD_WEIGHT;
     private static final int KIND_HEAD_BIAS = PanoptH.T_HEAD_BIAS;
-
-    private static int nativeDtype(Checkpoint.CheckpointTensor t) {
-        DType d = t.info().dtype();
-        if (!d.isNative()) {
-            throw new IllegalArgumentException("tensor " + t.name() + " in " + t.file() + " has dtype " + d
-                    + "; weights must be one of " + nativeTypes());
-        }
-        return d.nativeCode();
-    }
-
-    private static List<DType> nativeTypes() {
-        List<DType> out = new ArrayList<>();
-        for (DType d : DType.values()) {
-            if (d.isNative()) {
-                out.add(d);
-            }
-        }
-        return out;
-    }
 
     private static MemorySegment nativeConfig(Arena arena, OptConfig c, Head head) {
         StructLayout L = PanoptH.CONFIG;
@@ -289,6 +288,10 @@ final class NativeModel implements AutoCloseable {
 
     Head head() {
         return head;
+    }
+
+    LoadReport report() {
+        return report;
     }
 
     Checkpoint checkpoint() {

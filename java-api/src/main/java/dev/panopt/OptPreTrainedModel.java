@@ -40,8 +40,7 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
             if (options.numLabels().isPresent() && options.numLabels().getAsInt() != c.numLabels()) {
                 c = c.toBuilder().numLabels(options.numLabels().getAsInt()).build();
             }
-            return NativeModel.create(options.backend(), ckpt, c, head.choose(ckpt, c, options), options.preload(),
-                    options.progress());
+            return NativeModel.create(options.backend(), ckpt, c, head.choose(ckpt, c, options), options);
         } catch (IOException | RuntimeException | Error e) {
             ckpt.close();
             throw e;
@@ -73,12 +72,23 @@ public abstract sealed class OptPreTrainedModel implements AutoCloseable
         System.getLogger(OptPreTrainedModel.class.getName()).log(System.Logger.Level.WARNING,
                 "{0} has no {1}: created a new head of {2} outputs (seed {3}); train it before use",
                 ckpt.directory(), weight, size, o.newHeadSeed().getAsLong());
-        return new NativeModel.Head(null, null, size, w, bias == null ? null : new float[size]);
+        return new NativeModel.Head(weight, bias, size, w, bias == null ? null : new float[size]);
     }
 
     /** {@return the model's configuration} */
     public OptConfig config() {
         return model.config();
+    }
+
+    /**
+     * How the weights are stored: per weight its checkpoint type, the type the model holds it in
+     * (after the {@link LoadOptions#quantization() quantization} and its fallbacks) and the sizes.
+     * Available after {@link #close()} too.
+     *
+     * @return the report of this model's loading
+     */
+    public LoadReport loadReport() {
+        return model.report();
     }
 
     /**

@@ -76,6 +76,7 @@ class NullArgumentsTest {
                 .setDefault(GenerationConfig.class, GenerationConfig.greedy(1))
                 .setDefault(SessionOptions.class, SessionOptions.builder().build())
                 .setDefault(LoadOptions.class, LoadOptions.DEFAULT)
+                .setDefault(Quantization.class, Quantization.NONE)
                 .setDefault(BackendOptions.class, BackendOptions.builder().build())
                 .setDefault(ForwardOptions.class, ForwardOptions.builder().build())
                 .setDefault(EncodeOptions.class, EncodeOptions.defaults())
@@ -102,7 +103,9 @@ class NullArgumentsTest {
                 ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
                 new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
                 new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true),
-                hub, hubOptions, HubOptions.builder(Map.of()), RepoRef.of("a/b"), gguf, new GgufWriter());
+                hub, hubOptions, HubOptions.builder(Map.of()), RepoRef.of("a/b"),
+                Quantization.Q4_K_M, Quantization.builder(Quantization.NONE), lm.loadReport(),
+                lm.loadReport().tensors().get(0), gguf, new GgufWriter());
     }
 
     @AfterAll

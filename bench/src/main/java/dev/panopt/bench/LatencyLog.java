@@ -57,6 +57,11 @@ public final class LatencyLog {
         }
     }
 
+    /** The format part of a key for a benchmark with a prompt length and a KV-cache type among its parameters. */
+    public static String variant(String format, int promptLen, String kvCache) {
+        return format + "_p" + promptLen + "_kv" + kvCache;
+    }
+
     public static String key(String system, String model, String format, int batch, int threads) {
         return system + "_" + model + "_" + format + "_b" + batch + "_t" + threads;
     }

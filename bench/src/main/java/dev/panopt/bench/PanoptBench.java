@@ -5,6 +5,8 @@ import dev.panopt.ForwardOptions;
 import dev.panopt.ForwardRequest;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptForCausalLM;
+import dev.panopt.Quantization;
+import dev.panopt.DType;
 import dev.panopt.Panopt;
 import dev.panopt.Session;
 import dev.panopt.Backend;
@@ -32,6 +34,30 @@ import org.openjdk.jmh.infra.IterationParams;
 
 /** Panopt's benchmarks: prefill, decode, load, and one FFM downcall. */
 public final class PanoptBench {
+    /**
+     * The model in {@code format}: an F32/F16 checkpoint as stored, else the F16 checkpoint quantized
+     * while loading. A plain ggml format (Q8_0, Q4_0, ...) puts every matrix in it, the tied LM head
+     * included, as the GPT-2 twins store theirs (llama.cpp's {@code --pure}); a preset (Q4_K_M, ...)
+     * is Panopt's llama.cpp-style policy.
+     */
+    static OptForCausalLM open(ModelShape s, String format, LoadOptions.Builder options) throws IOException {
+        if (format.equals("F32") || format.equals("F16")) {
+            return OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), options.build());
+        }
+        return OptForCausalLM.fromPretrained(Checkpoints.opt(s, "F16"), options.quantization(quantization(format)).build());
+    }
+
+    static Quantization quantization(String format) {
+        Quantization preset = Quantization.named(format);
+        for (DType d : DType.values()) {
+            if (d.isQuantized() && d.name().equals(format)) {
+                return Quantization.builder(preset).type(Quantization.TensorClass.LM_HEAD, d)
+                        .type(Quantization.TensorClass.EMBED_TOKENS, d).build();
+            }
+        }
+        return preset;
+    }
+
     private PanoptBench() {}
 
     static final ForwardOptions CACHED = ForwardOptions.builder().useCache(true).build();
@@ -60,7 +86,7 @@ public final class PanoptBench {
         public void setup() throws IOException {
             ModelShape s = ModelShape.of(model);
             backend = Backend.create(BackendOptions.builder().threads(threads).build());
-            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.builder().backend(backend).build());
+            lm = open(s, format, LoadOptions.builder().backend(backend));
             session = lm.newSession(SessionOptions.builder().maxBatch(batch).maxSequenceLength(tokens).build());
             ids = Prompts.ids(batch, tokens, s.vocab());
             mask = Prompts.ones(batch, tokens);
@@ -100,6 +126,8 @@ public final class PanoptBench {
         @Param("2") public int threads;
         @Param("32") public int promptLen;
         @Param("128") public int newTokens;
+        /** Storage of the KV cache (F32, F16, Q8_0): SessionOptions.kvCacheType. */
+        @Param("F32") public String kvCache;
 
         Backend backend;
         OptForCausalLM lm;
@@ -115,9 +143,9 @@ public final class PanoptBench {
             ModelShape s = ModelShape.of(model);
             vocab = s.vocab();
             backend = Backend.create(BackendOptions.builder().threads(threads).build());
-            lm = OptForCausalLM.fromPretrained(Checkpoints.opt(s, format), LoadOptions.builder().backend(backend).build());
+            lm = open(s, format, LoadOptions.builder().backend(backend));
             session = lm.newSession(SessionOptions.builder().maxBatch(batch)
-                    .maxSequenceLength(promptLen + newTokens).build());
+                    .maxSequenceLength(promptLen + newTokens).kvCacheType(DType.valueOf(kvCache)).build());
             prompt = Prompts.ids(batch, promptLen, vocab);
             masks = new int[newTokens][][];
             for (int i = 0; i < newTokens; i++) {
@@ -160,7 +188,7 @@ public final class PanoptBench {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            log.write("panopt", model, format, batch, threads);
+            log.write("panopt", model, LatencyLog.variant(format, promptLen, kvCache), batch, threads);
             session.close();
             lm.close();
             backend.close();
@@ -178,16 +206,9 @@ public final class PanoptBench {
         @Param("tiny") public String model;
         @Param("F16") public String format;
 
-        Path dir;
-
-        @Setup(Level.Trial)
-        public void setup() {
-            dir = Checkpoints.opt(ModelShape.of(model), format);
-        }
-
         @Benchmark
         public void load(Blackhole bh) throws IOException {
-            try (OptForCausalLM lm = OptForCausalLM.fromPretrained(dir, LoadOptions.DEFAULT)) {
+            try (OptForCausalLM lm = open(ModelShape.of(model), format, LoadOptions.builder())) {
                 bh.consume(lm);
             }
         }

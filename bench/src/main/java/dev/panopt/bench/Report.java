@@ -183,13 +183,40 @@ public final class Report {
         return true;
     }
 
+    /** The matmul weights a decode step streams, each tensor in the format Panopt's loader gives it. */
+    static long panoptQuantizedBytes(ModelShape s, String format) {
+        dev.panopt.Quantization q = PanoptBench.quantization(format);
+        int n = s.layers(), h = s.hidden(), f = s.ffn(), p = s.wordEmbedProjDim();
+        long b = 0;
+        for (int l = 0; l < n; l++) {
+            b += bytes(q, dev.panopt.Quantization.TensorClass.Q_PROJ, h, h, l, n);
+            b += bytes(q, dev.panopt.Quantization.TensorClass.K_PROJ, h, h, l, n);
+            b += bytes(q, dev.panopt.Quantization.TensorClass.V_PROJ, h, h, l, n);
+            b += bytes(q, dev.panopt.Quantization.TensorClass.OUT_PROJ, h, h, l, n);
+            b += bytes(q, dev.panopt.Quantization.TensorClass.FC1, f, h, l, n);
+            b += bytes(q, dev.panopt.Quantization.TensorClass.FC2, h, f, l, n);
+        }
+        b += bytes(q, dev.panopt.Quantization.TensorClass.LM_HEAD, s.vocab(), p, -1, n);
+        if (s.hasProjection()) {
+            b += bytes(q, dev.panopt.Quantization.TensorClass.PROJECT_IN, h, p, -1, n);
+            b += bytes(q, dev.panopt.Quantization.TensorClass.PROJECT_OUT, p, h, -1, n);
+        }
+        return b;
+    }
+
+    private static long bytes(dev.panopt.Quantization q, dev.panopt.Quantization.TensorClass c, long rows, long cols,
+                              int layer, int n) {
+        return q.typeFor(c, dev.panopt.DType.F16, rows, cols, layer, n).bytes(rows * cols);
+    }
+
     List<String> missing() {
         return missing;
     }
 
     static long weightBytes(String system, ModelShape s, String format) {
         if (system.equals("panopt")) {
-            return s.optMatmulParams() * (format.equals("F32") ? 4 : 2);
+            return format.equals("F32") || format.equals("F16") ? s.optMatmulParams() * (format.equals("F32") ? 4 : 2)
+                    : panoptQuantizedBytes(s, format);
         }
         if (system.equals("jlama")) {
             // Jlama's Q4: blocks of 32 nibbles with an f32 scale (0.625 B/weight).
@@ -227,7 +254,9 @@ public final class Report {
             int prompt = Integer.parseInt(t.p("promptLen", "0"));
             int n = Integer.parseInt(t.p("newTokens", "0"));
             double tps, p50 = Double.NaN, p99 = Double.NaN, err = Double.NaN;
-            Path lat = out.resolve("latency").resolve(LatencyLog.key(t.system(), model, format, batch, threads) + ".txt");
+            String kv = t.p("kvCache", null);
+            String variant = kv == null ? format : LatencyLog.variant(format, prompt, kv);
+            Path lat = out.resolve("latency").resolve(LatencyLog.key(t.system(), model, variant, batch, threads) + ".txt");
             if (Files.isRegularFile(lat)) {
                 long[] v = Files.readAllLines(lat).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).sorted().toArray();
                 double mean = Arrays.stream(v).average().orElse(Double.NaN);
@@ -239,7 +268,8 @@ public final class Report {
                 err = Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms;
             }
             double ctx = prompt + (n + 1) / 2.0; // mean context length over the decode
-            double bytes = weightBytes(t.system(), s, format) + batch * (double) s.kvBytes(1, kvBytesPerElem(t.system())) * ctx;
+            double kvPerElem = kv == null ? kvBytesPerElem(t.system()) : dev.panopt.DType.valueOf(kv).bytes(32) / 32.0;
+            double bytes = weightBytes(t.system(), s, format) + batch * s.kvBytes(1, 1) * kvPerElem * ctx;
             double memSec = bytes / (machine.bandwidth(threads) * 1e9);
             long params = t.system().equals("panopt") ? s.optMatmulParams() : s.gpt2MatmulParams();
             double flops = batch * (2.0 * params + 4.0 * s.layers() * s.hidden() * ctx);
@@ -252,7 +282,9 @@ public final class Report {
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
-            return new Row(t.workload(), t.system(), model, format, batch, threads, tps, "tok/s", err, p50, p99, floorTps,
+            String label = kv == null || t.workload().equals("decode-128") ? format
+                    : format + ", prompt " + prompt + ", " + kv + " cache";
+            return new Row(t.workload(), t.system(), model, label, batch, threads, tps, "tok/s", err, p50, p99, floorTps,
                     tps / floorTps, basis);
         }
         if (t.workload().startsWith("generate")) {

@@ -103,7 +103,7 @@ public final class Suite {
         String t = String.valueOf(threads);
         String[] jb = jvmBinding(), jj = jvmJlama(), j = jvm();
         add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16,F32", "batch", "1,2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
-        add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
+        add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "F16"), 0, 1, 0.1, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 0, 1, 0.1, j);
         add("llama.cpp-capi", "prefill-16", PB + "LlamaCppBench.Prefill.prefill", p("model", "tiny", "format", "F16", "batch", "1,2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
@@ -126,9 +126,11 @@ public final class Suite {
         String[] jb = jvmBinding(), jj = jvmJlama(), j = jvm();
         String m = "opt-125m";
         // opt-125m: everything.
-        add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,F32", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
-        add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
-        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,F32", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
+        add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,F32,Q8_0,Q4_0", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
+        add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
+        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,F32,Q8_0,Q4_0,Q4_K_M", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
+        // long contexts: a decode step at T = 2000 against T = 64 (F16 cache), Q8_0 weights
+        add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16"), 1, 3, 1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 2, 3, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
@@ -148,8 +150,8 @@ public final class Suite {
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
         // opt-1.3b: batch 1, one invocation per iteration (a 128-token decode takes seconds).
         m = "opt-1.3b";
-        add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
-        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
+        add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
+        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
         add("tokenizer", "tokenize", PB + "TokenizerBench.Encode.encode", p("text", "english,unicode", "tokenizer", "panopt,hf-tokenizers", "megabytes", "4"), 1, 3, 2, j);
@@ -243,7 +245,7 @@ public final class Suite {
                 ModelShape s = ModelShape.of(m);
                 for (String f : formats) {
                     switch (e.system) {
-                        case "panopt" -> Checkpoints.opt(s, f);
+                        case "panopt" -> Checkpoints.opt(s, f.equals("F32") ? "F32" : "F16"); // others quantize F16 on load
                         case "llama.cpp-capi", "llama.cpp-binding" -> Checkpoints.gguf(s, Ggml.of(f));
                         case "jlama" -> Checkpoints.gpt2Dir(s);
                         default -> { }

@@ -3,6 +3,7 @@ package dev.panopt.cli;
 import dev.panopt.Isa;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptConfig;
+import dev.panopt.Quantization;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.hub.HubClient;
@@ -16,7 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** Options every model command shares: which checkpoint, tokenizer, threads and kernels. */
+/** Options every model command shares: which checkpoint, tokenizer, threads, kernels and weight formats. */
 final class Common {
     @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE.gguf|ID",
             description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin), a GGUF file (panopt "
@@ -37,6 +38,11 @@ final class Common {
     @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512 (default: auto).")
     String isa = "auto";
 
+    @Option(names = "--quantize", paramLabel = "NAME",
+            description = "Store the weights in llama.cpp's formats while loading: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
+                    + "Q4_K_M, Q5_K_M, Q6_K, or convert them: F16, BF16, F32 (default: none, as the checkpoint stores them).")
+    String quantize;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -52,6 +58,11 @@ final class Common {
     /** Options whose hub settings come from {@code environment} (the process's variables, or a test's). */
     Common(Map<String, String> environment) {
         this.environment = environment;
+    }
+
+    /** The --quantize policy ({@link Quantization#NONE} without the flag). */
+    Quantization quantization() {
+        return quantize == null ? Quantization.NONE : Quantization.named(quantize);
     }
 
     /** The Hugging Face hub client, configured by the HF_* variables, with download progress on stderr. */
@@ -130,10 +141,12 @@ final class Common {
 
     LoadOptions loadOptions() throws IOException {
         Path dir = modelDir();
+        Quantization q = quantization();
         long bytes = ProgressBar.weightBytes(dir);
-        LoadOptions.Builder b = LoadOptions.builder().backend(backend());
+        LoadOptions.Builder b = LoadOptions.builder().quantization(q).backend(backend());
         if (bytes > ProgressBar.THRESHOLD) {
-            b.preload(true).progress(new ProgressBar("loading " + (modelLabel != null ? modelLabel : dir.getFileName()),
+            String what = q.keepsEverything() ? "loading " : "loading (" + q.name() + ") ";
+            b.preload(true).progress(new ProgressBar(what + (modelLabel != null ? modelLabel : dir.getFileName()),
                     System.err,
                     ProgressBar.stderrIsTerminal()));
         }

@@ -1,17 +1,27 @@
 package dev.panopt.cli;
 
 import dev.panopt.DType;
+import dev.panopt.LoadOptions;
+import dev.panopt.LoadReport;
 import dev.panopt.OptConfig;
+import dev.panopt.OptForCausalLM;
+import dev.panopt.OptForQuestionAnswering;
+import dev.panopt.OptForSequenceClassification;
+import dev.panopt.OptModel;
+import dev.panopt.OptPreTrainedModel;
+import dev.panopt.Quantization;
 import dev.panopt.checkpoint.Checkpoint;
 import dev.panopt.checkpoint.CheckpointException;
 import dev.panopt.checkpoint.GgufFile;
 import dev.panopt.checkpoint.GgufType;
 import dev.panopt.checkpoint.TensorInfo;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -20,9 +30,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-/** {@code panopt info}: a checkpoint's config, parameter count, dtypes and memory. */
-@Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Describe a checkpoint without running it (a GGUF file: also its keys and each tensor's format).")
+/**
+ * {@code panopt info}: a checkpoint's config, parameter count, dtypes and memory (for a GGUF file first its
+ * keys and each tensor's format); with {@code --quantize}, the model is loaded so (as its
+ * {@code architectures} class) and each weight's stored format, the fallbacks and the quantized size are
+ * listed from its {@link LoadReport}.
+ */
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a checkpoint without running it (a GGUF "
+        + "file: also its keys and each tensor's format); with --quantize, load it so and list each weight's format and "
+        + "the quantized size.")
 final class InfoCommand implements Callable<Integer> {
     @Mixin
     Common common;
@@ -68,6 +84,18 @@ final class InfoCommand implements Callable<Integer> {
             long kvPerToken = 2L * c.numHiddenLayers() * c.hiddenSize() * Float.BYTES;
             out.printf(Locale.ROOT, "KV cache     %.1f KB per position and row (f32); %.1f MB at full context%n",
                     kvPerToken / 1e3, kvPerToken * (double) c.maxPositionEmbeddings() / 1e6);
+        }
+        Quantization q = common.quantization();
+        if (!q.keepsEverything()) {
+            LoadReport r = loadReport(common.modelDir(), common.loadOptions());
+            out.printf(Locale.ROOT, "%s %.1f MB of weights (from %.1f MB; %.1f MB converted into memory, the rest "
+                    + "memory-mapped)%n", r.quantization(), r.storedBytes() / 1e6, r.sourceBytes() / 1e6,
+                    r.convertedBytes() / 1e6);
+            r.parametersByType().forEach((t, n) -> out.printf(Locale.ROOT, "  %-5s      %,d parameters%n", t, n));
+            List<LoadReport.TensorFormat> fb = r.fallbacks();
+            out.printf(Locale.ROOT, "fallbacks    %s%n", fb.isEmpty() ? "none" : fb.size() + " (below)");
+            out.print(r.table());
+            out.flush();
         }
         return 0;
     }
@@ -119,5 +147,21 @@ final class InfoCommand implements Callable<Integer> {
     private static String quote(String s) {
         String q = s.length() > 60 ? s.substring(0, 60) + "..." : s;
         return "\"" + q.replace("\n", "\\n") + "\"";
+    }
+
+    /** Loads the checkpoint as the class its config names (the causal LM by default) and returns the report. */
+    private static LoadReport loadReport(Path dir, LoadOptions o) throws IOException {
+        OptConfig c;
+        try (Checkpoint ck = Checkpoint.open(dir)) { // a directory's config.json, or a GGUF file's keys
+            c = ck.config();
+        }
+        List<String> arch = c.architectures();
+        OptPreTrainedModel m = arch.contains("OPTForSequenceClassification") ? OptForSequenceClassification.fromPretrained(dir, o)
+                : arch.contains("OPTForQuestionAnswering") ? OptForQuestionAnswering.fromPretrained(dir, o)
+                : arch.contains("OPTModel") ? OptModel.fromPretrained(dir, o)
+                : OptForCausalLM.fromPretrained(dir, o);
+        try (m) {
+            return m.loadReport();
+        }
     }
 }

@@ -130,6 +130,20 @@ class MainTest {
         assertTrue(i.out().contains("parameters   14,974,464"), i.out());
     }
 
+    @Test
+    void quantizeOnEveryModelCommandAndInfoListsTheFormats() {
+        Run g = run("generate", "-n", "3", "--threads", "2", "--quantize", "q8_0", "Hello");
+        assertEquals(0, g.code(), g.err());
+        assertTrue(g.out().startsWith("Hello"), g.out());
+        Run i = run("info", "--model", fixture("preln-tiny"), "--quantize", "Q4_K_M");
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("Q4_K_M 0.2 MB of weights (from 0.7 MB;"), i.out());
+        assertTrue(i.out().contains("fallbacks    11 (below)"), i.out());
+        assertTrue(i.out().matches("(?s).*decoder\\.layers\\.1\\.fc2\\.weight +\\[64,256\\] +FC2 +F32 +-> Q6_K .*"), i.out());
+        assertTrue(i.out().contains("(fallback: row length 64 is not a multiple of Q4_K's 256-element blocks: Q5_0)"), i.out());
+        assertOneLineError(run("info", "--quantize", "Q2_K"), "unknown quantization 'Q2_K'; one of NONE, F32");
+    }
+
     static String fixture(String name) {
         return Common.home().resolve("conformance/fixtures/cases").resolve(name).toString();
     }

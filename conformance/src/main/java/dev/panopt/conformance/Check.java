@@ -2,6 +2,7 @@ package dev.panopt.conformance;
 
 import dev.panopt.Isa;
 import dev.panopt.BackendOptions;
+import dev.panopt.Quantization;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +12,11 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL] [--write-outputs OUT]}:
- * runs every supported case of a fixture set and prints, per stored tensor, max abs and relative L2
- * error and PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason. With
+ * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL] [--write-outputs OUT]
+ * [--quantize FORMAT]}: runs every supported case of a fixture set and prints, per stored tensor, max
+ * abs and relative L2 error and PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason.
+ * With {@code --quantize} (a {@link Quantization} preset) the weights are quantized on load and the
+ * logits are judged as distributions against the bounds of {@link QuantizationBounds}. With
  * {@code --outputs OTHER}, nothing runs: the outputs another implementation wrote into OTHER are
  * compared instead (conformance/README.md). Exit 0 when nothing failed, 1 when a check failed, 2 on
  * bad usage.
@@ -27,6 +30,8 @@ public final class Check {
 
     static final String USAGE = "usage: conformance/check DIR [--json] [--case NAME]... [--threads N] "
             + "[--isa auto|scalar|avx2|avx512] [--write-outputs OUT_DIR]\n"
+            + "       conformance/check DIR --quantize Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q4_K_M|Q5_K_M|Q6_K|F16|BF16|F32 [--json] "
+            + "[--case NAME]... [--threads N] [--isa LEVEL]\n"
             + "       conformance/check DIR --outputs OTHER_DIR [--json] [--case NAME]...";
 
     static int run(String[] args, PrintStream out, PrintStream err) {
@@ -37,6 +42,7 @@ public final class Check {
         boolean json = false;
         Set<String> only = new LinkedHashSet<>();
         BackendOptions.Builder opts = BackendOptions.builder();
+        Quantization quantization = Quantization.NONE;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -52,6 +58,7 @@ public final class Check {
                     }
                     case "--outputs" -> outputs = Path.of(value(args, ++i, "--outputs"));
                     case "--write-outputs" -> writeOutputs = Path.of(value(args, ++i, "--write-outputs"));
+                    case "--quantize" -> quantization = Quantization.named(value(args, ++i, "--quantize"));
                     case "-h", "--help" -> {
                         out.println(USAGE);
                         return 0;
@@ -70,9 +77,13 @@ public final class Check {
             if (!Files.isDirectory(dir)) {
                 throw new IllegalArgumentException(dir + " is not a directory");
             }
-            if (outputs != null && (backendFlags || writeOutputs != null)) {
+            if (outputs != null && (backendFlags || writeOutputs != null || !quantization.keepsEverything())) {
                 throw new IllegalArgumentException("--outputs compares files another implementation wrote; "
-                        + "--threads, --isa and --write-outputs apply to Panopt's own run");
+                        + "--threads, --isa, --write-outputs and --quantize apply to Panopt's own run");
+            }
+            if (writeOutputs != null && !quantization.keepsEverything()) {
+                throw new IllegalArgumentException("--write-outputs writes outputs to compare element-wise: "
+                        + "not with --quantize");
             }
         } catch (IllegalArgumentException e) {
             err.println("check: " + e.getMessage());
@@ -81,7 +92,7 @@ public final class Check {
         List<CaseResult> results;
         try {
             results = outputs != null ? Checker.compareOutputs(dir, outputs, only)
-                    : new Checker(opts.build()).run(dir, only, writeOutputs);
+                    : new Checker(opts.build(), quantization).run(dir, only, writeOutputs);
         } catch (Exception e) {
             err.println("check: " + e.getMessage());
             return 2;

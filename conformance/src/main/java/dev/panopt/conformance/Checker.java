@@ -3,6 +3,7 @@ package dev.panopt.conformance;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.Nullable;
+import dev.panopt.Quantization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,10 +19,20 @@ import java.util.stream.Stream;
  */
 public final class Checker {
     private final BackendOptions backendOptions;
+    private final Quantization quantization;
 
     /** @param backendOptions threads and ISA of the backend the cases run on */
     public Checker(BackendOptions backendOptions) {
+        this(backendOptions, Quantization.NONE);
+    }
+
+    /**
+     * @param backendOptions threads and ISA of the backend the cases run on
+     * @param quantization   how the models' weights are stored ({@link CaseRunner} says what is compared then)
+     */
+    public Checker(BackendOptions backendOptions, Quantization quantization) {
         this.backendOptions = backendOptions;
+        this.quantization = quantization;
     }
 
     /** Runs every case (or only {@code only}, when not empty). */
@@ -37,7 +48,7 @@ public final class Checker {
         List<Path> dirs = caseDirs(fixtureSet, only);
         List<CaseResult> results = new ArrayList<>();
         try (Backend backend = Backend.create(backendOptions)) {
-            CaseRunner runner = new CaseRunner(backend, writeOutputs);
+            CaseRunner runner = new CaseRunner(backend, quantization, writeOutputs);
             for (Path d : dirs) {
                 results.add(runner.run(d));
             }

@@ -21,8 +21,14 @@ final class Reports {
                         t.pass() ? "PASS" : "FAIL", t.call(), t.name(), t.shapeText(), t.maxAbs(), t.relL2(),
                         t.tolerance(), t.pass() ? "" : "  " + t.failures() + " over tolerance, first " + t.firstFailure());
             }
+            for (DistributionCompare.Result d : r.distributions()) {
+                out.println("  " + d.text());
+            }
             for (String s : r.skippedTensors()) {
                 out.println("  SKIPPED " + s);
+            }
+            for (String n : r.notes()) {
+                out.println("  note: " + n);
             }
         }
         CaseResult.Summary sum = CaseResult.Summary.of(results);
@@ -63,8 +69,38 @@ final class Reports {
                     o.put("first_failure", t.firstFailure());
                 }
             }
+            ArrayNode ds = c.putArray("distributions");
+            for (DistributionCompare.Result d : r.distributions()) {
+                ObjectNode o = ds.addObject();
+                o.put("call", d.call());
+                o.put("name", d.name());
+                ArrayNode shape = o.putArray("shape");
+                for (long x : d.shape()) {
+                    shape.add(x);
+                }
+                o.put("positions", d.positions());
+                o.put("kl_mean", d.klMean());
+                o.put("kl_mean_bound", d.klMeanBound());
+                o.put("kl_max", d.klMax());
+                o.put("kl_max_bound", d.klMaxBound());
+                o.put("top1_agree", d.top1());
+                o.put("decisive", d.decisive());
+                o.put("decisive_top1_agree", d.decisiveTop1());
+                o.put("rel_logit_err", d.relErr());
+                o.put("rel_logit_err_bound", d.relErrBound());
+                o.put("headroom", d.headroom());
+                o.put("rel_rms_err", d.rho());
+                o.put("rel_rms_err_predicted", d.rhoPredicted());
+                o.put("status", d.pass() ? "PASS" : "FAIL");
+                if (!d.pass()) {
+                    o.put("failures", d.failures());
+                    o.put("first_failure", d.firstFailure());
+                }
+            }
             ArrayNode sk = c.putArray("skipped");
             r.skippedTensors().forEach(sk::add);
+            ArrayNode notes = c.putArray("notes");
+            r.notes().forEach(notes::add);
         }
         long failed = results.stream().filter(r -> r.status() == CaseResult.Status.FAIL).count();
         root.put("failed_cases", failed);

@@ -91,4 +91,23 @@ class CheckerTest {
         assertTrue(r.out().contains("no merges.txt in"), r.out());
         assertTrue(r.out().replaceAll("\\s", "").contains("\"summary\":{\"passed\":0,\"failed\":1,\"skipped\":1}"), r.out());
     }
+
+    @Test
+    void quantizeJudgesTheLogitsAndNamesTheFallbacks(@TempDir Path dir) throws IOException {
+        copyTree(ConformanceTest.FIXTURES.resolve("cases/preln-tiny"), dir.resolve("cases/preln-tiny"));
+        Run r = check(dir.toString(), "--quantize", "q4_k_m", "--threads", "1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().startsWith("PASS preln-tiny"), r.out());
+        assertTrue(r.out().matches("(?s).*  PASS main +logits +\\[3, 9, 1000\\] +20 pos  KL mean .* top-1 .*"), r.out());
+        assertTrue(r.out().contains("  SKIPPED main/loss: not compared with quantized weights"), r.out());
+        assertTrue(r.out().contains("  note: Q4_K_M: 0.7 MB -> 0.2 MB;"), r.out());
+        assertTrue(r.out().contains("11 fell back: decoder.embed_tokens.weight (Q6_K -> Q8_0)"), r.out());
+        assertTrue(r.out().contains("  note: greedy (free-running): "), r.out());
+        assertTrue(summary(r.out()).matches("3 passed, 0 failed, \\d+ skipped"), summary(r.out()));
+        Run json = check(dir.toString(), "--quantize", "Q8_0", "--json");
+        assertTrue(json.out().contains("\"rel_logit_err_bound\""), json.out());
+        Run bad = check(dir.toString(), "--quantize", "Q3_K");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("unknown quantization 'Q3_K'"), bad.err());
+    }
 }
