@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panopt.DType;
+import dev.panopt.Quantization;
 import dev.panopt.checkpoint.CheckpointException;
 import dev.panopt.checkpoint.GgufFile;
 import dev.panopt.checkpoint.GgufType;
@@ -130,16 +131,19 @@ class GgufInteropTest {
         OptTokenizer small = OptTokenizer.fromPretrained(BYTE_TOKENIZER);
         List<Path> files = new ArrayList<>();
         for (String c : List.of("preln-tiny", "postln-proj-tiny", "nobias-noaffine-tiny", "seqcls-multi", "qa")) {
-            for (DType t : c.equals("preln-tiny") ? List.of(DType.F32, DType.F16, DType.BF16) : List.of(DType.F32)) {
-                Path out = dir.resolve(c + "-" + t + ".gguf");
-                OptGguf.convert(FIXTURES.resolve("cases").resolve(c), out, t, small, (d, total) -> {});
+            for (Quantization q : c.equals("preln-tiny") ? Quantization.presets() : List.of(Quantization.NONE)) {
+                Path out = dir.resolve(c + "-" + q.name() + ".gguf");
+                OptGguf.convert(FIXTURES.resolve("cases").resolve(c), out, q, small, (d, total) -> {});
                 files.add(out);
             }
         }
-        Path opt125 = dir.resolve("opt125m-shape-f16.gguf");
-        OptGguf.convert(FIXTURES.resolve("cases/opt125m-shape-f16"), opt125, DType.F16,
-                OptTokenizer.fromPretrained(FIXTURES.resolve("tokenizer")), (d, total) -> {});
-        files.add(opt125);
+        OptTokenizer opt = OptTokenizer.fromPretrained(FIXTURES.resolve("tokenizer"));
+        for (Quantization q : List.of(Quantization.F16, Quantization.Q4_K_M, Quantization.Q5_K_M, Quantization.Q6_K,
+                Quantization.Q4_1)) {
+            Path out = dir.resolve("opt125m-shape-" + q.name() + ".gguf");
+            OptGguf.convert(FIXTURES.resolve("cases/opt125m-shape-f16"), out, q, opt, (d, total) -> {});
+            files.add(out);
+        }
         for (Path f : files) {
             sameListing(f);
         }

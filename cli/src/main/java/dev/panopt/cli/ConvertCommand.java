@@ -1,6 +1,7 @@
 package dev.panopt.cli;
 
 import dev.panopt.DType;
+import dev.panopt.Quantization;
 import dev.panopt.checkpoint.GgufFile;
 import dev.panopt.checkpoint.OptGguf;
 import dev.panopt.tokenizer.OptTokenizer;
@@ -8,6 +9,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +28,9 @@ final class ConvertCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", required = true,
-            description = "Weight format: F32, F16 or BF16.")
+            description = "A preset as llama-quantize names it (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q5_K_M, Q6_K), "
+                    + "F16, BF16 or F32 (every matrix in that type), NONE (as stored), or one of ggml's block formats "
+                    + "(Q4_K, Q5_K, ...: the Q8_0 preset's tensors in that format). Biases and norms stay as stored.")
     String format;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE.gguf", required = true, description = "The GGUF file to write.")
@@ -38,26 +43,45 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        DType type = parseFormat(format);
+        if (common.quantize != null) {
+            throw new IllegalArgumentException("convert stores the weights as --format says; --quantize is for loading");
+        }
+        Quantization q = parseFormat(format);
         Path model = common.modelDir();
         OptTokenizer tok = noTokenizer ? null : common.tokenizer();
         ProgressBar bar = new ProgressBar("converting " + model.getFileName(), System.err, ProgressBar.stderrIsTerminal());
         long t0 = System.nanoTime();
-        OptGguf.convert(model, out, type, tok, bar::update);
+        OptGguf.convert(model, out, q, tok, bar::update);
         PrintWriter o = spec.commandLine().getOut();
         try (GgufFile g = GgufFile.open(out)) {
-            o.printf(Locale.ROOT, "wrote %s: %s, %d tensors, %.1f MB in %.1f s%n", out, type, g.tensorNames().size(),
-                    Files.size(out) / 1e6, (System.nanoTime() - t0) / 1e9);
+            Map<DType, Integer> types = new TreeMap<>();
+            for (String n : g.tensorNames()) {
+                types.merge(g.tensor(n).dtype(), 1, Integer::sum);
+            }
+            o.printf(Locale.ROOT, "wrote %s: %s, %d tensors %s, %.1f MB in %.1f s%n", out, q.name(), g.tensorNames().size(),
+                    types, Files.size(out) / 1e6, (System.nanoTime() - t0) / 1e9);
         }
         return 0;
     }
 
-    static DType parseFormat(String f) {
-        for (DType d : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-            if (d.name().equalsIgnoreCase(f)) {
-                return d;
+    /** A preset by name, else a block format: the Q8_0 preset with each of its quantized classes in that format. */
+    static Quantization parseFormat(String f) {
+        try {
+            return Quantization.named(f);
+        } catch (IllegalArgumentException notAPreset) {
+            for (DType d : DType.values()) {
+                if (d.isQuantized() && d.name().equalsIgnoreCase(f.trim())) {
+                    Quantization.Builder b = Quantization.builder(Quantization.Q8_0);
+                    for (Quantization.TensorClass c : Quantization.TensorClass.values()) {
+                        if (Quantization.Q8_0.requestedType(c, c.perLayer() ? 0 : -1, 1).isPresent()) {
+                            b.type(c, d);
+                        }
+                    }
+                    return b.build();
+                }
             }
+            throw new IllegalArgumentException("--format: " + notAPreset.getMessage() + ", or a block format ("
+                    + java.util.Arrays.stream(DType.values()).filter(DType::isQuantized).map(Enum::name).toList() + ")");
         }
-        throw new IllegalArgumentException("--format must be F32, F16 or BF16, not '" + f + "'");
     }
 }

@@ -224,6 +224,23 @@ class MainTest {
     }
 
     @Test
+    void convertTakesPresetsAndBlockFormats(@TempDir Path dir) {
+        Path mix = dir.resolve("q4km.gguf");
+        Run c = run("convert", "-f", "q4_k_m", "-o", mix.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("Q4_K_M") && c.out().contains("Q4_K=") && c.out().contains("Q6_K="), c.out());
+        Run i = run("info", "--model", mix.toString());
+        assertTrue(i.out().matches("(?s).*general\\.file_type\\s+UINT32\\s+15\n.*"), i.out());
+        assertTrue(i.out().matches("(?s).*blk\\.0\\.attn_q\\.weight\\s+Q4_K\\s.*"), i.out());
+        assertEquals(0, run("generate", "--model", mix.toString(), "-n", "2", "Hi").code());
+        Path q5k = dir.resolve("q5k.gguf");
+        Run k = run("convert", "-f", "Q5_K", "-o", q5k.toString());
+        assertEquals(0, k.code(), k.err());
+        assertTrue(k.out().contains("Q5_K="), k.out());
+        assertOneLineError(run("convert", "-f", "F16", "--quantize", "Q8_0", "-o", q5k.toString()), "--quantize");
+    }
+
+    @Test
     void convertWithoutATokenizer(@TempDir Path dir) {
         Path gguf = dir.resolve("tiny.gguf");
         assertOneLineError(run("convert", "--model", fixture("preln-tiny"), "-f", "F32", "-o", gguf.toString()),

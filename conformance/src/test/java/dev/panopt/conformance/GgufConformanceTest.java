@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.panopt.Backend;
 import dev.panopt.DType;
+import dev.panopt.Quantization;
 import dev.panopt.checkpoint.Checkpoint;
 import dev.panopt.checkpoint.OptGguf;
 import java.io.IOException;
@@ -34,16 +35,18 @@ class GgufConformanceTest {
             try (Checkpoint ck = Checkpoint.open(c)) {
                 source = ck.find("decoder.embed_tokens.weight").orElseThrow().dtype();
             }
-            List<DType> formats = source == DType.F32 ? List.of(DType.F32) : List.of(DType.F32, source);
-            for (DType f : formats) {
-                tests.add(DynamicTest.dynamicTest(name + " " + f, () -> check(c, name, f, f == source)));
+            List<Quantization> formats = source == DType.F32 ? List.of(Quantization.F32)
+                    : List.of(Quantization.F32, Quantization.named(source.name()));
+            for (Quantization f : formats) {
+                tests.add(DynamicTest.dynamicTest(name + " " + f.name(), () -> check(c, name, f,
+                        f.name().equals(source.name()))));
             }
         }
         return tests.stream();
     }
 
-    private static void check(Path caseDir, String name, DType format, boolean sameBytes) throws IOException {
-        Path gguf = dir.resolve(name + "-" + format + ".gguf");
+    private static void check(Path caseDir, String name, Quantization format, boolean sameBytes) throws IOException {
+        Path gguf = dir.resolve(name + "-" + format.name() + ".gguf");
         OptGguf.convert(caseDir, gguf, format, null, (d, t) -> {});
         CaseRunner runner = new CaseRunner(Backend.shared());
         CaseResult fromSource = runner.run(caseDir);

@@ -3,7 +3,9 @@ package dev.panopt.checkpoint;
 import dev.panopt.DType;
 import dev.panopt.Nullable;
 import dev.panopt.OptConfig;
-import dev.panopt.Quantizer;
+import dev.panopt.Quantization;
+import dev.panopt.bindings.PanoptH;
+import dev.panopt.internal.WeightConversion;
 import dev.panopt.internal.WeightLayout;
 import dev.panopt.internal.WeightSpec;
 import dev.panopt.tokenizer.OptTokenizer;
@@ -17,9 +19,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * OPT in GGUF: converts a Hugging Face OPT checkpoint into one self-contained GGUF v3 file (config,
@@ -89,52 +96,66 @@ public final class OptGguf {
     }
 
     /**
-     * llama.cpp's {@code general.file_type} ({@code llama_ftype}) of a file whose weights are mostly
-     * {@code type}: F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, BF16 32.
+     * llama.cpp's {@code general.file_type} ({@code llama_ftype}) of each preset: the file type
+     * {@code llama-quantize} writes for it.
+     */
+    private static final Map<String, Integer> FILE_TYPES = Map.ofEntries(Map.entry("F32", 0), Map.entry("F16", 1),
+            Map.entry("Q4_0", 2), Map.entry("Q4_1", 3), Map.entry("Q8_0", 7), Map.entry("Q5_0", 8), Map.entry("Q5_1", 9),
+            Map.entry("Q4_K_M", 15), Map.entry("Q5_K_M", 17), Map.entry("Q6_K", 18), Map.entry("BF16", 32));
+
+    /**
+     * llama.cpp's {@code general.file_type} ({@code llama_ftype}) of a file whose matrices are mostly {@code type}:
+     * F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q6_K 18, BF16 32.
      *
      * @param type the type of the file's matrices
-     * @return the file type, or empty for a type without a {@code MOSTLY_} file type of its own
+     * @return the file type, or empty for a type without a {@code MOSTLY_} file type of its own (Q4_K and Q5_K
+     *     exist only as the _S/_M mixes)
      */
-    public static java.util.OptionalInt fileType(DType type) {
-        Objects.requireNonNull(type, "type");
-        int v = switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q4_1 -> 3;
-            case Q8_0 -> 7;
-            case Q5_0 -> 8;
-            case Q5_1 -> 9;
-            case BF16 -> 32;
-            default -> -1;
-        };
-        return v < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(v);
+    public static OptionalInt fileType(DType type) {
+        Integer v = FILE_TYPES.get(Objects.requireNonNull(type, "type").name());
+        return v == null ? OptionalInt.empty() : OptionalInt.of(v);
     }
 
     /**
-     * Converts a checkpoint into one GGUF file with every weight in {@code type}. The file is written under a
-     * temporary name beside {@code out} and renamed when complete, so {@code out} is never half-written.
+     * llama.cpp's {@code general.file_type} of a file written with a preset: the above for the uniform ones,
+     * 15 for Q4_K_M, 17 for Q5_K_M.
      *
-     * @param checkpoint a Hugging Face checkpoint directory (or a GGUF file, re-encoded)
-     * @param out        the {@code .gguf} file to write (replaced if it exists)
-     * @param type       the weight format: F32, F16 or BF16
-     * @param tokenizer  the model's tokenizer, embedded so that the file is enough on its own; null for a file
-     *                   without one (its users then need the tokenizer from elsewhere)
-     * @param progress   called after each chunk of tensor data
+     * @param quantization a policy
+     * @return the file type, or empty for {@link Quantization#NONE} (the stored types decide) and for policies
+     *     that are no preset of llama.cpp's
+     */
+    public static OptionalInt fileType(Quantization quantization) {
+        Integer v = FILE_TYPES.get(Objects.requireNonNull(quantization, "quantization").name());
+        return v == null ? OptionalInt.empty() : OptionalInt.of(v);
+    }
+
+    /**
+     * Converts a checkpoint into one GGUF file, each weight stored as {@code quantization} stores it when a model is
+     * loaded with {@link dev.panopt.LoadOptions.Builder#quantization} (the same bytes: loading the file then gives
+     * the same numbers as loading the checkpoint with that policy). A tied token embedding is stored once, as the
+     * LM head (llama.cpp's {@code token_embd} of a tied model), unless the checkpoint has a task head
+     * ({@code score}, {@code qa_outputs}), whose models do not tie it. The file is written under a temporary name
+     * beside {@code out} and renamed when complete, so {@code out} is never half-written. The conversion runs on the
+     * calling thread.
+     *
+     * @param checkpoint   a Hugging Face checkpoint directory (or a GGUF file, re-encoded)
+     * @param out          the {@code .gguf} file to write (replaced if it exists)
+     * @param quantization the policy: a preset ({@link Quantization#Q4_K_M}, {@link Quantization#F16}, ...),
+     *                     {@link Quantization#NONE} for the stored types, or one built from a preset
+     * @param tokenizer    the model's tokenizer, embedded so that the file is enough on its own; null for a file
+     *                     without one (its users then need the tokenizer from elsewhere)
+     * @param progress     called after each chunk of tensor data
      * @throws CheckpointException if the checkpoint is invalid
-     * @throws IllegalArgumentException if {@code type} is not a supported format, or the tokenizer has more
-     *     tokens than the model or cannot be expressed in GGUF's keys
+     * @throws IllegalArgumentException if the tokenizer has more tokens than the model or cannot be expressed in
+     *     GGUF's keys, or a value is beyond F16's range for an F16 weight (naming it)
      * @throws IOException if reading or writing fails
      */
-    public static void convert(Path checkpoint, Path out, DType type, @Nullable OptTokenizer tokenizer, Progress progress)
-            throws IOException {
+    public static void convert(Path checkpoint, Path out, Quantization quantization, @Nullable OptTokenizer tokenizer,
+                               Progress progress) throws IOException {
         Objects.requireNonNull(checkpoint, "checkpoint");
         Objects.requireNonNull(out, "out");
-        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(quantization, "quantization");
         Objects.requireNonNull(progress, "progress");
-        if (type != DType.F32 && type != DType.F16 && type != DType.BF16) {
-            throw new IllegalArgumentException("GGUF formats: F32, F16, BF16; not " + type);
-        }
         try (Checkpoint ck = Checkpoint.open(checkpoint)) {
             ck.validateDecoder();
             OptConfig c = ck.config();
@@ -142,20 +163,23 @@ public final class OptGguf {
                 throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
                         + " tokens, the model's vocab_size is " + c.vocabSize());
             }
+            List<Planned> plan = plan(ck, c, quantization);
             GgufWriter w = new GgufWriter();
             w.putString(OptGgufConfig.ARCHITECTURE_KEY, OptGgufConfig.ARCHITECTURE);
             w.putString(NAME_KEY, c.extra().get("_name_or_path") instanceof String s && !s.isEmpty() ? s
                     : String.valueOf(checkpoint.toAbsolutePath().getFileName()));
             w.putUInt32(GgufFile.ALIGNMENT_KEY, GgufFile.DEFAULT_ALIGNMENT);
-            w.putUInt32(FILE_TYPE_KEY, fileType(type).orElseThrow());
-            if (type.isQuantized()) {
+            OptionalInt fileType = quantization.keepsEverything() ? fileType(matrixType(plan)) : fileType(quantization);
+            if (fileType.isPresent()) {
+                w.putUInt32(FILE_TYPE_KEY, fileType.getAsInt());
+            }
+            if (plan.stream().anyMatch(p -> p.type().isQuantized())) {
                 w.putUInt32(QUANTIZATION_VERSION_KEY, QUANTIZATION_VERSION);
             }
             OptGgufConfig.write(c, w);
             if (tokenizer != null) {
                 tokenizer.writeGguf(w);
             }
-            List<Planned> plan = plan(ck, c, type);
             long total = 0;
             for (Planned p : plan) {
                 total += p.type().bytes(p.source().numel());
@@ -165,12 +189,10 @@ public final class OptGguf {
             progress.update(0, all);
             for (Planned p : plan) {
                 long bytes = p.type().bytes(p.source().numel());
-                w.addTensor(p.name(), p.type(), p.source().shape(), bytes, o -> {
-                    encode(p.source(), p.type(), o, n -> {
-                        done[0] += n;
-                        progress.update(done[0], all);
-                    });
-                });
+                w.addTensor(p.name(), p.type(), p.source().shape(), bytes, o -> encode(p.source(), p.type(), o, n -> {
+                    done[0] += n;
+                    progress.update(done[0], all);
+                }));
             }
             writeAtomically(w, out);
         }
@@ -179,20 +201,38 @@ public final class OptGguf {
     /** One tensor of the file: its GGUF name, the checkpoint tensor and the type it is stored in. */
     private record Planned(String name, Checkpoint.CheckpointTensor source, DType type) {}
 
-    /** The decoder's tensors in layer order, then the heads present (the LM head only when untied). */
-    private static List<Planned> plan(Checkpoint ck, OptConfig c, DType type) throws CheckpointException {
-        List<String> names = new ArrayList<>();
-        for (WeightSpec s : WeightLayout.decoderWeights(c)) {
-            names.add(s.name());
+    /** The type of the first layer's q_proj: what the file's matrices mostly are. */
+    private static DType matrixType(List<Planned> plan) {
+        for (Planned p : plan) {
+            if (p.name().equals("blk.0.attn_q.weight")) {
+                return p.type();
+            }
         }
+        throw new IllegalStateException("no blk.0.attn_q.weight planned");
+    }
+
+    /**
+     * The decoder's tensors in layer order, then the heads present (the LM head only when untied), each with the
+     * type {@code q} stores it in, decided as the loader decides it.
+     */
+    private static List<Planned> plan(Checkpoint ck, OptConfig c, Quantization q) throws CheckpointException {
+        boolean taskHead = ck.find("score.weight").isPresent() || ck.find("qa_outputs.weight").isPresent();
+        boolean tiedHead = c.tieWordEmbeddings() && !taskHead;
+        List<WeightSpec> specs = new ArrayList<>(WeightLayout.decoderWeights(c));
+        List<String> heads = new ArrayList<>();
         if (!c.tieWordEmbeddings()) {
-            names.add("lm_head.weight");
+            heads.add("lm_head.weight");
         }
-        names.add("score.weight");
-        names.add("qa_outputs.weight");
-        names.add("qa_outputs.bias");
+        heads.addAll(List.of("score.weight", "qa_outputs.weight", "qa_outputs.bias"));
         List<Planned> out = new ArrayList<>();
-        for (String n : names) {
+        Set<String> converted = new HashSet<>();
+        for (WeightSpec s : specs) {
+            Optional<Quantization.TensorClass> cls = s.kind() == PanoptH.T_EMBED_TOKENS && tiedHead
+                    ? Optional.of(Quantization.TensorClass.LM_HEAD) : Quantization.TensorClass.of(s.name());
+            out.add(planned(ck.require(s.name(), s.shape()), cls, s.layer(), q, c));
+            converted.add(s.name());
+        }
+        for (String n : heads) {
             Optional<Checkpoint.CheckpointTensor> t = ck.find(n);
             if (t.isEmpty()) {
                 if (n.equals("lm_head.weight")) {
@@ -201,9 +241,9 @@ public final class OptGguf {
                 }
                 continue; // an absent task head
             }
-            out.add(new Planned(OptGgufNames.toGguf(n).orElseThrow(), t.get(), type));
+            out.add(planned(t.get(), Quantization.TensorClass.of(n), -1, q, c));
+            converted.add(n);
         }
-        java.util.Set<String> converted = new java.util.HashSet<>(names);
         for (String n : ck.names()) {
             if (!converted.contains(n)) {
                 LOG.log(System.Logger.Level.INFO, "{0}: tensor {1} is not used by OPT; not converted", ck.directory(), n);
@@ -212,38 +252,49 @@ public final class OptGguf {
         return out;
     }
 
-    /** Elements converted per step: bounds the scratch memory of a conversion to a few MB. */
-    private static final long CHUNK_ELEMENTS = 1 << 20;
+    private static Planned planned(Checkpoint.CheckpointTensor t, Optional<Quantization.TensorClass> cls, int layer,
+                                   Quantization q, OptConfig c) {
+        List<Long> shape = new ArrayList<>();
+        for (long d : t.shape()) {
+            shape.add(d);
+        }
+        DType type = WeightConversion.storedType(q, cls, t.dtype(), shape, layer, c.numHiddenLayers());
+        return new Planned(OptGgufNames.toGguf(t.name()).orElseThrow(), t, type);
+    }
+
+    /** f32 elements converted per step: bounds the scratch memory of a conversion to a few MB. */
+    private static final long CHUNK_ELEMENTS = 1 << 18;
 
     /** Writes {@code t}'s values as {@code type}; reports each chunk's byte count to {@code written}. */
-    private static void encode(Checkpoint.CheckpointTensor t, DType type, OutputStream out,
-                               java.util.function.LongConsumer written) throws IOException {
+    private static void encode(Checkpoint.CheckpointTensor t, DType type, OutputStream out, LongConsumer written)
+            throws IOException {
         MemorySegment src = t.data();
         if (t.dtype() == type) {
-            for (long off = 0; off < src.byteSize(); off += CHUNK_ELEMENTS) {
-                long n = Math.min(CHUNK_ELEMENTS, src.byteSize() - off);
+            for (long off = 0; off < src.byteSize(); off += 4 * CHUNK_ELEMENTS) {
+                long n = Math.min(4 * CHUNK_ELEMENTS, src.byteSize() - off);
                 TensorBytes.of(src.asSlice(off, n)).writeTo(out);
                 written.accept(n);
             }
             return;
         }
         long[] shape = t.shape();
-        long cols = shape.length == 0 ? 1 : shape[shape.length - 1];
-        long rows = cols == 0 ? 0 : t.numel() / cols;
-        long rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / Math.max(1, cols));
+        long cols = shape[shape.length - 1];
+        long rows = t.numel() / cols;
+        long rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / cols);
+        long chunkRows = Math.min(rows, rowsPerChunk);
+        long srcRow = t.dtype().bytes(cols);
+        long dstRow = type.bytes(cols);
         try (Arena arena = Arena.ofConfined()) {
-            long chunkRows = Math.min(rows, rowsPerChunk);
-            MemorySegment f32 = arena.allocate(Math.max(4, chunkRows * cols * 4), 64);
-            MemorySegment enc = arena.allocate(Math.max(1, chunkRows * type.bytes(cols)), 64);
-            long srcRowBytes = t.dtype().bytes(cols);
+            MemorySegment srcCopy = arena.allocate(chunkRows * srcRow, 64);
+            MemorySegment f32 = arena.allocate(chunkRows * cols * Float.BYTES, 64);
+            MemorySegment enc = arena.allocate(chunkRows * dstRow, 64);
             for (long r = 0; r < rows; r += rowsPerChunk) {
                 long k = Math.min(rowsPerChunk, rows - r);
-                long n = k * cols;
-                Quantizer.dequantize(t.dtype(), src.asSlice(r * srcRowBytes, k * srcRowBytes), n, f32.asSlice(0, n * 4));
-                long bytes = k * type.bytes(cols);
-                Quantizer.quantize(type, f32.asSlice(0, n * 4), k, cols, enc.asSlice(0, bytes));
-                TensorBytes.of(enc.asSlice(0, bytes)).writeTo(out);
-                written.accept(bytes);
+                MemorySegment dst = enc.asSlice(0, k * dstRow);
+                WeightConversion.convertRows(t.name(), t.dtype(), src.asSlice(r * srcRow, k * srcRow), type, dst, r, k,
+                        cols, srcCopy, f32);
+                TensorBytes.of(dst).writeTo(out);
+                written.accept(dst.byteSize());
             }
         }
     }

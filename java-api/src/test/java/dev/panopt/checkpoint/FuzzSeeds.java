@@ -148,7 +148,9 @@ public final class FuzzSeeds {
         // ---- GGUF: a tiny OPT (with OPT's layout of names, config keys and a 269-token tokenizer) in F32 and F16,
         //      and a file with every value type and several tensor types
         Path gg = dir("dev.panopt.checkpoint.GgufFuzzTest", "ggufFile");
-        OptConfig small = tiny.toBuilder().vocabSize(272).build();
+        // hidden 32, ffn 64: rows of whole 32-blocks, so the Q8_0 seed holds Q8_0 matrices
+        OptConfig small = tiny.toBuilder().vocabSize(272).hiddenSize(32).numAttentionHeads(2).ffnDim(64)
+                .wordEmbedProjDim(32).build();
         Path smallDir = Files.createDirectories(tmp.resolve("small"));
         Files.writeString(smallDir.resolve("config.json"), small.toJson());
         SafetensorsWriter sw = new SafetensorsWriter();
@@ -163,8 +165,9 @@ public final class FuzzSeeds {
         sw.write(smallDir.resolve("model.safetensors"));
         dev.panopt.tokenizer.OptTokenizer tok = dev.panopt.tokenizer.OptTokenizer.fromPretrained(
                 OptGgufTest.tinyTokenizer(tmp));
-        for (DType t : List.of(DType.F32, DType.F16)) {
-            OptGguf.convert(smallDir, gg.resolve("seed-opt-" + t.name().toLowerCase(java.util.Locale.ROOT)), t, tok,
+        for (dev.panopt.Quantization q : List.of(dev.panopt.Quantization.F32, dev.panopt.Quantization.F16,
+                dev.panopt.Quantization.Q8_0)) {
+            OptGguf.convert(smallDir, gg.resolve("seed-opt-" + q.name().toLowerCase(java.util.Locale.ROOT)), q, tok,
                     (d, total) -> {});
         }
         new GgufWriter().putUInt32(GgufFile.ALIGNMENT_KEY, 64).putString("s", "Ġworld é")

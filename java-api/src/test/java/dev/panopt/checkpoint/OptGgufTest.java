@@ -8,20 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panopt.CausalLMOutput;
 import dev.panopt.DType;
+import dev.panopt.LoadOptions;
 import dev.panopt.OptConfig;
 import dev.panopt.OptForCausalLM;
 import dev.panopt.OptForQuestionAnswering;
 import dev.panopt.OptForSequenceClassification;
 import dev.panopt.QuestionAnsweringOutput;
-import dev.panopt.Quantizer;
+import dev.panopt.Quantization;
 import dev.panopt.SequenceClassifierOutput;
 import dev.panopt.internal.Json;
 import dev.panopt.internal.WeightLayout;
 import dev.panopt.internal.WeightSpec;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,10 +62,10 @@ class OptGgufTest {
         return d;
     }
 
-    private Path convert(String caseName, DType type, OptTokenizer tok) throws IOException {
-        Path out = dir.resolve(caseName + "-" + type + ".gguf");
+    private Path convert(String caseName, Quantization q, OptTokenizer tok) throws IOException {
+        Path out = dir.resolve(caseName + "-" + q.name() + ".gguf");
         long[] last = {-1, -1};
-        OptGguf.convert(CASES.resolve(caseName), out, type, tok, (d, t) -> {
+        OptGguf.convert(CASES.resolve(caseName), out, q, tok, (d, t) -> {
             assertTrue(d >= last[0] && d <= t, d + " of " + t);
             last[0] = d;
             last[1] = t;
@@ -76,7 +75,16 @@ class OptGgufTest {
     }
 
     private static float[] logits(Path model) throws IOException {
-        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(model); CausalLMOutput out = lm.forward(IDS, MASK)) {
+        return logits(model, Quantization.NONE);
+    }
+
+    /** Logits of {@code model} loaded with {@code q}; a GGUF file loaded as stored must copy nothing. */
+    private static float[] logits(Path model, Quantization q) throws IOException {
+        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(model, LoadOptions.builder().quantization(q).build());
+             CausalLMOutput out = lm.forward(IDS, MASK)) {
+            if (Files.isRegularFile(model) && q.keepsEverything()) {
+                assertEquals(0, lm.loadReport().convertedBytes(), "a GGUF file's weights are used where they are mapped");
+            }
             return out.logits().toFloatArray();
         }
     }
@@ -115,7 +123,7 @@ class OptGgufTest {
     void f32CasesConvertLosslesslyAndGiveTheSameLogits() throws IOException {
         OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
         for (String name : List.of("preln-tiny", "postln-proj-tiny", "nobias-noaffine-tiny", "remove-final-ln-tiny")) {
-            Path gguf = convert(name, DType.F32, tok);
+            Path gguf = convert(name, Quantization.NONE, tok);
             try (Checkpoint src = Checkpoint.open(CASES.resolve(name)); Checkpoint g = Checkpoint.open(gguf)) {
                 g.validateDecoder();
                 assertSameModelConfig(src.config(), g.config());
@@ -155,7 +163,7 @@ class OptGgufTest {
     @Test
     void f16CheckpointWithOptsTokenizerIsOneSelfContainedFile() throws IOException {
         OptTokenizer dirTok = OptTokenizer.fromPretrained(OPT_TOKENIZER);
-        Path gguf = convert("opt125m-shape-f16", DType.F16, dirTok);
+        Path gguf = convert("opt125m-shape-f16", Quantization.F16, dirTok);
         try (GgufFile g = GgufFile.open(gguf)) {
             assertEquals("opt", g.getString("general.architecture"));
             assertEquals(1, g.getLong(OptGguf.FILE_TYPE_KEY));
@@ -184,7 +192,7 @@ class OptGgufTest {
     void taskHeadsAndTheirConfigsConvert() throws IOException {
         OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
         for (String name : List.of("seqcls-single", "seqcls-multi", "seqcls-regression")) {
-            Path gguf = convert(name, DType.F32, tok);
+            Path gguf = convert(name, Quantization.NONE, tok);
             try (Checkpoint src = Checkpoint.open(CASES.resolve(name)); Checkpoint g = Checkpoint.open(gguf)) {
                 assertSameModelConfig(src.config(), g.config());
             }
@@ -201,7 +209,7 @@ class OptGgufTest {
             }
             assertArrayEquals(got[0], got[1], name);
         }
-        Path qa = convert("qa", DType.F32, tok);
+        Path qa = convert("qa", Quantization.NONE, tok);
         float[][] got = new float[2][];
         Path[] paths = {CASES.resolve("qa"), qa};
         for (int i = 0; i < 2; i++) {
@@ -214,43 +222,76 @@ class OptGgufTest {
     }
 
     @Test
-    void bf16FileHoldsTheNativeReferenceConversion() throws IOException {
+    void everyPresetStoresWhatLoadingWithItStores() throws IOException {
         OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
-        Path gguf = convert("preln-tiny", DType.BF16, tok);
-        try (Checkpoint src = Checkpoint.open(CASES.resolve("preln-tiny")); Checkpoint g = Checkpoint.open(gguf);
-             Arena arena = Arena.ofConfined()) {
-            assertEquals(32, GgufFile.open(gguf).getLong(OptGguf.FILE_TYPE_KEY));
-            for (String t : src.names()) {
-                Checkpoint.CheckpointTensor s = src.find(t).orElseThrow();
-                Checkpoint.CheckpointTensor b = g.find(t).orElseThrow();
-                assertEquals(DType.BF16, b.dtype());
-                long[] shape = s.shape();
-                long cols = shape[shape.length - 1];
-                MemorySegment expect = arena.allocate(DType.BF16.bytes(s.numel()));
-                Quantizer.quantize(DType.BF16, s.data(), s.numel() / cols, cols, expect);
-                assertArrayEquals(expect.toArray(ValueLayout.JAVA_BYTE), b.data().toArray(ValueLayout.JAVA_BYTE), t);
+        for (Quantization q : Quantization.presets()) {
+            Path gguf = convert("preln-tiny", q, tok);
+            assertArrayEquals(logits(CASES.resolve("preln-tiny"), q), logits(gguf), q.name());
+        }
+    }
+
+    @Test
+    void kQuantMixesHoldTheirFormatsAndTheLogitsOfLoadingWithThem() throws IOException {
+        OptTokenizer opt = OptTokenizer.fromPretrained(OPT_TOKENIZER);
+        for (Quantization q : List.of(Quantization.Q4_K_M, Quantization.Q8_0)) {
+            Path gguf = convert("opt125m-shape-f16", q, opt);
+            try (GgufFile g = GgufFile.open(gguf)) {
+                assertEquals(OptGguf.fileType(q).getAsInt(), g.getLong(OptGguf.FILE_TYPE_KEY));
+                assertEquals(OptGguf.QUANTIZATION_VERSION, g.getLong(OptGguf.QUANTIZATION_VERSION_KEY));
+                boolean k = q == Quantization.Q4_K_M;
+                assertEquals(k ? DType.Q6_K : DType.Q8_0, g.tensor("token_embd.weight").dtype(), "the tied head's type");
+                assertEquals(k ? DType.Q4_K : DType.Q8_0, g.tensor("blk.0.attn_q.weight").dtype());
+                // llama.cpp's use_more_bits of 2 layers: layer 1 (the last eighth), not layer 0
+                assertEquals(k ? DType.Q4_K : DType.Q8_0, g.tensor("blk.0.ffn_down.weight").dtype());
+                assertEquals(k ? DType.Q6_K : DType.Q8_0, g.tensor("blk.1.ffn_down.weight").dtype(), "more bits");
+                assertEquals(k ? DType.Q6_K : DType.Q8_0, g.tensor("blk.1.attn_v.weight").dtype(), "more bits");
+                assertEquals(DType.F16, g.tensor("position_embd.weight").dtype(), "positions keep their type");
+                assertEquals(DType.F16, g.tensor("blk.0.attn_q.bias").dtype(), "vectors keep their type");
+            }
+            assertArrayEquals(logits(CASES.resolve("opt125m-shape-f16"), q), logits(gguf), q.name());
+        }
+    }
+
+    @Test
+    void taskModelsQuantizeTheirOwnWay() throws IOException {
+        OptTokenizer tok = OptTokenizer.fromPretrained(tinyTokenizer(dir));
+        Quantization q = Quantization.Q4_0;
+        Path gguf = convert("seqcls-single", q, tok);
+        LoadOptions quantized = LoadOptions.builder().quantization(q).build();
+        try (OptForSequenceClassification a = OptForSequenceClassification.fromPretrained(CASES.resolve("seqcls-single"),
+                quantized); OptForSequenceClassification b = OptForSequenceClassification.fromPretrained(gguf);
+             SequenceClassifierOutput x = a.forward(IDS, MASK); SequenceClassifierOutput y = b.forward(IDS, MASK)) {
+            assertArrayEquals(x.logits().toFloatArray(), y.logits().toFloatArray());
+            for (var t : a.loadReport().tensors()) {
+                var same = b.loadReport().tensors().stream().filter(u -> u.name().equals(t.name())).findFirst().orElseThrow();
+                assertEquals(t.stored(), same.stored(), t.name());
             }
         }
-        float[] f32 = logits(CASES.resolve("preln-tiny"));
-        float[] bf16 = logits(gguf);
-        double err = 0;
-        double ref = 0;
-        for (int i = 0; i < f32.length; i++) {
-            err += (f32[i] - bf16[i]) * (double) (f32[i] - bf16[i]);
-            ref += f32[i] * (double) f32[i];
-        }
-        // bf16 keeps 8 significant bits (relative rounding error 2^-9 per weight)
-        assertTrue(Math.sqrt(err / ref) < 1e-2, "bf16 logits stay within 1% of f32's: " + Math.sqrt(err / ref));
     }
 
     @Test
     void conversionRefusesWhatItCannotWriteFaithfully() throws IOException {
         OptTokenizer opt = OptTokenizer.fromPretrained(OPT_TOKENIZER);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> OptGguf.convert(CASES.resolve("preln-tiny"), dir.resolve("x.gguf"), DType.F32, opt, (d, t) -> {}));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OptGguf.convert(
+                CASES.resolve("preln-tiny"), dir.resolve("x.gguf"), Quantization.NONE, opt, (d, t) -> {}));
         assertTrue(e.getMessage().contains("50265") && e.getMessage().contains("1000"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> OptGguf.convert(CASES.resolve("preln-tiny"),
-                dir.resolve("x.gguf"), DType.I32, opt, (d, t) -> {}));
+        Path big = Files.createDirectories(dir.resolve("big"));
+        Files.copy(CASES.resolve("preln-tiny/config.json"), big.resolve("config.json"));
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(CASES.resolve("preln-tiny/model.safetensors"))) {
+            for (String n : f.names()) {
+                float[] v = f.readFloats(n);
+                if (n.endsWith("layers.1.fc1.weight")) {
+                    v[64 * 3 + 5] = 1e5f;
+                }
+                w.addFloats(n, f.info(n).dtype(), f.info(n).shape(), v);
+            }
+        }
+        w.write(big.resolve("model.safetensors"));
+        IllegalArgumentException f16 = assertThrows(IllegalArgumentException.class,
+                () -> OptGguf.convert(big, dir.resolve("x.gguf"), Quantization.F16, null, (d, t) -> {}));
+        assertTrue(f16.getMessage().startsWith("decoder.layers.1.fc1.weight [3, 5] = 100000.0 is beyond F16's range"),
+                f16.getMessage());
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().contains("x.gguf")).toList(),
                     "nothing left behind");
