@@ -4,7 +4,7 @@
  *
  * <p>Exported packages: {@code dev.panopt} (configuration, models, sessions, generation),
  * {@code dev.panopt.tokenizer} (OPT's byte-level BPE tokenizer), {@code dev.panopt.checkpoint}
- * (checkpoint directories and the safetensors and PyTorch weight formats) and {@code dev.panopt.hub}
+ * (checkpoint directories and the safetensors, PyTorch and GGUF formats) and {@code dev.panopt.hub}
  * (models from the Hugging Face hub and its cache). {@code dev.panopt.internal} is not exported.
  */
 module dev.panopt {

@@ -229,9 +229,9 @@ final class NativeModel implements AutoCloseable {
     private static WeightLoader.Weight weight(Checkpoint.CheckpointTensor t, int kind, int layer,
                                               Optional<TensorClass> cls) {
         DType d = t.info().dtype();
-        if (!d.isNative() || d.isQuantized()) {
+        if (!d.isNative()) { // a GGUF file's block formats are native types too
             throw new IllegalArgumentException("tensor " + t.name() + " in " + t.file() + " has dtype " + d
-                    + "; weights must be F32, F16 or BF16");
+                    + "; weights must be F32, F16, BF16 or (from a GGUF file) one of ggml's block formats");
         }
         List<Long> shape = new ArrayList<>();
         for (long s : t.shape()) {
@@ -270,7 +270,7 @@ final class NativeModel implements AutoCloseable {
         setInt(s, "activation", c.activationCode());
         setInt(s, "head_size", head.size());
         setInt(s, "head_has_bias", head.hasBias() ? 1 : 0);
-        s.set(ValueLayout.JAVA_FLOAT, PanoptH.offset(L, "layer_norm_eps"), 1e-5f);
+        s.set(ValueLayout.JAVA_FLOAT, PanoptH.offset(L, "layer_norm_eps"), OptConfig.LAYER_NORM_EPS);
         return s;
     }
 

@@ -310,6 +310,12 @@ public final class OptConfig {
     // ------------------------------------------------------------------ derived
 
     /**
+     * The epsilon of every LayerNorm of OPT: PyTorch's {@code nn.LayerNorm} default, which Hugging Face's
+     * OPT uses everywhere ({@code OPTConfig} has no field for it).
+     */
+    public static final float LAYER_NORM_EPS = 1e-5f;
+
+    /**
      * {@return whether the decoder ends with a LayerNorm: {@code do_layer_norm_before &&
      * !_remove_final_layer_norm}}
      */

@@ -24,7 +24,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * Loads a checkpoint directory with default options (see
      * {@link #fromPretrained(Path, LoadOptions)}).
      *
-     * @param directory the checkpoint directory
+     * @param directory the checkpoint directory, or a {@code .gguf} file
      * @return the model; the caller closes it
      * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
      * @throws IOException         if a file cannot be read
@@ -36,7 +36,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
     /**
      * Loads a checkpoint directory; {@code sessionOptions} become the model's default session options.
      *
-     * @param directory      the checkpoint directory
+     * @param directory      the checkpoint directory, or a {@code .gguf} file
      * @param sessionOptions options of the model's internal session and of {@link #newSession()}
      * @return the model; the caller closes it
      * @throws CheckpointException if the directory does not hold a valid OPT checkpoint
@@ -50,9 +50,11 @@ public final class OptForCausalLM extends OptPreTrainedModel {
      * Loads a checkpoint directory: {@code config.json} plus {@code model.safetensors}, a sharded
      * {@code model.safetensors.index.json}, or PyTorch's {@code pytorch_model.bin} (or its sharded
      * index) as the facebook/opt-* repositories publish them; parameter names with or without the
-     * {@code model.} prefix. Every tensor is validated (presence, shape, dtype, bounds) before native code sees it.
+     * {@code model.} prefix; or one GGUF file that {@link dev.panopt.checkpoint.OptGguf} wrote (config, tokenizer
+     * and weights, block-quantized ones included, mapped and handed to native code without a copy). Every tensor
+     * is validated (presence, shape, dtype, bounds) before native code sees it.
      *
-     * @param directory the checkpoint directory
+     * @param directory the checkpoint directory, or a {@code .gguf} file
      * @param options   backend, session options, preloading and progress
      * @return the model; the caller closes it
      * @throws CheckpointException if the directory does not hold a valid OPT checkpoint

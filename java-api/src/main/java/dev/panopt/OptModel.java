@@ -19,7 +19,7 @@ public final class OptModel extends OptPreTrainedModel {
     /**
      * Loads a checkpoint directory with default options (see {@link #fromPretrained(Path, LoadOptions)}).
      *
-     * @param directory the checkpoint directory
+     * @param directory the checkpoint directory, or a {@code .gguf} file
      * @return the model; the caller closes it
      * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT
      *     checkpoint
@@ -33,7 +33,7 @@ public final class OptModel extends OptPreTrainedModel {
      * Loads a checkpoint directory: {@code config.json} plus safetensors or PyTorch weights, single or
      * sharded, as {@link OptForCausalLM#fromPretrained(Path, LoadOptions)} describes.
      *
-     * @param directory the checkpoint directory
+     * @param directory the checkpoint directory, or a {@code .gguf} file
      * @param options   backend, session options, preloading, progress
      * @return the model; the caller closes it
      * @throws dev.panopt.checkpoint.CheckpointException if the directory does not hold a valid OPT

@@ -1,5 +1,6 @@
 package dev.panopt;
 
+import dev.panopt.internal.WeightConversion;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -107,16 +108,10 @@ final class WeightLoader {
         return new Result(bound, new LoadReport(q.name(), List.copyOf(formats.values())), converted);
     }
 
-    /** The policy's decision for one tensor; vectors keep their type. */
+    /** The policy's decision for one tensor (as {@link WeightConversion} decides it for every writer). */
     static LoadReport.TensorFormat decide(Weight w, Quantization q, int numLayers) {
-        DType requested = w.dtype();
-        DType stored = w.dtype();
-        if (w.tensorClass().isPresent() && w.shape().size() == 2) {
-            Quantization.TensorClass c = w.tensorClass().get();
-            int layer = c.perLayer() ? w.layer() : -1;
-            requested = q.requestedType(c, layer, numLayers).orElse(w.dtype());
-            stored = q.typeFor(c, w.dtype(), w.rows(), w.cols(), layer, numLayers);
-        }
+        DType requested = WeightConversion.requestedType(q, w.tensorClass(), w.dtype(), w.shape(), w.layer(), numLayers);
+        DType stored = WeightConversion.storedType(q, w.tensorClass(), w.dtype(), w.shape(), w.layer(), numLayers);
         return new LoadReport.TensorFormat(w.name(), w.shape(), w.tensorClass(), w.dtype(), requested, stored);
     }
 
@@ -142,25 +137,8 @@ final class WeightLoader {
                 public long run(long chunk) {
                     long r0 = chunk * rowsPerChunk;
                     long n = Math.min(rowsPerChunk, rows - r0);
-                    MemorySegment src = w.data().asSlice(r0 * srcRow, n * srcRow);
-                    MemorySegment floats;
-                    if (w.dtype() == DType.F32) {
-                        floats = src;
-                    } else {
-                        MemorySegment copy = srcCopy.asSlice(0, n * srcRow);
-                        MemorySegment.copy(src, 0, copy, 0, n * srcRow);
-                        floats = f32.asSlice(0, n * cols * Float.BYTES);
-                        Quantizer.dequantize(w.dtype(), copy, n * cols, floats);
-                    }
-                    if (to == DType.F16) {
-                        checkF16Range(w.name(), floats, r0, cols);
-                    }
-                    MemorySegment out = dst.asSlice(r0 * dstRow, n * dstRow);
-                    if (to == DType.F32) {
-                        MemorySegment.copy(floats, 0, out, 0, n * dstRow);
-                    } else {
-                        Quantizer.quantize(to, floats, n, cols, out);
-                    }
+                    WeightConversion.convertRows(w.name(), w.dtype(), w.data().asSlice(r0 * srcRow, n * srcRow), to,
+                            dst.asSlice(r0 * dstRow, n * dstRow), r0, n, cols, srcCopy, f32);
                     return n * srcRow;
                 }
 
@@ -170,21 +148,6 @@ final class WeightLoader {
                 }
             };
         }, bytes -> progress.update(doneBefore + bytes, total));
-    }
-
-    /** F16's largest finite value. */
-    private static final float F16_MAX = 65504f;
-
-    /** A finite value beyond F16's range would become infinite: refuse it, naming where it is. */
-    private static void checkF16Range(String name, MemorySegment floats, long firstRow, long cols) {
-        long n = floats.byteSize() / Float.BYTES;
-        for (long i = 0; i < n; i++) {
-            float v = floats.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i * Float.BYTES);
-            if (Math.abs(v) > F16_MAX && Float.isFinite(v)) {
-                throw new IllegalArgumentException(name + " [" + (firstRow + i / cols) + ", " + i % cols + "] = " + v
-                        + " is beyond F16's range (" + F16_MAX + "): store it as BF16 or F32");
-            }
-        }
     }
 
     /** Reads one byte per page so the OS brings the mapping into memory now. */

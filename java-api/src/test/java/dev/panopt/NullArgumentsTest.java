@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.reflect.ClassPath;
 import com.google.common.testing.NullPointerTester;
 import dev.panopt.checkpoint.Checkpoint;
+import dev.panopt.checkpoint.GgufFile;
+import dev.panopt.checkpoint.GgufWriter;
 import dev.panopt.checkpoint.SafetensorsFile;
 import dev.panopt.checkpoint.TensorInfo;
 import dev.panopt.hub.DownloadProgress;
@@ -62,6 +64,8 @@ class NullArgumentsTest {
         OptForQuestionAnswering qa = open(OptForQuestionAnswering.fromPretrained(TaskModelsTest.QA));
         PastKeyValues past = open(session.pastKeyValues());
         TokenStream stream = open(lm.stream(new int[][] {{2, 5}}, null, GenerationConfig.greedy(2)));
+        GgufFile gguf = open(GgufFile.open(Path.of(NullArgumentsTest.class.getResource(
+                "/dev/panopt/checkpoint/GgufFuzzTestInputs/ggufFile/seed-opt-f32").toURI())));
         HubOptions hubOptions = HubOptions.builder(Map.of()).cacheDir(Files.createTempDirectory("hub-null")).offline(true)
                 .build();
         HubClient hub = open(HubClient.create(hubOptions));
@@ -101,7 +105,7 @@ class NullArgumentsTest {
                 new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true),
                 hub, hubOptions, HubOptions.builder(Map.of()), RepoRef.of("a/b"),
                 Quantization.Q4_K_M, Quantization.builder(Quantization.NONE), lm.loadReport(),
-                lm.loadReport().tensors().get(0));
+                lm.loadReport().tensors().get(0), gguf, new GgufWriter());
     }
 
     @AfterAll

@@ -2,6 +2,10 @@ package dev.panopt.bench;
 
 import dev.panopt.DType;
 import dev.panopt.OptConfig;
+import dev.panopt.checkpoint.GgufFile;
+import dev.panopt.checkpoint.GgufType;
+import dev.panopt.checkpoint.GgufWriter;
+import dev.panopt.checkpoint.OptGguf;
 import dev.panopt.checkpoint.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -127,54 +131,74 @@ public final class Checkpoints {
     private static void writeGguf(ModelShape s, Ggml type, Path file) throws IOException {
         int h = s.hidden(), f = s.ffn();
         String[] tokens = vocabulary(s.vocab());
-        int[] types = new int[tokens.length];
+        long[] types = new long[tokens.length];
         java.util.Arrays.fill(types, 1); // LLAMA_TOKEN_TYPE_NORMAL
         GgufWriter g = new GgufWriter()
-                .put("general.architecture", "gpt2")
-                .put("general.name", "panopt-bench synthetic " + s.name() + " GPT-2 twin")
-                .put("general.alignment", 32)
-                .put("general.file_type", type.fileType());
-        if (type == Ggml.Q8_0 || type == Ggml.Q4_0) {
-            g.put("general.quantization_version", 2);
+                .putString("general.architecture", "gpt2")
+                .putString(OptGguf.NAME_KEY, "panopt-bench synthetic " + s.name() + " GPT-2 twin")
+                .putUInt32(GgufFile.ALIGNMENT_KEY, GgufFile.DEFAULT_ALIGNMENT)
+                .putUInt32(OptGguf.FILE_TYPE_KEY, OptGguf.fileType(type.dtype).orElseThrow());
+        if (type.dtype.isQuantized()) {
+            g.putUInt32(OptGguf.QUANTIZATION_VERSION_KEY, OptGguf.QUANTIZATION_VERSION);
         }
-        g.put("gpt2.context_length", s.maxPositions())
-                .put("gpt2.embedding_length", h)
-                .put("gpt2.feed_forward_length", f)
-                .put("gpt2.block_count", s.layers())
-                .put("gpt2.attention.head_count", s.heads())
-                .put("gpt2.attention.layer_norm_epsilon", 1e-5f)
-                .put("tokenizer.ggml.model", "gpt2")
-                .put("tokenizer.ggml.pre", "gpt-2")
-                .put("tokenizer.ggml.tokens", tokens)
-                .put("tokenizer.ggml.token_type", types)
-                .put("tokenizer.ggml.merges", new String[] {"t o"})
-                .put("tokenizer.ggml.bos_token_id", 2)
-                .put("tokenizer.ggml.eos_token_id", 2)
-                .put("tokenizer.ggml.padding_token_id", 1)
-                .put("tokenizer.ggml.add_bos_token", false);
+        g.putUInt32("gpt2.context_length", s.maxPositions())
+                .putUInt32("gpt2.embedding_length", h)
+                .putUInt32("gpt2.feed_forward_length", f)
+                .putUInt32("gpt2.block_count", s.layers())
+                .putUInt32("gpt2.attention.head_count", s.heads())
+                .putFloat32("gpt2.attention.layer_norm_epsilon", 1e-5f)
+                .putString("tokenizer.ggml.model", "gpt2")
+                .putString("tokenizer.ggml.pre", "gpt-2")
+                .putStringArray("tokenizer.ggml.tokens", java.util.List.of(tokens))
+                .putIntegerArray("tokenizer.ggml.token_type", GgufType.INT32, types)
+                .putStringArray("tokenizer.ggml.merges", java.util.List.of("t o"))
+                .putUInt32("tokenizer.ggml.bos_token_id", 2)
+                .putUInt32("tokenizer.ggml.eos_token_id", 2)
+                .putUInt32("tokenizer.ggml.padding_token_id", 1)
+                .putBool("tokenizer.ggml.add_bos_token", false);
         // Token embedding and the LM head (a copy, llama.cpp's GPT-2 loader wants output.weight) are
-        // the same values, in the matmul format, as OPT's tied head.
-        g.tensor("token_embd.weight", type, new long[] {h, s.vocab()}, "tok_embd", Weights.Kind.EMBEDDING);
-        g.tensor("position_embd.weight", Ggml.F32, new long[] {h, s.maxPositions()}, "pos_embd", Weights.Kind.EMBEDDING);
-        g.tensor("output_norm.weight", Ggml.F32, new long[] {h}, "out_norm.w", Weights.Kind.NORM_GAIN);
-        g.tensor("output_norm.bias", Ggml.F32, new long[] {h}, "out_norm.b", Weights.Kind.BIAS);
-        g.tensor("output.weight", type, new long[] {h, s.vocab()}, "tok_embd", Weights.Kind.EMBEDDING);
+        // the same values, in the matmul format, as OPT's tied head. Shapes are outermost first ([rows, row
+        // length]); GGUF stores them innermost first, as ggml's ne.
+        tensor(g, "token_embd.weight", type, "tok_embd", Weights.Kind.EMBEDDING, s.vocab(), h);
+        tensor(g, "position_embd.weight", Ggml.F32, "pos_embd", Weights.Kind.EMBEDDING, s.maxPositions(), h);
+        tensor(g, "output_norm.weight", Ggml.F32, "out_norm.w", Weights.Kind.NORM_GAIN, h);
+        tensor(g, "output_norm.bias", Ggml.F32, "out_norm.b", Weights.Kind.BIAS, h);
+        tensor(g, "output.weight", type, "tok_embd", Weights.Kind.EMBEDDING, s.vocab(), h);
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
-            g.tensor(b + "attn_norm.weight", Ggml.F32, new long[] {h}, b + "ln1.w", Weights.Kind.NORM_GAIN);
-            g.tensor(b + "attn_norm.bias", Ggml.F32, new long[] {h}, b + "ln1.b", Weights.Kind.BIAS);
-            g.tensor(b + "attn_qkv.weight", type, new long[] {h, 3L * h}, b + "qkv", Weights.Kind.LINEAR);
-            g.tensor(b + "attn_qkv.bias", Ggml.F32, new long[] {3L * h}, b + "qkv.b", Weights.Kind.BIAS);
-            g.tensor(b + "attn_output.weight", type, new long[] {h, h}, b + "o", Weights.Kind.LINEAR);
-            g.tensor(b + "attn_output.bias", Ggml.F32, new long[] {h}, b + "o.b", Weights.Kind.BIAS);
-            g.tensor(b + "ffn_norm.weight", Ggml.F32, new long[] {h}, b + "ln2.w", Weights.Kind.NORM_GAIN);
-            g.tensor(b + "ffn_norm.bias", Ggml.F32, new long[] {h}, b + "ln2.b", Weights.Kind.BIAS);
-            g.tensor(b + "ffn_up.weight", type, new long[] {h, f}, b + "up", Weights.Kind.LINEAR);
-            g.tensor(b + "ffn_up.bias", Ggml.F32, new long[] {f}, b + "up.b", Weights.Kind.BIAS);
-            g.tensor(b + "ffn_down.weight", type, new long[] {f, h}, b + "down", Weights.Kind.LINEAR);
-            g.tensor(b + "ffn_down.bias", Ggml.F32, new long[] {h}, b + "down.b", Weights.Kind.BIAS);
+            tensor(g, b + "attn_norm.weight", Ggml.F32, b + "ln1.w", Weights.Kind.NORM_GAIN, h);
+            tensor(g, b + "attn_norm.bias", Ggml.F32, b + "ln1.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "attn_qkv.weight", type, b + "qkv", Weights.Kind.LINEAR, 3L * h, h);
+            tensor(g, b + "attn_qkv.bias", Ggml.F32, b + "qkv.b", Weights.Kind.BIAS, 3L * h);
+            tensor(g, b + "attn_output.weight", type, b + "o", Weights.Kind.LINEAR, h, h);
+            tensor(g, b + "attn_output.bias", Ggml.F32, b + "o.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "ffn_norm.weight", Ggml.F32, b + "ln2.w", Weights.Kind.NORM_GAIN, h);
+            tensor(g, b + "ffn_norm.bias", Ggml.F32, b + "ln2.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "ffn_up.weight", type, b + "up", Weights.Kind.LINEAR, f, h);
+            tensor(g, b + "ffn_up.bias", Ggml.F32, b + "up.b", Weights.Kind.BIAS, f);
+            tensor(g, b + "ffn_down.weight", type, b + "down", Weights.Kind.LINEAR, h, f);
+            tensor(g, b + "ffn_down.bias", Ggml.F32, b + "down.b", Weights.Kind.BIAS, h);
         }
+        Files.createDirectories(file.toAbsolutePath().getParent());
         g.write(file);
+    }
+
+    /** Adds a synthetic tensor ({@code shape} outermost first), generated and encoded while the file is written. */
+    private static void tensor(GgufWriter g, String name, Ggml type, String source, Weights.Kind kind, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        final long total = n;
+        g.addTensor(name, type.dtype, shape, type.bytes(total), out -> {
+            float[] buf = new float[1 << 16];
+            byte[] enc = new byte[buf.length * 4];
+            for (long from = 0; from < total; from += buf.length) {
+                int len = (int) Math.min(buf.length, total - from);
+                Weights.fill(source, kind, from, buf, len);
+                out.write(enc, 0, type.encode(buf, len, enc, 0));
+            }
+        });
     }
 
     /**

@@ -5,22 +5,19 @@ import dev.panopt.Quantizer;
 import java.util.Arrays;
 
 /**
- * ggml tensor types the suite writes: each one's GGUF type id and {@code llama_ftype}, its storage
- * (Panopt's {@link DType}, the same layouts byte for byte) and its encoding by {@link Quantizer}. For
- * Q8_0 and Q4_0 that is the bytes of ggml's {@code quantize_row_q8_0_ref} / {@code quantize_row_q4_0_ref}
- * (proven against ggml's own code by java-api's QuantizerGgmlTest), so the llama.cpp twins hold exactly
- * the weights llama.cpp's tools would write for the same values.
+ * ggml tensor types the suite writes: each one's storage (Panopt's {@link DType}, the same layouts byte for
+ * byte, which also knows its GGUF type id) and its encoding by {@link Quantizer}. For Q8_0 and Q4_0 that is
+ * the bytes of ggml's {@code quantize_row_q8_0_ref} / {@code quantize_row_q4_0_ref} (proven against ggml's own
+ * code by java-api's QuantizerGgmlTest), so the llama.cpp twins hold exactly the weights llama.cpp's tools
+ * would write for the same values. Their {@code general.file_type} is {@link dev.panopt.checkpoint.OptGguf#fileType}.
  */
 public enum Ggml {
-    F32(0, DType.F32), F16(1, DType.F16), Q4_0(2, DType.Q4_0), Q8_0(8, DType.Q8_0);
+    F32(DType.F32), F16(DType.F16), Q4_0(DType.Q4_0), Q8_0(DType.Q8_0);
 
-    /** The GGUF tensor type id ({@code ggml_type}). */
-    public final int id;
-    /** Panopt's name for the same storage. */
+    /** Panopt's name for the same storage (its sizes, its GGUF type id). */
     public final DType dtype;
 
-    Ggml(int id, DType dtype) {
-        this.id = id;
+    Ggml(DType dtype) {
         this.dtype = dtype;
     }
 
@@ -31,16 +28,6 @@ public enum Ggml {
     /** Bytes per weight (for floors). */
     public double bytesPerWeight() {
         return (double) dtype.blockBytes() / dtype.blockSize();
-    }
-
-    /** {@code general.file_type} (llama_ftype) of a file whose matmul weights have this type. */
-    public int fileType() {
-        return switch (this) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-        };
     }
 
     /** Encodes {@code n} floats (a multiple of the block size) into {@code out} at {@code off}; returns bytes written. */

@@ -19,15 +19,16 @@ import picocli.CommandLine.Option;
 
 /** Options every model command shares: which checkpoint, tokenizer, threads, kernels and weight formats. */
 final class Common {
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|ID",
-            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin), or a Hugging Face "
-                    + "model id org/name[@revision] taken from the Hugging Face cache or downloaded into it (HF_* "
-                    + "variables). Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE.gguf|ID",
+            description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin), a GGUF file (panopt "
+                    + "convert), or a Hugging Face model id org/name[@revision] taken from the Hugging Face cache or "
+                    + "downloaded into it (HF_* variables). Default: the bundled opt125m-shape-f16 checkpoint (random weights).")
     String model;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR|ID",
-            description = "Directory with vocab.json + merges.txt or tokenizer.json, or a Hugging Face model id. "
-                    + "Default: the model's, or the bundled OPT tokenizer when it has none.")
+    @Option(names = "--tokenizer", paramLabel = "DIR|FILE.gguf|ID",
+            description = "Directory with vocab.json + merges.txt or tokenizer.json, a GGUF file, or a Hugging Face "
+                    + "model id. Default: the model's (its directory's files, or the GGUF file's), or the bundled OPT "
+                    + "tokenizer when it has none.")
     String tokenizer;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
@@ -74,7 +75,10 @@ final class Common {
         return hub;
     }
 
-    /** The model directory: --model as a path, else as a hub model id (resolved once), else the bundled checkpoint. */
+    /**
+     * The model directory (or GGUF file): --model as a path, else as a hub model id (resolved once), else the
+     * bundled checkpoint.
+     */
     Path modelDir() throws IOException {
         if (modelDir == null) {
             Path p;
@@ -102,7 +106,7 @@ final class Common {
             throw new IllegalArgumentException(notFound + pathOrId + " (nor is it a Hugging Face model id"
                     + " org/name[@revision])");
         }
-        if (!Files.isDirectory(p)) {
+        if (!Files.isDirectory(p) && !Files.isRegularFile(p)) {
             throw new IllegalArgumentException(notFound + p);
         }
         return p;
@@ -149,12 +153,18 @@ final class Common {
         return b.build();
     }
 
-    /** The tokenizer directory: --tokenizer, else the model directory when it has tokenizer files, else the bundled one. */
+    /**
+     * The tokenizer: --tokenizer, else the model's own (a GGUF model file, or the model directory when it has
+     * tokenizer files), else the bundled one. A directory or a GGUF file.
+     */
     Path tokenizerDir() throws IOException {
         if (tokenizer != null) {
             return resolve(tokenizer, false, "tokenizer directory not found: ");
         }
         Path m = modelDir();
+        if (Files.isRegularFile(m)) {
+            return m;
+        }
         boolean hasOwn = Files.exists(m.resolve("vocab.json")) || Files.exists(m.resolve("tokenizer.json"));
         Path dir = hasOwn ? m : home().resolve("conformance/fixtures/tokenizer");
         if (!Files.isDirectory(dir)) {
@@ -174,9 +184,12 @@ final class Common {
     void checkTokenizerMatches(OptTokenizer tok, OptConfig config) throws IOException {
         if (tok.vocabSize() > config.vocabSize()) {
             Path dir = tokenizerDir();
-            Path file = Files.exists(dir.resolve("vocab.json")) ? dir.resolve("vocab.json") : dir.resolve("tokenizer.json");
+            Path file = Files.isRegularFile(dir) ? dir
+                    : Files.exists(dir.resolve("vocab.json")) ? dir.resolve("vocab.json") : dir.resolve("tokenizer.json");
+            Path m = modelDir();
             throw new IllegalArgumentException("the tokenizer and the model do not match: " + file + " has "
-                    + tok.vocabSize() + " tokens, but " + modelDir().resolve("config.json") + " has vocab_size "
+                    + tok.vocabSize() + " tokens, but " + (Files.isRegularFile(m) ? m : m.resolve("config.json"))
+                    + " has vocab_size "
                     + config.vocabSize() + " (pass --tokenizer DIR with the model's own tokenizer)");
         }
     }

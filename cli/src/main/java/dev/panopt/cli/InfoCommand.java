@@ -11,7 +11,14 @@ import dev.panopt.OptModel;
 import dev.panopt.OptPreTrainedModel;
 import dev.panopt.Quantization;
 import dev.panopt.checkpoint.Checkpoint;
+import dev.panopt.checkpoint.CheckpointException;
+import dev.panopt.checkpoint.GgufFile;
+import dev.panopt.checkpoint.GgufType;
+import dev.panopt.checkpoint.TensorInfo;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,12 +31,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code panopt info}: a checkpoint's config, parameter count, dtypes and memory; with
- * {@code --quantize}, the model is loaded so (as its {@code architectures} class) and each weight's
- * stored format, the fallbacks and the quantized size are listed from its {@link LoadReport}.
+ * {@code panopt info}: a checkpoint's config, parameter count, dtypes and memory (for a GGUF file first its
+ * keys and each tensor's format); with {@code --quantize}, the model is loaded so (as its
+ * {@code architectures} class) and each weight's stored format, the fallbacks and the quantized size are
+ * listed from its {@link LoadReport}.
  */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a checkpoint without running it; "
-        + "with --quantize, load it so and list each weight's format and the quantized size.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a checkpoint without running it (a GGUF "
+        + "file: also its keys and each tensor's format); with --quantize, load it so and list each weight's format and "
+        + "the quantized size.")
 final class InfoCommand implements Callable<Integer> {
     @Mixin
     Common common;
@@ -40,6 +49,11 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (Files.isRegularFile(common.modelDir())) {
+            try (GgufFile g = GgufFile.open(common.modelDir())) {
+                printGguf(out, g);
+            }
+        }
         try (Checkpoint ck = Checkpoint.open(common.modelDir())) {
             ck.validateDecoder();
             OptConfig c = ck.config();
@@ -86,9 +100,61 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The file's layout, every key with its type and value (arrays: length and first elements), every tensor's format. */
+    static void printGguf(PrintWriter out, GgufFile g) throws CheckpointException {
+        out.printf(Locale.ROOT, "GGUF         v%d, alignment %d, data at byte %d; %d keys, %d tensors%n", g.version(),
+                g.alignment(), g.dataOffset(), g.keys().size(), g.tensorNames().size());
+        for (String key : g.keys()) {
+            GgufType t = g.type(key).orElseThrow();
+            String type;
+            String value;
+            if (t == GgufType.ARRAY) {
+                GgufType e = g.arrayType(key);
+                type = "ARRAY[" + e + "] x" + g.arrayLength(key);
+                List<String> first = new ArrayList<>();
+                switch (e) {
+                    case STRING -> g.getStringArray(key).stream().limit(4).forEach(v -> first.add(quote(v)));
+                    case BOOL -> {
+                        boolean[] v = g.getBooleanArray(key);
+                        for (int i = 0; i < Math.min(4, v.length); i++) {
+                            first.add(Boolean.toString(v[i]));
+                        }
+                    }
+                    case FLOAT32, FLOAT64 -> Arrays.stream(g.getDoubleArray(key)).limit(4).forEach(v -> first.add(Double.toString(v)));
+                    default -> Arrays.stream(g.getLongArray(key)).limit(4).forEach(v -> first.add(Long.toString(v)));
+                }
+                value = String.join(", ", first) + (g.arrayLength(key) > first.size() ? ", ..." : "");
+            } else {
+                type = t.toString();
+                value = switch (t) {
+                    case STRING -> quote(g.getString(key));
+                    case BOOL -> Boolean.toString(g.getBoolean(key));
+                    case FLOAT32 -> Float.toString((float) g.getDouble(key));
+                    case FLOAT64 -> Double.toString(g.getDouble(key));
+                    default -> Long.toString(g.getLong(key));
+                };
+            }
+            out.printf(Locale.ROOT, "  %-40s %-22s %s%n", key, type, value);
+        }
+        out.println("tensors");
+        for (String name : g.tensorNames()) {
+            TensorInfo t = g.tensor(name);
+            out.printf(Locale.ROOT, "  %-40s %-5s %-16s %10.3f MB%n", name, t.dtype(), Arrays.toString(t.shape()),
+                    t.byteSize() / 1e6);
+        }
+    }
+
+    private static String quote(String s) {
+        String q = s.length() > 60 ? s.substring(0, 60) + "..." : s;
+        return "\"" + q.replace("\n", "\\n") + "\"";
+    }
+
     /** Loads the checkpoint as the class its config names (the causal LM by default) and returns the report. */
     private static LoadReport loadReport(Path dir, LoadOptions o) throws IOException {
-        OptConfig c = OptConfig.load(dir);
+        OptConfig c;
+        try (Checkpoint ck = Checkpoint.open(dir)) { // a directory's config.json, or a GGUF file's keys
+            c = ck.config();
+        }
         List<String> arch = c.architectures();
         OptPreTrainedModel m = arch.contains("OPTForSequenceClassification") ? OptForSequenceClassification.fromPretrained(dir, o)
                 : arch.contains("OPTForQuestionAnswering") ? OptForQuestionAnswering.fromPretrained(dir, o)

@@ -6,14 +6,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code panopt} command: generate, score, classify, qa, tokenize, info, bench. User mistakes (a
+ * The {@code panopt} command: generate, score, classify, qa, tokenize, info, convert, bench. User mistakes (a
  * missing file, a bad flag, a malformed checkpoint) print one line and exit non-zero, never a
  * stack trace; {@code --debug} shows the trace.
  */
 @Command(name = "panopt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run OPT models (facebook/opt-*) from the command line.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, ClassifyCommand.class, QaCommand.class, TokenizeCommand.class,
-                InfoCommand.class, BenchCommand.class})
+                InfoCommand.class, ConvertCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

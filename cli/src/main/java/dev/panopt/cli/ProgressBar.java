@@ -67,8 +67,11 @@ final class ProgressBar implements LoadOptions.LoadProgress {
         out.flush();
     }
 
-    /** Size of the weight files in a checkpoint directory. */
+    /** Size of the weight files in a checkpoint directory, or of a GGUF file. */
     static long weightBytes(Path dir) throws IOException {
+        if (Files.isRegularFile(dir)) {
+            return Files.size(dir);
+        }
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> {
                 String n = p.getFileName().toString();

@@ -202,6 +202,62 @@ class MainTest {
     }
 
     @Test
+    void convertWritesOneGgufFileThatEveryCommandTakes(@TempDir Path dir) {
+        Path gguf = dir.resolve("bundled-f16.gguf");
+        Run c = run("convert", "--format", "f16", "--out", gguf.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().startsWith("wrote " + gguf + ": F16, "), c.out());
+        Run i = run("info", "--model", gguf.toString());
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().startsWith("GGUF         v3, alignment 32"), i.out());
+        assertTrue(i.out().matches("(?s).*general\\.architecture\\s+STRING\\s+\"opt\".*"), i.out());
+        assertTrue(i.out().matches("(?s).*tokenizer\\.ggml\\.tokens\\s+ARRAY\\[STRING\\] x50265\\s+\"<s>\", \"<pad>\".*"),
+                i.out());
+        assertTrue(i.out().matches("(?s).*blk\\.1\\.ffn_down\\.weight\\s+F16\\s+\\[256, 1024\\].*"), i.out());
+        assertTrue(i.out().contains("parameters   14,974,464"), i.out());
+        Run fromDir = run("generate", "-n", "4", "Hello, my dog is");
+        Run fromGguf = run("generate", "--model", gguf.toString(), "-n", "4", "Hello, my dog is");
+        assertEquals(0, fromGguf.code(), fromGguf.err());
+        assertEquals(fromDir.out(), fromGguf.out(), "the same text, with the tokenizer inside the file");
+        Run t = run("tokenize", "--model", gguf.toString(), "Hello world!");
+        assertTrue(t.out().contains("[2, 31414, 232, 328]"), t.out());
+    }
+
+    @Test
+    void convertTakesPresetsAndBlockFormats(@TempDir Path dir) {
+        Path mix = dir.resolve("q4km.gguf");
+        Run c = run("convert", "-f", "q4_k_m", "-o", mix.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("Q4_K_M") && c.out().contains("Q4_K=") && c.out().contains("Q6_K="), c.out());
+        Run i = run("info", "--model", mix.toString());
+        assertTrue(i.out().matches("(?s).*general\\.file_type\\s+UINT32\\s+15\n.*"), i.out());
+        assertTrue(i.out().matches("(?s).*blk\\.0\\.attn_q\\.weight\\s+Q4_K\\s.*"), i.out());
+        assertEquals(0, run("generate", "--model", mix.toString(), "-n", "2", "Hi").code());
+        Path q5k = dir.resolve("q5k.gguf");
+        Run k = run("convert", "-f", "Q5_K", "-o", q5k.toString());
+        assertEquals(0, k.code(), k.err());
+        assertTrue(k.out().contains("Q5_K="), k.out());
+        assertOneLineError(run("convert", "-f", "F16", "--quantize", "Q8_0", "-o", q5k.toString()), "--quantize");
+    }
+
+    @Test
+    void convertWithoutATokenizer(@TempDir Path dir) {
+        Path gguf = dir.resolve("tiny.gguf");
+        assertOneLineError(run("convert", "--model", fixture("preln-tiny"), "-f", "F32", "-o", gguf.toString()),
+                "the tokenizer has 50265 tokens, the model's vocab_size is 1000");
+        Run c = run("convert", "--model", fixture("preln-tiny"), "-f", "F32", "-o", gguf.toString(), "--no-tokenizer");
+        assertEquals(0, c.code(), c.err());
+        Run b = run("bench", "--model", gguf.toString(), "--runs", "1", "--threads", "1");
+        assertEquals(0, b.code(), b.err());
+    }
+
+    @Test
+    void convertNeedsAFormatItKnowsAndAnOutput(@TempDir Path dir) {
+        assertOneLineError(run("convert", "--format", "Q9_Z", "--out", dir.resolve("x.gguf").toString()), "--format");
+        assertEquals(2, run("convert", "--format", "F16").code());
+    }
+
+    @Test
     void versionNamesTheBuild() {
         Run r = run("-V");
         assertEquals(0, r.code(), r.err());

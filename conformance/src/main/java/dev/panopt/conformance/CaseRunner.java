@@ -70,8 +70,13 @@ final class CaseRunner {
     }
 
     CaseResult run(Path caseDir) {
+        return run(caseDir, caseDir);
+    }
+
+    /** Runs the case in {@code caseDir} on the model loaded from {@code model} (e.g. the case converted to GGUF). */
+    CaseResult run(Path caseDir, Path model) {
         String name = caseDir.getFileName().toString();
-        try (Fixture f = Fixture.open(caseDir)) {
+        try (Fixture f = Fixture.open(caseDir, model)) {
             return switch (f.modelClass()) {
                 case "OPTForCausalLM" -> runCausal(f);
                 case "OPTForSequenceClassification" -> runSequenceClassification(f);
@@ -101,7 +106,7 @@ final class CaseRunner {
             if (!quantized) {
                 return;
             }
-            try (Checkpoint ck = Checkpoint.open(f.dir)) {
+            try (Checkpoint ck = Checkpoint.open(f.model)) {
                 bounds = QuantizationBounds.of(ck, model.loadReport());
             }
             notes.add(model.loadReport().summary());
@@ -224,7 +229,7 @@ final class CaseRunner {
         Collector col = new Collector(f);
         String error = null;
         Map<String, Session> sessions = new HashMap<>();
-        try (OptForCausalLM model = OptForCausalLM.fromPretrained(f.dir, load)) {
+        try (OptForCausalLM model = OptForCausalLM.fromPretrained(f.model, load)) {
             col.quantizedModel(model);
             for (JsonNode call : f.caseJson.get("calls")) {
                 String id = call.path("id").asText();
@@ -351,7 +356,7 @@ final class CaseRunner {
     private void baseModelEmbeds(Fixture f, Collector col, String call, JsonNode in, JsonNode outputs)
             throws java.io.IOException {
         LoadOptions lo = load;
-        try (OptModel base = OptModel.fromPretrained(f.dir, lo); Session s = base.newSession()) {
+        try (OptModel base = OptModel.fromPretrained(f.model, lo); Session s = base.newSession()) {
             int[][] mask = in.has("attention_mask") ? f.ints2(in.get("attention_mask").asText()) : null;
             try (BaseModelOutput out = base.forward(ForwardRequest.inputsEmbeds(f.floats3(in.get("inputs_embeds").asText())).attentionMask(mask).session(s).build())) {
                 Iterator<Map.Entry<String, JsonNode>> it = outputs.fields();
@@ -395,7 +400,7 @@ final class CaseRunner {
 
     private CaseResult runSequenceClassification(Fixture f) throws Exception {
         LoadOptions lo = load;
-        try (OptForSequenceClassification model = OptForSequenceClassification.fromPretrained(f.dir, lo);
+        try (OptForSequenceClassification model = OptForSequenceClassification.fromPretrained(f.model, lo);
              Session s = model.newSession()) {
             return runCalls(f, model, (id, in, outputs, col, ids, mask) -> {
                 ClassificationLabels labels = in.has("labels") ? classificationLabels(f, in.get("labels").asText()) : null;
@@ -425,7 +430,7 @@ final class CaseRunner {
 
     private CaseResult runQuestionAnswering(Fixture f) throws Exception {
         LoadOptions lo = load;
-        try (OptForQuestionAnswering model = OptForQuestionAnswering.fromPretrained(f.dir, lo);
+        try (OptForQuestionAnswering model = OptForQuestionAnswering.fromPretrained(f.model, lo);
              Session s = model.newSession()) {
             return runCalls(f, model, (id, in, outputs, col, ids, mask) -> {
                 int[] start = in.has("start_positions") ? ints1(f, in.get("start_positions").asText()) : null;
@@ -507,7 +512,7 @@ final class CaseRunner {
             ref = f.floats("greedy_step_logits");
             name = "greedy_step_logits";
         } else {
-            try (OptForCausalLM plain = OptForCausalLM.fromPretrained(f.dir, unquantized)) {
+            try (OptForCausalLM plain = OptForCausalLM.fromPretrained(f.model, unquantized)) {
                 ref = teacherForced(plain, prompt[0], reference);
             }
             name = "greedy step logits (F32 Panopt)";

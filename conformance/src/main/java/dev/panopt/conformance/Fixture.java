@@ -13,25 +13,33 @@ final class Fixture implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final Path dir;
+    /** The checkpoint the case's model is loaded from: the case folder, or another form of its weights (a GGUF file). */
+    final Path model;
     final String name;
     final JsonNode caseJson;
     final SafetensorsFile expected;
 
-    private Fixture(Path dir, JsonNode caseJson, SafetensorsFile expected) {
+    private Fixture(Path dir, Path model, JsonNode caseJson, SafetensorsFile expected) {
         this.dir = dir;
+        this.model = model;
         this.name = dir.getFileName().toString();
         this.caseJson = caseJson;
         this.expected = expected;
     }
 
     static Fixture open(Path dir) throws IOException {
+        return open(dir, dir);
+    }
+
+    /** The case in {@code dir}, its model loaded from {@code model}. */
+    static Fixture open(Path dir, Path model) throws IOException {
         Path cj = dir.resolve("case.json");
         if (!Files.isRegularFile(cj)) {
             throw new IOException("no case.json in " + dir);
         }
         JsonNode node = JSON.readTree(cj.toFile());
         String exp = node.path("files").path("expected").asText("expected.safetensors");
-        return new Fixture(dir, node, SafetensorsFile.open(dir.resolve(exp)));
+        return new Fixture(dir, model, node, SafetensorsFile.open(dir.resolve(exp)));
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * A Hugging Face OPT checkpoint directory: {@code config.json} plus weights in
@@ -46,6 +47,13 @@ import java.util.TreeSet;
  * {@code decoder.layers.0.fc1.weight} are both {@code decoder.layers.0.fc1.weight}); head tensors
  * ({@code lm_head.weight}, {@code score.weight}, {@code qa_outputs.*}) keep their names. Two stored
  * tensors with the same canonical name are an error.
+ *
+ * <p>GGUF: {@link #open} also takes a single {@code .gguf} file that Panopt's {@link OptGguf} wrote (or any
+ * file with {@code general.architecture = "opt"} and its keys): the config comes from its {@code opt.*}
+ * keys and the tensors are exposed under the same canonical Hugging Face names (GGUF's
+ * {@code blk.0.attn_q.weight} is {@code decoder.layers.0.self_attn.q_proj.weight}); their weights may be
+ * in any type the native library computes with, block-quantized ones included, and are handed to native
+ * code straight from the mapping.
  *
  * <p>Ownership: the checkpoint owns every file it maps; {@link #close()} unmaps them all, after which
  * segments handed out by {@link #find}/{@link #require} are inaccessible.
@@ -66,9 +74,21 @@ public final class Checkpoint implements AutoCloseable {
         TensorSource open(Path file) throws IOException;
     }
 
-    private static final Opener SAFETENSORS_OPENER = f -> new SafetensorsSource(SafetensorsFile.open(f));
+    private static final Opener SAFETENSORS_OPENER = f -> FileSource.of(SafetensorsFile.open(f));
     private static final Opener PYTORCH_OPENER = PyTorchZipFile::open;
     private static final Set<DType> WEIGHT_DTYPES = Collections.unmodifiableSet(EnumSet.of(DType.F32, DType.F16, DType.BF16));
+    /** A GGUF file's weights may be in any type the native library takes (ggml's block formats too). */
+    private static final Set<DType> GGUF_WEIGHT_DTYPES = nativeTypes();
+
+    private static Set<DType> nativeTypes() {
+        EnumSet<DType> out = EnumSet.noneOf(DType.class);
+        for (DType d : DType.values()) {
+            if (d.isNative()) {
+                out.add(d);
+            }
+        }
+        return Collections.unmodifiableSet(out);
+    }
 
     /** Where a canonical name lives: the source and the name as stored there. */
     private record Location(TensorSource source, String storedName) {}
@@ -78,10 +98,13 @@ public final class Checkpoint implements AutoCloseable {
     private final List<TensorSource> sources;
     private final Map<String, Location> tensors;
     private final SortedSet<String> names;
+    private final Set<DType> weightTypes;
     private volatile boolean closed;
 
-    private Checkpoint(Path directory, OptConfig config, List<TensorSource> sources, Map<String, Location> tensors) {
+    private Checkpoint(Path directory, OptConfig config, List<TensorSource> sources, Map<String, Location> tensors,
+                       Set<DType> weightTypes) {
         this.directory = directory;
+        this.weightTypes = weightTypes;
         this.config = config;
         this.sources = List.copyOf(sources);
         this.tensors = Collections.unmodifiableMap(tensors);
@@ -89,17 +112,22 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Opens a checkpoint directory: parses {@code config.json} and maps and validates every weight file.
-     * The weights are not checked against the config here; call {@link #validateDecoder()}.
+     * Opens a checkpoint directory (parses {@code config.json} and maps and validates every weight file) or an
+     * OPT GGUF file (maps and validates it, reads the config from its keys). The weights are not checked
+     * against the config here; call {@link #validateDecoder()}.
      *
-     * @param directory the checkpoint directory
+     * @param directory the checkpoint directory, or a {@code .gguf} file
      * @return the open checkpoint; the caller closes it
      * @throws CheckpointException if the directory, config, index or a weight file is missing or malformed
      * @throws IOException         if a file cannot be read
      */
     public static Checkpoint open(Path directory) throws IOException {
+        if (Files.isRegularFile(directory)) {
+            return openGguf(directory);
+        }
         if (!Files.isDirectory(directory)) {
-            throw new CheckpointException(directory, "not a checkpoint directory (need config.json and weights)");
+            throw new CheckpointException(directory, "not a checkpoint directory (need config.json and weights)"
+                    + " nor a GGUF file");
         }
         OptConfig config = OptConfig.load(directory.resolve(PretrainedFiles.CONFIG));
         List<TensorSource> sources = new ArrayList<>();
@@ -127,13 +155,13 @@ public final class Checkpoint implements AutoCloseable {
                     TensorSource src = (chosen.equals(PYTORCH) ? PYTORCH_OPENER : SAFETENSORS_OPENER).open(chosenPath);
                     sources.add(src);
                     for (String stored : src.names()) {
-                        put(tensors, stored, new Location(src, stored));
+                        put(tensors, canonicalName(stored), new Location(src, stored));
                     }
                 }
                 case SAFETENSORS_INDEX -> loadSharded(directory, chosenPath, sources, tensors, SAFETENSORS_OPENER);
                 default -> loadSharded(directory, chosenPath, sources, tensors, PYTORCH_OPENER);
             }
-            Checkpoint cp = new Checkpoint(directory, config, sources, tensors);
+            Checkpoint cp = new Checkpoint(directory, config, sources, tensors, WEIGHT_DTYPES);
             ok = true;
             return cp;
         } finally {
@@ -183,7 +211,7 @@ public final class Checkpoint implements AutoCloseable {
                 throw new CheckpointException(src.file(), stored, "listed in " + index.getFileName()
                         + " but not present in this shard", null);
             }
-            put(tensors, stored, new Location(src, stored));
+            put(tensors, canonicalName(stored), new Location(src, stored));
         }
         for (TensorSource src : shards.values()) {
             for (String stored : src.names()) {
@@ -216,11 +244,27 @@ public final class Checkpoint implements AutoCloseable {
                 + "\" must be a plain file name inside the checkpoint directory", null);
     }
 
-    private static void put(Map<String, Location> tensors, String stored, Location loc) throws CheckpointException {
-        String canonical = canonicalName(stored);
+    /** A GGUF file: the config from its keys, the tensors under their Hugging Face names. */
+    private static Checkpoint openGguf(Path file) throws IOException {
+        GgufFile gguf = GgufFile.open(file);
+        try {
+            OptConfig config = OptGgufConfig.read(gguf);
+            TensorSource src = FileSource.of(gguf);
+            Map<String, Location> tensors = new TreeMap<>();
+            for (String stored : gguf.tensorNames()) {
+                put(tensors, OptGgufNames.toHf(stored).orElse(stored), new Location(src, stored));
+            }
+            return new Checkpoint(file, config, List.of(src), tensors, GGUF_WEIGHT_DTYPES);
+        } catch (IOException | RuntimeException | Error e) {
+            gguf.close();
+            throw e;
+        }
+    }
+
+    private static void put(Map<String, Location> tensors, String canonical, Location loc) throws CheckpointException {
         Location prev = tensors.putIfAbsent(canonical, loc);
         if (prev != null) {
-            throw new CheckpointException(loc.source().file(), stored, "canonical name " + canonical
+            throw new CheckpointException(loc.source().file(), loc.storedName(), "canonical name " + canonical
                     + " is also provided by tensor " + prev.storedName() + " in " + prev.source().file(), null);
         }
     }
@@ -257,7 +301,7 @@ public final class Checkpoint implements AutoCloseable {
         return config;
     }
 
-    /** {@return the checkpoint directory} */
+    /** {@return the checkpoint directory, or the GGUF file} */
     public Path directory() {
         return directory;
     }
@@ -314,7 +358,7 @@ public final class Checkpoint implements AutoCloseable {
 
     /**
      * Checks that every tensor of {@link WeightLayout#decoderWeights} is present with its shape and a
-     * dtype in {F32, F16, BF16}, and that head tensors that are present ({@code lm_head.weight}
+     * dtype in {F32, F16, BF16} (for a GGUF file: any type the native library computes with), and that head tensors that are present ({@code lm_head.weight}
      * [vocab, proj], {@code score.weight} [num_labels, proj], {@code qa_outputs.weight} [2, proj],
      * {@code qa_outputs.bias} [2]) fit the config. Other tensors are logged and ignored.
      *
@@ -323,9 +367,13 @@ public final class Checkpoint implements AutoCloseable {
     public void validateDecoder() throws CheckpointException {
         checkOpen();
         Set<String> expected = new HashSet<>();
-        for (WeightSpec spec : WeightLayout.decoderWeights(config)) {
-            expected.add(spec.name());
-            requireWeight(spec.name(), spec.shape());
+        // Layer by layer, stopping at the first missing tensor: a config claiming a billion layers costs
+        // no more than the layers the files really hold.
+        for (int i = -1; i < config.numHiddenLayers(); i++) {
+            for (WeightSpec spec : i < 0 ? WeightLayout.modelWeights(config) : WeightLayout.layerWeights(config, i)) {
+                expected.add(spec.name());
+                requireWeight(spec.name(), spec.shape());
+            }
         }
         long p = config.wordEmbedProjDim();
         Map<String, long[]> heads = new LinkedHashMap<>();
@@ -353,10 +401,17 @@ public final class Checkpoint implements AutoCloseable {
 
     private void requireWeight(String name, long[] shape) throws CheckpointException {
         CheckpointTensor t = require(name, shape);
-        if (!WEIGHT_DTYPES.contains(t.dtype())) {
+        if (!weightTypes.contains(t.dtype())) {
             throw CheckpointException.verbatim("tensor " + name + " has dtype " + t.dtype()
-                    + ", weights must be F32, F16 or BF16 (in " + t.file() + ")", t.file(), name);
+                    + ", weights must be " + oneOf(weightTypes) + " (in " + t.file() + ")", t.file(), name);
         }
+    }
+
+    /** "A, B or C". */
+    private static String oneOf(Set<DType> types) {
+        List<String> names = types.stream().map(DType::name).toList();
+        return names.size() == 1 ? names.get(0)
+                : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
     }
 
     /**
@@ -436,31 +491,30 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** Adapts a {@link SafetensorsFile} to {@link TensorSource}. */
-    private record SafetensorsSource(SafetensorsFile file0) implements TensorSource {
-        @Override
-        public Path file() {
-            return file0.path();
+    /** Adapts a {@link SafetensorsFile} or a {@link GgufFile} (the same methods under their own names) to {@link TensorSource}. */
+    private record FileSource(Path file, Set<String> names, Function<String, TensorInfo> infos,
+                              Function<String, MemorySegment> segments, Runnable closer) implements TensorSource {
+        static FileSource of(SafetensorsFile f) {
+            return new FileSource(f.path(), f.names(), f::info, f::data, f::close);
         }
 
-        @Override
-        public Set<String> names() {
-            return file0.names();
+        static FileSource of(GgufFile f) {
+            return new FileSource(f.path(), f.tensorNames(), f::tensor, f::data, f::close);
         }
 
         @Override
         public TensorInfo info(String name) {
-            return file0.info(name);
+            return infos.apply(name);
         }
 
         @Override
         public MemorySegment data(String name) {
-            return file0.data(name);
+            return segments.apply(name);
         }
 
         @Override
         public void close() {
-            file0.close();
+            closer.run();
         }
     }
 }

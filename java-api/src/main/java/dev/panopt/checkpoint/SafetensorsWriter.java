@@ -4,11 +4,9 @@ import dev.panopt.DType;
 import dev.panopt.internal.Json;
 
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -94,14 +92,7 @@ public final class SafetensorsWriter {
      */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment data) {
         Objects.requireNonNull(data, "data");
-        return add(name, dtype, shape, data.byteSize(), out -> {
-            byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, data.byteSize()))];
-            for (long off = 0; off < data.byteSize(); off += buf.length) {
-                int len = (int) Math.min(buf.length, data.byteSize() - off);
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off, buf, 0, len);
-                out.write(buf, 0, len);
-            }
-        });
+        return add(name, dtype, shape, data.byteSize(), TensorBytes.of(data));
     }
 
     /**
@@ -255,29 +246,7 @@ public final class SafetensorsWriter {
             raw.write(header);
             for (Map.Entry<String, Entry> e : tensors.entrySet()) {
                 Entry t = e.getValue();
-                long[] count = {0};
-                // Counts bytes but hides close() so a callback cannot close the file under us.
-                OutputStream counting = new FilterOutputStream(raw) {
-                    @Override
-                    public void write(int b) throws IOException {
-                        raw.write(b);
-                        count[0]++;
-                    }
-
-                    @Override
-                    public void write(byte[] b, int off, int len) throws IOException {
-                        raw.write(b, off, len);
-                        count[0] += len;
-                    }
-
-                    @Override
-                    public void close() {}
-                };
-                t.data.writeTo(counting);
-                if (count[0] != t.byteSize) {
-                    throw new IOException(file + ": tensor " + e.getKey() + ": data callback wrote " + count[0]
-                            + " bytes, expected " + t.byteSize);
-                }
+                TensorBytes.write(raw, t.data, t.byteSize, file, e.getKey());
             }
         }
     }

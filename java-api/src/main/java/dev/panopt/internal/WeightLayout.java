@@ -19,8 +19,16 @@ public final class WeightLayout {
 
     /** Every decoder tensor {@code c} requires, model-level first, then layer by layer; unmodifiable. */
     public static List<WeightSpec> decoderWeights(OptConfig c) {
-        long h = c.hiddenSize(), p = c.wordEmbedProjDim(), f = c.ffnDim();
-        boolean bias = c.enableBias(), affine = c.layerNormElementwiseAffine();
+        List<WeightSpec> out = new ArrayList<>(modelWeights(c));
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            out.addAll(layerWeights(c, i));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** The model-level decoder tensors (embeddings, projections, final LayerNorm); unmodifiable. */
+    public static List<WeightSpec> modelWeights(OptConfig c) {
+        long h = c.hiddenSize(), p = c.wordEmbedProjDim();
         List<WeightSpec> out = new ArrayList<>();
         out.add(new WeightSpec("decoder.embed_tokens.weight", new long[] {c.vocabSize(), p}, PanoptH.T_EMBED_TOKENS, -1));
         out.add(new WeightSpec("decoder.embed_positions.weight", new long[] {c.maxPositionEmbeddings() + 2L, h},
@@ -30,26 +38,32 @@ public final class WeightLayout {
             out.add(new WeightSpec("decoder.project_in.weight", new long[] {h, p}, PanoptH.T_PROJECT_IN, -1));
             out.add(new WeightSpec("decoder.project_out.weight", new long[] {p, h}, PanoptH.T_PROJECT_OUT, -1));
         }
-        if (c.hasFinalLayerNorm() && affine) {
+        if (c.hasFinalLayerNorm() && c.layerNormElementwiseAffine()) {
             out.add(new WeightSpec("decoder.final_layer_norm.weight", new long[] {h}, PanoptH.T_FINAL_LN_WEIGHT, -1));
             out.add(new WeightSpec("decoder.final_layer_norm.bias", new long[] {h}, PanoptH.T_FINAL_LN_BIAS, -1));
         }
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String l = "decoder.layers." + i + ".";
-            linear(out, l + "self_attn.q_proj", h, h, PanoptH.T_Q_WEIGHT, bias, i);
-            linear(out, l + "self_attn.k_proj", h, h, PanoptH.T_K_WEIGHT, bias, i);
-            linear(out, l + "self_attn.v_proj", h, h, PanoptH.T_V_WEIGHT, bias, i);
-            linear(out, l + "self_attn.out_proj", h, h, PanoptH.T_O_WEIGHT, bias, i);
-            if (affine) {
-                out.add(new WeightSpec(l + "self_attn_layer_norm.weight", new long[] {h}, PanoptH.T_ATTN_LN_WEIGHT, i));
-                out.add(new WeightSpec(l + "self_attn_layer_norm.bias", new long[] {h}, PanoptH.T_ATTN_LN_BIAS, i));
-            }
-            linear(out, l + "fc1", f, h, PanoptH.T_FC1_WEIGHT, bias, i);
-            linear(out, l + "fc2", h, f, PanoptH.T_FC2_WEIGHT, bias, i);
-            if (affine) {
-                out.add(new WeightSpec(l + "final_layer_norm.weight", new long[] {h}, PanoptH.T_FFN_LN_WEIGHT, i));
-                out.add(new WeightSpec(l + "final_layer_norm.bias", new long[] {h}, PanoptH.T_FFN_LN_BIAS, i));
-            }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** The tensors of decoder layer {@code i}; unmodifiable. */
+    public static List<WeightSpec> layerWeights(OptConfig c, int i) {
+        long h = c.hiddenSize(), f = c.ffnDim();
+        boolean bias = c.enableBias(), affine = c.layerNormElementwiseAffine();
+        List<WeightSpec> out = new ArrayList<>();
+        String l = "decoder.layers." + i + ".";
+        linear(out, l + "self_attn.q_proj", h, h, PanoptH.T_Q_WEIGHT, bias, i);
+        linear(out, l + "self_attn.k_proj", h, h, PanoptH.T_K_WEIGHT, bias, i);
+        linear(out, l + "self_attn.v_proj", h, h, PanoptH.T_V_WEIGHT, bias, i);
+        linear(out, l + "self_attn.out_proj", h, h, PanoptH.T_O_WEIGHT, bias, i);
+        if (affine) {
+            out.add(new WeightSpec(l + "self_attn_layer_norm.weight", new long[] {h}, PanoptH.T_ATTN_LN_WEIGHT, i));
+            out.add(new WeightSpec(l + "self_attn_layer_norm.bias", new long[] {h}, PanoptH.T_ATTN_LN_BIAS, i));
+        }
+        linear(out, l + "fc1", f, h, PanoptH.T_FC1_WEIGHT, bias, i);
+        linear(out, l + "fc2", h, f, PanoptH.T_FC2_WEIGHT, bias, i);
+        if (affine) {
+            out.add(new WeightSpec(l + "final_layer_norm.weight", new long[] {h}, PanoptH.T_FFN_LN_WEIGHT, i));
+            out.add(new WeightSpec(l + "final_layer_norm.bias", new long[] {h}, PanoptH.T_FFN_LN_BIAS, i));
         }
         return Collections.unmodifiableList(out);
     }

@@ -1,6 +1,8 @@
 package dev.panopt.tokenizer;
 
 import dev.panopt.checkpoint.CheckpointException;
+import dev.panopt.checkpoint.GgufFile;
+import dev.panopt.checkpoint.GgufWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,10 +39,13 @@ public final class OptTokenizer {
     private final TokenEncoder encoder;
     private final TokenDecoder decoder;
     private final boolean addBos;
+    /** Kept to write the tokenizer into a GGUF file ({@link #writeGguf}). */
+    private final TokenizerFiles.Merges merges;
 
     private OptTokenizer(TokenizerFiles.Contents files) {
         vocabulary = new Vocabulary(files.vocab(), files.roles(), files.additionalSpecial(), files.addedTokens());
         addBos = files.addBos();
+        merges = files.merges();
         int unkId = vocabulary.unkId();
         encoder = new TokenEncoder(vocabulary, new ByteLevelBpe(files.vocab(), files.merges(), unkId >= 0 ? unkId : 0),
                 addBos);
@@ -65,14 +70,53 @@ public final class OptTokenizer {
      * (such as the Panopt repository's test checkpoints) needs another directory: the repository bundles
      * OPT's tokenizer, identical to facebook/opt-125m's, in {@code conformance/fixtures/tokenizer}.
      *
-     * @param directory the tokenizer directory
+     * <p>A GGUF file (a regular file instead of a directory) is read as {@link #fromGguf} reads it: a model
+     * converted by {@code OptGguf} carries its tokenizer, so one file is enough.
+     *
+     * @param directory the tokenizer directory, or a {@code .gguf} file
      * @return the tokenizer
      * @throws CheckpointException naming the file when a file is missing or malformed, or when an added
      *     token's id is out of range (the message names the id); naming every file looked for when the
      *     directory has none of them
+     * @throws IOException if a file cannot be read
      */
     public static OptTokenizer fromPretrained(Path directory) throws IOException {
+        if (java.nio.file.Files.isRegularFile(directory)) {
+            try (GgufFile f = GgufFile.open(directory)) {
+                return fromGguf(f);
+            }
+        }
         return new OptTokenizer(TokenizerFiles.readDirectory(directory));
+    }
+
+    /**
+     * Reads the tokenizer a GGUF file embeds as GGUF's {@code tokenizer.ggml.*} keys: {@code model} must be
+     * {@code "gpt2"} and {@code pre} (if present) {@code "gpt-2"}; {@code tokens}, {@code token_type}
+     * (control tokens are special, user-defined ones added tokens), {@code merges}, the
+     * {@code bos/eos/unknown/padding_token_id} roles and {@code add_bos_token} (default true, as OPT's).
+     * A file {@link #writeGguf} wrote gives back a tokenizer equal to the one written.
+     *
+     * @param file an open GGUF file; not retained
+     * @return the tokenizer
+     * @throws CheckpointException naming the key that is missing, of the wrong type or inconsistent
+     */
+    public static OptTokenizer fromGguf(GgufFile file) throws CheckpointException {
+        java.util.Objects.requireNonNull(file, "file");
+        return new OptTokenizer(GgufTokenizer.read(file));
+    }
+
+    /**
+     * Adds this tokenizer to a GGUF file being written, as the {@code tokenizer.ggml.*} keys that
+     * {@link #fromGguf} reads (and llama.cpp's {@code gpt2} vocabulary loader takes).
+     *
+     * @param writer the writer; none of these keys may have been put yet
+     * @throws IllegalArgumentException if GGUF's keys cannot express this tokenizer exactly (an added token
+     *     with {@code lstrip}/{@code rstrip}, one string under two ids, a special token outside the base
+     *     vocabulary that decodes as a word), naming the token, or a key was already put
+     */
+    public void writeGguf(GgufWriter writer) {
+        java.util.Objects.requireNonNull(writer, "writer");
+        GgufTokenizer.write(vocabulary, merges, addBos, writer);
     }
 
     /**

@@ -171,6 +171,17 @@ final class Vocabulary {
         return legacyAdded[id];
     }
 
+    /** One past the largest id: the length of the id table (ids without a token are holes). */
+    int size() {
+        return idToToken.length;
+    }
+
+    /** Whether {@code id} is an id of the base vocabulary (the vocabulary file's), not of an added token. */
+    boolean inBase(int id) {
+        String t = idToToken[id];
+        return t != null && base.get(t) == id;
+    }
+
     /** Size of the base vocabulary. */
     int baseSize() {
         return baseSize;

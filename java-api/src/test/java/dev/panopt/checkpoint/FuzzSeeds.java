@@ -145,6 +145,45 @@ public final class FuzzSeeds {
         ptIndex.put("pytorch_model-00001-of-00001.bin", pt.get("pytorch_model.bin"));
         Files.write(cd.resolve("seed-pytorch-sharded"), Fuzz.join(ptIndex));
 
+        // ---- GGUF: a tiny OPT (with OPT's layout of names, config keys and a 269-token tokenizer) in F32 and F16,
+        //      and a file with every value type and several tensor types
+        Path gg = dir("dev.panopt.checkpoint.GgufFuzzTest", "ggufFile");
+        // hidden 32, ffn 64: rows of whole 32-blocks, so the Q8_0 seed holds Q8_0 matrices
+        OptConfig small = tiny.toBuilder().vocabSize(272).hiddenSize(32).numAttentionHeads(2).ffnDim(64)
+                .wordEmbedProjDim(32).build();
+        Path smallDir = Files.createDirectories(tmp.resolve("small"));
+        Files.writeString(smallDir.resolve("config.json"), small.toJson());
+        SafetensorsWriter sw = new SafetensorsWriter();
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        for (WeightSpec w : WeightLayout.decoderWeights(small)) {
+            float[] v = new float[(int) w.numel()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) rnd.nextGaussian() * 0.02f;
+            }
+            sw.addFloats("model." + w.name(), DType.F32, w.shape(), v);
+        }
+        sw.write(smallDir.resolve("model.safetensors"));
+        dev.panopt.tokenizer.OptTokenizer tok = dev.panopt.tokenizer.OptTokenizer.fromPretrained(
+                OptGgufTest.tinyTokenizer(tmp));
+        for (dev.panopt.Quantization q : List.of(dev.panopt.Quantization.F32, dev.panopt.Quantization.F16,
+                dev.panopt.Quantization.Q8_0)) {
+            OptGguf.convert(smallDir, gg.resolve("seed-opt-" + q.name().toLowerCase(java.util.Locale.ROOT)), q, tok,
+                    (d, total) -> {});
+        }
+        new GgufWriter().putUInt32(GgufFile.ALIGNMENT_KEY, 64).putString("s", "Ġworld é")
+                .putBool("b", true).putFloat32("f32", 1.5f).putFloat64("f64", -2.25)
+                .putInteger("i8", GgufType.INT8, -3).putInteger("u16", GgufType.UINT16, 65535)
+                .putInteger("i64", GgufType.INT64, Long.MIN_VALUE).putInteger("u64", GgufType.UINT64, 7)
+                .putStringArray("strings", List.of("a", "b c"))
+                .putIntegerArray("ints", GgufType.INT32, new long[] {-1, 0, 1})
+                .addTensor("f32", DType.F32, new long[] {2, 2}, new byte[16])
+                .addTensor("f16", DType.F16, new long[] {3}, new byte[6])
+                .addTensor("bf16", DType.BF16, new long[] {1, 1, 2}, new byte[4])
+                .addTensor("q8_0", DType.Q8_0, new long[] {1, 32}, new byte[34])
+                .addTensor("q4_k", DType.Q4_K, new long[] {256}, new byte[144])
+                .addTensor("i32", DType.I32, new long[] {1}, new byte[4])
+                .write(gg.resolve("seed-every-type"));
+
         // ---- tokenizer directories: a byte-level vocabulary of 260 tokens plus a few merges
         Path td = dir("dev.panopt.fuzz.TokenizerFilesFuzzTest", "tokenizerDirectory");
         Map<String, Object> vocab = new LinkedHashMap<>();

@@ -50,6 +50,23 @@ class FuzzSeedsTest {
     }
 
     @Test
+    void ggufSeedsOpen() throws Exception {
+        List<Path> seeds = seeds("dev.panopt.checkpoint.GgufFuzzTest", "ggufFile");
+        assertEquals(4, seeds.size(), seeds.toString());
+        for (Path p : seeds) {
+            try (GgufFile g = GgufFile.open(p)) {
+                GgufFuzzTest.check(g, java.nio.file.Files.size(p));
+            }
+            if (p.getFileName().toString().startsWith("seed-opt-")) {
+                try (Checkpoint c = Checkpoint.open(p)) {
+                    c.validateDecoder();
+                }
+                assertEquals(267, OptTokenizer.fromPretrained(p).vocabSize());
+            }
+        }
+    }
+
+    @Test
     void configSeedsLoad() throws Exception {
         for (Path p : seeds("dev.panopt.fuzz.ConfigFuzzTest", "configJson")) {
             OptConfig.load(p);
