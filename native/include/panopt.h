@@ -104,13 +104,13 @@ enum {
     PANOPT_ISA_AVX512 = 3  /* AVX-512 F/BW/VL (+FMA, F16C) */
 };
 
-/* Kinds of compute backend. */
+/* Kinds of compute backend. The CUDA backend lives in libpanopt_cuda.so, which libpanopt loads from
+ * its own directory (or the file $PANOPT_CUDA_LIBRARY names) only when such a backend is created;
+ * creating one is PANOPT_ERR_UNSUPPORTED, with a message naming what is missing, when that library,
+ * the NVIDIA driver (580+) or the device is not there. */
 enum {
     PANOPT_BACKEND_CPU = 0, /* this library's CPU kernels and worker pool */
-    PANOPT_BACKEND_CUDA = 1 /* an NVIDIA GPU (compute capability 8.0+), through libpanopt_cuda.so, which
-                               libpanopt loads from its own directory when such a backend is created;
-                               PANOPT_ERR_UNSUPPORTED, with a message naming what is missing, when that
-                               library, the NVIDIA driver or the device is not there */
+    PANOPT_BACKEND_CUDA = 1 /* an NVIDIA GPU of compute capability 8.0 or newer (libpanopt_cuda.so) */
 };
 
 /*

@@ -65,7 +65,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32)
 #pragma unroll
     for (int m = 0; m < MR; m++) acc[m] = 0.0f;
     const int64_t nv = K / VEC;
-    const bool xvec = (K & 3) == 0; // X rows 16-byte aligned
+    const bool xvec = (K & 3) == 0 && ((uintptr_t)x & 15) == 0; // X rows 16-byte aligned
 #pragma unroll 2
     for (int64_t c = lane; c < nv; c += 32) {
         float wf[VEC];

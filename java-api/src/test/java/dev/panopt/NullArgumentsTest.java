@@ -69,6 +69,7 @@ class NullArgumentsTest {
                 .setDefault(EmbeddingOptions.class, EmbeddingOptions.DEFAULT)
                 .setDefault(ForwardRequest.class, ForwardRequest.inputIds(new int[] {2, 5}).build())
                 .setDefault(Backend.class, Backend.shared())
+                .setDefault(Device.class, Device.cpu())
                 .setDefault(Arena.class, Arena.global())
                 .setDefault(int[].class, new int[] {2, 5})
                 .setDefault(int[][].class, new int[][] {{2, 5}})
@@ -78,7 +79,7 @@ class NullArgumentsTest {
                 GenerationConfig.builder(), ForwardOptions.builder(), LoadOptions.builder(), SessionOptions.builder(),
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
                 OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
-                ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
+                ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT, Device.cuda(1),
                 new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
                 new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true));
     }
