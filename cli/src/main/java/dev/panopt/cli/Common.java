@@ -5,6 +5,7 @@ import dev.panopt.LoadOptions;
 import dev.panopt.OptConfig;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
+import dev.panopt.Device;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** Options every model command shares: which checkpoint, tokenizer, threads and kernels. */
+/** Options every model command shares: which checkpoint, tokenizer, device, threads and kernels. */
 final class Common {
     @Option(names = {"-m", "--model"}, paramLabel = "DIR",
             description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin). "
@@ -29,7 +30,11 @@ final class Common {
     Integer threads;
 
     @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512 (default: auto).")
-    String isa = "auto";
+    String isa;
+
+    @Option(names = "--device", paramLabel = "DEVICE",
+            description = "Where to compute: cpu, or cuda[:N] for an NVIDIA GPU (default: cpu).")
+    String device;
 
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
@@ -49,6 +54,13 @@ final class Common {
 
     BackendOptions backendOptions() {
         BackendOptions.Builder b = BackendOptions.builder();
+        Device d = device == null ? Device.cpu() : Device.parse(device);
+        if (d.kind() == Device.Kind.CUDA) {
+            if (threads != null || isa != null) {
+                throw new IllegalArgumentException("--threads and --isa set the CPU kernels; they do not apply to --device " + d);
+            }
+            return b.device(d).build();
+        }
         if (threads != null) {
             if (threads < 0) {
                 throw new IllegalArgumentException("--threads must be >= 0 (0 = all CPUs), got " + threads);
@@ -56,17 +68,20 @@ final class Common {
             b.threads(threads);
         }
         try {
-            b.isa(Isa.valueOf(isa.toUpperCase(Locale.ROOT)));
+            b.isa(Isa.valueOf((isa == null ? "auto" : isa).toUpperCase(Locale.ROOT)));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--isa must be auto, scalar, avx2 or avx512, not '" + isa + "'");
         }
         return b.build();
     }
 
-    /** The backend of this command: the shared one for default options, else one of its own. */
+    /** The backend of this command: the device's shared one for default options, else one of its own. */
     Backend backend() {
         BackendOptions o = backendOptions();
         // A command runs once per process: its own backend lives until the process exits.
+        if (o.device().kind() == Device.Kind.CUDA) {
+            return Backend.shared(o.device());
+        }
         return o.equals(BackendOptions.DEFAULT) ? Backend.shared() : Backend.create(o);
     }
 
