@@ -30,6 +30,9 @@
 
 namespace {
 
+// PANOPT_CUDA_TESTS=small: a few sizes of each op, for compute-sanitizer (native/tools/gpu-check.sh).
+bool g_small = false;
+
 using panopt::AttentionArgs;
 using panopt::Executor;
 using panopt::TensorRef;
@@ -318,10 +321,10 @@ void test_linear() {
     };
     const Shape float_shapes[] = {{67, 45}, {136, 259}, {515, 130}};
     const Shape block_shapes[] = {{96, 45}, {256, 259}, {512, 130}};
-    const int64_t Ms[] = {1, 2, 3, 8, 9, 33, 70};
+    const std::vector<int64_t> Ms = g_small ? std::vector<int64_t>{1, 9, 33} : std::vector<int64_t>{1, 2, 3, 8, 9, 33, 70};
     for (int32_t dt : types) {
         const bool block = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q4_0;
-        for (int si = 0; si < 3; si++) {
+        for (int si = 0; si < (g_small ? 1 : 3); si++) {
             const Shape sh = block ? block_shapes[si] : float_shapes[si];
             // the product under test is the head: W = the tied embedding [N = vocab, K = hidden], with a bias
             panopt_config c = small_config(sh.K, 1, 32, 1, sh.N, 8);
@@ -375,6 +378,7 @@ void test_linear() {
 void test_embed_norm_elementwise() {
     for (int32_t dt : {PANOPT_DTYPE_F32, PANOPT_DTYPE_F16, PANOPT_DTYPE_BF16, PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q4_0}) {
         const bool block = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q4_0;
+        if (g_small && dt != PANOPT_DTYPE_F16 && dt != PANOPT_DTYPE_Q4_0) continue;
         const int H = block ? 96 : 77;
         panopt_config c = small_config(H, 1, 64, 1, 29, 40);
         for (int32_t vdt : {PANOPT_DTYPE_F32, PANOPT_DTYPE_BF16}) {
@@ -505,6 +509,7 @@ void test_attention() {
     };
     const Dims dims[] = {{3, 4}, {2, 32}, {2, 64}, {1, 80}, {2, 128}, {1, 256}};
     for (const Dims d : dims) {
+        if (g_small && d.HD != 32 && d.HD != 128) continue;
         const int H = d.NH * d.HD;
         const panopt_config c = small_config(H, d.NH, 32, 2, 11, 512);
         const HostModel h = make_weights(c, PANOPT_DTYPE_F32, PANOPT_DTYPE_F32, 5);
@@ -535,7 +540,7 @@ void test_attention() {
             const int64_t pad = 3;
             int64_t past = 0;
             std::vector<int64_t> steps = {7, 1, 1, 1, 3, 1};
-            if (d.HD == 64 || d.HD == 4) steps.insert(steps.end(), {120, 1, 1, 150, 1});
+            if (!g_small && (d.HD == 64 || d.HD == 4)) steps.insert(steps.end(), {120, 1, 1, 150, 1});
             for (size_t i = 0; i < steps.size(); i++) {
                 const int64_t S = steps[i], T = past + S;
                 std::vector<int32_t> mask = make_mask(B, T, pad, true, r);
@@ -618,6 +623,7 @@ void test_forward_passes() {
                                 {PANOPT_DTYPE_BF16, PANOPT_DTYPE_F32, true},  {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_0, false},
                                 {PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_F16, true}};
     for (const Variant& v : variants) {
+        if (g_small && v.mdt != PANOPT_DTYPE_F16 && v.mdt != PANOPT_DTYPE_Q4_0) continue;
         panopt_config c = small_config(128, 4, 256, 2, 300, 64);
         if (v.postln_proj) { // OPT-350m's shape: post-LN, project_in/out
             c.do_layer_norm_before = 0;
@@ -635,7 +641,7 @@ void test_forward_passes() {
             panopt_model_free(mg);
             continue;
         }
-        const int B = 3, P = 6, steps = 7;
+        const int B = 3, P = 6, steps = g_small ? 4 : 7;
         Rng r(9);
         {
             Session sc(mc, B, 32, v.cache), sg(mg, B, 32, v.cache);
@@ -760,6 +766,8 @@ int run_cuda_tests() {
         return 77;
     }
     panopt_backend_free(b);
+    const char* which = std::getenv("PANOPT_CUDA_TESTS");
+    g_small = which && std::string(which) == "small";
     test_embed_norm_elementwise();
     test_linear();
     test_attention();

@@ -2,6 +2,7 @@ package dev.panopt.conformance;
 
 import dev.panopt.Isa;
 import dev.panopt.BackendOptions;
+import dev.panopt.Device;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL]}: runs every
+ * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL] [--device DEVICE]}: runs every
  * supported case of a fixture set and prints, per stored tensor, max abs and relative L2 error and
  * PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason. Exit 0 when nothing failed,
  * 1 when a check failed, 2 on bad usage.
@@ -35,9 +36,10 @@ public final class Check {
                     case "--case" -> only.add(value(args, ++i, "--case"));
                     case "--threads" -> opts.threads(Integer.parseInt(value(args, ++i, "--threads")));
                     case "--isa" -> opts.isa(Isa.valueOf(value(args, ++i, "--isa").toUpperCase(Locale.ROOT)));
+                    case "--device" -> opts.device(Device.parse(value(args, ++i, "--device")));
                     case "-h", "--help" -> {
                         out.println("usage: conformance/check DIR [--json] [--case NAME]... [--threads N] "
-                                + "[--isa auto|scalar|avx2|avx512]");
+                                + "[--isa auto|scalar|avx2|avx512] [--device cpu|cuda:N]");
                         return 0;
                     }
                     default -> {
