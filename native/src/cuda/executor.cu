@@ -82,7 +82,10 @@ void* CudaExecutor::dev_alloc(size_t bytes) {
 
 void CudaExecutor::grow_arena(size_t need) {
     // Pointers handed out earlier in this pass stay valid: the old arena is kept until the pass ends.
-    const size_t cap = std::max({2 * arena_cap_, pass_total_ + need, (size_t)16 << 20});
+    // Within a pass the capacity doubles (few allocations); between passes it is set to what the last
+    // pass used (see end_pass).
+    const size_t cap = in_pass_ || need ? std::max({2 * arena_cap_, pass_total_ + need, (size_t)16 << 20})
+                                        : align_up(pass_total_, (size_t)1 << 20);
     unsigned char* p = nullptr;
     {
         std::lock_guard<std::mutex> lock(be.mem_mu);
@@ -148,6 +151,7 @@ void CudaExecutor::begin_pass() {
     in_host_.clear();
     host_copies_.clear();
     out_bytes_ = 0;
+    temp_max_ = 0;
     for (int i = 0; i < N_SCRATCH_SLOTS; i++) slot_ptr_[i] = nullptr, slot_n_[i] = 0;
     mask_src_ = nullptr;
     mask_T_ = -1;
@@ -168,17 +172,19 @@ void CudaExecutor::end_pass() {
     in_pass_ = false;
     const size_t in_bytes = in_host_.size();
     unsigned char* dev_in = in_bytes ? static_cast<unsigned char*>(dev_alloc(in_bytes)) : nullptr;
+    unsigned char* temp = temp_max_ ? static_cast<unsigned char*>(dev_alloc(temp_max_)) : nullptr;
     ensure_pinned(pinned_in_, pinned_in_cap_, in_bytes);
     ensure_pinned(pinned_out_, pinned_out_cap_, out_bytes_);
     if (in_bytes) std::memcpy(pinned_in_, in_host_.data(), in_bytes);
-    const PassCtx ctx{stream_, dev_in, static_cast<unsigned char*>(pinned_out_), &be.props};
+    const PassCtx ctx{stream_, dev_in, static_cast<unsigned char*>(pinned_out_), temp, &be.props};
     const unsigned char* pin = static_cast<const unsigned char*>(pinned_in_);
 
     // The pass's signature: every launch's parameters and every buffer its copies touch.
     std::vector<uint64_t> sig;
     sig.reserve(8 + 2 * ops_.size() + params_.size());
     sig.insert(sig.end(), {(uint64_t)ops_.size(), (uint64_t)in_bytes, (uint64_t)out_bytes_, (uint64_t)(uintptr_t)dev_in,
-                           (uint64_t)(uintptr_t)pinned_in_, (uint64_t)(uintptr_t)pinned_out_});
+                           (uint64_t)(uintptr_t)pinned_in_, (uint64_t)(uintptr_t)pinned_out_, (uint64_t)(uintptr_t)temp,
+                           (uint64_t)temp_max_});
     for (const OpRec& o : ops_) sig.insert(sig.end(), {(uint64_t)(uintptr_t)o.run, (uint64_t)o.words});
     sig.insert(sig.end(), params_.begin(), params_.end());
     pass_count_++;
@@ -300,8 +306,9 @@ void CudaExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef&
     p.y = y;
     size_t a_bytes = 0, s_bytes = 0;
     linear_plan(p, a_bytes, s_bytes);
-    if (a_bytes) p.a = dev_alloc(a_bytes);
-    if (s_bytes) p.a_scale = static_cast<float*>(dev_alloc(s_bytes));
+    p.a_off = 0;
+    p.scale_off = align_up(a_bytes, kAlign);
+    temp_reserve(p.scale_off + s_bytes);
     emit<LinearP, run_linear>(p);
 }
 
@@ -374,6 +381,20 @@ void CudaExecutor::to_host(float* host, const float* src, int64_t n) {
     p.out_off = off;
     p.bytes = (int64_t)bytes;
     emit<ToHostP, run_to_host>(p);
+}
+
+void CudaExecutor::temp_to_host(float* host, uint64_t temp_off, int64_t n) {
+    const size_t bytes = (size_t)n * sizeof(float);
+    const size_t off = align_up(out_bytes_, 16);
+    out_bytes_ = off + bytes;
+    host_copies_.push_back(HostCopy{host, off, bytes});
+    ToHostP p;
+    zero_fill(p);
+    p.src_off = temp_off;
+    p.src_temp = 1;
+    p.out_off = off;
+    p.bytes = (int64_t)bytes;
+    emit<ToHostP, run_to_host>(p); // right after the op that wrote it, before the next reuses the region
 }
 
 unsigned char* CudaExecutor::cache_base(int which, int64_t layer) const {
@@ -458,14 +479,13 @@ void CudaExecutor::attention(const AttentionArgs& a) {
     p.ctx = a.ctx;
     if (p.path == ATT_EXPLICIT) {
         p.T_rec = T;
-        p.probs = static_cast<float*>(dev_alloc((size_t)(B * NH * S * T) * sizeof(float)));
+        temp_reserve((size_t)(B * NH * S * T) * sizeof(float)); // probs_off = 0
     } else if (p.path == ATT_DECODE) {
         p.splits = attention_decode_splits(p.max_keys);
-        p.part = static_cast<float*>(dev_alloc((size_t)(B * NH * p.splits * (HD + 2)) * sizeof(float)));
+        temp_reserve((size_t)(B * NH * p.splits * (HD + 2)) * sizeof(float)); // part_off = 0
     }
-    float* probs = p.probs;
     emit<AttnP, run_attention>(p);
-    if (a.probs_out) to_host(a.probs_out, probs, B * NH * S * T);
+    if (a.probs_out) temp_to_host(a.probs_out, p.probs_off, B * NH * S * T);
 }
 
 // ---- the cache outside passes ----

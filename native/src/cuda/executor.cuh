@@ -27,6 +27,7 @@ struct PassCtx {
     cudaStream_t stream;
     const unsigned char* in; // device copy of the staged host inputs
     unsigned char* out;      // pinned host buffer the device-to-host copies land in
+    unsigned char* temp;     // the ops' temporaries: one region, reused by each op in turn (stream order)
     const cudaDeviceProp* props;
 };
 
@@ -61,6 +62,8 @@ public:
     void attention(const AttentionArgs& a);
     void gather_rows(const float* src, const int64_t* rows, int64_t R, int64_t width, float* dst);
     void to_host(float* host, const float* src, int64_t n);
+    // host = n floats of the temp region at temp_off, as the op just recorded left them.
+    void temp_to_host(float* host, uint64_t temp_off, int64_t n);
 
     void cache_copy_from(const CudaExecutor& src, int32_t batch, int32_t past);
     void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const;
@@ -99,6 +102,9 @@ private:
     unsigned char* stage_alloc(size_t bytes, uint64_t& off);
     // Device memory for this pass only (256-byte aligned, contents undefined).
     void* dev_alloc(size_t bytes);
+    // Temporaries of one op (its offsets from PassCtx::temp start at 0): the pass's temp region holds
+    // the largest; ops run in stream order, so each may overwrite the previous one's.
+    void temp_reserve(size_t bytes) { temp_max_ = bytes > temp_max_ ? bytes : temp_max_; }
     void grow_arena(size_t need);
     void drop_graphs();
     void run_ops(const PassCtx& ctx, const unsigned char* pinned_in, size_t in_bytes);
@@ -119,6 +125,7 @@ private:
     std::vector<uint64_t> params_;
     std::vector<unsigned char> in_host_;
     size_t out_bytes_ = 0;
+    size_t temp_max_ = 0;
     struct HostCopy {
         void* dst;
         size_t off, bytes;

@@ -49,8 +49,10 @@ struct GatherP { // dst[i] = src[rows[i]] (rows staged int64)
 };
 void run_gather(const GatherP& p, const PassCtx& c);
 
-struct ToHostP { // pinned out + out_off = src (bytes)
+struct ToHostP { // pinned out + out_off = src (bytes); src in the temp region when src_temp
     const void* src;
+    uint64_t src_off; // with src_temp: the offset in PassCtx::temp
+    int32_t src_temp;
     uint64_t out_off;
     int64_t bytes;
 };
@@ -85,10 +87,12 @@ struct LinearP {
     int32_t act; // ACT_NONE or a PANOPT_ACT_* fused into the epilogue
     int32_t path;
     float* y;
+    // Temporaries, at these offsets of PassCtx::temp (the pointers below are set when the op runs):
+    uint64_t a_off, scale_off;
     void* a;        // MMA F16/BF16: the split activations [planes][M][Kp]; blocks: Q8_0 activations [M][K]
     float* a_scale; // MMA F16: per-row inverse scale [M]; blocks: activation block scales [M][K/32]
 };
-// Temporary device bytes a product needs (LinearP::a and a_scale), for the arena.
+// Temporary device bytes a product needs (LinearP::a and a_scale).
 void linear_plan(LinearP& p, size_t& a_bytes, size_t& scale_bytes);
 void run_linear(const LinearP& p, const PassCtx& c);
 // Raises the kernels' dynamic shared memory limits (once per device and process).
@@ -134,8 +138,10 @@ struct AttnP {
     uint64_t first_off; // int32 [B]: first visible key of the row (T when none)
     uint64_t hm_off;    // float [NH]: the layer's head mask (ones without one)
     float* ctx;
-    float* probs;       // ATT_EXPLICIT: [B][NH][S][T_rec]
-    float* part;        // ATT_DECODE: [B][NH][splits][HD + 2]
+    uint64_t probs_off; // ATT_EXPLICIT: [B][NH][S][T_rec] at this offset of PassCtx::temp
+    uint64_t part_off;  // ATT_DECODE: [B][NH][splits][HD + 2] likewise
+    float* probs;       // set when the op runs
+    float* part;
     int64_t splits;
 };
 // Splits of the decode kernel for up to max_keys keys; smem bytes of the flash kernel.

@@ -357,7 +357,10 @@ void run_kv_write(const KvWriteP& p, const PassCtx& c) {
     PCU_LAUNCHED();
 }
 
-void run_attention(const AttnP& p, const PassCtx& c) {
+void run_attention(const AttnP& recorded, const PassCtx& c) {
+    AttnP p = recorded;
+    p.probs = reinterpret_cast<float*>(c.temp + recorded.probs_off);
+    p.part = reinterpret_cast<float*>(c.temp + recorded.part_off);
     const AttnPtrs ptr{staged<AttnDyn>(c, p.dyn_off), staged<uint8_t>(c, p.mask_off), staged<int32_t>(c, p.first_off),
                        staged<float>(c, p.hm_off)};
     switch (p.path) {

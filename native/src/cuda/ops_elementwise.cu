@@ -77,7 +77,8 @@ void run_gather(const GatherP& p, const PassCtx& c) {
 }
 
 void run_to_host(const ToHostP& p, const PassCtx& c) {
-    PCU_CHECK(cudaMemcpyAsync(c.out + p.out_off, p.src, (size_t)p.bytes, cudaMemcpyDeviceToHost, c.stream));
+    const void* src = p.src_temp ? static_cast<const void*>(c.temp + p.src_off) : p.src;
+    PCU_CHECK(cudaMemcpyAsync(c.out + p.out_off, src, (size_t)p.bytes, cudaMemcpyDeviceToHost, c.stream));
 }
 
 } // namespace cuda

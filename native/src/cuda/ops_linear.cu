@@ -537,7 +537,10 @@ void linear_plan(LinearP& p, size_t& a_bytes, size_t& scale_bytes) {
     if (p.M > (int64_t)65535 * 64) fail(PANOPT_ERR_UNSUPPORTED, "linear: more than 4194240 rows in one product");
 }
 
-void run_linear(const LinearP& p, const PassCtx& c) {
+void run_linear(const LinearP& recorded, const PassCtx& c) {
+    LinearP p = recorded;
+    p.a = c.temp + recorded.a_off;
+    p.a_scale = reinterpret_cast<float*>(c.temp + recorded.scale_off);
     const cudaStream_t s = c.stream;
     const int32_t wt = p.w.dtype;
     if (is_block(wt)) quantize_x(p, s);
