@@ -149,6 +149,7 @@ private:
     // captured passes
     struct Graph {
         std::vector<uint64_t> sig;
+        uint64_t hash;
         cudaGraphExec_t exec;
         uint64_t last_use;
     };

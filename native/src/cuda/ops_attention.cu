@@ -214,7 +214,18 @@ template <int HDMAX, int QW> __global__ void __launch_bounds__(kFlashWarps * 32)
         float s[QW];
 #pragma unroll
         for (int r = 0; r < QW; r++) s[r] = 0.0f;
-        for (int d = 0; d < HD; d++) {
+        int d = 0;
+        if ((HD & 3) == 0) // query rows 16-byte aligned: one vector load serves four elements
+            for (; d < HD; d += 4) {
+                const float k0 = Ks[lane * KS + d], k1 = Ks[lane * KS + d + 1], k2 = Ks[lane * KS + d + 2],
+                            k3 = Ks[lane * KS + d + 3];
+#pragma unroll
+                for (int r = 0; r < QW; r++) {
+                    const float4 q = *reinterpret_cast<const float4*>(&Qs[(w * QW + r) * HD + d]);
+                    s[r] += q.x * k0 + q.y * k1 + q.z * k2 + q.w * k3;
+                }
+            }
+        for (; d < HD; d++) {
             const float kd = Ks[lane * KS + d];
 #pragma unroll
             for (int r = 0; r < QW; r++) s[r] += Qs[(w * QW + r) * HD + d] * kd;
