@@ -266,27 +266,24 @@ void CudaExecutor::embed(const TensorRef& table, const int32_t* ids, const float
         emit<CopyInP, run_copy_in>(p);
         return;
     }
-    EmbedP p;
-    zero_fill(p);
-    p.table = model_.get(table);
-    p.ids_off = stage(ids, (size_t)M * sizeof(int32_t));
-    p.M = M;
-    p.width = width;
-    p.out = out;
-    p.accumulate = 0;
-    emit<EmbedP, run_embed>(p);
+    embed_rows(table, ids, M, width, out, 0);
 }
 
 void CudaExecutor::add_rows(const TensorRef& table, const int32_t* rows, int64_t M, int64_t width, float* x) {
     require_pass();
+    embed_rows(table, rows, M, width, x, 1);
+}
+
+void CudaExecutor::embed_rows(const TensorRef& table, const int32_t* rows, int64_t M, int64_t width, float* out,
+                              int32_t accumulate) {
     EmbedP p;
     zero_fill(p);
     p.table = model_.get(table);
     p.ids_off = stage(rows, (size_t)M * sizeof(int32_t));
     p.M = M;
     p.width = width;
-    p.out = x;
-    p.accumulate = 1;
+    p.out = out;
+    p.accumulate = accumulate;
     emit<EmbedP, run_embed>(p);
 }
 
@@ -370,32 +367,31 @@ void CudaExecutor::gather_rows(const float* src, const int64_t* rows, int64_t R,
     emit<GatherP, run_gather>(p);
 }
 
-void CudaExecutor::to_host(float* host, const float* src, int64_t n) {
-    require_pass();
-    if (n <= 0) return;
-    const size_t bytes = (size_t)n * sizeof(float);
+uint64_t CudaExecutor::host_output(float* host, size_t bytes) {
     const size_t off = align_up(out_bytes_, 16);
     out_bytes_ = off + bytes;
     host_copies_.push_back(HostCopy{host, off, bytes});
+    return off;
+}
+
+void CudaExecutor::to_host(float* host, const float* src, int64_t n) {
+    require_pass();
+    if (n <= 0) return;
     ToHostP p;
     zero_fill(p);
     p.src = src;
-    p.out_off = off;
-    p.bytes = (int64_t)bytes;
+    p.bytes = n * (int64_t)sizeof(float);
+    p.out_off = host_output(host, (size_t)p.bytes);
     emit<ToHostP, run_to_host>(p);
 }
 
 void CudaExecutor::temp_to_host(float* host, uint64_t temp_off, int64_t n) {
-    const size_t bytes = (size_t)n * sizeof(float);
-    const size_t off = align_up(out_bytes_, 16);
-    out_bytes_ = off + bytes;
-    host_copies_.push_back(HostCopy{host, off, bytes});
     ToHostP p;
     zero_fill(p);
     p.src_off = temp_off;
     p.src_temp = 1;
-    p.out_off = off;
-    p.bytes = (int64_t)bytes;
+    p.bytes = n * (int64_t)sizeof(float);
+    p.out_off = host_output(host, (size_t)p.bytes);
     emit<ToHostP, run_to_host>(p); // right after the op that wrote it, before the next reuses the region
 }
 

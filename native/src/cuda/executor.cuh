@@ -100,6 +100,10 @@ private:
     // Host bytes staged for the device; returns their offset in the pass's input block.
     uint64_t stage(const void* src, size_t bytes);
     unsigned char* stage_alloc(size_t bytes, uint64_t& off);
+    // out[r] (accumulate: +)= table row rows[r], r < M (rows staged).
+    void embed_rows(const TensorRef& table, const int32_t* rows, int64_t M, int64_t width, float* out, int32_t accumulate);
+    // Room for `bytes` in the pass's pinned output buffer, copied to `host` when the pass ends; its offset.
+    uint64_t host_output(float* host, size_t bytes);
     // Device memory for this pass only (256-byte aligned, contents undefined).
     void* dev_alloc(size_t bytes);
     // Temporaries of one op (its offsets from PassCtx::temp start at 0): the pass's temp region holds

@@ -29,6 +29,20 @@ namespace {
 
 constexpr int kGemvWarps = 8;
 
+// The end of a GEMV warp: each row's partial sums over the lanes, then bias and activation by lane 0.
+template <int MR>
+__device__ __forceinline__ void gemv_store(float (&acc)[MR], int64_t M, int64_t N, int64_t n, int lane, const void* bias,
+                                           int32_t bdt, int32_t act, float* y) {
+#pragma unroll
+    for (int m = 0; m < MR; m++) acc[m] = warp_sum(acc[m]);
+    if (lane == 0) {
+        const float bv = bias ? load_elem(bias, bdt, n) : 0.0f;
+#pragma unroll
+        for (int m = 0; m < MR; m++)
+            if (m < M) y[m * N + n] = act_apply(act, acc[m] + bv);
+    }
+}
+
 template <int WT> __device__ __forceinline__ void load16(const unsigned char* p, float* f) {
     const uint4 v = *reinterpret_cast<const uint4*>(p);
     const uint32_t w[4] = {v.x, v.y, v.z, v.w};
@@ -95,14 +109,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32)
         for (int m = 0; m < MR; m++)
             if (m < M) acc[m] += wk * x[m * K + k];
     }
-#pragma unroll
-    for (int m = 0; m < MR; m++) acc[m] = warp_sum(acc[m]);
-    if (lane == 0) {
-        const float bv = bias ? load_elem(bias, bdt, n) : 0.0f;
-#pragma unroll
-        for (int m = 0; m < MR; m++)
-            if (m < M) y[m * N + n] = act_apply(act, acc[m] + bv);
-    }
+    gemv_store<MR>(acc, M, N, n, lane, bias, bdt, act, y);
 }
 
 // 8 words = 32 int8 weights of a block, in element order.
@@ -157,14 +164,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32)
             }
         }
     }
-#pragma unroll
-    for (int m = 0; m < MR; m++) acc[m] = warp_sum(acc[m]);
-    if (lane == 0) {
-        const float bv = bias ? load_elem(bias, bdt, n) : 0.0f;
-#pragma unroll
-        for (int m = 0; m < MR; m++)
-            if (m < M) y[m * N + n] = act_apply(act, acc[m] + bv);
-    }
+    gemv_store<MR>(acc, M, N, n, lane, bias, bdt, act, y);
 }
 
 // ---------------------------------------------------------------- activation preparation
