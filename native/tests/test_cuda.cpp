@@ -8,6 +8,8 @@
 //            test-backend-ops; then whole forward passes through the C API against the CPU backend:
 //            prefill, decode steps (replayed from a captured CUDA graph), graphs off, session copies,
 //            cache reads, attentions and hidden states, every weight type; then error surfacing.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -643,8 +645,14 @@ void test_forward_passes() {
         }
         const int B = 3, P = 6, steps = g_small ? 4 : 7;
         Rng r(9);
+        const std::string stats = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/panopt-cuda-stats-" +
+                                  std::to_string((long)getpid()) + ".txt";
+        std::remove(stats.c_str());
         {
-            Session sc(mc, B, 32, v.cache), sg(mg, B, 32, v.cache);
+            Session sc(mc, B, 32, v.cache);
+            setenv("PANOPT_CUDA_STATS", stats.c_str(), 1); // sg reports its graph counts when freed
+            Session sg(mg, B, 32, v.cache);
+            unsetenv("PANOPT_CUDA_STATS");
             setenv("PANOPT_CUDA_GRAPHS", "0", 1);
             Session sn(mg, B, 32, v.cache); // no graphs
             unsetenv("PANOPT_CUDA_GRAPHS");
@@ -691,6 +699,18 @@ void test_forward_passes() {
                 // Q8_0: a value next to a rounding step may round to the neighbouring level on one side
                 within(rg, rc, {}, v.cache == PANOPT_DTYPE_Q8_0 ? 2e-2 : 1e-4, 1e-4, "read_cache " + tag);
             }
+        }
+        {
+            // the decode steps of sg ran from a captured graph: step 2 captured, later steps replayed
+            FILE* f = std::fopen(stats.c_str(), "r");
+            unsigned long long passes = 0, captured = 0, replayed = 0;
+            const int got = f ? std::fscanf(f, "passes=%llu captured=%llu replayed=%llu", &passes, &captured, &replayed) : 0;
+            if (f) std::fclose(f);
+            std::remove(stats.c_str());
+            T_CHECK(got == 3 && passes == (unsigned long long)(1 + steps) && captured == 1 &&
+                        replayed == (unsigned long long)(steps - 2),
+                    "graph use %s: %d fields, passes %llu captured %llu replayed %llu", tag.c_str(), got, passes, captured,
+                    replayed);
         }
         {
             // hidden states and attentions of a call without the cache

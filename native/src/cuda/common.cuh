@@ -9,6 +9,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "../../include/panopt.h"
 #include "../error.h"
@@ -38,12 +39,15 @@ constexpr int QK = 32; // elements per block of Q8_0 / Q4_0 (blocks.h)
 //         j in the low nibble, j + 16 in the high one; ld = cols / 2);
 //   block formats: the f16 block scales apart, `scales` [rows][cols / 32].
 // Splitting scales from values keeps every row 16-byte aligned for vector loads.
+// No padding (checked below): op parameters holding one are compared byte for byte between passes.
 struct DevTensor {
     const unsigned char* data = nullptr;
     const __half* scales = nullptr;
-    int32_t dtype = 0;
     int64_t rows = 0, cols = 0, ld = 0;
+    int32_t dtype = 0;
+    int32_t unused = 0;
 };
+static_assert(std::has_unique_object_representations<DevTensor>::value, "DevTensor must have no padding");
 
 // Element i of a one-element-block float vector (bias, LayerNorm weight) or of a row.
 __device__ __forceinline__ float load_elem(const void* p, int32_t dt, int64_t i) {

@@ -4,6 +4,7 @@
 #include "executor.cuh"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "../dtype.h"
@@ -35,6 +36,7 @@ CudaExecutor::CudaExecutor(CudaBackend& backend, const CudaModel& m, const panop
         fail(PANOPT_ERR_UNSUPPORTED, "the CUDA backend keeps its cache in F32, F16 or Q8_0");
     const char* g = std::getenv("PANOPT_CUDA_GRAPHS");
     graphs_enabled_ = !(g && std::string(g) == "0");
+    if (const char* f = std::getenv("PANOPT_CUDA_STATS")) stats_file_ = f;
     for (int i = 0; i < N_SCRATCH_SLOTS; i++) slot_ptr_[i] = nullptr, slot_n_[i] = 0;
     cache_bytes_ = 2 * (size_t)layers_ * (size_t)max_batch_ * (size_t)heads_ * (size_t)max_seq_len_ * (size_t)cache_rb_;
     std::lock_guard<std::mutex> lock(be.mem_mu);
@@ -53,6 +55,12 @@ CudaExecutor::CudaExecutor(CudaBackend& backend, const CudaModel& m, const panop
 }
 
 CudaExecutor::~CudaExecutor() {
+    if (!stats_file_.empty()) // a diagnostic: how many passes ran as captured graphs
+        if (FILE* f = std::fopen(stats_file_.c_str(), "a")) {
+            std::fprintf(f, "passes=%llu captured=%llu replayed=%llu\n", (unsigned long long)pass_count_,
+                         (unsigned long long)captured_, (unsigned long long)replayed_);
+            std::fclose(f);
+        }
     std::lock_guard<std::mutex> lock(be.mem_mu);
     cudaSetDevice(be.device);
     cudaStreamSynchronize(stream_); // errors here are the pass's, already reported
@@ -198,6 +206,7 @@ void CudaExecutor::end_pass() {
     if (replay) {
         replay->last_use = pass_count_;
         PCU_CHECK(cudaGraphLaunch(replay->exec, stream_));
+        replayed_++;
     } else if (graphs_enabled_ && retired_.empty() && sig == prev_sig_) {
         // The same pass twice in a row (decode steps): capture it once, replay it from now on.
         cudaGraphExec_t exec = nullptr;
@@ -226,6 +235,7 @@ void CudaExecutor::end_pass() {
         }
         graphs_.push_back(Graph{sig, hash, exec, pass_count_});
         PCU_CHECK(cudaGraphLaunch(exec, stream_));
+        captured_++;
     } else {
         run_ops(ctx, pin, in_bytes);
     }
@@ -448,13 +458,13 @@ void CudaExecutor::attention(const AttentionArgs& a) {
         w.H = H;
         w.dyn_off = dyn_off_;
         emit<KvWriteP, run_kv_write>(w);
-        p.k = KvView{w.kc, cache_dt_, w.pos_stride, w.head_stride, w.batch_stride};
-        p.v = KvView{w.vc, cache_dt_, w.pos_stride, w.head_stride, w.batch_stride};
+        p.k = KvView{w.kc, w.pos_stride, w.head_stride, w.batch_stride, cache_dt_};
+        p.v = KvView{w.vc, w.pos_stride, w.head_stride, w.batch_stride, cache_dt_};
         p.max_keys = max_seq_len_;
     } else {
         // this call's keys and values, read where the projections wrote them ([B*S, H], f32)
-        p.k = KvView{reinterpret_cast<const unsigned char*>(a.k), PANOPT_DTYPE_F32, H * 4, HD * 4, S * H * 4};
-        p.v = KvView{reinterpret_cast<const unsigned char*>(a.v), PANOPT_DTYPE_F32, H * 4, HD * 4, S * H * 4};
+        p.k = KvView{reinterpret_cast<const unsigned char*>(a.k), H * 4, HD * 4, S * H * 4, PANOPT_DTYPE_F32};
+        p.v = KvView{reinterpret_cast<const unsigned char*>(a.v), H * 4, HD * 4, S * H * 4, PANOPT_DTYPE_F32};
         p.max_keys = S;
     }
     // the explicit path also takes the head sizes the others' shared memory cannot hold

@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <new>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -160,7 +161,8 @@ private:
     bool graphs_enabled_ = true;
     std::vector<Graph> graphs_;
     std::vector<uint64_t> prev_sig_;
-    uint64_t pass_count_ = 0;
+    uint64_t pass_count_ = 0, captured_ = 0, replayed_ = 0;
+    std::string stats_file_; // PANOPT_CUDA_STATS: where the counts above are appended when the session ends
 };
 
 } // namespace cuda

@@ -102,9 +102,11 @@ void linear_configure(const cudaDeviceProp& props);
 // Cached keys or values as the kernels read them: element d of position j of head h of row b.
 struct KvView {
     const unsigned char* base;
-    int32_t dtype; // F32, F16 or Q8_0 (ggml blocks of 32)
     int64_t pos_stride, head_stride, batch_stride; // bytes
+    int32_t dtype;      // F32, F16 or Q8_0 (ggml blocks of 32)
+    int32_t unused = 0; // no padding: compared byte for byte within AttnP
 };
+static_assert(std::has_unique_object_representations<KvView>::value, "KvView must have no padding");
 
 struct KvWriteP { // stores the new keys and values at positions past.. (past staged)
     const float* k;
