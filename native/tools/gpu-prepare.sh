@@ -47,4 +47,5 @@ if [ "$total" -gt "$limit" ]; then
   echo "gpu-prepare: over the device tool's 64 MiB; remove untracked files or shrink .gpu" >&2
   exit 1
 fi
-echo "gpu-prepare: ready. On the GPU machine: bash native/tools/gpu-check.sh (device tool: carry [\".gpu\"], timeout_s 590)"
+echo "gpu-prepare: ready. With the device tool (carry [\".gpu\"], timeout_s 590): bash native/tools/gpu-check.sh --no-bench;"
+echo "            then, on the same warm machine: bash native/tools/gpu-check.sh --bench-only"
