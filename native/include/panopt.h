@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /* ABI version of this header; panopt_abi_version() returns the library's. Bump on any change. */
-#define PANOPT_ABI_VERSION 3
+#define PANOPT_ABI_VERSION 4
 
 typedef int32_t panopt_status;
 enum {
@@ -104,9 +104,13 @@ enum {
     PANOPT_ISA_AVX512 = 3  /* AVX-512 F/BW/VL (+FMA, F16C) */
 };
 
-/* Kinds of compute backend. */
+/* Kinds of compute backend. The CUDA backend lives in libpanopt_cuda.so, which libpanopt loads from
+ * its own directory (or the file $PANOPT_CUDA_LIBRARY names) only when such a backend is created;
+ * creating one is PANOPT_ERR_UNSUPPORTED, with a message naming what is missing, when that library,
+ * the NVIDIA driver (580+) or the device is not there. */
 enum {
-    PANOPT_BACKEND_CPU = 0 /* this library's CPU kernels and worker pool */
+    PANOPT_BACKEND_CPU = 0, /* this library's CPU kernels and worker pool */
+    PANOPT_BACKEND_CUDA = 1 /* an NVIDIA GPU of compute capability 8.0 or newer (libpanopt_cuda.so) */
 };
 
 /*
@@ -176,9 +180,12 @@ typedef struct panopt_backend_options {
     int32_t struct_size; /* sizeof(panopt_backend_options) */
     int32_t kind;        /* PANOPT_BACKEND_* */
     int32_t n_threads;   /* CPU: threads that run a parallel region, a calling thread included
-                            (the pool starts n_threads - 1 workers); 0 = number of online CPUs */
-    int32_t isa;         /* CPU: PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error */
-    int32_t device;      /* device index for accelerator backends; must be 0 for the CPU */
+                            (the pool starts n_threads - 1 workers); 0 = number of online CPUs; must be 0
+                            for CUDA */
+    int32_t isa;         /* CPU: PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error; must
+                            be AUTO (0) for CUDA */
+    int32_t device;      /* device index for accelerator backends (CUDA: the CUDA runtime's ordinal, as
+                            CUDA_VISIBLE_DEVICES numbers them); must be 0 for the CPU */
     int32_t reserved;    /* must be 0 */
 } panopt_backend_options;
 
@@ -186,8 +193,8 @@ typedef struct panopt_backend_options {
 typedef struct panopt_backend_info {
     int32_t struct_size; /* sizeof(panopt_backend_info) as the caller knows it; the library fills what fits */
     int32_t kind;        /* PANOPT_BACKEND_* */
-    int32_t n_threads;   /* threads per parallel region (workers + the calling thread) */
-    int32_t isa;         /* CPU: the PANOPT_ISA_* level in use (never AUTO) */
+    int32_t n_threads;   /* threads per parallel region (workers + the calling thread); CUDA: 1 */
+    int32_t isa;         /* CPU: the PANOPT_ISA_* level in use (never AUTO); CUDA: AUTO (0) */
 } panopt_backend_info;
 
 typedef struct panopt_session_options {

@@ -268,6 +268,12 @@ PANOPT_API panopt_status panopt_model_finalize(panopt_model* model) {
         } catch (const std::invalid_argument& e) {
             panopt::fail(PANOPT_ERR_STATE, e.what());
         }
+        try {
+            model->resources = model->backend->prepare_model(*model); // e.g. the weights' device copy
+        } catch (...) {
+            model->finalized = false; // complete but not usable: finalize may be retried
+            throw;
+        }
         return PANOPT_OK;
     });
 }
@@ -275,8 +281,9 @@ PANOPT_API panopt_status panopt_model_finalize(panopt_model* model) {
 PANOPT_API panopt_status panopt_model_free(panopt_model* model) {
     return guarded([&] {
         if (!model) return PANOPT_OK;
-        model->backend->live_models.fetch_sub(1);
-        delete model;
+        panopt_backend* backend = model->backend;
+        delete model; // its resources (device memory) go while the backend still counts it
+        backend->live_models.fetch_sub(1);
         return PANOPT_OK;
     });
 }

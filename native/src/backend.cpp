@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cpu/backend_cpu.h"
+#include "cuda/loader.h"
 #include "error.h"
 
 namespace panopt {
@@ -20,6 +21,7 @@ std::unique_ptr<panopt_backend> create_backend(const panopt_backend_options& o) 
         const int nt = o.n_threads == 0 ? online_cpus() : o.n_threads;
         return std::unique_ptr<panopt_backend>(new CpuBackend(kt, nt));
     }
+    case PANOPT_BACKEND_CUDA: return create_cuda_backend(o);
     default: fail(PANOPT_ERR_UNSUPPORTED, "backend kind " + std::to_string(o.kind) + " is not in this build");
     }
 }

@@ -1,5 +1,5 @@
 // backend.h — the backend seam. A panopt_backend is one compute device with its workers (the
-// CPU's kernels and thread pool now; an accelerator later), created once and shared by every
+// CPU's kernels and thread pool; an NVIDIA GPU, src/cuda), created once and shared by every
 // model on it. It makes one Executor per session: that session's scratch memory, key/value cache
 // and the ops the graph runs (ops.h). Backends live in their own folders (src/cpu, ...).
 #ifndef PANOPT_BACKEND_H
@@ -22,6 +22,11 @@ struct panopt_backend {
     // cache_dtype: validated by the caller (F32, F16 or Q8_0 with a block-multiple head_dim).
     virtual std::unique_ptr<panopt::Executor> new_executor(const panopt_model& m, int32_t max_batch,
                                                            int32_t max_seq_len, int32_t cache_dtype) = 0;
+
+    // Called by panopt_model_finalize once the model's tensors are complete: a backend that computes
+    // from its own copy of the weights (device memory) makes it here and returns what the model keeps
+    // until it is freed; the CPU backend reads the borrowed weights in place (NULL).
+    virtual std::unique_ptr<panopt::ModelResources> prepare_model(const panopt_model& m) { return nullptr; }
 
     std::atomic<int64_t> live_models{0}; // models created on this backend and not yet freed
 };

@@ -65,6 +65,7 @@ void forward(panopt_session* s, const panopt_forward_args& a) {
     const panopt_model* m = s->model;
     const panopt_config& c = m->cfg;
     Executor& ops = *s->exec;
+    ops.begin_pass();
 
     const int64_t B = a.batch, S = a.seq_len, past = a.use_cache ? s->past : 0, T = past + S;
     const int64_t H = c.hidden_size, P = c.word_embed_proj_dim, F = c.ffn_dim, NH = c.num_attention_heads,
@@ -187,6 +188,8 @@ void forward(panopt_session* s, const panopt_forward_args& a) {
         ops.linear(hin, HR, P, m->g(PANOPT_T_HEAD_WEIGHT), &m->g(PANOPT_T_HEAD_BIAS), y, HS);
         ops.to_host(a.head_out, y, HR * HS);
     }
+
+    ops.end_pass(); // the cache bookkeeping below only once the pass has run
 
     if (a.use_cache) {
         s->past = (int32_t)T;

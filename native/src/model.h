@@ -4,6 +4,7 @@
 #define PANOPT_MODEL_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,12 @@ struct TensorRef {
     int64_t row_bytes = 0;
 
     const void* row(int64_t r) const { return static_cast<const char*>(data) + r * row_bytes; }
+};
+
+// What a backend keeps for one model beyond the borrowed weights (e.g. their copy in device memory);
+// made by panopt_backend::prepare_model at finalize, freed with the model (before its backend).
+struct ModelResources {
+    virtual ~ModelResources() = default;
 };
 
 enum { N_GLOBAL_KINDS = 8, LAYER_KIND_BASE = 16, N_LAYER_KINDS = 16 };
@@ -39,6 +46,7 @@ struct panopt_model {
     panopt::TensorRef global[panopt::N_GLOBAL_KINDS];
     std::vector<panopt::TensorRef> layers; // [L * N_LAYER_KINDS]
     bool finalized = false;
+    std::unique_ptr<panopt::ModelResources> resources; // the backend's, from finalize; or NULL
 
     const panopt::TensorRef& g(int32_t kind) const { return global[kind]; }
     const panopt::TensorRef& l(int32_t layer, int32_t kind) const {

@@ -54,6 +54,13 @@ class Executor {
 public:
     virtual ~Executor() = default;
 
+    // Bracket one forward pass: forward.cpp calls begin_pass before its first op and end_pass after
+    // its last. A backend may defer the ops' work until end_pass (an accelerator records them and
+    // replays a captured graph of a recurring pass); host outputs (to_host, probs_out) are complete
+    // when end_pass returns. A pass cut short by an exception is discarded by the next begin_pass.
+    virtual void begin_pass() {}
+    virtual void end_pass() {}
+
     // A buffer of at least n floats for slot; contents undefined.
     virtual float* scratch(int slot, int64_t n) = 0;
     // Where an op may write an output that ends in host buffer `host` (n floats): `host` itself

@@ -13,6 +13,8 @@ int run_forward_tests();
 int run_api_tests();
 int run_quant_kernel_tests();
 int run_quant_format_tests();
+int run_cuda_host_tests();
+int run_cuda_tests(); // 77: skipped (no usable GPU)
 
 int main(int argc, char** argv) {
     std::string which = argc > 1 ? argv[1] : "all";
@@ -21,6 +23,10 @@ int main(int argc, char** argv) {
     if (which == "api" || which == "all") run_api_tests();
     if (which == "quant_kernels" || which == "all") run_quant_kernel_tests();
     if (which == "quant" || which == "all") run_quant_format_tests();
+    if (which == "cuda_host" || which == "all") run_cuda_host_tests();
+    int skipped = 0;
+    if (which == "cuda" || which == "all") skipped = run_cuda_tests() == 77;
     std::printf("%s: %d checks, %d failures\n", which.c_str(), t::g_checks, t::g_failures);
-    return t::g_failures ? 1 : 0;
+    if (t::g_failures) return 1;
+    return skipped && which == "cuda" ? 77 : 0; // ctest's SKIP_RETURN_CODE
 }

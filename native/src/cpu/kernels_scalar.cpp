@@ -2,6 +2,7 @@
 // vector kernels are tested against, so clarity beats speed here.
 #include "kernels.h"
 
+#include "../activation.h"
 #include "../dtype.h"
 
 #include <math.h>
@@ -81,44 +82,11 @@ void softmax(float* x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] *= inv;
 }
 
-double gelu_erf(double x) { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440)); }
-
 } // namespace
 
-// Formulas as in torch / HF activations.py (computed in double, rounded once).
+// Formulas as in torch / HF activations.py (activation.h: computed in double, rounded once).
 void activation_scalar(int32_t act, float* xs, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        double x = xs[i], r;
-        switch (act) {
-        case PANOPT_ACT_RELU: r = x > 0 ? x : 0; break;
-        case PANOPT_ACT_GELU: r = gelu_erf(x); break;
-        case PANOPT_ACT_GELU_TANH:
-            r = 0.5 * x * (1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
-            break;
-        case PANOPT_ACT_QUICK_GELU: r = x / (1.0 + exp(-1.702 * x)); break;
-        case PANOPT_ACT_SILU: r = x / (1.0 + exp(-x)); break;
-        case PANOPT_ACT_RELU2: r = x > 0 ? x * x : 0; break;
-        case PANOPT_ACT_RELU6: r = x < 0 ? 0 : (x > 6 ? 6 : x); break;
-        case PANOPT_ACT_SIGMOID: r = 1.0 / (1.0 + exp(-x)); break;
-        case PANOPT_ACT_TANH: r = tanh(x); break;
-        case PANOPT_ACT_LEAKY_RELU: r = x >= 0 ? x : 0.01 * x; break;
-        case PANOPT_ACT_MISH: {
-            double sp = x > 20 ? x : log1p(exp(x)); // torch softplus, threshold 20
-            r = x * tanh(sp);
-            break;
-        }
-        case PANOPT_ACT_GELU_10: {
-            r = gelu_erf(x);
-            r = r < -10 ? -10 : (r > 10 ? 10 : r);
-            break;
-        }
-        case PANOPT_ACT_LAPLACE:
-            r = 0.5 * (1.0 + erf((x - 0.707107) / (0.282095 * 1.41421356237309504880)));
-            break;
-        default: r = x; break; // PANOPT_ACT_LINEAR
-        }
-        xs[i] = (float)r;
-    }
+    for (int64_t i = 0; i < n; i++) xs[i] = (float)activation_ref(act, xs[i]);
 }
 
 namespace {

@@ -9,11 +9,12 @@ import java.util.OptionalLong;
  * build with {@link #builder()}.
  */
 public final class LoadOptions {
-    /** Default session options, the checkpoint's num_labels, no new heads, weights as stored. */
+    /** The CPU, default session options, the checkpoint's num_labels, no new heads, weights as stored. */
     public static final LoadOptions DEFAULT = builder().build();
 
     private final SessionOptions sessionOptions;
     private final Backend backend;
+    private final Device device;
     private final int numLabels;
     private final long headSeed;
     private final boolean initializeMissingHead;
@@ -44,6 +45,7 @@ public final class LoadOptions {
         this.quantization = b.quantization;
         this.sessionOptions = b.sessionOptions;
         this.backend = b.backend;
+        this.device = b.device;
         this.numLabels = b.numLabels;
         this.headSeed = b.headSeed;
         this.initializeMissingHead = b.initializeMissingHead;
@@ -57,9 +59,20 @@ public final class LoadOptions {
         return sessionOptions;
     }
 
-    /** {@return the backend the model computes on: the one set on the builder, else {@link Backend#shared()}} */
+    /**
+     * The backend the model computes on: the one set on the builder, else the shared backend of the
+     * builder's device ({@link Backend#shared(Device)}; {@link Backend#shared()} by default).
+     *
+     * @return the backend
+     * @throws UnsupportedOperationException if the device cannot be used here (see {@link Backend#shared(Device)})
+     */
     public Backend backend() {
-        return backend != null ? backend : Backend.shared();
+        return backend != null ? backend : Backend.shared(device);
+    }
+
+    /** {@return the device the model computes on: the backend's, if one was set, else the builder's device (CPU by default)} */
+    public Device device() {
+        return backend != null ? backend.device() : device;
     }
 
     /** {@return HF's {@code num_labels=} override for a classification head, if set} */
@@ -103,6 +116,8 @@ public final class LoadOptions {
     public static final class Builder {
         private SessionOptions sessionOptions = SessionOptions.DEFAULT;
         private Backend backend;
+        private Device device = Device.cpu();
+        private boolean deviceSet;
         private int numLabels;
         private long headSeed;
         private boolean initializeMissingHead;
@@ -168,6 +183,21 @@ public final class LoadOptions {
         }
 
         /**
+         * The device the model computes on, through that device's shared backend
+         * ({@link Backend#shared(Device)}), e.g. {@code Device.cuda(0)}; default the CPU. With
+         * {@link #backend(Backend)} as well, the two must agree.
+         *
+         * @param v the device
+         * @return this builder
+         * @throws NullPointerException if {@code v} is null
+         */
+        public Builder device(Device v) {
+            device = Objects.requireNonNull(v, "device");
+            deviceSet = true;
+            return this;
+        }
+
+        /**
          * Options of the model's internal session and of the sessions {@code newSession()} makes (default
          * {@link SessionOptions#DEFAULT}).
          *
@@ -207,8 +237,17 @@ public final class LoadOptions {
             return this;
         }
 
-        /** {@return the options} */
+        /**
+         * Makes the options.
+         *
+         * @return the options
+         * @throws IllegalArgumentException if a backend and a device were both set and differ
+         */
         public LoadOptions build() {
+            if (backend != null && deviceSet && !backend.device().equals(device)) {
+                throw new IllegalArgumentException("backend(" + backend + ") and device(" + device
+                        + ") name different devices; set one of them");
+            }
             return new LoadOptions(this);
         }
     }

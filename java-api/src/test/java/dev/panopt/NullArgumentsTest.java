@@ -84,6 +84,7 @@ class NullArgumentsTest {
                 .setDefault(EmbeddingOptions.class, EmbeddingOptions.DEFAULT)
                 .setDefault(ForwardRequest.class, ForwardRequest.inputIds(new int[] {2, 5}).build())
                 .setDefault(Backend.class, Backend.shared())
+                .setDefault(Device.class, Device.cpu())
                 .setDefault(Arena.class, Arena.global())
                 .setDefault(int[].class, new int[] {2, 5})
                 .setDefault(int[][].class, new int[][] {{2, 5}})
@@ -100,7 +101,7 @@ class NullArgumentsTest {
                 BackendOptions.builder(), OptConfig.builder(), EncodeOptions.builder(), ForwardRequest.inputIds(new int[] {2}),
                 QuestionAnsweringOptions.builder(),
                 OptConfig.load(TINY), tok.newStreamDecoder(true), ScoreOptions.builder(), EmbeddingOptions.builder(),
-                ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT,
+                ScoreOptions.DEFAULT, EmbeddingOptions.DEFAULT, Device.cuda(1),
                 new SequenceScore(new int[] {2, 5}, new float[] {-1}, -1, -1, Math.E),
                 new ContinuationScore(new int[] {2}, new int[] {5}, new float[] {-1}, -1, true),
                 hub, hubOptions, HubOptions.builder(Map.of()), RepoRef.of("a/b"),

@@ -32,6 +32,7 @@ import java.util.Locale;
 public final class NativeLibrary {
     private static final System.Logger LOG = System.getLogger(NativeLibrary.class.getName());
     private static final String LIB_NAME = "libpanopt.so";
+    private static final String CUDA_LIB_NAME = "libpanopt_cuda.so";
 
     private NativeLibrary() {}
 
@@ -73,8 +74,48 @@ public final class NativeLibrary {
         return Holder.LOADED.get().path();
     }
 
+    /**
+     * Puts the CUDA backend's library, {@code libpanopt_cuda.so}, where libpanopt loads it from when
+     * a CUDA backend is created: beside libpanopt. For the bundled library that means extracting the
+     * jar's copy into the same cache directory (once, on the first request: CPU-only use never
+     * touches it); a library loaded from {@code panopt.library.path} takes the one beside it, and
+     * libpanopt itself reports its absence.
+     *
+     * @return null when the library is in place (or is libpanopt's to find), else why it cannot be
+     *     (this jar carries none, or it cannot be extracted)
+     * @throws UnsatisfiedLinkError as {@link #lookup()}
+     */
+    public static String prepareCudaLibrary() {
+        Outcome o = Holder.LOADED.get();
+        if (!o.bundled()) {
+            return null;
+        }
+        synchronized (NativeLibrary.class) {
+            String resource = "native/" + platform() + "/" + CUDA_LIB_NAME;
+            Path target = o.path().resolveSibling(CUDA_LIB_NAME);
+            try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    return "this Panopt build has no CUDA backend: its jar carries no " + resource
+                            + " (the CUDA backend is built where nvcc is found)";
+                }
+                byte[] bytes = in.readAllBytes();
+                // the directory is named by libpanopt's hash; the CUDA library beside it is compared whole
+                if (Files.isRegularFile(target) && Files.size(target) == bytes.length
+                        && java.util.Arrays.equals(Files.readAllBytes(target), bytes)) {
+                    return null;
+                }
+                write(target, bytes);
+                LOG.log(System.Logger.Level.DEBUG, "extracted the CUDA backend to {0}", target);
+                return null;
+            } catch (IOException | SecurityException e) {
+                return "cannot extract the CUDA backend to " + target + " (" + e
+                        + "); set -Dpanopt.cache.dir to a writable directory";
+            }
+        }
+    }
+
     /** The outcome of loading, computed once; a failure is kept and reported afresh on every use. */
-    record Outcome(Path path, SymbolLookup lookup, String problem, Throwable cause) {
+    record Outcome(Path path, boolean bundled, SymbolLookup lookup, String problem, Throwable cause) {
         Outcome get() {
             if (problem != null) {
                 throw failure(problem, cause);
@@ -104,17 +145,18 @@ public final class NativeLibrary {
         try {
             path = locate();
         } catch (UnsatisfiedLinkError e) {
-            return new Outcome(null, null, e.getMessage(), null);
+            return new Outcome(null, false, null, e.getMessage(), null);
         } catch (RuntimeException | Error e) {
-            return new Outcome(null, null, String.valueOf(e.getMessage()), e);
+            return new Outcome(null, false, null, String.valueOf(e.getMessage()), e);
         }
         try {
             SymbolLookup lookup = SymbolLookup.libraryLookup(path, Arena.global())
                     .or(Linker.nativeLinker().defaultLookup());
             LOG.log(System.Logger.Level.DEBUG, "loaded {0}", path);
-            return new Outcome(path, lookup, null, null);
+            String explicit = System.getProperty("panopt.library.path");
+            return new Outcome(path, explicit == null || explicit.isBlank(), lookup, null, null);
         } catch (RuntimeException | Error e) {
-            return new Outcome(null, null, "cannot load " + path + " (" + e.getMessage() + ")"
+            return new Outcome(null, false, null, "cannot load " + path + " (" + e.getMessage() + ")"
                     + (System.getProperty("panopt.library.path") != null ? "; check -Dpanopt.library.path"
                             : "; set -Dpanopt.library.path to a libpanopt.so built for this platform"), e);
         }
@@ -160,20 +202,26 @@ public final class NativeLibrary {
             if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
                 return target;
             }
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, LIB_NAME, ".tmp");
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            write(target, bytes);
             LOG.log(System.Logger.Level.DEBUG, "extracted native library to {0}", target);
             return target;
         } catch (IOException | SecurityException e) {
             throw new UncheckedIOException("cannot extract the native library to " + dir + " (" + e
                     + "); set -Dpanopt.cache.dir to a writable directory", e instanceof IOException io ? io
                     : new IOException(e));
+        }
+    }
+
+    /** Writes a file whole or not at all (a temporary file moved into place), for concurrent JVMs. */
+    private static void write(Path target, byte[] bytes) throws IOException {
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
+        Files.write(tmp, bytes);
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

@@ -18,7 +18,7 @@ public final class PanoptH {
      * {@code PANOPT_ABI_VERSION}: the ABI these bindings were generated for. {@link Native} checks that the
      * loaded library reports the same.
      */
-    public static final int ABI_VERSION = 3;
+    public static final int ABI_VERSION = 4;
     /** {@code PANOPT_DTYPE_F32} (weight type): blocks of 1 element in 4 bytes. */
     public static final int DTYPE_F32 = 0;
     /** {@code PANOPT_DTYPE_F16} (weight type): blocks of 1 element in 2 bytes. */
@@ -113,6 +113,11 @@ public final class PanoptH {
     public static final int ISA_AVX512 = 3;
     /** {@code PANOPT_BACKEND_CPU} (backend kind): this library's CPU kernels and worker pool. */
     public static final int BACKEND_CPU = 0;
+    /**
+     * {@code PANOPT_BACKEND_CUDA} (backend kind): an NVIDIA GPU of compute capability 8.0 or newer
+     * (libpanopt_cuda.so).
+     */
+    public static final int BACKEND_CUDA = 1;
     /**
      * {@code PANOPT_T_EMBED_TOKENS} (weight of panopt_model_set_tensor): [vocab_size, word_embed_proj_dim];
      * one of the model-level tensors (layer argument must be -1).
@@ -321,9 +326,11 @@ public final class PanoptH {
      *   <li>{@code struct_size}: sizeof(panopt_backend_options)</li>
      *   <li>{@code kind}: PANOPT_BACKEND_*</li>
      *   <li>{@code n_threads}: CPU: threads that run a parallel region, a calling thread included (the pool
-     *       starts n_threads - 1 workers); 0 = number of online CPUs</li>
-     *   <li>{@code isa}: CPU: PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error</li>
-     *   <li>{@code device}: device index for accelerator backends; must be 0 for the CPU</li>
+     *       starts n_threads - 1 workers); 0 = number of online CPUs; must be 0 for CUDA</li>
+     *   <li>{@code isa}: CPU: PANOPT_ISA_*; AUTO picks the best; an unsupported level is an error; must be
+     *       AUTO (0) for CUDA</li>
+     *   <li>{@code device}: device index for accelerator backends (CUDA: the CUDA runtime's ordinal, as
+     *       CUDA_VISIBLE_DEVICES numbers them); must be 0 for the CPU</li>
      *   <li>{@code reserved}: must be 0</li>
      * </ul>
      */
@@ -343,8 +350,8 @@ public final class PanoptH {
      *   <li>{@code struct_size}: sizeof(panopt_backend_info) as the caller knows it; the library fills what
      *       fits</li>
      *   <li>{@code kind}: PANOPT_BACKEND_*</li>
-     *   <li>{@code n_threads}: threads per parallel region (workers + the calling thread)</li>
-     *   <li>{@code isa}: CPU: the PANOPT_ISA_* level in use (never AUTO)</li>
+     *   <li>{@code n_threads}: threads per parallel region (workers + the calling thread); CUDA: 1</li>
+     *   <li>{@code isa}: CPU: the PANOPT_ISA_* level in use (never AUTO); CUDA: AUTO (0)</li>
      * </ul>
      */
     public static final StructLayout BACKEND_INFO = MemoryLayout.structLayout(

@@ -8,6 +8,7 @@ import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.hub.HubClient;
 import dev.panopt.hub.HubOptions;
+import dev.panopt.Device;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** Options every model command shares: which checkpoint, tokenizer, threads, kernels and weight formats. */
+/** Options every model command shares: which checkpoint, tokenizer, device, threads, kernels and weight formats. */
 final class Common {
     @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE.gguf|ID",
             description = "Checkpoint directory (config.json + safetensors or pytorch_model.bin), a GGUF file (panopt "
@@ -36,7 +37,11 @@ final class Common {
     Integer threads;
 
     @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512 (default: auto).")
-    String isa = "auto";
+    String isa;
+
+    @Option(names = "--device", paramLabel = "DEVICE",
+            description = "Where to compute: cpu, or cuda[:N] for an NVIDIA GPU (default: cpu).")
+    String device;
 
     @Option(names = "--quantize", paramLabel = "NAME",
             description = "Store the weights in llama.cpp's formats while loading: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
@@ -118,6 +123,13 @@ final class Common {
 
     BackendOptions backendOptions() {
         BackendOptions.Builder b = BackendOptions.builder();
+        Device d = device == null ? Device.cpu() : Device.parse(device);
+        if (d.kind() == Device.Kind.CUDA) {
+            if (threads != null || isa != null) {
+                throw new IllegalArgumentException("--threads and --isa set the CPU kernels; they do not apply to --device " + d);
+            }
+            return b.device(d).build();
+        }
         if (threads != null) {
             if (threads < 0) {
                 throw new IllegalArgumentException("--threads must be >= 0 (0 = all CPUs), got " + threads);
@@ -125,17 +137,20 @@ final class Common {
             b.threads(threads);
         }
         try {
-            b.isa(Isa.valueOf(isa.toUpperCase(Locale.ROOT)));
+            b.isa(Isa.valueOf((isa == null ? "auto" : isa).toUpperCase(Locale.ROOT)));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--isa must be auto, scalar, avx2 or avx512, not '" + isa + "'");
         }
         return b.build();
     }
 
-    /** The backend of this command: the shared one for default options, else one of its own. */
+    /** The backend of this command: the device's shared one for default options, else one of its own. */
     Backend backend() {
         BackendOptions o = backendOptions();
         // A command runs once per process: its own backend lives until the process exits.
+        if (o.device().kind() == Device.Kind.CUDA) {
+            return Backend.shared(o.device());
+        }
         return o.equals(BackendOptions.DEFAULT) ? Backend.shared() : Backend.create(o);
     }
 

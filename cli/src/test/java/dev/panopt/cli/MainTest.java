@@ -107,6 +107,9 @@ class MainTest {
         assertOneLineError(run("generate"), "Missing required parameter");
         assertOneLineError(run("qa", "--question", "who"), "--context");
         assertOneLineError(run("generate", "--isa", "mmx", "hi"), "--isa");
+        assertOneLineError(run("generate", "--device", "tpu", "hi"), "a device is cpu, cuda or cuda:N, not 'tpu'");
+        assertOneLineError(run("generate", "--device", "cuda:0", "--threads", "2", "hi"),
+                "--threads and --isa set the CPU kernels; they do not apply to --device cuda:0");
         assertOneLineError(run("tokenize", "--decode", "1,x"), "comma-separated");
     }
 
@@ -175,6 +178,20 @@ class MainTest {
         Run quiet = run("generate", "-n", "2", "--sample", "--temperature", "0.7", "--seed", "3", "Hi");
         assertEquals(0, quiet.code(), quiet.err());
         assertFalse(quiet.err().contains("warning"), quiet.err());
+    }
+
+    @Test
+    void deviceCudaComputesThereOrSaysWhatIsMissing() {
+        Run r = run("generate", "-n", "2", "--device", "cuda", "Hi");
+        if (r.code() == 0) { // a machine with a usable GPU
+            assertFalse(r.out().isBlank(), r.err());
+            return;
+        }
+        assertOneLineError(r, "cannot use cuda:0: ");
+        assertTrue(r.err().contains("no CUDA driver") || r.err().contains("no CUDA device")
+                || r.err().contains("no CUDA backend") || r.err().contains("compute capability")
+                || r.err().contains("driver is too old"), r.err());
+        assertEquals(0, run("generate", "-n", "2", "--device", "cpu", "Hi").code());
     }
 
     @Test

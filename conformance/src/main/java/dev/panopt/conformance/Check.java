@@ -3,6 +3,7 @@ package dev.panopt.conformance;
 import dev.panopt.Isa;
 import dev.panopt.BackendOptions;
 import dev.panopt.Quantization;
+import dev.panopt.Device;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.Set;
 
 /**
  * {@code conformance/check DIR [--json] [--case NAME]... [--threads N] [--isa LEVEL] [--write-outputs OUT]
- * [--quantize FORMAT]}: runs every supported case of a fixture set and prints, per stored tensor, max
+ * [--quantize FORMAT] [--device DEVICE]}: runs every supported case of a fixture set and prints, per stored tensor, max
  * abs and relative L2 error and PASS/FAIL; unsupported cases or outputs are SKIPPED with the reason.
  * With {@code --quantize} (a {@link Quantization} preset) the weights are quantized on load and the
  * logits are judged as distributions against the bounds of {@link QuantizationBounds}. With
@@ -54,6 +55,10 @@ public final class Check {
                     }
                     case "--isa" -> {
                         opts.isa(Isa.valueOf(value(args, ++i, "--isa").toUpperCase(Locale.ROOT)));
+                        backendFlags = true;
+                    }
+                    case "--device" -> {
+                        opts.device(Device.parse(value(args, ++i, "--device")));
                         backendFlags = true;
                     }
                     case "--outputs" -> outputs = Path.of(value(args, ++i, "--outputs"));

@@ -110,4 +110,24 @@ class CheckerTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("unknown quantization 'Q3_K'"), bad.err());
     }
+
+    @Test
+    void aDeviceIsCheckedAndAnUnusableGpuIsABadUsageWithTheReason(@TempDir Path dir) throws IOException {
+        withoutDecodeCases(dir);
+        Run bad = check(dir.toString(), "--device", "tpu");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("a device is cpu, cuda or cuda:N, not 'tpu'"), bad.err());
+        Run mixed = check(dir.toString(), "--device", "cuda:0", "--threads", "2");
+        assertEquals(2, mixed.code());
+        assertTrue(mixed.err().contains("cuda:0 takes neither"), mixed.err());
+        Run cpu = check(dir.toString(), "--device", "cpu", "--case", "preln-tiny");
+        assertEquals(0, cpu.code(), cpu.out() + cpu.err());
+        Run gpu = check(dir.toString(), "--device", "cuda:0", "--case", "preln-tiny");
+        if (gpu.code() != 0) { // no usable GPU here: the reason, not a result
+            assertEquals(2, gpu.code(), gpu.out() + gpu.err());
+            assertTrue(gpu.err().startsWith("check: cannot use cuda:0: "), gpu.err());
+        } else {
+            assertTrue(summary(gpu.out()).matches("\\d+ passed, 0 failed, 0 skipped"), gpu.out());
+        }
+    }
 }

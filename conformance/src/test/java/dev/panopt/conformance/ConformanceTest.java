@@ -8,6 +8,7 @@ import dev.panopt.Isa;
 import dev.panopt.Panopt;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
+import dev.panopt.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,14 +17,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
  * Every case of the bundled fixture set (a copy of shared/conformance), under every kernel ISA this
- * machine has and with 1 and 2 threads: nothing may fail, and the cases this build covers must
- * have all their listed tensors checked.
+ * machine has and with 1 and 2 threads, and on the first CUDA device where there is one (skipped,
+ * with the reason, where there is none): nothing may fail, and the cases this build covers must
+ * have all their listed tensors checked, within the same tolerances.
  */
 class ConformanceTest {
     static final Path FIXTURES = Path.of(System.getProperty("panopt.fixtures", "fixtures"));
@@ -50,6 +53,24 @@ class ConformanceTest {
                     tests.add(DynamicTest.dynamicTest(name + " " + isa + " x" + threads, () -> check(opts, c, name)));
                 }
             }
+        }
+        return tests.stream();
+    }
+
+    /** Every case on cuda:0, through the same runner and tolerances; one skipped test saying why without a GPU. */
+    @TestFactory
+    Stream<DynamicTest> everyCaseOnCuda() throws IOException {
+        BackendOptions opts = BackendOptions.builder().device(Device.cuda(0)).build();
+        try {
+            Backend.create(opts).close();
+        } catch (UnsupportedOperationException e) {
+            return Stream.of(DynamicTest.dynamicTest("every case on cuda:0",
+                    () -> Assumptions.abort("SKIPPED (no usable CUDA device): " + e.getMessage())));
+        }
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path c : cases()) {
+            String name = c.getFileName().toString();
+            tests.add(DynamicTest.dynamicTest(name + " cuda:0", () -> check(opts, c, name)));
         }
         return tests.stream();
     }
