@@ -283,21 +283,27 @@ void lin32(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, 
     const int64_t nb = a->K / QK;
     const int64_t rb = row_bytes(a->wdtype, a->K);
     const char* xq = static_cast<const char*>(a->xq);
-    float* xd = scratch;           // [nb][4]
+    float* xd = scratch;            // [nb][4]
     float* xsum = scratch + 4 * nb; // [nb][4]
+    const char* xs[MAXR];
+    // The group of rows m.. (r of them): row pointers and f32 scales; lanes past r are zeros.
+    auto prep = [&](int64_t m, int r) {
+        for (int i = 0; i < MAXR; i++) {
+            xs[i] = xq + (m + (i < r ? i : 0)) * a->ldxq;
+            for (int64_t b = 0; b < nb; b++) {
+                const typename F::X* x = reinterpret_cast<const typename F::X*>(xs[i]) + b;
+                xd[4 * b + i] = i < r ? h2f(x->d) : 0.0f;
+                xsum[4 * b + i] = F::MIN && i < r ? h2f(reinterpret_cast<const block_q8_1*>(x)->s) : 0.0f;
+            }
+        }
+    };
+    const bool one_group = m1 - m0 <= MAXR; // decode: convert once, not once per tile
+    if (one_group) prep(m0, (int)(m1 - m0));
     for (int64_t t0 = n0; t0 < n1; t0 += NT) {
         const int64_t t1 = t0 + NT < n1 ? t0 + NT : n1;
         for (int64_t m = m0; m < m1; m += MAXR) {
             const int r = (int)(m1 - m < MAXR ? m1 - m : MAXR);
-            const char* xs[MAXR];
-            for (int i = 0; i < MAXR; i++) {
-                xs[i] = xq + (m + (i < r ? i : 0)) * a->ldxq;
-                for (int64_t b = 0; b < nb; b++) {
-                    const typename F::X* x = reinterpret_cast<const typename F::X*>(xs[i]) + b;
-                    xd[4 * b + i] = h2f(x->d);
-                    xsum[4 * b + i] = F::MIN ? h2f(reinterpret_cast<const block_q8_1*>(x)->s) : 0.0f;
-                }
-            }
+            if (!one_group) prep(m, r);
             for (int64_t n = t0; n < t1; n++) {
                 const void* w = static_cast<const char*>(a->w) + n * rb;
                 float out[MAXR];
@@ -313,6 +319,7 @@ void lin32(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, 
         }
     }
 }
+
 template <bool FIVE>
 constexpr auto lin_k45 = linear_q<rows_k45<FIVE, 1>, rows_k45<FIVE, 2>, rows_k45<FIVE, 3>, rows_k45<FIVE, 4>>;
 constexpr auto lin_q6k = linear_q<rows_q6k<1>, rows_q6k<2>, rows_q6k<3>, rows_q6k<4>>;

@@ -106,6 +106,11 @@ public:
     void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const override {
         check(api_, api_->cache_read(e_, layer, which, batch, past, out));
     }
+    // Cache row moves (panopt_session_reorder, beam search) arrived after the CUDA library's table;
+    // until it has an entry for them, they are refused rather than emulated.
+    void cache_move_rows(const RowMove*, int64_t, int32_t) override {
+        fail(PANOPT_ERR_UNSUPPORTED, "panopt_session_reorder (beam search) is not implemented on the CUDA backend yet");
+    }
 
 private:
     const panopt_cuda_api* api_;
