@@ -42,6 +42,6 @@ class BenchSmokeTest {
         try (var s = Files.list(out.resolve("latency"))) {
             decodeLogs = s.count();
         }
-        assertEquals(2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 2, C API 6, binding 1, Jlama 1)");
+        assertEquals(4 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2; C API 6, binding 1, Jlama 1)");
     }
 }
