@@ -34,8 +34,8 @@ import java.util.function.LongConsumer;
  * {@link OptTokenizer#fromPretrained} read back and ggml's own reader ({@code gguf_init_from_file}) reads too.
  *
  * <p>Metadata: {@code general.architecture = "opt"}, {@code general.name}, {@code general.alignment} (32),
- * {@code general.file_type} (llama.cpp's {@code llama_ftype} of the format), {@code general.quantization_version}
- * (2, for block-quantized files); the config as {@code opt.*} keys (context length, embedding length,
+ * {@code general.file_type} (llama.cpp's {@code llama_ftype} of the preset, when it has one),
+ * {@code general.quantization_version} (2, for files with block-quantized weights); the config as {@code opt.*} keys (context length, embedding length,
  * block count, feed-forward length, head count, LayerNorm epsilon, vocab size, word_embed_proj_dim, pre/post-LN,
  * final-LN, bias and affine flags, activation, tied embeddings, special token ids, init_std, id2label,
  * problem_type); the tokenizer as {@code tokenizer.ggml.*} keys ({@link OptTokenizer#writeGguf}).
@@ -46,6 +46,10 @@ import java.util.function.LongConsumer;
  * {@code score} and {@code qa_outputs}); see {@link #ggufName} and the README's table. {@code position_embd}
  * has {@code context_length + 2} rows (OPT offsets positions by 2). A tied LM head
  * ({@code tie_word_embeddings}) is not stored: it is {@code token_embd}.
+ *
+ * <p>Weights: each stored in the type a {@link Quantization} gives it (F32/F16/BF16 or one of ggml's block
+ * formats, byte for byte ggml's), exactly as loading the checkpoint with that policy stores it; a file's weights
+ * load from its mapping without a conversion or a copy.
  *
  * <p>Thread-safety: stateless; {@link #convert} may run concurrently for different output files.
  */
