@@ -277,7 +277,8 @@ void linear_q(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n
 }
 
 // The 32-element formats: as linear_q, with each group of activation rows' block scales (and
-// Q8_1 sums) converted to f32 once per tile into scratch, [block][4 rows].
+// Q8_1 sums) converted to f32 into scratch, [block][4 rows]: once per product when all rows fit
+// one group (decode), else once per group and 16-row tile.
 template <class F>
 void lin32(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     const int64_t nb = a->K / QK;
