@@ -2,6 +2,7 @@ package dev.panopt.bench;
 
 import dev.panopt.DType;
 import dev.panopt.OptConfig;
+import dev.panopt.Quantizer;
 import dev.panopt.checkpoint.GgufFile;
 import dev.panopt.checkpoint.GgufType;
 import dev.panopt.checkpoint.GgufWriter;
@@ -49,6 +50,16 @@ public final class Checkpoints {
         DType dtype = DType.valueOf(format);
         Path dir = cacheDir().resolve("opt").resolve(s.name() + "-" + format.toLowerCase() + "-" + VERSION);
         return produce(dir, tmp -> writeOpt(s, dtype, tmp));
+    }
+
+    /**
+     * The F16 checkpoint of {@code s} converted to GGUF in {@code format} by the library's own converter
+     * ({@link OptGguf#convert}), with {@link PanoptBench#quantization}'s policy: a plain ggml format puts every
+     * matrix in it (as the GPT-2 twins), a preset is Panopt's llama.cpp-style policy. No tokenizer inside.
+     */
+    public static synchronized Path optGguf(ModelShape s, String format) {
+        Path file = cacheDir().resolve("gguf").resolve(s.name() + "-opt-" + format.toLowerCase() + "-" + VERSION + ".gguf");
+        return produce(file, tmp -> OptGguf.convert(opt(s, "F16"), tmp, PanoptBench.quantization(format), null, (done, total) -> { }));
     }
 
     static OptConfig optConfig(ModelShape s) {
@@ -124,12 +135,19 @@ public final class Checkpoints {
     // ---------------------------------------------------------------- GPT-2 GGUF (llama.cpp)
 
     public static synchronized Path gguf(ModelShape s, Ggml type) {
-        Path file = cacheDir().resolve("gguf").resolve(s.name() + "-gpt2-" + type.name().toLowerCase() + "-" + VERSION + ".gguf");
-        return produce(file, tmp -> writeGguf(s, type, tmp));
+        return gguf(s, type.name());
     }
 
-    private static void writeGguf(ModelShape s, Ggml type, Path file) throws IOException {
-        int h = s.hidden(), f = s.ffn();
+    /** The GPT-2 twin in {@code format}: a {@link Ggml} name, or {@code Q4_K_M} (llama.cpp's mix, {@link TwinTypes}). */
+    public static synchronized Path gguf(ModelShape s, String format) {
+        String f = format.toUpperCase(java.util.Locale.ROOT);
+        TwinTypes.of(f, "output", -1, s.layers()); // rejects unknown names before producing anything
+        Path file = cacheDir().resolve("gguf").resolve(s.name() + "-gpt2-" + f.toLowerCase(java.util.Locale.ROOT) + "-" + VERSION + ".gguf");
+        return produce(file, tmp -> writeGguf(s, f, tmp));
+    }
+
+    private static void writeGguf(ModelShape s, String format, Path file) throws IOException {
+        int h = s.hidden(), f = s.ffn(), n = s.layers();
         String[] tokens = vocabulary(s.vocab());
         long[] types = new long[tokens.length];
         java.util.Arrays.fill(types, 1); // LLAMA_TOKEN_TYPE_NORMAL
@@ -137,8 +155,8 @@ public final class Checkpoints {
                 .putString("general.architecture", "gpt2")
                 .putString(OptGguf.NAME_KEY, "panopt-bench synthetic " + s.name() + " GPT-2 twin")
                 .putUInt32(GgufFile.ALIGNMENT_KEY, GgufFile.DEFAULT_ALIGNMENT)
-                .putUInt32(OptGguf.FILE_TYPE_KEY, OptGguf.fileType(type.dtype).orElseThrow());
-        if (type.dtype.isQuantized()) {
+                .putUInt32(OptGguf.FILE_TYPE_KEY, TwinTypes.fileType(format));
+        if (TwinTypes.of(format, "output", -1, n).isQuantized()) {
             g.putUInt32(OptGguf.QUANTIZATION_VERSION_KEY, OptGguf.QUANTIZATION_VERSION);
         }
         g.putUInt32("gpt2.context_length", s.maxPositions())
@@ -159,44 +177,45 @@ public final class Checkpoints {
         // Token embedding and the LM head (a copy, llama.cpp's GPT-2 loader wants output.weight) are
         // the same values, in the matmul format, as OPT's tied head. Shapes are outermost first ([rows, row
         // length]); GGUF stores them innermost first, as ggml's ne.
-        tensor(g, "token_embd.weight", type, "tok_embd", Weights.Kind.EMBEDDING, s.vocab(), h);
-        tensor(g, "position_embd.weight", Ggml.F32, "pos_embd", Weights.Kind.EMBEDDING, s.maxPositions(), h);
-        tensor(g, "output_norm.weight", Ggml.F32, "out_norm.w", Weights.Kind.NORM_GAIN, h);
-        tensor(g, "output_norm.bias", Ggml.F32, "out_norm.b", Weights.Kind.BIAS, h);
-        tensor(g, "output.weight", type, "tok_embd", Weights.Kind.EMBEDDING, s.vocab(), h);
-        for (int l = 0; l < s.layers(); l++) {
+        tensor(g, "token_embd.weight", TwinTypes.of(format, "token_embd", -1, n), "tok_embd", Weights.Kind.EMBEDDING, s.vocab(), h);
+        tensor(g, "position_embd.weight", DType.F32, "pos_embd", Weights.Kind.EMBEDDING, s.maxPositions(), h);
+        tensor(g, "output_norm.weight", DType.F32, "out_norm.w", Weights.Kind.NORM_GAIN, h);
+        tensor(g, "output_norm.bias", DType.F32, "out_norm.b", Weights.Kind.BIAS, h);
+        tensor(g, "output.weight", TwinTypes.of(format, "output", -1, n), "tok_embd", Weights.Kind.EMBEDDING, s.vocab(), h);
+        for (int l = 0; l < n; l++) {
             String b = "blk." + l + ".";
-            tensor(g, b + "attn_norm.weight", Ggml.F32, b + "ln1.w", Weights.Kind.NORM_GAIN, h);
-            tensor(g, b + "attn_norm.bias", Ggml.F32, b + "ln1.b", Weights.Kind.BIAS, h);
-            tensor(g, b + "attn_qkv.weight", type, b + "qkv", Weights.Kind.LINEAR, 3L * h, h);
-            tensor(g, b + "attn_qkv.bias", Ggml.F32, b + "qkv.b", Weights.Kind.BIAS, 3L * h);
-            tensor(g, b + "attn_output.weight", type, b + "o", Weights.Kind.LINEAR, h, h);
-            tensor(g, b + "attn_output.bias", Ggml.F32, b + "o.b", Weights.Kind.BIAS, h);
-            tensor(g, b + "ffn_norm.weight", Ggml.F32, b + "ln2.w", Weights.Kind.NORM_GAIN, h);
-            tensor(g, b + "ffn_norm.bias", Ggml.F32, b + "ln2.b", Weights.Kind.BIAS, h);
-            tensor(g, b + "ffn_up.weight", type, b + "up", Weights.Kind.LINEAR, f, h);
-            tensor(g, b + "ffn_up.bias", Ggml.F32, b + "up.b", Weights.Kind.BIAS, f);
-            tensor(g, b + "ffn_down.weight", type, b + "down", Weights.Kind.LINEAR, h, f);
-            tensor(g, b + "ffn_down.bias", Ggml.F32, b + "down.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "attn_norm.weight", DType.F32, b + "ln1.w", Weights.Kind.NORM_GAIN, h);
+            tensor(g, b + "attn_norm.bias", DType.F32, b + "ln1.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "attn_qkv.weight", TwinTypes.of(format, "attn_qkv", l, n), b + "qkv", Weights.Kind.LINEAR, 3L * h, h);
+            tensor(g, b + "attn_qkv.bias", DType.F32, b + "qkv.b", Weights.Kind.BIAS, 3L * h);
+            tensor(g, b + "attn_output.weight", TwinTypes.of(format, "attn_output", l, n), b + "o", Weights.Kind.LINEAR, h, h);
+            tensor(g, b + "attn_output.bias", DType.F32, b + "o.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "ffn_norm.weight", DType.F32, b + "ln2.w", Weights.Kind.NORM_GAIN, h);
+            tensor(g, b + "ffn_norm.bias", DType.F32, b + "ln2.b", Weights.Kind.BIAS, h);
+            tensor(g, b + "ffn_up.weight", TwinTypes.of(format, "ffn_up", l, n), b + "up", Weights.Kind.LINEAR, f, h);
+            tensor(g, b + "ffn_up.bias", DType.F32, b + "up.b", Weights.Kind.BIAS, f);
+            tensor(g, b + "ffn_down.weight", TwinTypes.of(format, "ffn_down", l, n), b + "down", Weights.Kind.LINEAR, h, f);
+            tensor(g, b + "ffn_down.bias", DType.F32, b + "down.b", Weights.Kind.BIAS, h);
         }
         Files.createDirectories(file.toAbsolutePath().getParent());
         g.write(file);
     }
 
     /** Adds a synthetic tensor ({@code shape} outermost first), generated and encoded while the file is written. */
-    private static void tensor(GgufWriter g, String name, Ggml type, String source, Weights.Kind kind, long... shape) {
+    private static void tensor(GgufWriter g, String name, DType type, String source, Weights.Kind kind, long... shape) {
         long n = 1;
         for (long d : shape) {
             n *= d;
         }
         final long total = n;
-        g.addTensor(name, type.dtype, shape, type.bytes(total), out -> {
+        g.addTensor(name, type, shape, type.bytes(total), out -> {
+            // whole blocks per chunk: a multiple of every block size (32, 256)
             float[] buf = new float[1 << 16];
-            byte[] enc = new byte[buf.length * 4];
             for (long from = 0; from < total; from += buf.length) {
                 int len = (int) Math.min(buf.length, total - from);
                 Weights.fill(source, kind, from, buf, len);
-                out.write(enc, 0, type.encode(buf, len, enc, 0));
+                byte[] enc = Quantizer.quantize(type, len == buf.length ? buf : java.util.Arrays.copyOf(buf, len));
+                out.write(enc, 0, enc.length);
             }
         });
     }

@@ -35,7 +35,7 @@ public final class LlamaBindingBench {
 
     static LlamaModel open(ModelShape s, String format, int threads, int ctx) {
         ModelParameters mp = new ModelParameters()
-                .setModel(Checkpoints.gguf(s, Ggml.of(format)).toString())
+                .setModel(Checkpoints.gguf(s, format).toString())
                 .setThreads(threads).setThreadsBatch(threads)
                 .setCtxSize(ctx).setBatchSize(Math.max(512, ctx)).setUbatchSize(Math.max(512, ctx))
                 .setParallel(1).setGpuLayers(0).disableLog();

@@ -45,7 +45,7 @@ public final class LlamaCppBench {
         @Setup(Level.Trial)
         public void setup() throws Throwable {
             ModelShape s = ModelShape.of(model);
-            m = new LlamaCpp.Model(Checkpoints.gguf(s, Ggml.of(format)), threads, batch, tokens, batch * tokens);
+            m = new LlamaCpp.Model(Checkpoints.gguf(s, format), threads, batch, tokens, batch * tokens);
             ids = Prompts.ids(batch, tokens, s.vocab());
         }
 
@@ -85,7 +85,7 @@ public final class LlamaCppBench {
         public void setup() throws Throwable {
             ModelShape s = ModelShape.of(model);
             int ctx = promptLen + newTokens;
-            m = new LlamaCpp.Model(Checkpoints.gguf(s, Ggml.of(format)), threads, batch, ctx, batch * promptLen);
+            m = new LlamaCpp.Model(Checkpoints.gguf(s, format), threads, batch, ctx, batch * promptLen);
             prompt = Prompts.ids(batch, promptLen, s.vocab());
             next = new int[batch][1];
         }
@@ -142,7 +142,7 @@ public final class LlamaCppBench {
 
         @Setup(Level.Trial)
         public void setup() {
-            file = Checkpoints.gguf(ModelShape.of(model), Ggml.of(format));
+            file = Checkpoints.gguf(ModelShape.of(model), format);
         }
 
         @Benchmark

@@ -195,7 +195,13 @@ public final class PanoptBench {
         }
     }
 
-    /** Model load: fromPretrained (map, validate, hand weights to native) + close; files in the page cache. */
+    /**
+     * Model load to a model ready for its first forward: fromPretrained (map, validate, hand weights to native)
+     * plus a session of 512 positions (as llama.cpp's load creates a context of 512), then close; files in the
+     * page cache. {@code file}: {@code hf} loads the Hugging Face checkpoint (an F32/F16 one as stored, else the
+     * F16 one quantized while loading, as {@link #open}); {@code gguf} loads a GGUF file holding {@code format}
+     * already ({@link Checkpoints#optGguf}), which is mapped and handed to native code without a copy.
+     */
     @State(Scope.Thread)
     @BenchmarkMode(Mode.SingleShotTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -205,11 +211,25 @@ public final class PanoptBench {
     public static class Load {
         @Param("tiny") public String model;
         @Param("F16") public String format;
+        @Param("hf") public String file;
+
+        Path gguf;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            if (file.equals("gguf")) {
+                gguf = Checkpoints.optGguf(ModelShape.of(model), format);
+            } else if (!file.equals("hf")) {
+                throw new IllegalArgumentException("file must be hf or gguf: " + file);
+            }
+        }
 
         @Benchmark
         public void load(Blackhole bh) throws IOException {
-            try (OptForCausalLM lm = open(ModelShape.of(model), format, LoadOptions.builder())) {
-                bh.consume(lm);
+            try (OptForCausalLM lm = gguf != null ? OptForCausalLM.fromPretrained(gguf)
+                    : open(ModelShape.of(model), format, LoadOptions.builder());
+                 Session session = lm.newSession(SessionOptions.builder().maxSequenceLength(512).build())) {
+                bh.consume(session);
             }
         }
     }

@@ -222,7 +222,7 @@ public final class Report {
             // Jlama's Q4: blocks of 32 nibbles with an f32 scale (0.625 B/weight).
             return format.equals("Q4") ? s.gpt2MatmulParams() * 20 / 32 : s.gpt2MatmulParams() * 4;
         }
-        return (long) (s.gpt2MatmulParams() * Ggml.of(format).bytesPerWeight());
+        return TwinTypes.matmulBytes(s, format);
     }
 
     static int kvBytesPerElem(String system) {
@@ -339,7 +339,9 @@ public final class Report {
             return new Row(t.workload(), t.system(), model, format, 0, 1, toMs(t.score(), t.unit()) * 1e6, "ns", errMs * 1e6,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, "");
         }
-        return new Row(t.workload(), t.system(), model, format, batch, threads, ms, "ms", errMs, Double.NaN, Double.NaN,
+        // load: Panopt from a GGUF file is labelled as such (llama.cpp always loads GGUF).
+        String label = t.p("file", "hf").equals("gguf") ? format + " gguf" : format;
+        return new Row(t.workload(), t.system(), model, label, batch, threads, ms, "ms", errMs, Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, "");
     }
 
@@ -506,8 +508,8 @@ public final class Report {
             }
             b.append('\n');
         }
-        b.append("\nllama.cpp F16 is the like-for-like comparison (Panopt computes from F16 weights today); llama.cpp Q8_0/Q4_0 are what a user "
-                + "could pick instead (Panopt has no quantized formats yet). The tokenizer rows compare Panopt's tokenizer, not F16. `capi` = llama.cpp's C API called directly through FFM (no wrapper); "
+        b.append("\nThis table divides Panopt's F16 figure by each peer's; compare quantized formats like for like (Panopt Q8_0 "
+                + "against llama.cpp Q8_0, ...) in the per-workload tables, whose rows name each format. The tokenizer rows compare Panopt's tokenizer, not F16. `capi` = llama.cpp's C API called directly through FFM (no wrapper); "
                 + "`binding` = de.kherud:llama 4.2.0's public Java API.\n\n");
 
         // Per-workload tables.
@@ -541,7 +543,8 @@ public final class Report {
                 - **Models.** Synthetic checkpoints with seeded random weights at OPT's real shapes (generated on demand into \
                 `~/.cache/panopt/bench`, never committed): opt-125m 768/12/12/3072, opt-350m 1024/24/16/4096 with project_in/out 512↔1024 \
                 and post-LN, opt-1.3b 2048/24/32/8192, vocab 50272. llama.cpp has no OPT architecture, so it runs a **GPT-2 twin** \
-                (GGUF written by the bench's own writer, block quantizers Q8_0/Q4_0 ported from ggml) with the same hidden size, layers, heads, \
+                (GGUF written by the bench with the library's GgufWriter and Quantizer, whose blocks are ggml's bytes; Q8_0/Q4_0 twins hold every \
+                matrix and the head in that format, the Q4_K_M twin llama.cpp's own Q4_K_M mix for GPT-2) with the same hidden size, layers, heads, \
                 ffn and vocabulary: the same per-token work (GELU instead of ReLU, fused QKV). **opt-350m's twin is a plain GPT-2 of hidden 1024**: \
                 GPT-2 cannot express project_in/out or post-LN, and its LM head is 50272×1024 instead of 50272×512 (more bytes per token). \
                 Jlama runs the same GPT-2 twin as an F32 safetensors directory.
@@ -555,9 +558,10 @@ public final class Report {
                 at the mean context (32+64) × batch) ÷ measured 2-thread read bandwidth (median probe) — or, when larger (batch 8), the step's \
                 flops (2·matmul params·batch + attention) ÷ peak f32 FMA rate —, fractions above 100% mean the bandwidth of that moment beat the median probe (see the readings' range); \
                 with weight bytes = matmul weights + LM head in the format \
-                (F16 2 B, F32 4 B, Q8_0 34/32 B, Q4_0 18/32 B), KV f32 for Panopt and Jlama, f16 for llama.cpp.
+                (F16 2 B, F32 4 B, Q8_0 34/32 B, Q4_0 18/32 B, a mix such as Q4_K_M counted tensor by tensor), KV f32 for Panopt and Jlama, f16 for llama.cpp.
                 - **Load** = open the checkpoint until the model is usable, then free it (files already in the page cache): Panopt \
-                `OptForCausalLM.fromPretrained` (safetensors F16, mapped); llama.cpp `llama_model_load_from_file` + a 512-position context (mmap).
+                `OptForCausalLM.fromPretrained` (safetensors F16, or a GGUF file Panopt converted, `gguf`; both mapped, block formats handed to \
+                native code without a copy) + a 512-position session; llama.cpp `llama_model_load_from_file` + a 512-position context (mmap).
                 - **Downcall** = `Panopt.nativeAbiVersion()`, one FFM downcall of a trivial function.
                 - **load-tokenizer** = `OptTokenizer.fromPretrained` on the bundled vocab.json + merges.txt (files in the page cache), \
                 steady state in a warmed-up JVM; a command's first load, in a cold JVM, costs several times this.

@@ -105,6 +105,7 @@ public final class Suite {
         add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16,F32", "batch", "1,2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
         add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "F16"), 0, 1, 0.1, j);
+        add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "Q4_0", "file", "gguf"), 0, 1, 0.1, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 0, 1, 0.1, j);
         add("llama.cpp-capi", "prefill-16", PB + "LlamaCppBench.Prefill.prefill", p("model", "tiny", "format", "F16", "batch", "1,2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
         add("llama.cpp-capi", "decode-8", PB + "LlamaCppBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0,Q4_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
@@ -132,11 +133,13 @@ public final class Suite {
         // long contexts: a decode step at T = 2000 against T = 64 (F16 cache), Q8_0 weights
         add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16"), 1, 3, 1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
+        add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "Q4_0", "file", "gguf"), 1, 3, 0, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 2, 3, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
         add("llama.cpp-capi", "prefill-512", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
-        add("llama.cpp-capi", "load", PB + "LlamaCppBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16", "threads", t), 1, 3, 0, j);
+        add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "Q4_K_M", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
+        add("llama.cpp-capi", "load", PB + "LlamaCppBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16,Q4_0", "threads", t), 1, 3, 0, j);
         add("llama.cpp-binding", "prefill-128", PB + "LlamaBindingBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0", "threads", t, "tokens", "128"), 1, 3, 2, jb);
         add("llama.cpp-binding", "prefill-512", PB + "LlamaBindingBench.Prefill.prefill", p("model", m, "format", "Q8_0", "threads", t, "tokens", "512"), 1, 3, 2, jb);
         add("llama.cpp-binding", "decode-128", PB + "LlamaBindingBench.Decode.decode", p("model", m, "format", "F16,Q8_0", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, jb);
@@ -164,7 +167,7 @@ public final class Suite {
         trimmed.add("decode: iterations of 1 s, i.e. one 128-token invocation per iteration for every shape but the tiny one (1 warm-up + 3 measured for opt-125m, 1 + 2 otherwise)");
         trimmed.add("llama.cpp binding: batch 1 only (its API has no batch; parallel requests would need its server slots), formats F16/Q8_0, opt-125m only; prefill through the binding is a request with 1 new token");
         trimmed.add("Jlama: opt-125m shape only (F32 weights of larger shapes take GBs), batch 1 (its generation API is single-sequence)");
-        trimmed.add("model load: Panopt and llama.cpp C API for opt-125m and opt-1.3b (files in the page cache); not the binding or Jlama");
+        trimmed.add("model load: Panopt (HF F16 checkpoint; GGUF Q4_0) and llama.cpp C API (F16, Q4_0 twins) for opt-125m and opt-1.3b, files in the page cache; not the binding or Jlama");
     }
 
     List<Trial> run(String only) throws RunnerException, IOException {
@@ -245,8 +248,13 @@ public final class Suite {
                 ModelShape s = ModelShape.of(m);
                 for (String f : formats) {
                     switch (e.system) {
-                        case "panopt" -> Checkpoints.opt(s, f.equals("F32") ? "F32" : "F16"); // others quantize F16 on load
-                        case "llama.cpp-capi", "llama.cpp-binding" -> Checkpoints.gguf(s, Ggml.of(f));
+                        case "panopt" -> {
+                            Checkpoints.opt(s, f.equals("F32") ? "F32" : "F16"); // others quantize F16 on load
+                            if (List.of(e.params.getOrDefault("file", new String[0])).contains("gguf")) {
+                                Checkpoints.optGguf(s, f);
+                            }
+                        }
+                        case "llama.cpp-capi", "llama.cpp-binding" -> Checkpoints.gguf(s, f);
                         case "jlama" -> Checkpoints.gpt2Dir(s);
                         default -> { }
                     }
