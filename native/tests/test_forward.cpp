@@ -351,9 +351,14 @@ void quantized_across_isas(const Case& cs) {
                            PANOPT_DTYPE_Q5_1, PANOPT_DTYPE_Q4_K, PANOPT_DTYPE_Q5_K, PANOPT_DTYPE_Q6_K};
     const int32_t ids[] = {2, 100, 2000, 31, 7, 50000, 9, 12};
     const int S = 8;
+    // A prompt of kDequantGemmRows tokens or more takes the dequantized f32 GEMM (kernels.h): there
+    // every ISA's quantized model computes what the f32 model of the dequantized weights does.
+    const int SL = (int)panopt::kDequantGemmRows + 9;
+    std::vector<int32_t> long_ids((size_t)SL);
+    for (int i = 0; i < SL; i++) long_ids[(size_t)i] = (int32_t)((2 + 977 * i) % cs.c.vocab_size);
     for (int fmt : formats) {
         std::vector<std::vector<uint8_t>> store; // quantized copies, alive while the models are
-        std::vector<float> logits[3];
+        std::vector<float> logits[3], long_logits[3];
         for (int pass = 0; pass < 3; pass++) { // scalar, best ISA, scalar with the weights dequantized
             const int isa = pass == 1 ? panopt_cpu_isa() : PANOPT_ISA_SCALAR;
             Built b;
@@ -405,7 +410,31 @@ void quantized_across_isas(const Case& cs) {
             a.input_ids = ids;
             a.head_out = logits[pass].data();
             T_CHECK(fwd(sess.s, a), "quantized %s forward: %s", panopt::type_traits(fmt)->name, panopt_last_error());
+            Sess long_sess(b.model, SL);
+            long_logits[pass].resize((size_t)SL * cs.c.vocab_size);
+            a.seq_len = SL;
+            a.input_ids = long_ids.data();
+            a.head_out = long_logits[pass].data();
+            T_CHECK(fwd(long_sess.s, a), "quantized %s forward (%d tokens): %s", panopt::type_traits(fmt)->name, SL,
+                    panopt_last_error());
         }
+        double long_isa = 0, long_dq = 0;
+        for (int r = 0; r < SL; r++) {
+            const float* l0 = &long_logits[0][(size_t)r * cs.c.vocab_size];
+            const float* l1 = &long_logits[1][(size_t)r * cs.c.vocab_size];
+            const float* l2 = &long_logits[2][(size_t)r * cs.c.vocab_size];
+            float mx = 0, d1 = 0, d2 = 0;
+            for (int v = 0; v < cs.c.vocab_size; v++) {
+                mx = std::max(mx, std::fabs(l2[v]));
+                d1 = std::max(d1, std::fabs(l0[v] - l1[v]));
+                d2 = std::max(d2, std::fabs(l0[v] - l2[v]));
+            }
+            long_isa = std::max(long_isa, (double)d1 / mx);
+            long_dq = std::max(long_dq, (double)d2 / mx);
+        }
+        T_CHECK(long_isa <= 1e-5 && long_dq <= 1e-5, "quantized %s, %d tokens: isa %d vs scalar %.3g, scalar vs the "
+                "dequantized f32 model %.3g of the row's max (bound 1e-5)", panopt::type_traits(fmt)->name, SL,
+                panopt_cpu_isa(), long_isa, long_dq);
         double worst = 0, act = 0;
         for (int r = 0; r < S; r++) {
             const float* l0 = &logits[0][(size_t)r * cs.c.vocab_size];

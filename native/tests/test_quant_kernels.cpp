@@ -5,6 +5,7 @@
 // convert and scale lanes of a block separately), so the bound is relative to sum |w_k| |x_k|.
 #include <random>
 
+#include "cpu/buffer.h"
 #include "cpu/kernels.h"
 #include "dtype.h"
 #include "panopt.h"
@@ -167,6 +168,64 @@ void test_format(const Kernels* ref, const Kernels* kt, int dt) {
             bad, count);
 }
 
+// From kDequantGemmRows X rows on, products take f32 X and the dequantized weights
+// (linear_range_dq): every ISA against the scalar reference (its generic dequantize-then-dot
+// linear), for M at and above the threshold, K across several KC panels, odd N, with and without
+// bias. f32 sums in another order: the bound is relative to sum |w_k| |x_k| (as for the float GEMM).
+void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
+    const int64_t be = kBlockElems[dt];
+    const int64_t Ms[] = {kDequantGemmRows, kDequantGemmRows + 5, 2 * kDequantGemmRows + 7};
+    const int64_t Ns[] = {1, 17, 35};
+    const int64_t NBs[] = {1, 3, dt >= PANOPT_DTYPE_Q4_K ? 5 : 19}; // up to 1280 / 608 columns: 5 / 3 panels
+    std::uniform_real_distribution<float> ux(0.05f, 1.0f);
+    int bad = 0, count = 0;
+    for (int64_t nbk : NBs)
+        for (int64_t N : Ns)
+            for (int64_t M : Ms)
+                for (int bias = 0; bias < 2; bias++) {
+                    const int64_t K = nbk * be;
+                    auto wbuf = rnd_wblocks(dt, N * nbk);
+                    std::vector<float> x((size_t)(M * K)), bb((size_t)N);
+                    for (auto& v : x) v = (qrng() & 1) ? ux(qrng) : -ux(qrng); // never zero
+                    for (auto& v : bb) v = (float)((int)(qrng() % 200) - 100) / 64.0f + 0.01f;
+                    std::vector<float> y1((size_t)(M * N)), y2((size_t)(M * N));
+                    LinearArgs a{x.data(), K, nullptr, 0, wbuf.data(), dt, bias ? (const void*)bb.data() : nullptr,
+                                 PANOPT_DTYPE_F32, y1.data(), N, M, N, K};
+                    FloatBuf s1, s2; // 64-byte aligned, as the executor's
+                    ref->type[dt].linear_range_dq(&a, 0, M, 0, N, s1.reserve((size_t)ref->linear_scratch_floats(K)));
+                    a.y = y2.data();
+                    kt->type[dt].linear_range_dq(&a, 0, M, 0, N, s2.reserve((size_t)kt->linear_scratch_floats(K)));
+                    std::vector<float> wf((size_t)K);
+                    for (int64_t n = 0; n < N; n++) {
+                        type_traits(dt)->to_f32(wbuf.data() + n * nbk * kBlockBytes[dt], wf.data(), K);
+                        for (int64_t m = 0; m < M; m++) {
+                            double mag = 0;
+                            for (int64_t k = 0; k < K; k++) mag += std::fabs((double)wf[k] * x[m * K + k]);
+                            const int64_t i = m * N + n;
+                            count++;
+                            if (!(std::fabs((double)y1[i] - y2[i]) <= 2e-6 * mag + 1e-6 * std::fabs(y1[i])) || !(mag > 0)) {
+                                if (bad++ < 5)
+                                    std::printf("  %s %s dq M=%lld N=%lld K=%lld bias=%d [%lld]: %.9g vs ref %.9g (sum|wx| %.3g)\n",
+                                                kt->name, type_traits(dt)->name, (long long)M, (long long)N, (long long)K,
+                                                bias, (long long)i, y2[i], y1[i], mag);
+                            }
+                        }
+                    }
+                }
+    T_CHECK(bad == 0, "%s %s: %d of %d dequantized-GEMM outputs differ from the scalar reference", kt->name,
+            type_traits(dt)->name, bad, count);
+    // the panels' dequantizer: the reference's values (a fused multiply-add at most differs in the
+    // last bit of a min format's value)
+    const int64_t nb = dt >= PANOPT_DTYPE_Q4_K ? 7 : 57;
+    auto wb = rnd_wblocks(dt, nb);
+    std::vector<float> r((size_t)(nb * be)), v((size_t)(nb * be));
+    type_traits(dt)->to_f32(wb.data(), r.data(), nb * be);
+    dequant_avx2(dt)(wb.data(), v.data(), nb * be);
+    int off = 0;
+    for (size_t i = 0; i < r.size(); i++) off += !(std::fabs(r[i] - v[i]) <= 2.4e-7f * std::fabs(r[i]));
+    T_CHECK(off == 0, "%s dequant_avx2: %d of %zu values differ from the reference", type_traits(dt)->name, off, r.size());
+}
+
 // The scalar reference itself against hand-computed blocks (so it cannot drift with the kernels).
 void test_reference_by_hand() {
     const Kernels* ref = kernels_scalar();
@@ -287,6 +346,7 @@ int run_quant_kernel_tests() {
                 continue;
             }
             test_format(ref, kt, dt);
+            test_format_dq(ref, kt, dt);
         }
     }
     return 0;

@@ -37,6 +37,7 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.quantize_row) t.quantize_row = l.quantize_row;
         if (!t.dot_rows) t.dot_rows = l.dot_rows;
         if (!t.axpy_rows) t.axpy_rows = l.axpy_rows;
+        if (!t.linear_range_dq) t.linear_range_dq = l.linear_range_dq;
     }
     return out;
 }

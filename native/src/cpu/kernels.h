@@ -55,7 +55,20 @@ struct TypeKernels {
     void (*dot_rows)(const float* q, const void* rows, int64_t n, int64_t K, float* out);
     // out[0:K] += p[j] row_j for j < n, skipping p[j] == 0 (masked keys).
     void (*axpy_rows)(const float* p, const void* rows, int64_t n, int64_t K, float* out);
+    // The quantized formats at M >= kDequantGemmRows: as linear_range, but from the f32 rows X
+    // (LinearArgs::xq unused) times the dequantized weights, i.e. f32 compute on the f32 values
+    // the blocks stand for; the scalar table's reference is its generic linear_range.
+    void (*linear_range_dq)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
 };
+
+// Products with ggml block-format weights take the int8 path (activations quantized to the
+// format's vec_dot_type, integer dot products) for fewer than this many X rows, which stream each
+// weight once (decode, batched decode). From this many rows on (prompts, scoring) they dequantize
+// a panel of weights once and reuse it across all rows in the f32 GEMM: without VNNI/AMX the int8
+// products cost as many instructions per product as an f32 FMA plus per-block scaling, so the
+// f32 GEMM is faster there, and it keeps the activations in f32. Measured on AVX2 (opt-125m
+// shape, panopt_bench): int8 1.6x faster at 8 rows, even at 16, the f32 GEMM 1.3x faster at 32.
+constexpr int64_t kDequantGemmRows = 32;
 
 struct Kernels {
     int32_t isa;
@@ -84,6 +97,10 @@ struct Kernels {
 void quant_kernels_scalar(TypeKernels* type); // the reference: every format, plain loops
 void quant_kernels_avx2(TypeKernels* type);   // defined in quant_dot_avx2.cpp (AVX2 flags)
 void quant_act_avx2(TypeKernels* type);       // quantize_row of Q8_0/Q8_1/Q8_K, quant_act_avx2.cpp
+// A block format's row dequantizer for the prompt GEMM's panels: AVX2 for the 32-element formats
+// (quant_dot_avx2.cpp; FMA contraction aside, the reference's values), the reference elsewhere.
+using DequantFn = void (*)(const void* src, float* dst, int64_t n);
+DequantFn dequant_avx2(int32_t dt);
 // Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
 void cache_kernels_scalar(TypeKernels* type);
 void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp

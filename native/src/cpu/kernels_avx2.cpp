@@ -118,8 +118,9 @@ constexpr int64_t NR = 16;
 constexpr int64_t MR = 6;
 constexpr int64_t KC = 256;
 
-// the packed F16/BF16 panel, or the f32 activation scales of the quantized products (quant_dot_avx2.cpp)
-int64_t linear_scratch_floats(int64_t K) { return KC * NR + NR > K / 4 + 64 ? KC * NR + NR : K / 4 + 64; }
+// the packed panel, its bias and (quantized weights) the dequantized rows before packing; or the
+// f32 activation scales of the quantized products (quant_dot_avx2.cpp)
+int64_t linear_scratch_floats(int64_t K) { return 2 * KC * NR + NR > K / 4 + 64 ? 2 * KC * NR + NR : K / 4 + 64; }
 
 inline void transpose8(__m256 r[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -194,7 +195,10 @@ void micro(const float* x, int64_t ldx, const float* P, int64_t kk, float* y, in
 typedef void (*MicroFn)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, const float*, bool);
 const MicroFn kMicro[MR + 1] = {nullptr, micro<1>, micro<2>, micro<3>, micro<4>, micro<5>, micro<6>};
 
-template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+// Y[m0:m1, n0:n1] over panels of NR W rows and KC columns: pack(nb, nn, kb, kk, P) fills the panel,
+// which then serves every X row.
+template <class Pack>
+void gemm_panels(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch, Pack pack) {
     float* P = scratch;
     float* bias = scratch + KC * NR;
     const int64_t K = a->K;
@@ -206,7 +210,7 @@ template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t
         }
         for (int64_t kb = 0; kb < K; kb += KC) {
             int64_t kk = imin(KC, K - kb);
-            pack_panel<DT>(a, nb, nn, kb, kk, P);
+            pack(nb, nn, kb, kk, P);
             for (int64_t m = m0; m < m1; m += MR) {
                 int64_t mr = imin(MR, m1 - m);
                 kMicro[mr](a->x + m * a->ldx + kb, a->ldx, P, kk, a->y + m * a->ldy + nb, a->ldy, nn,
@@ -214,6 +218,37 @@ template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t
             }
         }
     }
+}
+
+template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    gemm_panels(a, m0, m1, n0, n1, scratch,
+                [a](int64_t nb, int64_t nn, int64_t kb, int64_t kk, float* P) { pack_panel<DT>(a, nb, nn, kb, kk, P); });
+}
+
+// Block-format weights from kDequantGemmRows X rows on: each panel's rows are dequantized
+// (dequant_avx2: once per panel, shared by all X rows) and transposed into the panel
+// the f32 GEMM takes. KC is a multiple of every block size, so panels start on block boundaries.
+void linear_range_dq(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    if (m1 <= m0 || n1 <= n0) return;
+    const TypeTraits* tt = type_traits(a->wdtype);
+    const DequantFn to_f32 = dequant_avx2(a->wdtype);
+    const int64_t rb = row_bytes(a->wdtype, a->K);
+    float* rows = scratch + KC * NR + NR; // [NR][KC]
+    gemm_panels(a, m0, m1, n0, n1, scratch, [&](int64_t nb, int64_t nn, int64_t kb, int64_t kk, float* P) {
+        const int64_t off = kb / tt->block_elems * tt->block_bytes;
+        for (int64_t j = 0; j < NR; j++) {
+            if (j < nn) to_f32(static_cast<const char*>(a->w) + (nb + j) * rb + off, rows + j * KC, kk);
+            else memset(rows + j * KC, 0, (size_t)kk * sizeof(float));
+        }
+        for (int64_t jb = 0; jb < NR; jb += 8) {
+            for (int64_t kc = 0; kc < kk; kc += 8) { // kk is a multiple of the block, hence of 8
+                __m256 r[8];
+                for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(rows + (jb + j) * KC + kc);
+                transpose8(r);
+                for (int c = 0; c < 8; c++) _mm256_store_ps(P + (kc + c) * NR + jb, r[c]);
+            }
+        }
+    });
 }
 
 template <int DT>
@@ -333,9 +368,11 @@ Kernels make_table() {
     k.name = "avx2";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr};
+    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++)
+        if (type_traits(dt)->vec_dot_type != PANOPT_DTYPE_F32) k.type[dt].linear_range_dq = linear_range_dq;
     quant_kernels_avx2(k.type);
     quant_act_avx2(k.type);
     cache_kernels_avx2(k.type);

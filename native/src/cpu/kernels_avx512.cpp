@@ -129,7 +129,12 @@ constexpr int64_t MR = 12;
 constexpr int64_t KC = 256;
 
 // the packed F16/BF16 panel, or the f32 activation scales of the quantized products (from AVX2)
-int64_t linear_scratch_floats(int64_t K) { return KC * NR + NR > K / 4 + 64 ? KC * NR + NR : K / 4 + 64; }
+// Also what the AVX2 entries this table inherits need (the quantized products, linear_range_dq).
+int64_t linear_scratch_floats(int64_t K) {
+    const int64_t own = KC * NR + NR > K / 4 + 64 ? KC * NR + NR : K / 4 + 64;
+    const int64_t inherited = kernels_avx2()->linear_scratch_floats(K);
+    return own > inherited ? own : inherited;
+}
 
 // 16x16 in-register transpose: out[c] = column c of the 16 rows r[0..16).
 inline void transpose16(__m512 r[16]) {
@@ -380,9 +385,9 @@ Kernels make_table() {
     k.name = "avx512";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr};
     k.layernorm = layernorm;
     k.activation = activation;
     k.dot = dot;

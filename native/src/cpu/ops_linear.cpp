@@ -21,7 +21,8 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     a.xq = nullptr;
     a.ldxq = 0;
     const int32_t vt = type_traits(w.dtype)->vec_dot_type;
-    if (vt != PANOPT_DTYPE_F32) {
+    const bool dq = vt != PANOPT_DTYPE_F32 && M >= kDequantGemmRows; // see kDequantGemmRows
+    if (vt != PANOPT_DTYPE_F32 && !dq) {
         // ggml's block formats: quantize each X row once to the weight's vec_dot_type; every
         // thread's kernel then reads these rows (a few % of the product's work at most).
         const int64_t qrb = row_bytes(vt, K);
@@ -45,7 +46,7 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     const int nt = pool_.size();
     const size_t need = (size_t)kt_->linear_scratch_floats(K);
     for (int t = 0; t < nt; t++) lin_scratch_[t].reserve(need);
-    const auto range = kt_->type[w.dtype].linear_range;
+    const auto range = dq ? kt_->type[w.dtype].linear_range_dq : kt_->type[w.dtype].linear_range;
     const int64_t align = kt_->n_align;
     const int64_t units = (N + align - 1) / align;
     const LinearArgs* ap = &a;

@@ -135,6 +135,21 @@ void rows32(int64_t nb, const void* wv, const char* const* xs, const float* xd, 
     for (int r = 0; r < R; r++) out[r] = hsum(acc[r]) + m4[r];
 }
 
+// dst = the block's values, d * code (+ m): the prompt GEMM's panels (kernels_avx2.cpp). The same
+// products as the reference dequantizer's (a min added after the rounded product), in vectors.
+template <class F> void dequant32(const void* src, float* dst, int64_t n) {
+    const typename F::W* w = static_cast<const typename F::W*>(src);
+    for (int64_t b = 0; b < n / QK; b++) {
+        alignas(32) int8_t c[QK]; // signed codes (Q8_0, Q4_0 - 8, Q5_0 - 16) or unsigned ones below 32
+        _mm256_store_si256((__m256i*)c, F::codes(w + b));
+        const __m256 d = _mm256_set1_ps(h2f(w[b].d)), m = _mm256_set1_ps(wmin(w + b));
+        for (int i = 0; i < QK; i += 8) {
+            const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(c + i)))), d);
+            _mm256_storeu_ps(dst + QK * b + i, F::MIN ? _mm256_add_ps(v, m) : v);
+        }
+    }
+}
+
 // ---- the K-quants (256-element super-blocks, activations in Q8_K) --------------------------
 inline void k4_scales(const uint8_t* q, int16_t* sc, int16_t* mn) { // ggml's get_scale_min_k4, all 8
     for (int j = 0; j < 4; j++) {
@@ -326,6 +341,17 @@ constexpr auto lin_k45 = linear_q<rows_k45<FIVE, 1>, rows_k45<FIVE, 2>, rows_k45
 constexpr auto lin_q6k = linear_q<rows_q6k<1>, rows_q6k<2>, rows_q6k<3>, rows_q6k<4>>;
 
 } // namespace
+
+DequantFn dequant_avx2(int32_t dt) {
+    switch (dt) {
+    case PANOPT_DTYPE_Q8_0: return dequant32<FQ8_0>;
+    case PANOPT_DTYPE_Q4_0: return dequant32<FQ4_0>;
+    case PANOPT_DTYPE_Q5_0: return dequant32<FQ5_0>;
+    case PANOPT_DTYPE_Q4_1: return dequant32<FQ4_1>;
+    case PANOPT_DTYPE_Q5_1: return dequant32<FQ5_1>;
+    default: return type_traits(dt)->to_f32;
+    }
+}
 
 void quant_kernels_avx2(TypeKernels* type) {
     type[PANOPT_DTYPE_Q8_0].linear_range = lin32<FQ8_0>;
