@@ -66,6 +66,7 @@ void forward(panopt_session* s, const panopt_forward_args& a) {
     const panopt_config& c = m->cfg;
     Executor& ops = *s->exec;
     ops.begin_pass();
+    ops.set_positions_per_row(a.seq_len);
 
     const int64_t B = a.batch, S = a.seq_len, past = a.use_cache ? s->past : 0, T = past + S;
     const int64_t H = c.hidden_size, P = c.word_embed_proj_dim, F = c.ffn_dim, NH = c.num_attention_heads,

@@ -60,6 +60,11 @@ public:
     // when end_pass returns. A pass cut short by an exception is discarded by the next begin_pass.
     virtual void begin_pass() {}
     virtual void end_pass() {}
+    // The positions per row of the pass about to run (1 for a decode step), set before its ops. A
+    // backend that picks its numerics by it (the CPU's products with block-format weights) picks
+    // the same for every row of a pass and never by batch size, so that a row's results do not
+    // depend on what it is batched with.
+    virtual void set_positions_per_row(int64_t S) { (void)S; }
 
     // A buffer of at least n floats for slot; contents undefined.
     virtual float* scratch(int slot, int64_t n) = 0;

@@ -168,13 +168,13 @@ void test_format(const Kernels* ref, const Kernels* kt, int dt) {
             bad, count);
 }
 
-// From kDequantGemmRows X rows on, products take f32 X and the dequantized weights
+// In passes over several positions per row products take f32 X and the dequantized weights
 // (linear_range_dq): every ISA against the scalar reference (its generic dequantize-then-dot
-// linear), for M at and above the threshold, K across several KC panels, odd N, with and without
-// bias. f32 sums in another order: the bound is relative to sum |w_k| |x_k| (as for the float GEMM).
+// linear), for M under 4 (row by row) and above (packed panels), K across several KC panels, odd
+// N, with and without bias. f32 sums in another order: the bound is relative to sum |w_k| |x_k| (as for the float GEMM).
 void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
     const int64_t be = kBlockElems[dt];
-    const int64_t Ms[] = {kDequantGemmRows, kDequantGemmRows + 5, 2 * kDequantGemmRows + 7};
+    const int64_t Ms[] = {1, 3, 4, 37};
     const int64_t Ns[] = {1, 17, 35};
     const int64_t NBs[] = {1, 3, dt >= PANOPT_DTYPE_Q4_K ? 5 : 19}; // up to 1280 / 608 columns: 5 / 3 panels
     std::uniform_real_distribution<float> ux(0.05f, 1.0f);

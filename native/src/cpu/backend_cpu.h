@@ -48,6 +48,7 @@ public:
     void cache_copy_from(const Executor& src, int32_t batch, int32_t past) override;
     void cache_move_rows(const RowMove* moves, int64_t n_moves, int32_t past) override;
     void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const override;
+    void set_positions_per_row(int64_t S) override { positions_per_row_ = S; }
 
 private:
     // Start of the cached keys (or values) of (layer, row, head): max_seq_len positions of head_dim
@@ -68,6 +69,7 @@ private:
     FloatBuf row_tmp_;                      // one cache row [layer][k/v][head][past positions] while reordering
     std::vector<FloatBuf> lin_scratch_;     // one per pool thread
     FloatBuf xq_;                           // X quantized for products with block-format weights
+    int64_t positions_per_row_ = 1;         // of the current pass: picks the block-format product path
 };
 
 } // namespace panopt

@@ -55,20 +55,22 @@ struct TypeKernels {
     void (*dot_rows)(const float* q, const void* rows, int64_t n, int64_t K, float* out);
     // out[0:K] += p[j] row_j for j < n, skipping p[j] == 0 (masked keys).
     void (*axpy_rows)(const float* p, const void* rows, int64_t n, int64_t K, float* out);
-    // The quantized formats at M >= kDequantGemmRows: as linear_range, but from the f32 rows X
+    // The quantized formats in passes of kDequantMinPositions or more: as linear_range, but from the f32 rows X
     // (LinearArgs::xq unused) times the dequantized weights, i.e. f32 compute on the f32 values
     // the blocks stand for; the scalar table's reference is its generic linear_range.
     void (*linear_range_dq)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
 };
 
-// Products with ggml block-format weights take the int8 path (activations quantized to the
-// format's vec_dot_type, integer dot products) for fewer than this many X rows, which stream each
-// weight once (decode, batched decode). From this many rows on (prompts, scoring) they dequantize
-// a panel of weights once and reuse it across all rows in the f32 GEMM: without VNNI/AMX the int8
-// products cost as many instructions per product as an f32 FMA plus per-block scaling, so the
-// f32 GEMM is faster there, and it keeps the activations in f32. Measured on AVX2 (opt-125m
-// shape, panopt_bench): int8 1.6x faster at 8 rows, even at 16, the f32 GEMM 1.3x faster at 32.
-constexpr int64_t kDequantGemmRows = 32;
+// Products with ggml block-format weights in a decode step (one position per row) take the int8
+// path: activations quantized to the format's vec_dot_type, integer dot products, each weight
+// streamed once. In a pass over two or more positions per row (a prompt, a scored text) they
+// compute in f32 on the dequantized weights instead (linear_range_dq): a panel of weights is
+// dequantized once and reused across all rows by the f32 GEMM. Without VNNI/AMX the int8 products
+// cost as many instructions per product as an f32 FMA plus per-block scaling, so this is faster
+// for prompts (AVX2, opt-125m shape: 1.3x at 32 rows, 1.6x at 128; int8 is faster below ~16 rows),
+// and it keeps the prompt's activations in f32. The choice is per pass, by positions per row and
+// never by batch size, so a row's results do not depend on what it is batched with.
+constexpr int64_t kDequantMinPositions = 2;
 
 struct Kernels {
     int32_t isa;

@@ -118,9 +118,12 @@ constexpr int64_t NR = 16;
 constexpr int64_t MR = 6;
 constexpr int64_t KC = 256;
 
-// the packed panel, its bias and (quantized weights) the dequantized rows before packing; or the
-// f32 activation scales of the quantized products (quant_dot_avx2.cpp)
-int64_t linear_scratch_floats(int64_t K) { return 2 * KC * NR + NR > K / 4 + 64 ? 2 * KC * NR + NR : K / 4 + 64; }
+// the packed panel, its bias and (quantized weights) the dequantized rows before packing or one
+// dequantized row; or the f32 activation scales of the quantized products (quant_dot_avx2.cpp)
+int64_t linear_scratch_floats(int64_t K) {
+    const int64_t panel = 2 * KC * NR + NR, row = K + 64;
+    return panel > row ? panel : row;
+}
 
 inline void transpose8(__m256 r[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -225,11 +228,25 @@ template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t
                 [a](int64_t nb, int64_t nn, int64_t kb, int64_t kk, float* P) { pack_panel<DT>(a, nb, nn, kb, kk, P); });
 }
 
-// Block-format weights from kDequantGemmRows X rows on: each panel's rows are dequantized
-// (dequant_avx2: once per panel, shared by all X rows) and transposed into the panel
-// the f32 GEMM takes. KC is a multiple of every block size, so panels start on block boundaries.
+float dot(const float* a, const float* b, int64_t n);
+
+// Block-format weights in passes over several positions per row (kernels.h): f32 products with
+// the dequantized weights (dequant_avx2). Under 4 X rows (a prompt's last positions into the LM
+// head) each weight row is dequantized once and dotted with the X rows; otherwise each panel's
+// rows are dequantized once, shared by all X rows, and transposed into the panel the f32 GEMM
+// takes (KC is a multiple of every block size, so panels start on block boundaries).
 void linear_range_dq(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     if (m1 <= m0 || n1 <= n0) return;
+    if (m1 - m0 < 4) {
+        const DequantFn to_f32 = dequant_avx2(a->wdtype);
+        const int64_t rb = row_bytes(a->wdtype, a->K);
+        for (int64_t n = n0; n < n1; n++) {
+            to_f32(static_cast<const char*>(a->w) + n * rb, scratch, a->K);
+            const float b = a->bias ? load1_dt(a->bias, a->bdtype, n) : 0.0f;
+            for (int64_t m = m0; m < m1; m++) a->y[m * a->ldy + n] = dot(a->x + m * a->ldx, scratch, a->K) + b;
+        }
+        return;
+    }
     const TypeTraits* tt = type_traits(a->wdtype);
     const DequantFn to_f32 = dequant_avx2(a->wdtype);
     const int64_t rb = row_bytes(a->wdtype, a->K);
@@ -371,7 +388,7 @@ Kernels make_table() {
     k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr};
     k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr};
     k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr};
-    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++)
+    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) // the block formats' prompt products (kernels.h)
         if (type_traits(dt)->vec_dot_type != PANOPT_DTYPE_F32) k.type[dt].linear_range_dq = linear_range_dq;
     quant_kernels_avx2(k.type);
     quant_act_avx2(k.type);
