@@ -17,8 +17,10 @@ import java.util.Locale;
  * never goes down:
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp "bench/target/panopt-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*" \
- *     dev.panopt.bench.LoadRss opt-1.3b Q4_0 [positions]
+ *     dev.panopt.bench.LoadRss opt-1.3b Q4_0 [positions [hf]]
  * </pre>
+ * With {@code hf} the model is the F16 checkpoint quantized while loading instead (the memory bound of
+ * quantize-on-load: near the quantized size plus one tensor), compared with the same GGUF's size.
  * The file is {@link Checkpoints#optGguf} (generated on first use, before the baseline is read). The KV
  * cache is the session's (f32, {@code positions} = 512 by default, the context the load benchmark creates);
  * it is allocated at session creation but only the pages of the positions written become resident. Prints
@@ -36,14 +38,19 @@ public final class LoadRss {
         ModelShape s = ModelShape.of(args[0]);
         String format = args[1];
         int positions = args.length > 2 ? Integer.parseInt(args[2]) : 512;
+        // hf: the F16 checkpoint quantized while loading (the bound then is the quantized size, the
+        // GGUF file's, plus the KV cache: pages of the checkpoint are released once converted)
+        boolean fromHf = args.length > 3 && args[3].equals("hf");
         Path file = Checkpoints.optGguf(s, format);
         long fileBytes = Files.size(file);
+        Path hf = Checkpoints.opt(s, "F16");
         long kvBytes = 2L * s.layers() * positions * s.hidden() * DType.F32.bytes(1);
         System.gc();
         long baseline = status("VmRSS");
         long t0 = System.nanoTime();
         int token;
-        try (OptForCausalLM lm = OptForCausalLM.fromPretrained(file);
+        try (OptForCausalLM lm = fromHf ? PanoptBench.open(s, format, dev.panopt.LoadOptions.builder())
+                : OptForCausalLM.fromPretrained(file);
              Session session = lm.newSession(SessionOptions.builder().maxSequenceLength(positions).build());
              CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(new int[][] {{2}}).session(session).build())) {
             token = Sampling.argmax(out.logits().segment(), 0, s.vocab());
@@ -51,8 +58,9 @@ public final class LoadRss {
             long rss = status("VmRSS");
             long peak = status("VmHWM");
             double budget = fileBytes + kvBytes;
-            System.out.printf(Locale.ROOT, "%s %s: file %.1f MB, KV cache (f32, %d positions) %.1f MB, load + first token %d ms (token %d)%n",
-                    s.name(), format, fileBytes / 1e6, positions, kvBytes / 1e6, ms, token);
+            System.out.printf(Locale.ROOT, "%s %s%s: file %.1f MB, KV cache (f32, %d positions) %.1f MB, load + first token %d ms (token %d)%n",
+                    s.name(), format, fromHf ? " quantized while loading " + hf.getFileName() + " (quantized size = the GGUF's)" : " GGUF",
+                    fileBytes / 1e6, positions, kvBytes / 1e6, ms, token);
             System.out.printf(Locale.ROOT, "RSS: baseline (JVM before load) %.1f MB, after first token %.1f MB, peak %.1f MB%n",
                     baseline / 1e6, rss / 1e6, peak / 1e6);
             System.out.printf(Locale.ROOT, "peak / (file + KV) = %.3f; (peak - baseline) / (file + KV) = %.3f%n",
