@@ -237,9 +237,9 @@ float dot(const float* a, const float* b, int64_t n);
 // takes (KC is a multiple of every block size, so panels start on block boundaries).
 void linear_range_dq(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     if (m1 <= m0 || n1 <= n0) return;
+    const DequantFn to_f32 = dequant_avx2(a->wdtype);
+    const int64_t rb = row_bytes(a->wdtype, a->K);
     if (m1 - m0 < 4) {
-        const DequantFn to_f32 = dequant_avx2(a->wdtype);
-        const int64_t rb = row_bytes(a->wdtype, a->K);
         for (int64_t n = n0; n < n1; n++) {
             to_f32(static_cast<const char*>(a->w) + n * rb, scratch, a->K);
             const float b = a->bias ? load1_dt(a->bias, a->bdtype, n) : 0.0f;
@@ -248,8 +248,6 @@ void linear_range_dq(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, in
         return;
     }
     const TypeTraits* tt = type_traits(a->wdtype);
-    const DequantFn to_f32 = dequant_avx2(a->wdtype);
-    const int64_t rb = row_bytes(a->wdtype, a->K);
     float* rows = scratch + KC * NR + NR; // [NR][KC]
     gemm_panels(a, m0, m1, n0, n1, scratch, [&](int64_t nb, int64_t nn, int64_t kb, int64_t kk, float* P) {
         const int64_t off = kb / tt->block_elems * tt->block_bytes;

@@ -58,7 +58,7 @@ public final class Checkpoints {
      * matrix in it (as the GPT-2 twins), a preset is Panopt's llama.cpp-style policy. No tokenizer inside.
      */
     public static synchronized Path optGguf(ModelShape s, String format) {
-        Path file = cacheDir().resolve("gguf").resolve(s.name() + "-opt-" + format.toLowerCase() + "-" + VERSION + ".gguf");
+        Path file = cacheDir().resolve("gguf").resolve(s.name() + "-opt-" + format.toLowerCase(java.util.Locale.ROOT) + "-" + VERSION + ".gguf");
         return produce(file, tmp -> OptGguf.convert(opt(s, "F16"), tmp, PanoptBench.quantization(format), null, (done, total) -> { }));
     }
 

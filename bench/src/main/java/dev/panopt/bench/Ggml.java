@@ -25,11 +25,6 @@ public enum Ggml {
         return dtype.bytes(elements);
     }
 
-    /** Bytes per weight (for floors). */
-    public double bytesPerWeight() {
-        return (double) dtype.blockBytes() / dtype.blockSize();
-    }
-
     /** Encodes {@code n} floats (a multiple of the block size) into {@code out} at {@code off}; returns bytes written. */
     public int encode(float[] x, int n, byte[] out, int off) {
         byte[] b = Quantizer.quantize(dtype, n == x.length ? x : Arrays.copyOf(x, n));
