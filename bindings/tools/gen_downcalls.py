@@ -99,9 +99,11 @@ PARAM_DOCS = {
     "panopt_model_set_tensor.layer": "layer index in [0, num_hidden_layers) for per-layer kinds, -1 for "
                                      "model-level ones",
     "panopt_session_read_cache.layer": "layer index in [0, num_hidden_layers)",
+    "panopt_model_tensor_borrowed.layer": "as given to {@code panopt_model_set_tensor}",
+    "out_borrowed": "receives 1 while the model reads the caller's buffer, 0 once it keeps its own copy",
     "dtype": "storage type of {@code data}: a {@code PanoptH.DTYPE_*} code",
     "data": "the tensor, row by row; borrowed: it must stay valid and unchanged until "
-            "{@code panopt_model_free}",
+            "{@code panopt_model_free}, unless {@code panopt_model_tensor_borrowed} says otherwise",
     "nbytes": "size of {@code data} in bytes; must equal the size the kind's shape and dtype give",
     "panopt_session_copy.src": "the session whose cache is copied",
     "panopt_session_copy.dst": "the session that receives it (same model, large enough)",

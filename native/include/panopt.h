@@ -7,7 +7,8 @@
  *    until the next failing call on that thread.
  *  - No C++ type, exception or allocator crosses this boundary.
  *  - Buffers passed in are borrowed: the library never frees them. Weight buffers given to
- *    panopt_model_set_tensor() must stay valid and unchanged until panopt_model_free().
+ *    panopt_model_set_tensor() must stay valid and unchanged until panopt_model_free(), unless
+ *    panopt_model_tensor_borrowed() says the model keeps its own copy.
  *    Other input/output buffers are only used during the call.
  *  - Objects the library allocates (backend, model, session) are released with their *_free call.
  *  - Objects: a backend (CPU kernels + worker pool) is created first; models are created on a
@@ -34,7 +35,7 @@ extern "C" {
 #endif
 
 /* ABI version of this header; panopt_abi_version() returns the library's. Bump on any change. */
-#define PANOPT_ABI_VERSION 4
+#define PANOPT_ABI_VERSION 5
 
 typedef int32_t panopt_status;
 enum {
@@ -272,6 +273,12 @@ PANOPT_API panopt_status panopt_model_create(panopt_backend* backend, const pano
  * equal that size. One-dimensional tensors (biases, LayerNorm) must be of a one-element-block type. */
 PANOPT_API panopt_status panopt_model_set_tensor(panopt_model* model, int32_t kind, int32_t layer,
                                                  int32_t dtype, const void* data, int64_t nbytes);
+/* Whether the model still reads the buffer the last panopt_model_set_tensor() of (kind, layer)
+ * passed: *out_borrowed = 1 if so (the buffer must then outlive the model), 0 if the model keeps its
+ * own copy (the CPU backend keeps Q4_0/Q8_0 weights of its products in 8-row groups, a layout its
+ * kernels read faster), so the caller may release the buffer once set_tensor has returned. */
+PANOPT_API panopt_status panopt_model_tensor_borrowed(const panopt_model* model, int32_t kind, int32_t layer,
+                                                      int32_t* out_borrowed);
 /* Checks that every tensor the config requires is present and no other; the model becomes immutable. */
 PANOPT_API panopt_status panopt_model_finalize(panopt_model* model);
 /* Frees the model. Sessions of the model must be freed first. NULL is a no-op. */

@@ -250,11 +250,29 @@ PANOPT_API panopt_status panopt_model_set_tensor(panopt_model* model, int32_t ki
                                                   std::to_string(nbytes) + " bytes, expected " + std::to_string(expect) +
                                                   " (" + std::to_string(rows) + " x " + std::to_string(cols) + " " +
                                                   tt->name + ")");
-        slot->data = data;
-        slot->dtype = dtype;
-        slot->rows = rows;
-        slot->cols = cols;
-        slot->row_bytes = rb;
+        panopt::TensorRef t;
+        t.data = data;
+        t.source = data;
+        t.dtype = dtype;
+        t.rows = rows;
+        t.cols = cols;
+        t.row_bytes = rb;
+        model->backend->adopt_tensor(*model, kind, t); // may repack into its own copy (model.h)
+        *slot = std::move(t);
+        return PANOPT_OK;
+    });
+}
+
+PANOPT_API panopt_status panopt_model_tensor_borrowed(const panopt_model* model, int32_t kind, int32_t layer,
+                                                      int32_t* out_borrowed) {
+    return guarded([&] {
+        require(model != nullptr, "model is NULL");
+        require(out_borrowed != nullptr, "out_borrowed is NULL");
+        const panopt::TensorRef* slot = const_cast<panopt_model*>(model)->slot(kind, layer);
+        if (!slot) panopt::fail(PANOPT_ERR_INVALID_ARGUMENT, "unknown tensor kind " + std::to_string(kind) +
+                                                                 " or bad layer " + std::to_string(layer));
+        if (!slot->data) panopt::fail(PANOPT_ERR_STATE, std::string("tensor ") + panopt::kind_name(kind) + " is not set");
+        *out_borrowed = slot->own ? 0 : 1;
         return PANOPT_OK;
     });
 }

@@ -23,6 +23,15 @@ struct panopt_backend {
     virtual std::unique_ptr<panopt::Executor> new_executor(const panopt_model& m, int32_t max_batch,
                                                            int32_t max_seq_len, int32_t cache_dtype) = 0;
 
+    // Called by panopt_model_set_tensor once tensor t (of `kind`) is validated and stored in model m:
+    // a backend whose kernels read a weight faster in another layout replaces t's borrowed data by
+    // its own copy in that layout (setting t.layout and t.own); by default t stays borrowed.
+    virtual void adopt_tensor(const panopt_model& m, int32_t kind, panopt::TensorRef& t) {
+        (void)m;
+        (void)kind;
+        (void)t;
+    }
+
     // Called by panopt_model_finalize once the model's tensors are complete: a backend that computes
     // from its own copy of the weights (device memory) makes it here and returns what the model keeps
     // until it is freed; the CPU backend reads the borrowed weights in place (NULL).

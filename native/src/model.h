@@ -1,5 +1,8 @@
-// model.h — config + borrowed weight table on a backend. Weights are never copied: the Java side
+// model.h — config + weight table on a backend. Weights are borrowed, not copied: the Java side
 // maps the checkpoint file and passes addresses; kernels convert from the stored type on the fly.
+// The one exception: a backend may keep its own copy of a weight in a layout its kernels read
+// faster (the CPU's 8-row groups for Q4_0/Q8_0, quant/rows8.h), made when the tensor is set;
+// panopt_model_tensor_borrowed tells the caller, who may then release its buffer.
 #ifndef PANOPT_MODEL_H
 #define PANOPT_MODEL_H
 
@@ -14,10 +17,15 @@ namespace panopt {
 
 // A weight: `rows` rows of `cols` elements of `dtype`, each row `row_bytes` long (1-D: rows = 1).
 struct TensorRef {
+    enum Layout : int32_t { ROW_MAJOR = 0, ROWS8 = 8 }; // ROWS8: groups of 8 rows, quant/rows8.h
+
     const void* data = nullptr;
     int32_t dtype = 0;
     int64_t rows = 0, cols = 0;
     int64_t row_bytes = 0;
+    int32_t layout = ROW_MAJOR;
+    std::shared_ptr<void> own; // the backend's copy data points into, or NULL: borrowed
+    const void* source = nullptr; // the buffer set_tensor was given (== data when borrowed)
 
     const void* row(int64_t r) const { return static_cast<const char*>(data) + r * row_bytes; }
 };

@@ -371,6 +371,15 @@ int run_api_tests() {
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, -1, g_data.data(), 1600), PANOPT_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_BF16, g_data.data(), 800), PANOPT_OK);
     EXPECT_STATUS(panopt_model_set_tensor(m, 0, -1, PANOPT_DTYPE_F32, g_data.data(), 1600), PANOPT_OK);
+    // tensor_borrowed: F32 weights are always read in place (the repack is tested in test_forward)
+    int32_t borrowed = -1;
+    EXPECT_STATUS(panopt_model_tensor_borrowed(nullptr, 0, -1, &borrowed), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_tensor_borrowed(m, 0, -1, nullptr), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_tensor_borrowed(m, 99, -1, &borrowed), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_tensor_borrowed(m, 16, -1, &borrowed), PANOPT_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(panopt_model_tensor_borrowed(m, 16, 0, &borrowed), PANOPT_ERR_STATE); // not set yet
+    EXPECT_STATUS(panopt_model_tensor_borrowed(m, 0, -1, &borrowed), PANOPT_OK);
+    T_CHECK(borrowed == 1, "an F32 embedding is borrowed (%d)", borrowed);
     // session on an unfinalized model
     panopt_session_options so = session_options(2, 16);
     panopt_session* s = nullptr;

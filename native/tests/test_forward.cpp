@@ -401,6 +401,17 @@ void quantized_across_isas(const Case& cs) {
                 T_CHECK(false, "quantized %s finalize: %s", panopt::type_traits(fmt)->name, panopt_last_error());
                 return;
             }
+            { // the CPU keeps Q4_0/Q8_0 product weights in 8-row groups where its table has the kernels
+                const bool grouped = pass == 1 && panopt::kernels_for_isa(isa)->type[fmt].linear_range_r8 != nullptr;
+                int32_t fc1 = -1, head = -1, embed = -1;
+                panopt_model_tensor_borrowed(b.model, PANOPT_T_FC1_WEIGHT, 0, &fc1);
+                panopt_model_tensor_borrowed(b.model, PANOPT_T_HEAD_WEIGHT, -1, &head);
+                panopt_model_tensor_borrowed(b.model, PANOPT_T_EMBED_TOKENS, -1, &embed);
+                const int expect = grouped ? 0 : 1;
+                T_CHECK(fc1 == expect && head == expect && embed == expect, "quantized %s pass %d: borrowed: fc1 %d, "
+                        "the tied head %d, the embedding %d (expected %d)", panopt::type_traits(fmt)->name, pass, fc1,
+                        head, embed, expect);
+            }
             Sess sess(b.model, S);
             logits[pass].resize((size_t)S * cs.c.vocab_size);
             panopt_forward_args a{};

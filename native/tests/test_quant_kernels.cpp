@@ -10,6 +10,7 @@
 #include "dtype.h"
 #include "panopt.h"
 #include "quant/blocks.h"
+#include "quant/rows8.h"
 #include "test_util.h"
 
 using namespace panopt;
@@ -226,6 +227,98 @@ void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
     T_CHECK(off == 0, "%s dequant_avx2: %d of %zu values differ from the reference", type_traits(dt)->name, off, r.size());
 }
 
+// Weights in 8-row groups (quant/rows8.h): the layout round-trips byte for byte, and an ISA's
+// products from it (linear_range_r8 with quantized X, linear_range_dq_r8 with f32 X) equal the
+// scalar reference's from the same weights in row order, within the bounds of test_format and
+// test_format_dq: for every batch tail, more rows than one pass prepares (17, 21), a column range
+// that starts past the first group, K of one to 40 blocks, with and without bias.
+void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
+    const TypeKernels& k = kt->type[dt];
+    if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
+    const int64_t Ms[] = {1, 2, 3, 4, 5, 9, 17, 21, 37};
+    const int64_t Ns[] = {8, 24, 40};
+    const int64_t NBs[] = {1, 3, 19, 40};
+    std::uniform_real_distribution<float> ux(0.05f, 1.0f);
+    int bad = 0, count = 0, moved = 0;
+    for (int64_t nbk : NBs)
+        for (int64_t N : Ns) {
+            const int64_t K = nbk * QK, rb = row_bytes(dt, K);
+            auto w = rnd_wblocks(dt, N * nbk);
+            std::vector<uint8_t> w8((size_t)(N * rb)), back((size_t)(N * rb));
+            quant::repack_rows8(dt, w.data(), w8.data(), K, 0, N / R8);
+            quant::unpack_rows8(dt, w8.data(), back.data(), K, 0, N / R8);
+            moved += std::memcmp(w.data(), w8.data(), back.size()) != 0;
+            T_CHECK(std::memcmp(w.data(), back.data(), back.size()) == 0, "%s 8-row groups: N=%lld K=%lld does not "
+                    "round-trip", type_traits(dt)->name, (long long)N, (long long)K);
+            { // a row looked up in the groups (the token embedding): the reference dequantizer's values
+                std::vector<float> r1((size_t)K), r2((size_t)K);
+                int off = 0;
+                for (int64_t n = 0; n < N; n++) {
+                    type_traits(dt)->to_f32(w.data() + n * rb, r1.data(), K);
+                    quant::dequantize_row_rows8(dt, w8.data(), K, n, r2.data());
+                    off += std::memcmp(r1.data(), r2.data(), r1.size() * sizeof(float)) != 0;
+                }
+                T_CHECK(off == 0, "%s 8-row groups: %d of %lld rows (K=%lld) looked up differ from the reference",
+                        type_traits(dt)->name, off, (long long)N, (long long)K);
+            }
+            for (int64_t M : Ms)
+                for (int bias = 0; bias < 3; bias++) {
+                    std::vector<uint8_t> xq;
+                    for (int64_t m = 0; m < M; m++) {
+                        auto r = rnd_xrow(PANOPT_DTYPE_Q8_0, K);
+                        xq.insert(xq.end(), r.begin(), r.end());
+                    }
+                    std::vector<float> x((size_t)(M * K)), bf((size_t)N);
+                    for (auto& v : x) v = (qrng() & 1) ? ux(qrng) : -ux(qrng); // never zero
+                    for (auto& v : bf) v = (float)((int)(qrng() % 200) - 100) / 64.0f + 0.01f;
+                    std::vector<uint16_t> bh((size_t)N);
+                    for (int64_t n = 0; n < N; n++) bh[n] = f32_to_f16(bf[n]);
+                    const int bdt = bias == 1 ? PANOPT_DTYPE_F32 : PANOPT_DTYPE_F16;
+                    const void* bp = bias == 0 ? nullptr : bias == 1 ? (const void*)bf.data() : (const void*)bh.data();
+                    const int64_t xrb = row_bytes(PANOPT_DTYPE_Q8_0, K);
+                    FloatBuf s1, s2;
+                    float* sref = s1.reserve((size_t)ref->linear_scratch_floats(K));
+                    float* skt = s2.reserve((size_t)kt->linear_scratch_floats(K));
+                    for (int dq = 0; dq < 2; dq++) {
+                        const int64_t n0 = dq == 0 && N > 8 ? 8 : 0; // a range past the first group
+                        std::vector<float> y1((size_t)(M * N), 7.0f), y2((size_t)(M * N), 7.0f);
+                        LinearArgs a{x.data(), K, xq.data(), xrb, w.data(), dt, bp, bdt, y1.data(), N, M, N, K};
+                        (dq ? ref->type[dt].linear_range_dq : ref->type[dt].linear_range)(&a, 0, M, n0, N, sref);
+                        a.w = w8.data();
+                        a.y = y2.data();
+                        (dq ? k.linear_range_dq_r8 : k.linear_range_r8)(&a, 0, M, n0, N, skt);
+                        std::vector<float> wf((size_t)K), xf((size_t)K);
+                        for (int64_t n = 0; n < N; n++) {
+                            type_traits(dt)->to_f32(w.data() + n * rb, wf.data(), K);
+                            for (int64_t m = 0; m < M; m++) {
+                                const int64_t i = m * N + n;
+                                count++;
+                                if (n < n0) { // outside the range: untouched
+                                    bad += !(y2[i] == 7.0f);
+                                    continue;
+                                }
+                                if (dq) std::copy(x.begin() + m * K, x.begin() + (m + 1) * K, xf.begin());
+                                else type_traits(PANOPT_DTYPE_Q8_0)->to_f32(&xq[m * xrb], xf.data(), K);
+                                double mag = 0;
+                                for (int64_t j = 0; j < K; j++) mag += std::fabs((double)wf[j] * xf[j]);
+                                const double tol = dq ? 2e-6 * mag + 1e-6 * std::fabs(y1[i])
+                                                      : 4e-7 * (double)(nbk + 4) * (mag + std::fabs(y1[i]));
+                                if (!(std::fabs((double)y1[i] - y2[i]) <= tol) || !(mag > 0)) {
+                                    if (bad++ < 5)
+                                        std::printf("  %s %s r8%s M=%lld N=%lld K=%lld bias=%d [%lld]: %.9g vs ref %.9g\n",
+                                                    kt->name, type_traits(dt)->name, dq ? " dq" : "", (long long)M,
+                                                    (long long)N, (long long)K, bias, (long long)i, y2[i], y1[i]);
+                                }
+                            }
+                        }
+                    }
+                }
+        }
+    T_CHECK(moved > 0, "%s 8-row groups: the repack never moved a byte", type_traits(dt)->name);
+    T_CHECK(bad == 0, "%s %s: %d of %d outputs from 8-row groups differ from the scalar reference", kt->name,
+            type_traits(dt)->name, bad, count);
+}
+
 // The scalar reference itself against hand-computed blocks (so it cannot drift with the kernels).
 void test_reference_by_hand() {
     const Kernels* ref = kernels_scalar();
@@ -347,6 +440,7 @@ int run_quant_kernel_tests() {
             }
             test_format(ref, kt, dt);
             test_format_dq(ref, kt, dt);
+            test_format_r8(ref, kt, dt);
         }
     }
     return 0;

@@ -1,6 +1,11 @@
 #include "backend_cpu.h"
 
+#include <cstdlib>
+#include <new>
+
 #include "../dtype.h"
+#include "../model.h"
+#include "../quant/rows8.h"
 
 namespace panopt {
 
@@ -15,6 +20,41 @@ bool CpuBackend::supports_dtype(int32_t dtype) const {
         return false;
     const int32_t vt = type_traits(dtype)->vec_dot_type; // block formats: activations are quantized first
     return vt == PANOPT_DTYPE_F32 || kt->type[vt].quantize_row != nullptr;
+}
+
+void CpuBackend::adopt_tensor(const panopt_model& m, int32_t kind, TensorRef& t) {
+    switch (kind) {
+    case PANOPT_T_Q_WEIGHT: case PANOPT_T_K_WEIGHT: case PANOPT_T_V_WEIGHT: case PANOPT_T_O_WEIGHT:
+    case PANOPT_T_FC1_WEIGHT: case PANOPT_T_FC2_WEIGHT: case PANOPT_T_PROJECT_IN: case PANOPT_T_PROJECT_OUT:
+        break;
+    case PANOPT_T_EMBED_TOKENS: // looked up row by row from the groups (CpuExecutor::embed)
+    case PANOPT_T_HEAD_WEIGHT: {
+        // tied (the caller's same buffer): one copy for both
+        const TensorRef& other = m.g(kind == PANOPT_T_HEAD_WEIGHT ? PANOPT_T_EMBED_TOKENS : PANOPT_T_HEAD_WEIGHT);
+        if (other.own && other.source == t.data && other.dtype == t.dtype && other.rows == t.rows &&
+            other.cols == t.cols) {
+            t.data = other.data;
+            t.layout = other.layout;
+            t.own = other.own;
+            return;
+        }
+        break;
+    }
+    default: return;
+    }
+    const TypeKernels& k = kt->type[t.dtype];
+    if (!quant::has_rows8(t.dtype) || !k.linear_range_r8 || !k.linear_range_dq_r8 || t.rows % R8 != 0) return;
+    const size_t bytes = (size_t)(t.rows * t.row_bytes);
+    void* p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    std::shared_ptr<void> own(p, free);
+    const void* src = t.data;
+    const int64_t K = t.cols;
+    const int32_t dt = t.dtype;
+    pool.parallel_for(t.rows / R8, [&](int64_t g0, int64_t g1, int) { quant::repack_rows8(dt, src, p, K, g0, g1); });
+    t.data = p;
+    t.layout = TensorRef::ROWS8;
+    t.own = std::move(own);
 }
 
 std::unique_ptr<Executor> CpuBackend::new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len,

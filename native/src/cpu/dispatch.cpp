@@ -38,6 +38,8 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.dot_rows) t.dot_rows = l.dot_rows;
         if (!t.axpy_rows) t.axpy_rows = l.axpy_rows;
         if (!t.linear_range_dq) t.linear_range_dq = l.linear_range_dq;
+        if (!t.linear_range_r8) t.linear_range_r8 = l.linear_range_r8;
+        if (!t.linear_range_dq_r8) t.linear_range_dq_r8 = l.linear_range_dq_r8;
     }
     return out;
 }

@@ -4,8 +4,10 @@
 #include "kernels.h"
 
 #include "../dtype.h"
+#include "../quant/rows8.h"
 
 #include <immintrin.h>
+#include <initializer_list>
 #include <math.h>
 #include <string.h>
 
@@ -266,6 +268,25 @@ void linear_range_dq(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, in
     });
 }
 
+// As linear_range_dq for weights in 8-row groups (quant/rows8.h): each panel's two groups are
+// dequantized straight into its transposed layout, 8 rows per column (every M goes through the GEMM).
+void linear_range_dq_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    if (m1 <= m0 || n1 <= n0) return;
+    const Dequant8Fn dq8 = dequant8_avx2(a->wdtype);
+    const int64_t nb = a->K / QK;
+    const int64_t gb = R8 * type_traits(a->wdtype)->block_bytes; // bytes of one group block
+    gemm_panels(a, m0, m1, n0, n1, scratch, [&](int64_t n, int64_t nn, int64_t kb, int64_t kk, float* P) {
+        for (int64_t h = 0; h < NR / R8; h++) {
+            if (R8 * h >= nn) {
+                for (int64_t k = 0; k < kk; k++) memset(P + k * NR + R8 * h, 0, R8 * sizeof(float));
+                continue;
+            }
+            const char* g = static_cast<const char*>(a->w) + ((n / R8 + h) * nb + kb / QK) * gb;
+            for (int64_t b = 0; b < kk / QK; b++) dq8(g + b * gb, P + b * QK * NR + R8 * h, NR);
+        }
+    });
+}
+
 template <int DT>
 void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     if (m1 <= m0 || n1 <= n0) return;
@@ -383,12 +404,14 @@ Kernels make_table() {
     k.name = "avx2";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) // the block formats' prompt products (kernels.h)
         if (type_traits(dt)->vec_dot_type != PANOPT_DTYPE_F32) k.type[dt].linear_range_dq = linear_range_dq;
     quant_kernels_avx2(k.type);
+    quant_rows8_avx2(k.type);
+    for (int32_t dt : {PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q8_0}) k.type[dt].linear_range_dq_r8 = linear_range_dq_r8;
     quant_act_avx2(k.type);
     cache_kernels_avx2(k.type);
     k.layernorm = layernorm;

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "backend_cpu.h"
+#include "../quant/rows8.h"
 
 namespace panopt {
 
@@ -15,6 +16,8 @@ void CpuExecutor::embed(const TensorRef& table, const int32_t* ids, const float*
     pool_.parallel_for(M, [&](int64_t r0, int64_t r1, int) {
         for (int64_t r = r0; r < r1; r++) {
             if (embeds) std::memcpy(out + r * width, embeds + r * width, (size_t)width * sizeof(float));
+            else if (table.layout == TensorRef::ROWS8)
+                quant::dequantize_row_rows8(table.dtype, table.data, width, ids[r], out + r * width);
             else to_f32(table.row(ids[r]), out + r * width, width);
         }
     });

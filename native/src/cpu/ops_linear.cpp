@@ -46,7 +46,9 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     const int nt = pool_.size();
     const size_t need = (size_t)kt_->linear_scratch_floats(K);
     for (int t = 0; t < nt; t++) lin_scratch_[t].reserve(need);
-    const auto range = dq ? kt_->type[w.dtype].linear_range_dq : kt_->type[w.dtype].linear_range;
+    const TypeKernels& tk = kt_->type[w.dtype];
+    const bool r8 = w.layout == TensorRef::ROWS8; // only ever set where tk has the r8 entries
+    const auto range = r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8) : (dq ? tk.linear_range_dq : tk.linear_range);
     const int64_t align = kt_->n_align;
     const int64_t units = (N + align - 1) / align;
     const LinearArgs* ap = &a;

@@ -6,6 +6,7 @@ import dev.panopt.bindings.panopt_model_create;
 import dev.panopt.bindings.panopt_model_finalize;
 import dev.panopt.bindings.panopt_model_free;
 import dev.panopt.bindings.panopt_model_set_tensor;
+import dev.panopt.bindings.panopt_model_tensor_borrowed;
 import dev.panopt.Quantization.TensorClass;
 import dev.panopt.checkpoint.Checkpoint;
 import dev.panopt.internal.WeightLayout;
@@ -17,15 +18,20 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * A checkpoint bound to a native model on a {@link Backend}: the decoder weights plus one output
  * head, borrowed from the checkpoint's memory-mapped files, except those the load options'
- * {@link Quantization} converts, which are copied into native memory the model owns. Owns the
+ * {@link Quantization} converts, which are copied into native memory the model owns, and those the
+ * native model keeps its own copy of (the CPU backend's Q4_0/Q8_0 weights in 8-row groups), whose
+ * source is released as soon as it is set: a converted copy is freed, mapped pages are unloaded. Owns the
  * checkpoint, the native handle and every session made from it; {@link #close()} closes the
  * sessions first, then frees the native model, then unmaps the files. A model that becomes
  * unreachable unclosed (its sessions and outputs too, since they refer to it) is closed the same way
@@ -60,7 +66,7 @@ final class NativeModel implements AutoCloseable {
     private final LoadReport report;
 
     private NativeModel(Backend backend, Checkpoint checkpoint, OptConfig config, Head head, MemorySegment handle,
-                        Arena ownMemory, long bytes, LoadReport report) {
+                        List<Arena> ownMemory, long bytes, LoadReport report) {
         this.report = report;
         this.backend = backend;
         this.checkpoint = checkpoint;
@@ -78,14 +84,14 @@ final class NativeModel implements AutoCloseable {
         private final Backend backend;
         private final Checkpoint checkpoint;
         private final MemorySegment handle;
-        private final Arena ownMemory;
+        private final List<Arena> ownMemory;
         private final long bytes;
         private final Set<Session.State> sessions = new LinkedHashSet<>(); // guarded by itself
         private boolean closed; // guarded by sessions
         private Cleaner.Cleanable cleanable;
         private volatile boolean explicit;
 
-        State(Backend backend, Checkpoint checkpoint, MemorySegment handle, Arena ownMemory, long bytes) {
+        State(Backend backend, Checkpoint checkpoint, MemorySegment handle, List<Arena> ownMemory, long bytes) {
             this.backend = backend;
             this.checkpoint = checkpoint;
             this.handle = handle;
@@ -113,7 +119,7 @@ final class NativeModel implements AutoCloseable {
             }
             panopt_model_free.invoke(handle);
             backend.releaseModel();
-            ownMemory.close();
+            ownMemory.forEach(Arena::close);
             checkpoint.close();
             NativeMemory.released(NativeMemory.Kind.MODEL, bytes, !explicit);
         }
@@ -132,6 +138,7 @@ final class NativeModel implements AutoCloseable {
     static NativeModel create(Backend backend, Checkpoint checkpoint, OptConfig c, Head head, LoadOptions options)
             throws IOException {
         Arena own = Arena.ofShared();
+        Map<String, Arena> copies = new LinkedHashMap<>(); // converted weights the native model still reads
         boolean registered = false;
         try {
             checkpoint.validateDecoder();
@@ -168,7 +175,8 @@ final class NativeModel implements AutoCloseable {
             }
             Quantization q = options.quantization();
             WeightLoader.Result loaded = WeightLoader.load(weights, q, c.numHiddenLayers(), backend.threads(),
-                    options.preload(), options.progress(), own);
+                    options.preload(), options.progress());
+            copies.putAll(loaded.copies());
             ownBytes += loaded.convertedBytes();
             Native.ensureLoaded();
             MemorySegment h;
@@ -180,11 +188,29 @@ final class NativeModel implements AutoCloseable {
                 Native.check(panopt_model_create.invoke(be, cfg, out), "panopt_model_create");
                 h = out.get(ValueLayout.ADDRESS, 0);
             }
+            long modelCopies = 0;
             try {
+                Map<String, Integer> unset = new HashMap<>(); // uses of each tensor not yet set
+                loaded.bound().forEach(b -> unset.merge(b.weight().name(), 1, Integer::sum));
+                Map<String, Boolean> borrowed = new HashMap<>();
                 for (WeightLoader.Bound b : loaded.bound()) {
                     WeightLoader.Weight w = b.weight();
                     Native.check(panopt_model_set_tensor.invoke(h, w.kind(), w.layer(), b.dtype().nativeCode(),
                             b.data(), b.data().byteSize()), "set tensor " + w.name());
+                    borrowed.merge(w.name(), borrowed(h, w), Boolean::logicalOr);
+                    if (unset.merge(w.name(), -1, Integer::sum) == 0 && !borrowed.get(w.name())) {
+                        // every use reads the model's own copy: release the source now, so that
+                        // loading never holds both for more than one tensor
+                        long size = b.data().byteSize();
+                        Arena copy = copies.remove(w.name());
+                        if (copy != null) {
+                            copy.close();
+                            ownBytes -= size;
+                        } else if (b.data().isMapped()) {
+                            b.data().unload();
+                        }
+                        modelCopies += size;
+                    }
                 }
                 Native.check(panopt_model_finalize.invoke(h), "panopt_model_finalize");
             } catch (RuntimeException | Error e) {
@@ -201,13 +227,16 @@ final class NativeModel implements AutoCloseable {
             }
             // The kept weights are the checkpoint's mappings (file pages, not counted); converted
             // ones and new heads are ours; the native model itself holds tables of pointers and shapes.
-            long bytes = ownBytes + MODEL_NATIVE_BYTES;
+            long bytes = ownBytes + modelCopies + MODEL_NATIVE_BYTES;
             NativeMemory.reserve(NativeMemory.Kind.MODEL, bytes);
-            return new NativeModel(backend, checkpoint, c, head, h, own, bytes, report);
+            List<Arena> ownMemory = new ArrayList<>(copies.values());
+            ownMemory.add(own);
+            return new NativeModel(backend, checkpoint, c, head, h, ownMemory, bytes, report);
         } catch (IOException | RuntimeException | Error e) {
             if (registered) {
                 backend.releaseModel();
             }
+            copies.values().forEach(Arena::close);
             own.close();
             try {
                 checkpoint.close();
@@ -219,6 +248,15 @@ final class NativeModel implements AutoCloseable {
     }
 
     private static final String EMBED_TOKENS = "decoder.embed_tokens.weight";
+
+    /** Whether native model {@code h} still reads the buffer it was given for {@code w} (panopt.h). */
+    private static boolean borrowed(MemorySegment h, WeightLoader.Weight w) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
+            Native.check(panopt_model_tensor_borrowed.invoke(h, w.kind(), w.layer(), out), "tensor " + w.name());
+            return out.get(ValueLayout.JAVA_INT, 0) != 0;
+        }
+    }
 
     /** The class of a head's weight: LM_HEAD unless it is a classifier's or QA model's. */
     private static TensorClass headClass(Head head) {

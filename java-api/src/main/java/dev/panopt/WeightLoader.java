@@ -43,8 +43,11 @@ final class WeightLoader {
     /** A weight as the native model receives it. */
     record Bound(Weight weight, MemorySegment data, DType dtype) {}
 
-    /** The bound weights (in the order given), what was decided, and the native bytes of the converted copies. */
-    record Result(List<Bound> bound, LoadReport report, long convertedBytes) {}
+    /**
+     * The bound weights (in the order given), what was decided, the native bytes of the converted
+     * copies, and each converted copy's arena by tensor name (the caller owns and closes them).
+     */
+    record Result(List<Bound> bound, LoadReport report, long convertedBytes, Map<String, Arena> copies) {}
 
     /**
      * Decides and converts.
@@ -55,10 +58,11 @@ final class WeightLoader {
      * @param threads   threads to convert with, the calling thread included
      * @param preload   read the pages of weights that stay mapped
      * @param progress  told of source bytes handled, on the calling thread
-     * @param own       where converted copies are allocated (the model's arena)
+     * @return the result; each converted copy lives in its own shared arena, so that the model can
+     *     free it as soon as the native model no longer reads it (a repacked weight)
      */
     static Result load(List<Weight> weights, Quantization q, int numLayers, int threads, boolean preload,
-                       LoadOptions.LoadProgress progress, Arena own) {
+                       LoadOptions.LoadProgress progress) {
         // One decision per distinct tensor; a tied head makes the shared tensor an LM_HEAD.
         Map<String, Weight> distinct = new LinkedHashMap<>();
         for (Weight w : weights) {
@@ -76,6 +80,7 @@ final class WeightLoader {
             total += w.data().byteSize();
         }
         Map<String, MemorySegment> data = new LinkedHashMap<>();
+        Map<String, Arena> copies = new LinkedHashMap<>();
         long converted = 0;
         long done = 0;
         progress.update(0, total);
@@ -89,7 +94,9 @@ final class WeightLoader {
                     }
                     data.put(w.name(), w.data());
                 } else {
-                    MemorySegment dst = own.allocate(f.storedBytes(), 64);
+                    Arena copy = Arena.ofShared();
+                    copies.put(w.name(), copy);
+                    MemorySegment dst = copy.allocate(f.storedBytes(), 64);
                     converted += f.storedBytes();
                     convert(w, f.stored(), dst, workers, done, total, progress);
                     data.put(w.name(), dst);
@@ -100,12 +107,15 @@ final class WeightLoader {
                 done += w.data().byteSize();
                 progress.update(done, total);
             }
+        } catch (RuntimeException | Error e) {
+            copies.values().forEach(Arena::close);
+            throw e;
         }
         List<Bound> bound = new ArrayList<>();
         for (Weight w : weights) {
             bound.add(new Bound(w, data.get(w.name()), formats.get(w.name()).stored()));
         }
-        return new Result(bound, new LoadReport(q.name(), List.copyOf(formats.values())), converted);
+        return new Result(bound, new LoadReport(q.name(), List.copyOf(formats.values())), converted, copies);
     }
 
     /** The policy's decision for one tensor (as {@link WeightConversion} decides it for every writer). */

@@ -18,7 +18,7 @@ public final class PanoptH {
      * {@code PANOPT_ABI_VERSION}: the ABI these bindings were generated for. {@link Native} checks that the
      * loaded library reports the same.
      */
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
     /** {@code PANOPT_DTYPE_F32} (weight type): blocks of 1 element in 4 bytes. */
     public static final int DTYPE_F32 = 0;
     /** {@code PANOPT_DTYPE_F16} (weight type): blocks of 1 element in 2 bytes. */

@@ -29,7 +29,8 @@ public final class panopt_model_set_tensor {
      *     model-level ones
      * @param dtype {@code int32_t}; storage type of {@code data}: a {@code PanoptH.DTYPE_*} code
      * @param data address of a buffer ({@code const void*}); the tensor, row by row; borrowed: it must stay
-     *     valid and unchanged until {@code panopt_model_free}
+     *     valid and unchanged until {@code panopt_model_free}, unless {@code panopt_model_tensor_borrowed}
+     *     says otherwise
      * @param nbytes {@code int64_t}; size of {@code data} in bytes; must equal the size the kind's shape and
      *     dtype give
      * @return {@link PanoptH#OK} on success, else a {@code PanoptH.ERR_*} code; {@link panopt_last_error}

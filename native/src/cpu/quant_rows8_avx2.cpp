@@ -1,0 +1,223 @@
+// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 weights in 8-row groups (quant/rows8.h;
+// compiled with -mavx2 -mfma -mf16c, internal linkage only, see kernels.h). The decode kernel:
+//
+//   A 32-byte load of the group holds 4 consecutive codes of each of its 8 rows. The matching 4
+//   activation bytes, broadcast to every lane (vpbroadcastd), multiply all 8 rows in one vpmaddubsw
+//   (unsigned codes x signed activations, adjacent pairs summed into int16), so after a block the
+//   int32 lane r of vpmaddwd is row r's block sum: no horizontal sums, and one cvtph2ps for the 8
+//   rows' scales. Q4_0's codes q (0..15) go in unsigned; the -8 comes back as -8 sum(x) per block
+//   (precomputed per activation row). Its 8 int16 partial sums per lane stay below 8 * 2 * 15 * 127
+//   = 30480 < 32767, so they add in int16 and widen once per block. Q8_0's signed codes move their
+//   sign onto the activations (vpsignb) as in quant_dot_avx2.cpp; 2 * 128 * 127 < 32767.
+// Activation bytes must lie in [-127, 127], as every Q8_0 quantizer here makes them.
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "../dtype.h"
+#include "../quant/rows8.h"
+
+namespace panopt {
+namespace {
+
+constexpr int MAXR = 4;     // activation rows per pass over a group
+constexpr int64_t NT = 2;   // groups per tile (16 weight rows, as quant_dot_avx2.cpp)
+
+inline __m256i bcast4(const int8_t* p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+inline __m256 scales8(const uint16_t* d) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)d)); }
+
+// acc[r] += the 8 rows of group block w times activation row r's block b, for R rows.
+template <int R>
+inline void q4_0_block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd,
+                       const int32_t* xo, __m256* acc) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256i q[8]; // q[k]: elements 4k..4k+3 of every row
+    for (int c = 0; c < 4; c++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
+        q[2 * c] = _mm256_and_si256(v, m4);
+        q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    }
+    const __m256 dw = scales8(w->d);
+    for (int r = 0; r < R; r++) {
+        const int8_t* x = xs[r][b].qs;
+        __m256i s = _mm256_maddubs_epi16(q[0], bcast4(x));
+        for (int k = 1; k < 8; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
+        const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(xo[4 * b + r]));
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
+    }
+}
+
+template <int R>
+inline void q8_0_block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd, const int32_t*,
+                       __m256* acc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256 dw = scales8(w->d);
+    for (int r = 0; r < R; r++) {
+        const int8_t* x = xs[r][b].qs;
+        __m256i s = _mm256_setzero_si256();
+        for (int c = 0; c < 8; c++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
+            const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(bcast4(x + 4 * c), v));
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
+        }
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
+    }
+}
+
+struct Q4_0x8 {
+    using W = block_q4_0x8;
+    static constexpr bool OFFSET = true; // the -8 of the codes, through the activations' sums
+    template <int R> static void block(const W* w, const block_q8_0* const* xs, int64_t b, const float* xd,
+                                       const int32_t* xo, __m256* acc) {
+        q4_0_block<R>(w, xs, b, xd, xo, acc);
+    }
+};
+struct Q8_0x8 {
+    using W = block_q8_0x8;
+    static constexpr bool OFFSET = false;
+    template <int R> static void block(const W* w, const block_q8_0* const* xs, int64_t b, const float* xd,
+                                       const int32_t* xo, __m256* acc) {
+        q8_0_block<R>(w, xs, b, xd, xo, acc);
+    }
+};
+
+template <class F, int R>
+void group(int64_t nb, const typename F::W* w, const block_q8_0* const* xs, const float* xd, const int32_t* xo,
+           __m256* acc) {
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) F::template block<R>(w + b, xs, b, xd, xo, acc);
+}
+
+// The 8 bias values of rows n..n+7 (zeros without a bias).
+inline __m256 bias8(const LinearArgs* a, int64_t n) {
+    if (!a->bias) return _mm256_setzero_ps();
+    if (a->bdtype == PANOPT_DTYPE_F32) return _mm256_loadu_ps(static_cast<const float*>(a->bias) + n);
+    const __m128i h = _mm_loadu_si128((const __m128i*)(static_cast<const uint16_t*>(a->bias) + n));
+    if (a->bdtype == PANOPT_DTYPE_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); // BF16
+}
+
+inline int32_t sum32(const int8_t* x) { // the 32 activation bytes of a block, summed
+    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i*)x)),
+                                        _mm256_set1_epi16(1));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// Y[m0:m1, n0:n1] for weights in 8-row groups (n0, n1 multiples of 8), activations in Q8_0. The
+// activation rows go in passes of up to 4 over each group; the passes' block scales (and Q4_0's
+// offsets 8 sum(x)) are prepared in scratch for up to CH passes (16 rows: every row of a decode
+// step up to batch 16) before the weights stream past them in tiles of 16 weight rows.
+constexpr int CH = 4;
+
+template <class F>
+void lin_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    const int64_t nb = a->K / QK;
+    const typename F::W* w = static_cast<const typename F::W*>(a->w);
+    const char* xq = static_cast<const char*>(a->xq);
+    const block_q8_0* xs[CH][MAXR];
+    int rows[CH];
+    // pass q of the chunk: rows m.. (r of them); its scales xd = scratch + 8 nb q, [nb][4], and
+    // offsets right after; lanes past r are zeros.
+    auto prep = [&](int q, int64_t m, int r) {
+        float* xd = scratch + 8 * nb * q;
+        int32_t* xo = reinterpret_cast<int32_t*>(xd + 4 * nb);
+        rows[q] = r;
+        for (int i = 0; i < MAXR; i++) {
+            xs[q][i] = reinterpret_cast<const block_q8_0*>(xq + (m + (i < r ? i : 0)) * a->ldxq);
+            for (int64_t b = 0; b < nb; b++) {
+                xd[4 * b + i] = i < r ? _cvtsh_ss(xs[q][i][b].d) : 0.0f;
+                xo[4 * b + i] = F::OFFSET && i < r ? 8 * sum32(xs[q][i][b].qs) : 0;
+            }
+        }
+    };
+    for (int64_t mc = m0; mc < m1; mc += CH * MAXR) {
+        const int64_t mce = mc + CH * MAXR < m1 ? mc + CH * MAXR : m1;
+        int passes = 0;
+        for (int64_t m = mc; m < mce; m += MAXR) prep(passes++, m, (int)(mce - m < MAXR ? mce - m : MAXR));
+        for (int64_t t0 = n0 / R8; t0 < n1 / R8; t0 += NT) {
+            const int64_t t1 = t0 + NT < n1 / R8 ? t0 + NT : n1 / R8;
+            for (int q = 0; q < passes; q++) {
+                const float* xd = scratch + 8 * nb * q;
+                const int32_t* xo = reinterpret_cast<const int32_t*>(xd + 4 * nb);
+                const int64_t m = mc + (int64_t)q * MAXR;
+                for (int64_t g = t0; g < t1; g++) {
+                    __m256 acc[MAXR];
+                    const typename F::W* wg = w + g * nb;
+                    switch (rows[q]) {
+                    case 4: group<F, 4>(nb, wg, xs[q], xd, xo, acc); break;
+                    case 3: group<F, 3>(nb, wg, xs[q], xd, xo, acc); break;
+                    case 2: group<F, 2>(nb, wg, xs[q], xd, xo, acc); break;
+                    default: group<F, 1>(nb, wg, xs[q], xd, xo, acc); break;
+                    }
+                    const __m256 bias = bias8(a, g * R8);
+                    for (int i = 0; i < rows[q]; i++)
+                        _mm256_storeu_ps(a->y + (m + i) * a->ldy + g * R8, _mm256_add_ps(acc[i], bias));
+                }
+            }
+        }
+    }
+}
+
+// Codes of a 32-byte chunk regrouped so that qword j holds byte j of each row's 4 (rows 0..7):
+// bytes 4r + j -> vpshufb within each 128-bit lane (rows 0-3 | rows 4-7), then the dwords paired.
+inline __m256i by_element(__m256i v) {
+    const __m256i idx = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, //
+                                         0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, idx), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// P[(e0 + j) * ldp + r] = d[r] * (code(r, e0 + j) - off) for j < 4, from v as by_element made it.
+inline void columns4(__m256i v, int off, __m256 d, float* P, int64_t ldp) {
+    const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+    const __m128i q[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int j = 0; j < 4; j++) {
+        const __m256i c = _mm256_sub_epi32(_mm256_cvtepi8_epi32(q[j]), _mm256_set1_epi32(off));
+        _mm256_storeu_ps(P + j * ldp, _mm256_mul_ps(_mm256_cvtepi32_ps(c), d));
+    }
+}
+
+// One group block as 32 columns of 8 rows: the values the reference dequantizer gives
+// ((q - 8) d for Q4_0, q d for Q8_0: one rounded product each).
+void dequant8_q4_0(const void* src, float* P, int64_t ldp) {
+    const block_q4_0x8* w = static_cast<const block_q4_0x8*>(src);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256 d = scales8(w->d);
+    for (int c = 0; c < 4; c++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
+        columns4(by_element(_mm256_and_si256(v, m4)), 8, d, P + (8 * c) * ldp, ldp);
+        columns4(by_element(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4)), 8, d, P + (8 * c + 4) * ldp, ldp);
+    }
+}
+
+void dequant8_q8_0(const void* src, float* P, int64_t ldp) {
+    const block_q8_0x8* w = static_cast<const block_q8_0x8*>(src);
+    const __m256 d = scales8(w->d);
+    for (int c = 0; c < 8; c++)
+        columns4(by_element(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * c))), 0, d, P + (4 * c) * ldp, ldp);
+}
+
+} // namespace
+
+Dequant8Fn dequant8_avx2(int32_t dt) {
+    switch (dt) {
+    case PANOPT_DTYPE_Q4_0: return dequant8_q4_0;
+    case PANOPT_DTYPE_Q8_0: return dequant8_q8_0;
+    default: return nullptr;
+    }
+}
+
+void quant_rows8_avx2(TypeKernels* type) {
+    type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
+    type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
+}
+
+} // namespace panopt
