@@ -141,6 +141,8 @@ typedef struct panopt_config {
     int32_t head_size;               /* output features of the head (vocab for LM, num_labels, 2 for QA); 0 = no head */
     int32_t head_has_bias;           /* 1 = the head has a bias (qa_outputs) */
     float layer_norm_eps;            /* 1e-5 for OPT (nn.LayerNorm default) */
+    int32_t keep_weight_layout;      /* 1 = every weight stays borrowed as given; 0 = the backend may keep its
+                                        own copy in a faster layout (CPU: Q4_0/Q8_0 in 8-row groups) */
 } panopt_config;
 
 /* Which weight a panopt_model_set_tensor() call provides. Shapes as in HF ([out, in] for Linear). */

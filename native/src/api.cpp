@@ -16,7 +16,7 @@
 
 // The Java bindings generate their layouts from panopt.h and check them against
 // panopt_struct_size() at load; these pin the C side so a change is a conscious ABI bump.
-static_assert(sizeof(panopt_config) == 64, "panopt_config layout changed: bump PANOPT_ABI_VERSION");
+static_assert(sizeof(panopt_config) == 68, "panopt_config layout changed: bump PANOPT_ABI_VERSION");
 static_assert(offsetof(panopt_config, layer_norm_eps) == 60, "panopt_config layout changed");
 static_assert(sizeof(panopt_backend_options) == 24, "panopt_backend_options layout changed");
 static_assert(sizeof(panopt_backend_info) == 16, "panopt_backend_info layout changed");

@@ -358,16 +358,19 @@ void quantized_across_isas(const Case& cs) {
     const int S = 8;
     for (int fmt : formats) {
         std::vector<std::vector<uint8_t>> store; // quantized copies, alive while the models are
-        std::vector<float> logits[3], step_logits[3];
-        for (int pass = 0; pass < 3; pass++) { // scalar, best ISA, scalar with the weights dequantized
-            const int isa = pass == 1 ? panopt_cpu_isa() : PANOPT_ISA_SCALAR;
+        std::vector<float> logits[4], step_logits[4];
+        // scalar, best ISA, scalar with the weights dequantized, best ISA with the weights kept as given
+        for (int pass = 0; pass < 4; pass++) {
+            const int isa = pass == 1 || pass == 3 ? panopt_cpu_isa() : PANOPT_ISA_SCALAR;
             Built b;
             panopt_backend_options bo{};
             bo.struct_size = sizeof bo;
             bo.kind = PANOPT_BACKEND_CPU;
             bo.n_threads = 2;
             bo.isa = isa;
-            if (panopt_backend_create(&bo, &b.backend) || panopt_model_create(b.backend, &cs.c, &b.model)) {
+            panopt_config cfg = cs.c;
+            cfg.keep_weight_layout = pass == 3;
+            if (panopt_backend_create(&bo, &b.backend) || panopt_model_create(b.backend, &cfg, &b.model)) {
                 T_CHECK(false, "quantized %s: %s", panopt::type_traits(fmt)->name, panopt_last_error());
                 return;
             }
@@ -448,12 +451,17 @@ void quantized_across_isas(const Case& cs) {
         T_CHECK(prompt_isa <= 1e-5 && prompt_dq <= 1e-5, "quantized %s prompt: isa %d vs scalar %.3g, scalar vs the "
                 "dequantized f32 model %.3g of the row's max (bound 1e-5)", panopt::type_traits(fmt)->name,
                 panopt_cpu_isa(), prompt_isa, prompt_dq);
+        const double kept_prompt = rel(logits[0], logits[3], logits[2], S);
+        const double kept = rel(step_logits[0], step_logits[3], step_logits[0], S);
         const double worst = rel(step_logits[0], step_logits[1], step_logits[0], S);
         const double act = rel(step_logits[0], step_logits[2], step_logits[0], S);
         T_CHECK(act > 1e-4, "quantized %s steps: the int8 path did not run (%.3g from the f32 model)",
                 panopt::type_traits(fmt)->name, act);
         T_CHECK(worst <= std::max(act, 1e-5), "quantized %s: isa %d vs scalar logits differ by %.3g of the row's max, "
                 "more than quantizing the activations does (%.3g)", panopt::type_traits(fmt)->name, panopt_cpu_isa(), worst, act);
+        T_CHECK(kept_prompt <= 1e-5 && kept <= std::max(act, 1e-5), "quantized %s: isa %d with the weights kept in "
+                "row order vs scalar: prompt %.3g (bound 1e-5), steps %.3g of the row's max (bound %.3g)",
+                panopt::type_traits(fmt)->name, panopt_cpu_isa(), kept_prompt, kept, std::max(act, 1e-5));
         std::printf("  quantized %-5s isa %d vs scalar: max |dlogit| / max |logit| = %.2g (activation quantization: %.2g)\n",
                     panopt::type_traits(fmt)->name, panopt_cpu_isa(), worst, act);
     }

@@ -23,6 +23,7 @@ bool CpuBackend::supports_dtype(int32_t dtype) const {
 }
 
 void CpuBackend::adopt_tensor(const panopt_model& m, int32_t kind, TensorRef& t) {
+    if (m.cfg.keep_weight_layout) return;
     switch (kind) {
     case PANOPT_T_Q_WEIGHT: case PANOPT_T_K_WEIGHT: case PANOPT_T_V_WEIGHT: case PANOPT_T_O_WEIGHT:
     case PANOPT_T_FC1_WEIGHT: case PANOPT_T_FC2_WEIGHT: case PANOPT_T_PROJECT_IN: case PANOPT_T_PROJECT_OUT:

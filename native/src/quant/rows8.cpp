@@ -13,17 +13,26 @@ bool has_rows8(int32_t dtype) { return dtype == PANOPT_DTYPE_Q4_0 || dtype == PA
 namespace {
 
 // One block of 8 rows: 32 codes per row (Q4_0 unpacked from its nibbles) <-> the group block.
+// Q4_0 in 32-bit words: row bytes qs[i] hold elements i (low nibble) and i + 16 (high), so output
+// word c < 2 takes the low nibbles of qs[8c..8c+3] and (shifted up) of qs[8c+4..8c+7], and word
+// c + 2 the high nibbles of the same bytes.
+inline uint32_t load32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
 void q4_0_pack(const block_q4_0* const rows[R8], block_q4_0x8* o) {
+    constexpr uint32_t LO = 0x0F0F0F0Fu;
     for (int r = 0; r < R8; r++) {
         const block_q4_0* s = rows[r];
-        uint8_t q[QK];
-        for (int i = 0; i < QK / 2; i++) {
-            q[i] = s->qs[i] & 0x0F;
-            q[i + QK / 2] = s->qs[i] >> 4;
-        }
         o->d[r] = s->d;
-        for (int c = 0; c < 4; c++)
-            for (int j = 0; j < 4; j++) o->qs[32 * c + 4 * r + j] = (uint8_t)(q[8 * c + j] | q[8 * c + 4 + j] << 4);
+        for (int c = 0; c < 2; c++) {
+            const uint32_t a = load32(s->qs + 8 * c), b = load32(s->qs + 8 * c + 4);
+            const uint32_t lo = (a & LO) | (b & LO) << 4, hi = (a >> 4 & LO) | (b & ~LO);
+            std::memcpy(o->qs + 32 * c + 4 * r, &lo, 4);
+            std::memcpy(o->qs + 32 * (c + 2) + 4 * r, &hi, 4);
+        }
     }
 }
 void q4_0_unpack(const block_q4_0x8* s, block_q4_0* const rows[R8]) {

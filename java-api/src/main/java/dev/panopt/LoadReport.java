@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -18,8 +19,11 @@ import java.util.TreeMap;
  *
  * @param quantization the policy's {@linkplain Quantization#name() name}
  * @param tensors      every weight the model uses, in loading order
+ * @param repacked     the names of the weights the native model holds its own copy of, in a layout its
+ *                     kernels read faster (the CPU's Q4_0/Q8_0 in 8-row groups; see {@link
+ *                     LoadOptions.Builder#repack}); their source was released while loading
  */
-public record LoadReport(String quantization, List<TensorFormat> tensors) {
+public record LoadReport(String quantization, List<TensorFormat> tensors, Set<String> repacked) {
     /**
      * One weight.
      *
@@ -87,10 +91,26 @@ public record LoadReport(String quantization, List<TensorFormat> tensors) {
         }
     }
 
-    /** Copies the list; checks that every component is present. */
+    /** Copies the collections; checks that every component is present. */
     public LoadReport {
         Objects.requireNonNull(quantization, "quantization");
         tensors = List.copyOf(tensors);
+        repacked = Set.copyOf(repacked);
+    }
+
+    /** A report of weights none of which was repacked. */
+    public LoadReport(String quantization, List<TensorFormat> tensors) {
+        this(quantization, tensors, Set.of());
+    }
+
+    /** {@return this report with {@code names} as the repacked weights} */
+    LoadReport withRepacked(Set<String> names) {
+        return new LoadReport(quantization, tensors, names);
+    }
+
+    /** {@return the bytes of the weights the native model holds in its own repacked copy} */
+    public long repackedBytes() {
+        return tensors.stream().filter(t -> repacked.contains(t.name())).mapToLong(TensorFormat::storedBytes).sum();
     }
 
     /** {@return the bytes of the weights in the checkpoint (each once)} */
@@ -133,9 +153,11 @@ public record LoadReport(String quantization, List<TensorFormat> tensors) {
         count.forEach((d, n) -> parts.add(d + " " + n));
         List<String> fb = fallbacks().stream().map(t -> t.name() + " (" + t.requested() + " -> " + t.stored() + ")")
                 .toList();
-        return String.format(Locale.ROOT, "%s: %.1f MB -> %.1f MB; tensors per type: %s; %s", quantization,
+        return String.format(Locale.ROOT, "%s: %.1f MB -> %.1f MB; tensors per type: %s; %s%s", quantization,
                 sourceBytes() / 1e6, storedBytes() / 1e6, String.join(", ", parts),
-                fb.isEmpty() ? "no fallback" : fb.size() + " fell back: " + String.join(", ", fb));
+                fb.isEmpty() ? "no fallback" : fb.size() + " fell back: " + String.join(", ", fb),
+                repacked.isEmpty() ? "" : String.format(Locale.ROOT, "; %d repacked (%.1f MB)", repacked.size(),
+                        repackedBytes() / 1e6));
     }
 
     /** {@return a table with one line per weight: name, shape, class, source and stored type, size, fallback reason} */

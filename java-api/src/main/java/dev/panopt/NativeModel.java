@@ -183,12 +183,13 @@ final class NativeModel implements AutoCloseable {
             MemorySegment be = backend.acquire();
             registered = true;
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment cfg = nativeConfig(arena, c, head);
+                MemorySegment cfg = nativeConfig(arena, c, head, options.repack());
                 MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
                 Native.check(panopt_model_create.invoke(be, cfg, out), "panopt_model_create");
                 h = out.get(ValueLayout.ADDRESS, 0);
             }
             long modelCopies = 0;
+            Set<String> repacked = new LinkedHashSet<>();
             try {
                 Map<String, Integer> unset = new HashMap<>(); // uses of each tensor not yet set
                 loaded.bound().forEach(b -> unset.merge(b.weight().name(), 1, Integer::sum));
@@ -210,6 +211,7 @@ final class NativeModel implements AutoCloseable {
                             b.data().unload();
                         }
                         modelCopies += size;
+                        repacked.add(w.name());
                     }
                 }
                 Native.check(panopt_model_finalize.invoke(h), "panopt_model_finalize");
@@ -217,7 +219,7 @@ final class NativeModel implements AutoCloseable {
                 panopt_model_free.invoke(h);
                 throw e;
             }
-            LoadReport report = loaded.report();
+            LoadReport report = loaded.report().withRepacked(repacked);
             if (q.keepsEverything()) {
                 LOG.log(System.Logger.Level.DEBUG, "native model ready: {0} tensors from {1}", weights.size(),
                         checkpoint.directory());
@@ -290,7 +292,7 @@ final class NativeModel implements AutoCloseable {
     private static final int KIND_HEAD_WEIGHT = PanoptH.T_HEAD_WEIGHT;
     private static final int KIND_HEAD_BIAS = PanoptH.T_HEAD_BIAS;
 
-    private static MemorySegment nativeConfig(Arena arena, OptConfig c, Head head) {
+    private static MemorySegment nativeConfig(Arena arena, OptConfig c, Head head, boolean repack) {
         StructLayout L = PanoptH.CONFIG;
         MemorySegment s = arena.allocate(L);
         setInt(s, "struct_size", (int) L.byteSize());
@@ -309,6 +311,7 @@ final class NativeModel implements AutoCloseable {
         setInt(s, "head_size", head.size());
         setInt(s, "head_has_bias", head.hasBias() ? 1 : 0);
         s.set(ValueLayout.JAVA_FLOAT, PanoptH.offset(L, "layer_norm_eps"), OptConfig.LAYER_NORM_EPS);
+        setInt(s, "keep_weight_layout", repack ? 0 : 1);
         return s;
     }
 

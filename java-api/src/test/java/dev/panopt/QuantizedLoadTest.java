@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,6 +76,47 @@ class QuantizedLoadTest {
             assertTrue(r.convertedBytes() > 0 && r.convertedBytes() < r.storedBytes()); // the vectors stay mapped
             assertEquals(r.fallbacks(), List.of());
             assertTrue(r.summary().startsWith("F16: "), r.summary());
+        }
+    }
+
+    /**
+     * Q4_0/Q8_0 weights in 8-row groups (LoadOptions.repack, on by default): the report names exactly
+     * the block-format matrices (with a tied head, the embedding once), and the logits are those of
+     * the same model with its weights kept as stored, to f32 rounding (1e-5 of the largest).
+     */
+    @Test
+    void repackedWeightsAreReportedAndComputeAsTheWeightsKeptAsStored() throws Exception {
+        try (Backend b = Backend.create(BackendOptions.builder().threads(2).build())) {
+            boolean grouping = b.isa() != Isa.SCALAR; // the scalar reference reads rows in order
+            for (Quantization q : List.of(Quantization.Q8_0, Quantization.Q4_0)) {
+                LoadOptions keep = LoadOptions.builder().backend(b).quantization(q).repack(false).build();
+                try (OptForCausalLM packed = OptForCausalLM.fromPretrained(F16_125M_SHAPE, options(b, q));
+                     OptForCausalLM kept = OptForCausalLM.fromPretrained(F16_125M_SHAPE, keep)) {
+                    LoadReport r = packed.loadReport();
+                    Set<String> blocks = new TreeSet<>();
+                    for (LoadReport.TensorFormat t : r.tensors()) {
+                        if (t.stored() == DType.Q8_0 || t.stored() == DType.Q4_0) {
+                            blocks.add(t.name());
+                        }
+                    }
+                    assertFalse(blocks.isEmpty(), q.name());
+                    assertEquals(grouping ? blocks : Set.of(), new TreeSet<>(r.repacked()), q.name());
+                    assertEquals(Set.of(), kept.loadReport().repacked(), q.name());
+                    assertEquals(grouping, r.summary().contains(blocks.size() + " repacked"), r.summary());
+                    assertEquals(grouping ? r.storedBytes() - kept.loadReport().tensors().stream()
+                            .filter(t -> !blocks.contains(t.name())).mapToLong(LoadReport.TensorFormat::storedBytes)
+                            .sum() : 0, r.repackedBytes(), q.name());
+                    float[] a = logits(packed);
+                    float[] c = logits(kept);
+                    float max = 0;
+                    float diff = 0;
+                    for (int i = 0; i < a.length; i++) {
+                        max = Math.max(max, Math.abs(c[i]));
+                        diff = Math.max(diff, Math.abs(a[i] - c[i]));
+                    }
+                    assertTrue(max > 0 && diff <= 1e-5f * max, q.name() + ": " + diff + " of " + max);
+                }
+            }
         }
     }
 

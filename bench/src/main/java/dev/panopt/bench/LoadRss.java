@@ -9,6 +9,7 @@ import dev.panopt.SessionOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -17,8 +18,11 @@ import java.util.Locale;
  * never goes down:
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp "bench/target/panopt-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*" \
- *     dev.panopt.bench.LoadRss opt-1.3b Q4_0 [positions [hf]]
+ *     dev.panopt.bench.LoadRss opt-1.3b Q4_0 [positions] [hf] [kept]
  * </pre>
+ * With {@code kept} the weights stay where the checkpoint maps them ({@code LoadOptions.repack(false)});
+ * by default Q4_0/Q8_0 weights are copied into the native model's 8-row groups and their source
+ * released.
  * With {@code hf} the model is the F16 checkpoint quantized while loading instead (the memory bound of
  * quantize-on-load: near the quantized size plus one tensor), compared with the same GGUF's size.
  * The file is {@link Checkpoints#optGguf} (generated on first use, before the baseline is read). The KV
@@ -32,15 +36,17 @@ public final class LoadRss {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
-            System.err.println("usage: LoadRss SHAPE FORMAT [positions]");
+            System.err.println("usage: LoadRss SHAPE FORMAT [positions] [hf] [kept]");
             System.exit(2);
         }
         ModelShape s = ModelShape.of(args[0]);
         String format = args[1];
-        int positions = args.length > 2 ? Integer.parseInt(args[2]) : 512;
+        List<String> rest = List.of(args).subList(2, args.length);
+        int positions = !rest.isEmpty() && rest.get(0).matches("\\d+") ? Integer.parseInt(rest.get(0)) : 512;
         // hf: the F16 checkpoint quantized while loading (the bound then is the quantized size, the
         // GGUF file's, plus the KV cache: pages of the checkpoint are released once converted)
-        boolean fromHf = args.length > 3 && args[3].equals("hf");
+        boolean fromHf = rest.contains("hf");
+        dev.panopt.LoadOptions.Builder options = dev.panopt.LoadOptions.builder().repack(!rest.contains("kept"));
         Path file = Checkpoints.optGguf(s, format);
         long fileBytes = Files.size(file);
         Path hf = Checkpoints.opt(s, "F16");
@@ -49,8 +55,8 @@ public final class LoadRss {
         long baseline = status("VmRSS");
         long t0 = System.nanoTime();
         int token;
-        try (OptForCausalLM lm = fromHf ? PanoptBench.open(s, format, dev.panopt.LoadOptions.builder())
-                : OptForCausalLM.fromPretrained(file);
+        try (OptForCausalLM lm = fromHf ? PanoptBench.open(s, format, options)
+                : OptForCausalLM.fromPretrained(file, options.build());
              Session session = lm.newSession(SessionOptions.builder().maxSequenceLength(positions).build());
              CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(new int[][] {{2}}).session(session).build())) {
             token = Sampling.argmax(out.logits().segment(), 0, s.vocab());
@@ -59,7 +65,8 @@ public final class LoadRss {
             long peak = status("VmHWM");
             double budget = fileBytes + kvBytes;
             System.out.printf(Locale.ROOT, "%s %s%s: file %.1f MB, KV cache (f32, %d positions) %.1f MB, load + first token %d ms (token %d)%n",
-                    s.name(), format, fromHf ? " quantized while loading " + hf.getFileName() + " (quantized size = the GGUF's)" : " GGUF",
+                    s.name(), format, (fromHf ? " quantized while loading " + hf.getFileName() + " (quantized size = the GGUF's)"
+                            : " GGUF") + (rest.contains("kept") ? ", weights kept as stored" : ", repacked where the CPU does"),
                     fileBytes / 1e6, positions, kvBytes / 1e6, ms, token);
             System.out.printf(Locale.ROOT, "RSS: baseline (JVM before load) %.1f MB, after first token %.1f MB, peak %.1f MB%n",
                     baseline / 1e6, rss / 1e6, peak / 1e6);

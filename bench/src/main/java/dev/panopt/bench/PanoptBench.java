@@ -212,6 +212,8 @@ public final class PanoptBench {
         @Param("tiny") public String model;
         @Param("F16") public String format;
         @Param("hf") public String file;
+        /** LoadOptions.repack: Q4_0/Q8_0 weights copied into 8-row groups (true) or used where mapped. */
+        @Param("true") public boolean repack;
 
         Path gguf;
 
@@ -226,8 +228,9 @@ public final class PanoptBench {
 
         @Benchmark
         public void load(Blackhole bh) throws IOException {
-            try (OptForCausalLM lm = gguf != null ? OptForCausalLM.fromPretrained(gguf)
-                    : open(ModelShape.of(model), format, LoadOptions.builder());
+            try (OptForCausalLM lm = gguf != null
+                    ? OptForCausalLM.fromPretrained(gguf, LoadOptions.builder().repack(repack).build())
+                    : open(ModelShape.of(model), format, LoadOptions.builder().repack(repack));
                  Session session = lm.newSession(SessionOptions.builder().maxSequenceLength(512).build())) {
                 bh.consume(session);
             }

@@ -339,8 +339,10 @@ public final class Report {
             return new Row(t.workload(), t.system(), model, format, 0, 1, toMs(t.score(), t.unit()) * 1e6, "ns", errMs * 1e6,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, "");
         }
-        // load: Panopt from a GGUF file is labelled as such (llama.cpp always loads GGUF).
-        String label = t.p("file", "hf").equals("gguf") ? format + " gguf" : format;
+        // load: Panopt from a GGUF file is labelled as such (llama.cpp always loads GGUF), and with
+        // the weights left where the file maps them (LoadOptions.repack(false)) as "kept".
+        String label = (t.p("file", "hf").equals("gguf") ? format + " gguf" : format)
+                + (t.p("repack", "true").equals("false") ? " kept" : "");
         return new Row(t.workload(), t.system(), model, label, batch, threads, ms, "ms", errMs, Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, "");
     }

@@ -299,6 +299,8 @@ public final class PanoptH {
      *       head</li>
      *   <li>{@code head_has_bias}: 1 = the head has a bias (qa_outputs)</li>
      *   <li>{@code layer_norm_eps}: 1e-5 for OPT (nn.LayerNorm default)</li>
+     *   <li>{@code keep_weight_layout}: 1 = every weight stays borrowed as given; 0 = the backend may keep
+     *       its own copy in a faster layout (CPU: Q4_0/Q8_0 in 8-row groups)</li>
      * </ul>
      */
     public static final StructLayout CONFIG = MemoryLayout.structLayout(
@@ -317,7 +319,8 @@ public final class PanoptH {
             ValueLayout.JAVA_INT.withName("activation"),
             ValueLayout.JAVA_INT.withName("head_size"),
             ValueLayout.JAVA_INT.withName("head_has_bias"),
-            ValueLayout.JAVA_FLOAT.withName("layer_norm_eps")).withName("panopt_config");
+            ValueLayout.JAVA_FLOAT.withName("layer_norm_eps"),
+            ValueLayout.JAVA_INT.withName("keep_weight_layout")).withName("panopt_config");
 
     /**
      * Layout of {@code panopt_backend_options}, with C alignment.

@@ -48,6 +48,10 @@ final class Common {
                     + "Q4_K_M, Q5_K_M, Q6_K, or convert them: F16, BF16, F32 (default: none, as the checkpoint stores them).")
     String quantize;
 
+    @Option(names = "--no-repack", description = "Keep every weight where the checkpoint maps it (default: Q4_0/Q8_0 "
+            + "weights are copied into the 8-row groups the CPU decodes faster from).")
+    boolean noRepack;
+
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
 
@@ -158,7 +162,7 @@ final class Common {
         Path dir = modelDir();
         Quantization q = quantization();
         long bytes = ProgressBar.weightBytes(dir);
-        LoadOptions.Builder b = LoadOptions.builder().quantization(q).backend(backend());
+        LoadOptions.Builder b = LoadOptions.builder().quantization(q).backend(backend()).repack(!noRepack);
         if (bytes > ProgressBar.THRESHOLD) {
             String what = q.keepsEverything() ? "loading " : "loading (" + q.name() + ") ";
             b.preload(true).progress(new ProgressBar(what + (modelLabel != null ? modelLabel : dir.getFileName()),

@@ -92,6 +92,9 @@ final class InfoCommand implements Callable<Integer> {
                     + "memory-mapped)%n", r.quantization(), r.storedBytes() / 1e6, r.sourceBytes() / 1e6,
                     r.convertedBytes() / 1e6);
             r.parametersByType().forEach((t, n) -> out.printf(Locale.ROOT, "  %-5s      %,d parameters%n", t, n));
+            out.printf(Locale.ROOT, "repacked     %s%n", r.repacked().isEmpty() ? "none"
+                    : String.format(Locale.ROOT, "%d tensors, %.1f MB held by the model in 8-row groups (--no-repack: "
+                    + "as stored)", r.repacked().size(), r.repackedBytes() / 1e6));
             List<LoadReport.TensorFormat> fb = r.fallbacks();
             out.printf(Locale.ROOT, "fallbacks    %s%n", fb.isEmpty() ? "none" : fb.size() + " (below)");
             out.print(r.table());

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.panopt.Isa;
+import dev.panopt.Panopt;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -145,6 +147,14 @@ class MainTest {
         assertTrue(i.out().matches("(?s).*decoder\\.layers\\.1\\.fc2\\.weight +\\[64,256\\] +FC2 +F32 +-> Q6_K .*"), i.out());
         assertTrue(i.out().contains("(fallback: row length 64 is not a multiple of Q4_K's 256-element blocks: Q5_0)"), i.out());
         assertOneLineError(run("info", "--quantize", "Q2_K"), "unknown quantization 'Q2_K'; one of NONE, F32");
+        // Q8_0 matrices go into the CPU's 8-row groups where it has the kernels, unless --no-repack
+        Run q8 = run("info", "--model", fixture("preln-tiny"), "--quantize", "Q8_0");
+        assertEquals(0, q8.code(), q8.err());
+        boolean grouping = Panopt.bestIsa() != Isa.SCALAR;
+        assertTrue(q8.out().contains(grouping ? "repacked     13 tensors" : "repacked     none"), q8.out());
+        Run kept = run("info", "--model", fixture("preln-tiny"), "--quantize", "Q8_0", "--no-repack");
+        assertEquals(0, kept.code(), kept.err());
+        assertTrue(kept.out().contains("repacked     none"), kept.out());
     }
 
     static String fixture(String name) {
