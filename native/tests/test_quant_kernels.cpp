@@ -231,18 +231,20 @@ void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
 // products from it (linear_range_r8 with quantized X, linear_range_dq_r8 with f32 X) equal the
 // scalar reference's from the same weights in row order, within the bounds of test_format and
 // test_format_dq: for every batch tail, more rows than one pass prepares (17, 21), a column range
-// that starts past the first group, K of one to 40 blocks, with and without bias.
+// that starts past the first group, K of one to 40 blocks (1 to 5 super-blocks), with and without bias.
 void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     const TypeKernels& k = kt->type[dt];
     if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
     const int64_t Ms[] = {1, 2, 3, 4, 5, 9, 17, 21, 37};
     const int64_t Ns[] = {8, 24, 40};
-    const int64_t NBs[] = {1, 3, 19, 40};
+    const int vt = act_type(dt);
+    const int64_t be = kBlockElems[dt];
+    const std::vector<int64_t> NBs = be == QK ? std::vector<int64_t>{1, 3, 19, 40} : std::vector<int64_t>{1, 2, 5};
     std::uniform_real_distribution<float> ux(0.05f, 1.0f);
     int bad = 0, count = 0, moved = 0;
     for (int64_t nbk : NBs)
         for (int64_t N : Ns) {
-            const int64_t K = nbk * QK, rb = row_bytes(dt, K);
+            const int64_t K = nbk * be, rb = row_bytes(dt, K);
             auto w = rnd_wblocks(dt, N * nbk);
             std::vector<uint8_t> w8((size_t)(N * rb)), back((size_t)(N * rb));
             quant::repack_rows8(dt, w.data(), w8.data(), K, 0, N / R8);
@@ -265,7 +267,7 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                 for (int bias = 0; bias < 3; bias++) {
                     std::vector<uint8_t> xq;
                     for (int64_t m = 0; m < M; m++) {
-                        auto r = rnd_xrow(PANOPT_DTYPE_Q8_0, K);
+                        auto r = rnd_xrow(vt, K);
                         xq.insert(xq.end(), r.begin(), r.end());
                     }
                     std::vector<float> x((size_t)(M * K)), bf((size_t)N);
@@ -275,7 +277,7 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                     for (int64_t n = 0; n < N; n++) bh[n] = f32_to_f16(bf[n]);
                     const int bdt = bias == 1 ? PANOPT_DTYPE_F32 : PANOPT_DTYPE_F16;
                     const void* bp = bias == 0 ? nullptr : bias == 1 ? (const void*)bf.data() : (const void*)bh.data();
-                    const int64_t xrb = row_bytes(PANOPT_DTYPE_Q8_0, K);
+                    const int64_t xrb = row_bytes(vt, K);
                     FloatBuf s1, s2;
                     float* sref = s1.reserve((size_t)ref->linear_scratch_floats(K));
                     float* skt = s2.reserve((size_t)kt->linear_scratch_floats(K));
@@ -298,7 +300,7 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                                     continue;
                                 }
                                 if (dq) std::copy(x.begin() + m * K, x.begin() + (m + 1) * K, xf.begin());
-                                else type_traits(PANOPT_DTYPE_Q8_0)->to_f32(&xq[m * xrb], xf.data(), K);
+                                else type_traits(vt)->to_f32(&xq[m * xrb], xf.data(), K);
                                 double mag = 0;
                                 for (int64_t j = 0; j < K; j++) mag += std::fabs((double)wf[j] * xf[j]);
                                 const double tol = dq ? 2e-6 * mag + 1e-6 * std::fabs(y1[i])

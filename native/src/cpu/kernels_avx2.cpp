@@ -7,7 +7,6 @@
 #include "../quant/rows8.h"
 
 #include <immintrin.h>
-#include <initializer_list>
 #include <math.h>
 #include <string.h>
 
@@ -273,7 +272,8 @@ void linear_range_dq(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, in
 void linear_range_dq_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     if (m1 <= m0 || n1 <= n0) return;
     const Dequant8Fn dq8 = dequant8_avx2(a->wdtype);
-    const int64_t nb = a->K / QK;
+    const int64_t be = type_traits(a->wdtype)->block_elems; // KC is a multiple of it
+    const int64_t nb = a->K / be;
     const int64_t gb = R8 * type_traits(a->wdtype)->block_bytes; // bytes of one group block
     gemm_panels(a, m0, m1, n0, n1, scratch, [&](int64_t n, int64_t nn, int64_t kb, int64_t kk, float* P) {
         for (int64_t h = 0; h < NR / R8; h++) {
@@ -281,8 +281,8 @@ void linear_range_dq_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0,
                 for (int64_t k = 0; k < kk; k++) memset(P + k * NR + R8 * h, 0, R8 * sizeof(float));
                 continue;
             }
-            const char* g = static_cast<const char*>(a->w) + ((n / R8 + h) * nb + kb / QK) * gb;
-            for (int64_t b = 0; b < kk / QK; b++) dq8(g + b * gb, P + b * QK * NR + R8 * h, NR);
+            const char* g = static_cast<const char*>(a->w) + ((n / R8 + h) * nb + kb / be) * gb;
+            for (int64_t b = 0; b < kk / be; b++) dq8(g + b * gb, P + b * be * NR + R8 * h, NR);
         }
     });
 }
@@ -411,7 +411,8 @@ Kernels make_table() {
         if (type_traits(dt)->vec_dot_type != PANOPT_DTYPE_F32) k.type[dt].linear_range_dq = linear_range_dq;
     quant_kernels_avx2(k.type);
     quant_rows8_avx2(k.type);
-    for (int32_t dt : {PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q8_0}) k.type[dt].linear_range_dq_r8 = linear_range_dq_r8;
+    for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++)
+        if (dequant8_avx2(dt)) k.type[dt].linear_range_dq_r8 = linear_range_dq_r8;
     quant_act_avx2(k.type);
     cache_kernels_avx2(k.type);
     k.layernorm = layernorm;

@@ -1,4 +1,4 @@
-// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 weights in 8-row groups (quant/rows8.h;
+// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 / Q6_K weights in 8-row groups (quant/rows8.h;
 // compiled with -mavx2 -mfma -mf16c, internal linkage only, see kernels.h). The decode kernel:
 //
 //   A 32-byte load of the group holds 4 consecutive codes of each of its 8 rows. The matching 4
@@ -8,7 +8,10 @@
 //   rows' scales. Q4_0's codes q (0..15) go in unsigned; the -8 comes back as -8 sum(x) per block
 //   (precomputed per activation row). Its 8 int16 partial sums per lane stay below 8 * 2 * 15 * 127
 //   = 30480 < 32767, so they add in int16 and widen once per block. Q8_0's signed codes move their
-//   sign onto the activations (vpsignb) as in quant_dot_avx2.cpp; 2 * 128 * 127 < 32767.
+//   sign onto the activations (vpsignb) as in quant_dot_avx2.cpp; 2 * 128 * 127 < 32767. Q6_K's codes
+//   (0..63) go in unsigned per sub-block of 16 (two int16 sums of at most 2 * 2 * 63 * 127 = 32004),
+//   widened by vpmaddwd with each row's sub-block scale in its lane; the -32 comes back as
+//   -32 sc sum(x) from the activations' Q8_K partial sums.
 // Activation bytes must lie in [-127, 127], as every Q8_0 quantizer here makes them.
 #include "kernels.h"
 
@@ -70,25 +73,84 @@ inline void q8_0_block(const block_q8_0x8* w, const block_q8_0* const* xs, int64
     }
 }
 
+// Codes of sub-block u (elements 16u..16u+15) of a Q6_K group block: c[i] holds elements
+// 16u + 4i + j of every row (rows8.h: the sub-block's two ql vectors and its qh vector).
+inline void q6_K_codes(const block_q6_Kx8* w, int u, __m256i c[4]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    const __m256i va = _mm256_loadu_si256((const __m256i*)w->sub[u].ql);
+    const __m256i vb = _mm256_loadu_si256((const __m256i*)(w->sub[u].ql + 32));
+    const __m256i vh = _mm256_loadu_si256((const __m256i*)w->sub[u].qh);
+    c[0] = _mm256_or_si256(_mm256_and_si256(va, m4), _mm256_slli_epi16(_mm256_and_si256(vh, m2), 4));
+    c[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(va, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(vh, 2), m2), 4));
+    c[2] = _mm256_or_si256(_mm256_and_si256(vb, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(vh, 4), m2), 4));
+    c[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(vb, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(vh, 6), m2), 4));
+}
+
+template <int R>
+inline void q6_K_block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*,
+                       __m256* acc) {
+    __m256i isum[R];
+    for (int r = 0; r < R; r++) isum[r] = _mm256_setzero_si256();
+    for (int u = 0; u < QK_K / 16; u++) {
+        __m256i c[4];
+        q6_K_codes(w, u, c);
+        // each row's scale in both int16 halves of its lane, for vpmaddwd
+        const __m256i s32 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w->sub[u].scales));
+        const __m256i s16 = _mm256_or_si256(_mm256_and_si256(s32, _mm256_set1_epi32(0xFFFF)), _mm256_slli_epi32(s32, 16));
+        for (int r = 0; r < R; r++) {
+            const int8_t* x = xs[r][b].qs + 16 * u;
+            const __m256i lo = _mm256_add_epi16(_mm256_maddubs_epi16(c[0], bcast4(x)), _mm256_maddubs_epi16(c[1], bcast4(x + 4)));
+            const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(c[2], bcast4(x + 8)), _mm256_maddubs_epi16(c[3], bcast4(x + 12)));
+            const __m256i off = _mm256_madd_epi16(s16, _mm256_set1_epi32((uint16_t)xs[r][b].bsums[u])); // sc sum(x)
+            isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(lo, s16), _mm256_madd_epi16(hi, s16)));
+            isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(off, 5));
+        }
+    }
+    const __m256 dw = scales8(w->d);
+    for (int r = 0; r < R; r++) // each lane a row's whole integer sum, as the reference converts it
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
+}
+
+// Each format: its group block W, the activation block X (Q8_0 or Q8_K) and its elements QB, and
+// whether its kernel takes the per-block offsets 8 sum(x).
 struct Q4_0x8 {
     using W = block_q4_0x8;
+    using X = block_q8_0;
+    static constexpr int QB = QK;
     static constexpr bool OFFSET = true; // the -8 of the codes, through the activations' sums
-    template <int R> static void block(const W* w, const block_q8_0* const* xs, int64_t b, const float* xd,
-                                       const int32_t* xo, __m256* acc) {
+    template <int R> static void block(const W* w, const X* const* xs, int64_t b, const float* xd, const int32_t* xo,
+                                       __m256* acc) {
         q4_0_block<R>(w, xs, b, xd, xo, acc);
     }
 };
 struct Q8_0x8 {
     using W = block_q8_0x8;
+    using X = block_q8_0;
+    static constexpr int QB = QK;
     static constexpr bool OFFSET = false;
-    template <int R> static void block(const W* w, const block_q8_0* const* xs, int64_t b, const float* xd,
-                                       const int32_t* xo, __m256* acc) {
+    template <int R> static void block(const W* w, const X* const* xs, int64_t b, const float* xd, const int32_t* xo,
+                                       __m256* acc) {
         q8_0_block<R>(w, xs, b, xd, xo, acc);
     }
 };
+struct Q6_Kx8 {
+    using W = block_q6_Kx8;
+    using X = block_q8_K;
+    static constexpr int QB = QK_K;
+    static constexpr bool OFFSET = false;
+    template <int R> static void block(const W* w, const X* const* xs, int64_t b, const float* xd, const int32_t* xo,
+                                       __m256* acc) {
+        q6_K_block<R>(w, xs, b, xd, xo, acc);
+    }
+};
+
+inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
+inline float xscale(const block_q8_K& x) { return x.d; }
 
 template <class F, int R>
-void group(int64_t nb, const typename F::W* w, const block_q8_0* const* xs, const float* xd, const int32_t* xo,
+void group(int64_t nb, const typename F::W* w, const typename F::X* const* xs, const float* xd, const int32_t* xo,
            __m256* acc) {
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) F::template block<R>(w + b, xs, b, xd, xo, acc);
@@ -112,7 +174,7 @@ inline int32_t sum32(const int8_t* x) { // the 32 activation bytes of a block, s
     return _mm_cvtsi128_si32(s);
 }
 
-// Y[m0:m1, n0:n1] for weights in 8-row groups (n0, n1 multiples of 8), activations in Q8_0. The
+// Y[m0:m1, n0:n1] for weights in 8-row groups (n0, n1 multiples of 8), activations in F::X. The
 // activation rows go in passes of up to 4 over each group; the passes' block scales (and Q4_0's
 // offsets 8 sum(x)) are prepared in scratch for up to CH passes (16 rows: every row of a decode
 // step up to batch 16) before the weights stream past them in tiles of 16 weight rows.
@@ -120,10 +182,10 @@ constexpr int CH = 4;
 
 template <class F>
 void lin_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
-    const int64_t nb = a->K / QK;
+    const int64_t nb = a->K / F::QB;
     const typename F::W* w = static_cast<const typename F::W*>(a->w);
     const char* xq = static_cast<const char*>(a->xq);
-    const block_q8_0* xs[CH][MAXR];
+    const typename F::X* xs[CH][MAXR];
     int rows[CH];
     // pass q of the chunk: rows m.. (r of them); its scales xd = scratch + 8 nb q, [nb][4], and
     // offsets right after; lanes past r are zeros.
@@ -132,9 +194,9 @@ void lin_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
         int32_t* xo = reinterpret_cast<int32_t*>(xd + 4 * nb);
         rows[q] = r;
         for (int i = 0; i < MAXR; i++) {
-            xs[q][i] = reinterpret_cast<const block_q8_0*>(xq + (m + (i < r ? i : 0)) * a->ldxq);
+            xs[q][i] = reinterpret_cast<const typename F::X*>(xq + (m + (i < r ? i : 0)) * a->ldxq);
             for (int64_t b = 0; b < nb; b++) {
-                xd[4 * b + i] = i < r ? _cvtsh_ss(xs[q][i][b].d) : 0.0f;
+                xd[4 * b + i] = i < r ? xscale(xs[q][i][b]) : 0.0f;
                 xo[4 * b + i] = F::OFFSET && i < r ? 8 * sum32(xs[q][i][b].qs) : 0;
             }
         }
@@ -205,12 +267,25 @@ void dequant8_q8_0(const void* src, float* P, int64_t ldp) {
         columns4(by_element(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * c))), 0, d, P + (4 * c) * ldp, ldp);
 }
 
+// A Q6_K group super-block as 256 columns: d sc (q - 32), the reference's (d sc) q rounding.
+void dequant8_q6_K(const void* src, float* P, int64_t ldp) {
+    const block_q6_Kx8* w = static_cast<const block_q6_Kx8*>(src);
+    const __m256 d = scales8(w->d);
+    for (int u = 0; u < QK_K / 16; u++) {
+        __m256i c[4];
+        q6_K_codes(w, u, c);
+        const __m256 ds = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w->sub[u].scales))));
+        for (int i = 0; i < 4; i++) columns4(by_element(c[i]), 32, ds, P + (16 * u + 4 * i) * ldp, ldp);
+    }
+}
+
 } // namespace
 
 Dequant8Fn dequant8_avx2(int32_t dt) {
     switch (dt) {
     case PANOPT_DTYPE_Q4_0: return dequant8_q4_0;
     case PANOPT_DTYPE_Q8_0: return dequant8_q8_0;
+    case PANOPT_DTYPE_Q6_K: return dequant8_q6_K;
     default: return nullptr;
     }
 }
@@ -218,6 +293,7 @@ Dequant8Fn dequant8_avx2(int32_t dt) {
 void quant_rows8_avx2(TypeKernels* type) {
     type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
+    type[PANOPT_DTYPE_Q6_K].linear_range_r8 = lin_r8<Q6_Kx8>;
 }
 
 } // namespace panopt

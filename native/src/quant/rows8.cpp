@@ -8,7 +8,9 @@
 namespace panopt {
 namespace quant {
 
-bool has_rows8(int32_t dtype) { return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q8_0; }
+bool has_rows8(int32_t dtype) {
+    return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q8_0 || dtype == PANOPT_DTYPE_Q6_K;
+}
 
 namespace {
 
@@ -60,10 +62,72 @@ void q8_0_unpack(const block_q8_0x8* s, block_q8_0* const rows[R8]) {
     }
 }
 
+// Q6_K: the 256 6-bit codes of a super-block in element order <-> ggml's ql/qh (dequantize_row_q6_K:
+// element 128h + l + 32k, l < 32, k < 4, takes nibble k >> 1 of ql[64h + l + 32 (k & 1)] and bits
+// 2k, 2k + 1 of qh[32h + l]).
+void q6_K_codes(const block_q6_K* s, uint8_t q[QK_K]) {
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++)
+            for (int k = 0; k < 4; k++) {
+                const uint8_t lo = s->ql[64 * h + l + 32 * (k & 1)];
+                q[128 * h + l + 32 * k] = (uint8_t)(((k >> 1) ? lo >> 4 : lo & 0x0F) | ((s->qh[32 * h + l] >> (2 * k)) & 3) << 4);
+            }
+}
+void q6_K_from_codes(const uint8_t q[QK_K], block_q6_K* o) {
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            const uint8_t* e = q + 128 * h + l;
+            o->ql[64 * h + l] = (uint8_t)((e[0] & 0x0F) | (e[64] & 0x0F) << 4);
+            o->ql[64 * h + l + 32] = (uint8_t)((e[32] & 0x0F) | (e[96] & 0x0F) << 4);
+            o->qh[32 * h + l] = (uint8_t)((e[0] >> 4) | (e[32] >> 4) << 2 | (e[64] >> 4) << 4 | (e[96] >> 4) << 6);
+        }
+}
+void q6_K_pack(const block_q6_K* const rows[R8], block_q6_Kx8* o) {
+    for (int r = 0; r < R8; r++) {
+        uint8_t q[QK_K];
+        q6_K_codes(rows[r], q);
+        o->d[r] = rows[r]->d;
+        for (int u = 0; u < QK_K / 16; u++) {
+            block_q6_Kx8::Sub& sb = o->sub[u];
+            sb.scales[r] = rows[r]->scales[u];
+            for (int h = 0; h < 2; h++)
+                for (int j = 0; j < 4; j++) {
+                    const uint8_t* e = q + 16 * u + 8 * h + j;
+                    sb.ql[32 * h + 4 * r + j] = (uint8_t)((e[0] & 0x0F) | (e[4] & 0x0F) << 4);
+                }
+            for (int j = 0; j < 4; j++) {
+                uint8_t hb = 0;
+                for (int i = 0; i < 4; i++) hb |= (uint8_t)((q[16 * u + 4 * i + j] >> 4) << (2 * i));
+                sb.qh[4 * r + j] = hb;
+            }
+        }
+    }
+}
+void q6_K_unpack(const block_q6_Kx8* s, block_q6_K* const rows[R8]) {
+    for (int r = 0; r < R8; r++) {
+        uint8_t q[QK_K];
+        for (int u = 0; u < QK_K / 16; u++) {
+            const block_q6_Kx8::Sub& sb = s->sub[u];
+            for (int h = 0; h < 2; h++)
+                for (int j = 0; j < 4; j++) {
+                    const uint8_t b = sb.ql[32 * h + 4 * r + j];
+                    q[16 * u + 8 * h + j] = b & 0x0F;
+                    q[16 * u + 8 * h + 4 + j] = b >> 4;
+                }
+            for (int j = 0; j < 4; j++)
+                for (int i = 0; i < 4; i++)
+                    q[16 * u + 4 * i + j] |= (uint8_t)(((sb.qh[4 * r + j] >> (2 * i)) & 3) << 4);
+            rows[r]->scales[u] = sb.scales[r];
+        }
+        q6_K_from_codes(q, rows[r]);
+        rows[r]->d = s->d[r];
+    }
+}
+
 // Walks groups [g0, g1): row-major block (row 8g + r, b) <-> group block (g, b).
-template <class B, class BX, class F>
+template <class B, class BX, int QB, class F>
 void each_block(const void* plain, const void* grouped, int64_t K, int64_t g0, int64_t g1, F f) {
-    const int64_t nb = K / QK;
+    const int64_t nb = K / QB;
     B* p = static_cast<B*>(const_cast<void*>(plain));
     BX* x = static_cast<BX*>(const_cast<void*>(grouped));
     for (int64_t g = g0; g < g1; g++)
@@ -77,27 +141,45 @@ void each_block(const void* plain, const void* grouped, int64_t K, int64_t g0, i
 } // namespace
 
 void repack_rows8(int32_t dtype, const void* src, void* dst, int64_t K, int64_t g0, int64_t g1) {
-    if (dtype == PANOPT_DTYPE_Q4_0)
-        each_block<block_q4_0, block_q4_0x8>(src, dst, K, g0, g1,
+    if (dtype == PANOPT_DTYPE_Q6_K)
+        each_block<block_q6_K, block_q6_Kx8, QK_K>(src, dst, K, g0, g1,
+                                             [](block_q6_K* const* rows, block_q6_Kx8* o) { q6_K_pack(rows, o); });
+    else if (dtype == PANOPT_DTYPE_Q4_0)
+        each_block<block_q4_0, block_q4_0x8, QK>(src, dst, K, g0, g1,
                                              [](block_q4_0* const* rows, block_q4_0x8* o) { q4_0_pack(rows, o); });
     else
-        each_block<block_q8_0, block_q8_0x8>(src, dst, K, g0, g1,
+        each_block<block_q8_0, block_q8_0x8, QK>(src, dst, K, g0, g1,
                                              [](block_q8_0* const* rows, block_q8_0x8* o) { q8_0_pack(rows, o); });
 }
 
 void unpack_rows8(int32_t dtype, const void* src, void* dst, int64_t K, int64_t g0, int64_t g1) {
-    if (dtype == PANOPT_DTYPE_Q4_0)
-        each_block<block_q4_0, block_q4_0x8>(dst, src, K, g0, g1,
+    if (dtype == PANOPT_DTYPE_Q6_K)
+        each_block<block_q6_K, block_q6_Kx8, QK_K>(dst, src, K, g0, g1,
+                                             [](block_q6_K* const* rows, block_q6_Kx8* s) { q6_K_unpack(s, rows); });
+    else if (dtype == PANOPT_DTYPE_Q4_0)
+        each_block<block_q4_0, block_q4_0x8, QK>(dst, src, K, g0, g1,
                                              [](block_q4_0* const* rows, block_q4_0x8* s) { q4_0_unpack(s, rows); });
     else
-        each_block<block_q8_0, block_q8_0x8>(dst, src, K, g0, g1,
+        each_block<block_q8_0, block_q8_0x8, QK>(dst, src, K, g0, g1,
                                              [](block_q8_0* const* rows, block_q8_0x8* s) { q8_0_unpack(s, rows); });
 }
 
 void dequantize_row_rows8(int32_t dtype, const void* src, int64_t K, int64_t row, float* dst) {
-    const int64_t nb = K / QK, g = row / R8;
+    const int64_t g = row / R8;
     const int r = (int)(row % R8);
     const TypeTraits* tt = type_traits(dtype);
+    if (dtype == PANOPT_DTYPE_Q6_K) {
+        const int64_t nb = K / QK_K;
+        for (int64_t b = 0; b < nb; b++) {
+            block_q6_K blk[R8];
+            block_q6_K* rows[R8];
+            for (int i = 0; i < R8; i++) rows[i] = blk + i;
+            q6_K_unpack(static_cast<const block_q6_Kx8*>(src) + g * nb + b, rows);
+            tt->to_f32(rows[r], dst + b * QK_K, QK_K);
+        }
+        return;
+    }
+    const int64_t nb = K / QK;
     for (int64_t b = 0; b < nb; b++) {
         block_q8_0 blk[R8]; // room for 8 blocks of either format
         if (dtype == PANOPT_DTYPE_Q4_0) {

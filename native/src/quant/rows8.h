@@ -1,10 +1,16 @@
 // rows8.h — block formats repacked in groups of 8 weight rows ("R8"), the layout the CPU's decode
-// kernels read Q4_0 and Q8_0 in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
+// kernels read Q4_0, Q8_0 and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
 // multiple of 8) and K columns takes exactly the bytes of its row-major form; group g holds rows
 // 8g..8g+7 as K/32 blocks, block b of the group being the 8 rows' blocks b side by side:
 //
 //   Q4_0  block_q4_0x8 { d[8]; qs[128] }  qs[32c + 4r + j] = q(r, 8c + j) | q(r, 8c + 4 + j) << 4
 //   Q8_0  block_q8_0x8 { d[8]; qs[256] }  qs[32c + 4r + j] = q(r, 4c + j)
+//   Q6_K  block_q6_Kx8 { d[8]; sub[16] { ql[64]; qh[32]; scales[8] } }, per super-block of 256,
+//         sub-block u (elements 16u..16u+15) in one contiguous piece (read in order, so that the
+//         hardware prefetcher sees a single stream; split into ql/qh/scales arrays it ran at 0.6x):
+//         sub[u].scales[r] = row r's scale of sub-block u,
+//         sub[u].ql[32h + 4r + j] = low 4 bits of q(r, 16u + 8h + j) | those of q(r, 16u + 8h + 4 + j) << 4,
+//         sub[u].qh[4r + j] = sum over i < 4 of (q(r, 16u + 4i + j) >> 4) << 2i   (q the 6-bit code)
 //
 // (r < 8 the row in the group, c the 32-byte chunk, j < 4; q(r, e) the stored code of element e
 // of row r's block, d[r] its scale.) So one 32-byte load holds 4 consecutive elements of each of
@@ -34,10 +40,19 @@ struct block_q8_0x8 {
 };
 static_assert(sizeof(block_q4_0x8) == R8 * sizeof(block_q4_0), "Q4_0x8 takes the bytes of 8 Q4_0 blocks");
 static_assert(sizeof(block_q8_0x8) == R8 * sizeof(block_q8_0), "Q8_0x8 takes the bytes of 8 Q8_0 blocks");
+struct block_q6_Kx8 {
+    uint16_t d[R8];
+    struct Sub {
+        uint8_t ql[R8 * 8];
+        uint8_t qh[R8 * 4];
+        int8_t scales[R8];
+    } sub[QK_K / 16];
+};
+static_assert(sizeof(block_q6_Kx8) == R8 * sizeof(block_q6_K), "Q6_Kx8 takes the bytes of 8 Q6_K blocks");
 
 namespace quant {
 
-// Whether dtype has an R8 layout (Q4_0, Q8_0).
+// Whether dtype has an R8 layout (Q4_0, Q8_0, Q6_K).
 bool has_rows8(int32_t dtype);
 // Groups [g0, g1) of a row-major tensor of K columns (src) to the R8 layout (dst); src and dst
 // are whole tensors and do not overlap.
