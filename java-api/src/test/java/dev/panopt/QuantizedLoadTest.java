@@ -80,7 +80,7 @@ class QuantizedLoadTest {
     }
 
     /**
-     * Q4_0/Q8_0 weights in 8-row groups (LoadOptions.repack, on by default): the report names exactly
+     * Q4_0/Q8_0/Q6_K weights in 8-row groups (LoadOptions.repack, on by default): the report names exactly
      * the block-format matrices (with a tied head, the embedding once), and the logits are those of
      * the same model with its weights kept as stored, to f32 rounding (1e-5 of the largest).
      */
