@@ -37,7 +37,7 @@ inline __m256 scales8(const uint16_t* d) { return _mm256_cvtph_ps(_mm_loadu_si12
 
 // acc[r] += the 8 rows of group block w times activation row r's block b, for R rows.
 template <int R>
-inline void q4_0_block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd,
+inline void block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd,
                        const int32_t* xo, __m256* acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     __m256i q[8]; // q[k]: elements 4k..4k+3 of every row
@@ -57,7 +57,7 @@ inline void q4_0_block(const block_q4_0x8* w, const block_q8_0* const* xs, int64
 }
 
 template <int R>
-inline void q8_0_block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd, const int32_t*,
+inline void block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd, const int32_t*,
                        __m256* acc) {
     const __m256i ones = _mm256_set1_epi16(1);
     const __m256 dw = scales8(w->d);
@@ -89,7 +89,7 @@ inline void q6_K_codes(const block_q6_Kx8* w, int u, __m256i c[4]) {
 }
 
 template <int R>
-inline void q6_K_block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*,
+inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*,
                        __m256* acc) {
     __m256i isum[R];
     for (int r = 0; r < R; r++) isum[r] = _mm256_setzero_si256();
@@ -114,37 +114,16 @@ inline void q6_K_block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64
 }
 
 // Each format: its group block W, the activation block X (Q8_0 or Q8_K) and its elements QB, and
-// whether its kernel takes the per-block offsets 8 sum(x).
-struct Q4_0x8 {
-    using W = block_q4_0x8;
-    using X = block_q8_0;
-    static constexpr int QB = QK;
-    static constexpr bool OFFSET = true; // the -8 of the codes, through the activations' sums
-    template <int R> static void block(const W* w, const X* const* xs, int64_t b, const float* xd, const int32_t* xo,
-                                       __m256* acc) {
-        q4_0_block<R>(w, xs, b, xd, xo, acc);
-    }
+// whether its kernel (the `block` overload for W) takes the per-block offsets 8 sum(x).
+template <class W_, class X_, int QB_, bool OFFSET_> struct Format {
+    using W = W_;
+    using X = X_;
+    static constexpr int QB = QB_;
+    static constexpr bool OFFSET = OFFSET_;
 };
-struct Q8_0x8 {
-    using W = block_q8_0x8;
-    using X = block_q8_0;
-    static constexpr int QB = QK;
-    static constexpr bool OFFSET = false;
-    template <int R> static void block(const W* w, const X* const* xs, int64_t b, const float* xd, const int32_t* xo,
-                                       __m256* acc) {
-        q8_0_block<R>(w, xs, b, xd, xo, acc);
-    }
-};
-struct Q6_Kx8 {
-    using W = block_q6_Kx8;
-    using X = block_q8_K;
-    static constexpr int QB = QK_K;
-    static constexpr bool OFFSET = false;
-    template <int R> static void block(const W* w, const X* const* xs, int64_t b, const float* xd, const int32_t* xo,
-                                       __m256* acc) {
-        q6_K_block<R>(w, xs, b, xd, xo, acc);
-    }
-};
+using Q4_0x8 = Format<block_q4_0x8, block_q8_0, QK, true>; // the -8 of the codes, through the sums
+using Q8_0x8 = Format<block_q8_0x8, block_q8_0, QK, false>;
+using Q6_Kx8 = Format<block_q6_Kx8, block_q8_K, QK_K, false>;
 
 inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
 inline float xscale(const block_q8_K& x) { return x.d; }
@@ -153,7 +132,7 @@ template <class F, int R>
 void group(int64_t nb, const typename F::W* w, const typename F::X* const* xs, const float* xd, const int32_t* xo,
            __m256* acc) {
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) F::template block<R>(w + b, xs, b, xd, xo, acc);
+    for (int64_t b = 0; b < nb; b++) block<R>(w + b, xs, b, xd, xo, acc);
 }
 
 // The 8 bias values of rows n..n+7 (zeros without a bias).
