@@ -81,7 +81,8 @@ class QuantizedLoadTest {
 
     /**
      * Q4_0/Q8_0/Q6_K weights in 8-row groups (LoadOptions.repack, on by default): the report names exactly
-     * the block-format matrices (with a tied head, the embedding once), and the logits are those of
+     * the matrices in those formats (with a tied head, the embedding once: Q8_0 in the Q8_0 preset,
+     * Q6_K in Q4_0's), and the logits are those of
      * the same model with its weights kept as stored, to f32 rounding (1e-5 of the largest).
      */
     @Test
@@ -95,7 +96,7 @@ class QuantizedLoadTest {
                     LoadReport r = packed.loadReport();
                     Set<String> blocks = new TreeSet<>();
                     for (LoadReport.TensorFormat t : r.tensors()) {
-                        if (t.stored() == DType.Q8_0 || t.stored() == DType.Q4_0) {
+                        if (t.stored() == DType.Q8_0 || t.stored() == DType.Q4_0 || t.stored() == DType.Q6_K) {
                             blocks.add(t.name());
                         }
                     }
