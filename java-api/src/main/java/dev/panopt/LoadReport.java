@@ -98,7 +98,12 @@ public record LoadReport(String quantization, List<TensorFormat> tensors, Set<St
         repacked = Set.copyOf(repacked);
     }
 
-    /** A report of weights none of which was repacked. */
+    /**
+     * A report of weights none of which was repacked.
+     *
+     * @param quantization the policy's {@linkplain Quantization#name() name}
+     * @param tensors      every weight the model uses, in loading order
+     */
     public LoadReport(String quantization, List<TensorFormat> tensors) {
         this(quantization, tensors, Set.of());
     }
