@@ -1,4 +1,4 @@
-// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 / Q6_K weights in 8-row groups (quant/rows8.h;
+// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 / Q4_K / Q6_K weights in 8-row groups (quant/rows8.h;
 // compiled with -mavx2 -mfma -mf16c, internal linkage only, see kernels.h). The decode kernel:
 //
 //   A 32-byte load of the group holds 4 consecutive codes of each of its 8 rows. The matching 4
@@ -11,7 +11,8 @@
 //   sign onto the activations (vpsignb) as in quant_dot_avx2.cpp; 2 * 128 * 127 < 32767. Q6_K's codes
 //   (0..63) go in unsigned per sub-block of 16 (two int16 sums of at most 2 * 2 * 63 * 127 = 32004),
 //   widened by vpmaddwd with each row's sub-block scale in its lane; the -32 comes back as
-//   -32 sc sum(x) from the activations' Q8_K partial sums.
+//   -32 sc sum(x) from the activations' Q8_K partial sums. Q4_K: per sub-block of 32, Q4_0's int16
+//   sums widened by the rows' 6-bit scales, and the min term m sum(x) beside them (both exact in int32).
 // Activation bytes must lie in [-127, 127], as every Q8_0 quantizer here makes them.
 #include "kernels.h"
 
@@ -113,6 +114,55 @@ inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b,
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
 }
 
+// Q4_K sub-block s of a group block: each row's 6-bit scale and min (rows8.h), in int32 lanes.
+inline void q4_K_scales(const block_q4_Kx8::Sub& u, __m256i& sc, __m256i& mn) {
+    const __m256i lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)u.lo));
+    uint32_t h;
+    memcpy(&h, u.hi, 4);
+    const __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)h), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+                                        _mm256_set1_epi32(0x0F));
+    const __m256i m4 = _mm256_set1_epi32(0x0F), m2 = _mm256_set1_epi32(3);
+    sc = _mm256_or_si256(_mm256_and_si256(lo, m4), _mm256_slli_epi32(_mm256_and_si256(hi, m2), 4));
+    mn = _mm256_or_si256(_mm256_srli_epi32(lo, 4), _mm256_slli_epi32(_mm256_srli_epi32(hi, 2), 4));
+}
+
+// A value v in [0, 32767] of each int32 lane in both of its int16 halves, for vpmaddwd.
+inline __m256i pair16(__m256i v) { return _mm256_or_si256(v, _mm256_slli_epi32(v, 16)); }
+
+template <int R>
+inline void block(const block_q4_Kx8* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*,
+                  __m256* acc) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256i isum[R], msum[R];
+    for (int r = 0; r < R; r++) isum[r] = msum[r] = _mm256_setzero_si256();
+    for (int s = 0; s < QK_K / 32; s++) {
+        const block_q4_Kx8::Sub& u = w->sub[s];
+        __m256i sc, mn;
+        q4_K_scales(u, sc, mn);
+        const __m256i sc16 = pair16(sc), mn16 = pair16(mn);
+        __m256i q[8]; // q[k]: elements 32s + 4k..4k+3 of every row
+        for (int c = 0; c < 4; c++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i*)(u.qs + 32 * c));
+            q[2 * c] = _mm256_and_si256(v, m4);
+            q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
+        for (int r = 0; r < R; r++) {
+            const int8_t* x = xs[r][b].qs + 32 * s;
+            __m256i a = _mm256_maddubs_epi16(q[0], bcast4(x));
+            for (int k = 1; k < 8; k++) a = _mm256_add_epi16(a, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
+            isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(a, sc16)); // lane r: sc (a_lo + a_hi)
+            const int xsum = xs[r][b].bsums[2 * s] + xs[r][b].bsums[2 * s + 1]; // |.| <= 32 * 127
+            msum[r] = _mm256_add_epi32(msum[r], _mm256_madd_epi16(mn16, _mm256_set1_epi32(xsum & 0xFFFF)));
+        }
+    }
+    const __m256 dw = scales8(w->d), dm = scales8(w->dmin);
+    for (int r = 0; r < R; r++) { // whole integer sums per row, as the reference converts them
+        const __m256 x = _mm256_set1_ps(xd[4 * b + r]);
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, x), acc[r]);
+        acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dm, x), acc[r]);
+    }
+}
+
 // Each format: its group block W, the activation block X (Q8_0 or Q8_K) and its elements QB, and
 // whether its kernel (the `block` overload for W) takes the per-block offsets 8 sum(x).
 template <class W_, class X_, int QB_, bool OFFSET_> struct Format {
@@ -124,6 +174,7 @@ template <class W_, class X_, int QB_, bool OFFSET_> struct Format {
 using Q4_0x8 = Format<block_q4_0x8, block_q8_0, QK, true>; // the -8 of the codes, through the sums
 using Q8_0x8 = Format<block_q8_0x8, block_q8_0, QK, false>;
 using Q6_Kx8 = Format<block_q6_Kx8, block_q8_K, QK_K, false>;
+using Q4_Kx8 = Format<block_q4_Kx8, block_q8_K, QK_K, false>;
 
 inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
 inline float xscale(const block_q8_K& x) { return x.d; }
@@ -258,6 +309,32 @@ void dequant8_q6_K(const void* src, float* P, int64_t ldp) {
     }
 }
 
+// A Q4_K group super-block as 256 columns: d sc q - dmin m, the reference's two rounded products
+// and their difference.
+void dequant8_q4_K(const void* src, float* P, int64_t ldp) {
+    const block_q4_Kx8* w = static_cast<const block_q4_Kx8*>(src);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256 d = scales8(w->d), dmin = scales8(w->dmin);
+    for (int s = 0; s < QK_K / 32; s++) {
+        const block_q4_Kx8::Sub& u = w->sub[s];
+        __m256i sc, mn;
+        q4_K_scales(u, sc, mn);
+        const __m256 dl = _mm256_mul_ps(d, _mm256_cvtepi32_ps(sc)), ml = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mn));
+        for (int c = 0; c < 4; c++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i*)(u.qs + 32 * c));
+            for (int h = 0; h < 2; h++) {
+                const __m256i e = by_element(h ? _mm256_and_si256(_mm256_srli_epi16(v, 4), m4) : _mm256_and_si256(v, m4));
+                const __m128i lo = _mm256_castsi256_si128(e), hi = _mm256_extracti128_si256(e, 1);
+                const __m128i qj[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+                for (int j = 0; j < 4; j++) {
+                    const __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(qj[j])), dl);
+                    _mm256_storeu_ps(P + (32 * s + 8 * c + 4 * h + j) * ldp, _mm256_sub_ps(p, ml));
+                }
+            }
+        }
+    }
+}
+
 } // namespace
 
 Dequant8Fn dequant8_avx2(int32_t dt) {
@@ -265,6 +342,7 @@ Dequant8Fn dequant8_avx2(int32_t dt) {
     case PANOPT_DTYPE_Q4_0: return dequant8_q4_0;
     case PANOPT_DTYPE_Q8_0: return dequant8_q8_0;
     case PANOPT_DTYPE_Q6_K: return dequant8_q6_K;
+    case PANOPT_DTYPE_Q4_K: return dequant8_q4_K;
     default: return nullptr;
     }
 }
@@ -273,6 +351,7 @@ void quant_rows8_avx2(TypeKernels* type) {
     type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
     type[PANOPT_DTYPE_Q6_K].linear_range_r8 = lin_r8<Q6_Kx8>;
+    type[PANOPT_DTYPE_Q4_K].linear_range_r8 = lin_r8<Q4_Kx8>;
 }
 
 } // namespace panopt

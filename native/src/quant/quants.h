@@ -41,6 +41,11 @@ void dequantize_q5_K(const void* x, float* y, int64_t n);
 void dequantize_q6_K(const void* x, float* y, int64_t n);
 void dequantize_q8_K(const void* x, float* y, int64_t n);
 
+// Q4_K/Q5_K scales[12] (ggml's get_scale_min_k4): the 6-bit scale and min of sub-block j < 8; and
+// the inverse, writing j < 4 before j >= 4 (those add their top bits to bytes j - 4 and j).
+void get_scale_min_k4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m);
+void put_scale_min_k4(int j, uint8_t* q, uint8_t sc, uint8_t m);
+
 } // namespace quant
 } // namespace panopt
 

@@ -134,29 +134,6 @@ float make_qx(int n, int nmax, const float* x, int8_t* L) {
     return scale;
 }
 
-// Q4_K/Q5_K scales[12]: 6-bit scale and min of sub-block j. j < 4: low 6 bits of bytes j and j + 4;
-// j >= 4: low / high nibble of byte j + 4, top two bits in the top bits of bytes j - 4 and j.
-inline void get_scale_min(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
-    if (j < 4) {
-        sc = q[j] & 63;
-        m = q[j + 4] & 63;
-    } else {
-        sc = (uint8_t)((q[j + 4] & 0xf) | (q[j - 4] >> 6) << 4);
-        m = (uint8_t)((q[j + 4] >> 4) | (q[j] >> 6) << 4);
-    }
-}
-
-inline void put_scale_min(int j, uint8_t* q, uint8_t sc, uint8_t m) {
-    if (j < 4) {
-        q[j] = sc;
-        q[j + 4] = m;
-    } else {
-        q[j + 4] = (uint8_t)((sc & 0xf) | (m & 0xf) << 4);
-        q[j - 4] |= (uint8_t)((sc >> 4) << 6);
-        q[j] |= (uint8_t)((m >> 4) << 6);
-    }
-}
-
 // The common part of Q4_K and Q5_K: fits the 8 sub-blocks of one super-block, writes d, dmin and
 // scales, and leaves each element's level (0..nmax) in L.
 template <class B>
@@ -181,13 +158,13 @@ void quantize_k_affine(const float* x, B& b, uint8_t L[QK_K], int nmax, float rm
     for (int j = 0; j < QK_K / 32; j++) {
         const uint8_t ls = std::min<uint8_t>(63, (uint8_t)nearest_int(inv_scale * scales[j]));
         const uint8_t lm = std::min<uint8_t>(63, (uint8_t)nearest_int(inv_min * mins[j]));
-        put_scale_min(j, b.scales, ls, lm);
+        put_scale_min_k4(j, b.scales, ls, lm);
     }
     b.d = to_fp16(max_scale / 63.f);
     b.dmin = to_fp16(max_min / 63.f);
     for (int j = 0; j < QK_K / 32; j++) {
         uint8_t sc, m;
-        get_scale_min(j, b.scales, sc, m);
+        get_scale_min_k4(j, b.scales, sc, m);
         const float d = from_fp16(b.d) * (float)sc;
         if (d == 0.0f) continue; // keeps make_qkx2's levels, as ggml
         const float dm = from_fp16(b.dmin) * (float)m;
@@ -207,7 +184,7 @@ template <class B, class Level> void dequantize_k_affine(const void* x, float* y
         for (int g = 0; g < QK_K / 64; g++) {
             for (int half = 0; half < 2; half++) {
                 uint8_t sc, m;
-                get_scale_min(2 * g + half, b.scales, sc, m);
+                get_scale_min_k4(2 * g + half, b.scales, sc, m);
                 const float dl = d * (float)sc, ml = min * (float)m;
                 for (int l = 0; l < 32; l++) *y++ = dl * (float)level(b, g, l, half) - ml;
             }
@@ -356,6 +333,29 @@ void dequantize_q8_K(const void* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, y += QK_K) {
         const block_q8_K b = load_block<block_q8_K>(x, i);
         for (int j = 0; j < QK_K; j++) y[j] = b.d * (float)b.qs[j];
+    }
+}
+
+// Q4_K/Q5_K scales[12]: 6-bit scale and min of sub-block j. j < 4: low 6 bits of bytes j and j + 4;
+// j >= 4: low / high nibble of byte j + 4, top two bits in the top bits of bytes j - 4 and j.
+void get_scale_min_k4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m) {
+    if (j < 4) {
+        sc = q[j] & 63;
+        m = q[j + 4] & 63;
+    } else {
+        sc = (uint8_t)((q[j + 4] & 0xf) | (q[j - 4] >> 6) << 4);
+        m = (uint8_t)((q[j + 4] >> 4) | (q[j] >> 6) << 4);
+    }
+}
+
+void put_scale_min_k4(int j, uint8_t* q, uint8_t sc, uint8_t m) {
+    if (j < 4) {
+        q[j] = sc;
+        q[j + 4] = m;
+    } else {
+        q[j + 4] = (uint8_t)((sc & 0xf) | (m & 0xf) << 4);
+        q[j - 4] |= (uint8_t)((sc >> 4) << 6);
+        q[j] |= (uint8_t)((m >> 4) << 6);
     }
 }
 

@@ -4,12 +4,14 @@
 #include <cstring>
 
 #include "../dtype.h"
+#include "quants.h"
 
 namespace panopt {
 namespace quant {
 
 bool has_rows8(int32_t dtype) {
-    return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q8_0 || dtype == PANOPT_DTYPE_Q6_K;
+    return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q8_0 || dtype == PANOPT_DTYPE_Q4_K ||
+           dtype == PANOPT_DTYPE_Q6_K;
 }
 
 namespace {
@@ -124,6 +126,59 @@ void q6_K_unpack(const block_q6_Kx8* s, block_q6_K* const rows[R8]) {
     }
 }
 
+// Q4_K: codes in element order (qs byte 32g + l: element 64g + l low, 64g + 32 + l high); the 6-bit
+// scales and mins through ggml's packing (quants.h).
+void q4_K_pack(const block_q4_K* const rows[R8], block_q4_Kx8* o) {
+    for (int r = 0; r < R8; r++) {
+        const block_q4_K* s = rows[r];
+        uint8_t q[QK_K];
+        for (int g = 0; g < 4; g++)
+            for (int l = 0; l < 32; l++) {
+                q[64 * g + l] = s->qs[32 * g + l] & 0x0F;
+                q[64 * g + 32 + l] = s->qs[32 * g + l] >> 4;
+            }
+        o->d[r] = s->d;
+        o->dmin[r] = s->dmin;
+        for (int sb = 0; sb < QK_K / 32; sb++) {
+            block_q4_Kx8::Sub& u = o->sub[sb];
+            for (int v = 0; v < 4; v++)
+                for (int j = 0; j < 4; j++)
+                    u.qs[32 * v + 4 * r + j] = (uint8_t)(q[32 * sb + 8 * v + j] | q[32 * sb + 8 * v + 4 + j] << 4);
+            uint8_t sc, m;
+            get_scale_min_k4(sb, s->scales, sc, m);
+            u.lo[r] = (uint8_t)((sc & 0x0F) | (m & 0x0F) << 4);
+            const uint8_t h = (uint8_t)((sc >> 4) | (m >> 4) << 2);
+            if (r % 2 == 0) u.hi[r / 2] = h; // rows go in order: the even row's nibble first
+            else u.hi[r / 2] |= (uint8_t)(h << 4);
+        }
+    }
+}
+void q4_K_unpack(const block_q4_Kx8* s, block_q4_K* const rows[R8]) {
+    for (int r = 0; r < R8; r++) {
+        block_q4_K* o = rows[r];
+        uint8_t q[QK_K];
+        std::memset(o->scales, 0, sizeof o->scales);
+        uint8_t sc[QK_K / 32], m[QK_K / 32];
+        for (int sb = 0; sb < QK_K / 32; sb++) {
+            const block_q4_Kx8::Sub& u = s->sub[sb];
+            for (int v = 0; v < 4; v++)
+                for (int j = 0; j < 4; j++) {
+                    const uint8_t b = u.qs[32 * v + 4 * r + j];
+                    q[32 * sb + 8 * v + j] = b & 0x0F;
+                    q[32 * sb + 8 * v + 4 + j] = b >> 4;
+                }
+            const uint8_t h = (uint8_t)(u.hi[r / 2] >> (4 * (r % 2)) & 0x0F);
+            sc[sb] = (uint8_t)((u.lo[r] & 0x0F) | (h & 3) << 4);
+            m[sb] = (uint8_t)((u.lo[r] >> 4) | (h >> 2) << 4);
+        }
+        for (int sb = 0; sb < QK_K / 32; sb++) put_scale_min_k4(sb, o->scales, sc[sb], m[sb]); // j < 4 first
+        for (int g = 0; g < 4; g++)
+            for (int l = 0; l < 32; l++) o->qs[32 * g + l] = (uint8_t)(q[64 * g + l] | q[64 * g + 32 + l] << 4);
+        o->d = s->d[r];
+        o->dmin = s->dmin[r];
+    }
+}
+
 // Walks groups [g0, g1): row-major block (row 8g + r, b) <-> group block (g, b).
 template <class B, class BX, int QB, class F>
 void each_block(const void* plain, const void* grouped, int64_t K, int64_t g0, int64_t g1, F f) {
@@ -144,6 +199,9 @@ void repack_rows8(int32_t dtype, const void* src, void* dst, int64_t K, int64_t 
     if (dtype == PANOPT_DTYPE_Q6_K)
         each_block<block_q6_K, block_q6_Kx8, QK_K>(src, dst, K, g0, g1,
                                              [](block_q6_K* const* rows, block_q6_Kx8* o) { q6_K_pack(rows, o); });
+    else if (dtype == PANOPT_DTYPE_Q4_K)
+        each_block<block_q4_K, block_q4_Kx8, QK_K>(src, dst, K, g0, g1,
+                                             [](block_q4_K* const* rows, block_q4_Kx8* o) { q4_K_pack(rows, o); });
     else if (dtype == PANOPT_DTYPE_Q4_0)
         each_block<block_q4_0, block_q4_0x8, QK>(src, dst, K, g0, g1,
                                              [](block_q4_0* const* rows, block_q4_0x8* o) { q4_0_pack(rows, o); });
@@ -156,6 +214,9 @@ void unpack_rows8(int32_t dtype, const void* src, void* dst, int64_t K, int64_t 
     if (dtype == PANOPT_DTYPE_Q6_K)
         each_block<block_q6_K, block_q6_Kx8, QK_K>(dst, src, K, g0, g1,
                                              [](block_q6_K* const* rows, block_q6_Kx8* s) { q6_K_unpack(s, rows); });
+    else if (dtype == PANOPT_DTYPE_Q4_K)
+        each_block<block_q4_K, block_q4_Kx8, QK_K>(dst, src, K, g0, g1,
+                                             [](block_q4_K* const* rows, block_q4_Kx8* s) { q4_K_unpack(s, rows); });
     else if (dtype == PANOPT_DTYPE_Q4_0)
         each_block<block_q4_0, block_q4_0x8, QK>(dst, src, K, g0, g1,
                                              [](block_q4_0* const* rows, block_q4_0x8* s) { q4_0_unpack(s, rows); });
@@ -168,14 +229,21 @@ void dequantize_row_rows8(int32_t dtype, const void* src, int64_t K, int64_t row
     const int64_t g = row / R8;
     const int r = (int)(row % R8);
     const TypeTraits* tt = type_traits(dtype);
-    if (dtype == PANOPT_DTYPE_Q6_K) {
+    if (dtype == PANOPT_DTYPE_Q6_K || dtype == PANOPT_DTYPE_Q4_K) {
         const int64_t nb = K / QK_K;
         for (int64_t b = 0; b < nb; b++) {
-            block_q6_K blk[R8];
-            block_q6_K* rows[R8];
-            for (int i = 0; i < R8; i++) rows[i] = blk + i;
-            q6_K_unpack(static_cast<const block_q6_Kx8*>(src) + g * nb + b, rows);
-            tt->to_f32(rows[r], dst + b * QK_K, QK_K);
+            block_q6_K blk[R8]; // room for 8 blocks of either format
+            if (dtype == PANOPT_DTYPE_Q6_K) {
+                block_q6_K* rows[R8];
+                for (int i = 0; i < R8; i++) rows[i] = blk + i;
+                q6_K_unpack(static_cast<const block_q6_Kx8*>(src) + g * nb + b, rows);
+                tt->to_f32(rows[r], dst + b * QK_K, QK_K);
+            } else {
+                block_q4_K* rows[R8];
+                for (int i = 0; i < R8; i++) rows[i] = reinterpret_cast<block_q4_K*>(blk) + i;
+                q4_K_unpack(static_cast<const block_q4_Kx8*>(src) + g * nb + b, rows);
+                tt->to_f32(rows[r], dst + b * QK_K, QK_K);
+            }
         }
         return;
     }

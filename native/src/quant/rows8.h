@@ -1,5 +1,5 @@
 // rows8.h — block formats repacked in groups of 8 weight rows ("R8"), the layout the CPU's decode
-// kernels read Q4_0, Q8_0 and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
+// kernels read Q4_0, Q8_0, Q4_K and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
 // multiple of 8) and K columns takes exactly the bytes of its row-major form; group g holds rows
 // 8g..8g+7 as K/32 blocks, block b of the group being the 8 rows' blocks b side by side:
 //
@@ -11,6 +11,10 @@
 //         sub[u].scales[r] = row r's scale of sub-block u,
 //         sub[u].ql[32h + 4r + j] = low 4 bits of q(r, 16u + 8h + j) | those of q(r, 16u + 8h + 4 + j) << 4,
 //         sub[u].qh[4r + j] = sum over i < 4 of (q(r, 16u + 4i + j) >> 4) << 2i   (q the 6-bit code)
+//   Q4_K  block_q4_Kx8 { d[8]; dmin[8]; sub[8] { qs[128]; lo[8]; hi[4] } }, per super-block of 256,
+//         sub-block s (elements 32s..32s+31) contiguous: qs as Q4_0's (4 vectors, element 32s + 8v + j
+//         low, + 4 high), lo[r] = low 4 bits of row r's scale | low 4 bits of its min << 4, and
+//         hi[r / 2] nibble r % 2 = top 2 bits of the scale | top 2 bits of the min << 2 (6-bit both)
 //
 // (r < 8 the row in the group, c the 32-byte chunk, j < 4; q(r, e) the stored code of element e
 // of row r's block, d[r] its scale.) So one 32-byte load holds 4 consecutive elements of each of
@@ -49,10 +53,20 @@ struct block_q6_Kx8 {
     } sub[QK_K / 16];
 };
 static_assert(sizeof(block_q6_Kx8) == R8 * sizeof(block_q6_K), "Q6_Kx8 takes the bytes of 8 Q6_K blocks");
+struct block_q4_Kx8 {
+    uint16_t d[R8];
+    uint16_t dmin[R8];
+    struct Sub {
+        uint8_t qs[R8 * 16];
+        uint8_t lo[R8];
+        uint8_t hi[R8 / 2];
+    } sub[QK_K / 32];
+};
+static_assert(sizeof(block_q4_Kx8) == R8 * sizeof(block_q4_K), "Q4_Kx8 takes the bytes of 8 Q4_K blocks");
 
 namespace quant {
 
-// Whether dtype has an R8 layout (Q4_0, Q8_0, Q6_K).
+// Whether dtype has an R8 layout (Q4_0, Q8_0, Q4_K, Q6_K).
 bool has_rows8(int32_t dtype);
 // Groups [g0, g1) of a row-major tensor of K columns (src) to the R8 layout (dst); src and dst
 // are whole tensors and do not overlap.
