@@ -26,6 +26,20 @@ inline uint32_t load32(const uint8_t* p) {
     return v;
 }
 
+// Row r's codes in n 32-byte nibble vectors v (the layout every 4-bit format here shares):
+// byte 32v + 4r + j = q[8v + j] | q[8v + 4 + j] << 4 (q: 8n codes below 16, in element order).
+void put_nibbles(const uint8_t* q, int n, int r, uint8_t* v) {
+    for (int c = 0; c < n; c++)
+        for (int j = 0; j < 4; j++) v[32 * c + 4 * r + j] = (uint8_t)((q[8 * c + j] & 0x0F) | (q[8 * c + 4 + j] & 0x0F) << 4);
+}
+void get_nibbles(const uint8_t* v, int n, int r, uint8_t* q) {
+    for (int c = 0; c < n; c++)
+        for (int j = 0; j < 4; j++) {
+            q[8 * c + j] = v[32 * c + 4 * r + j] & 0x0F;
+            q[8 * c + 4 + j] = v[32 * c + 4 * r + j] >> 4;
+        }
+}
+
 void q4_0_pack(const block_q4_0* const rows[R8], block_q4_0x8* o) {
     constexpr uint32_t LO = 0x0F0F0F0Fu;
     for (int r = 0; r < R8; r++) {
@@ -42,11 +56,7 @@ void q4_0_pack(const block_q4_0* const rows[R8], block_q4_0x8* o) {
 void q4_0_unpack(const block_q4_0x8* s, block_q4_0* const rows[R8]) {
     for (int r = 0; r < R8; r++) {
         uint8_t q[QK];
-        for (int c = 0; c < 4; c++)
-            for (int j = 0; j < 4; j++) {
-                q[8 * c + j] = s->qs[32 * c + 4 * r + j] & 0x0F;
-                q[8 * c + 4 + j] = s->qs[32 * c + 4 * r + j] >> 4;
-            }
+        get_nibbles(s->qs, 4, r, q);
         rows[r]->d = s->d[r];
         for (int i = 0; i < QK / 2; i++) rows[r]->qs[i] = (uint8_t)(q[i] | q[i + QK / 2] << 4);
     }
@@ -92,11 +102,7 @@ void q6_K_pack(const block_q6_K* const rows[R8], block_q6_Kx8* o) {
         for (int u = 0; u < QK_K / 16; u++) {
             block_q6_Kx8::Sub& sb = o->sub[u];
             sb.scales[r] = rows[r]->scales[u];
-            for (int h = 0; h < 2; h++)
-                for (int j = 0; j < 4; j++) {
-                    const uint8_t* e = q + 16 * u + 8 * h + j;
-                    sb.ql[32 * h + 4 * r + j] = (uint8_t)((e[0] & 0x0F) | (e[4] & 0x0F) << 4);
-                }
+            put_nibbles(q + 16 * u, 2, r, sb.ql); // low 4 bits of the 6
             for (int j = 0; j < 4; j++) {
                 uint8_t hb = 0;
                 for (int i = 0; i < 4; i++) hb |= (uint8_t)((q[16 * u + 4 * i + j] >> 4) << (2 * i));
@@ -110,12 +116,7 @@ void q6_K_unpack(const block_q6_Kx8* s, block_q6_K* const rows[R8]) {
         uint8_t q[QK_K];
         for (int u = 0; u < QK_K / 16; u++) {
             const block_q6_Kx8::Sub& sb = s->sub[u];
-            for (int h = 0; h < 2; h++)
-                for (int j = 0; j < 4; j++) {
-                    const uint8_t b = sb.ql[32 * h + 4 * r + j];
-                    q[16 * u + 8 * h + j] = b & 0x0F;
-                    q[16 * u + 8 * h + 4 + j] = b >> 4;
-                }
+            get_nibbles(sb.ql, 2, r, q + 16 * u);
             for (int j = 0; j < 4; j++)
                 for (int i = 0; i < 4; i++)
                     q[16 * u + 4 * i + j] |= (uint8_t)(((sb.qh[4 * r + j] >> (2 * i)) & 3) << 4);
@@ -141,9 +142,7 @@ void q4_K_pack(const block_q4_K* const rows[R8], block_q4_Kx8* o) {
         o->dmin[r] = s->dmin;
         for (int sb = 0; sb < QK_K / 32; sb++) {
             block_q4_Kx8::Sub& u = o->sub[sb];
-            for (int v = 0; v < 4; v++)
-                for (int j = 0; j < 4; j++)
-                    u.qs[32 * v + 4 * r + j] = (uint8_t)(q[32 * sb + 8 * v + j] | q[32 * sb + 8 * v + 4 + j] << 4);
+            put_nibbles(q + 32 * sb, 4, r, u.qs);
             uint8_t sc, m;
             get_scale_min_k4(sb, s->scales, sc, m);
             u.lo[r] = (uint8_t)((sc & 0x0F) | (m & 0x0F) << 4);
@@ -161,12 +160,7 @@ void q4_K_unpack(const block_q4_Kx8* s, block_q4_K* const rows[R8]) {
         uint8_t sc[QK_K / 32], m[QK_K / 32];
         for (int sb = 0; sb < QK_K / 32; sb++) {
             const block_q4_Kx8::Sub& u = s->sub[sb];
-            for (int v = 0; v < 4; v++)
-                for (int j = 0; j < 4; j++) {
-                    const uint8_t b = u.qs[32 * v + 4 * r + j];
-                    q[32 * sb + 8 * v + j] = b & 0x0F;
-                    q[32 * sb + 8 * v + 4 + j] = b >> 4;
-                }
+            get_nibbles(u.qs, 4, r, q + 32 * sb);
             const uint8_t h = (uint8_t)(u.hi[r / 2] >> (4 * (r % 2)) & 0x0F);
             sc[sb] = (uint8_t)((u.lo[r] & 0x0F) | (h & 3) << 4);
             m[sb] = (uint8_t)((u.lo[r] >> 4) | (h >> 2) << 4);
@@ -179,12 +173,34 @@ void q4_K_unpack(const block_q4_Kx8* s, block_q4_K* const rows[R8]) {
     }
 }
 
-// Walks groups [g0, g1): row-major block (row 8g + r, b) <-> group block (g, b).
-template <class B, class BX, int QB, class F>
+// A format's plain and grouped blocks, elements per block, and its block-of-8 conversions.
+template <class B_, class BX_, int QB_, void (*PACK)(const B_* const*, BX_*), void (*UNPACK)(const BX_*, B_* const*)>
+struct Format {
+    using B = B_;
+    using BX = BX_;
+    static constexpr int QB = QB_;
+    static void pack(const B* const* rows, BX* o) { PACK(rows, o); }
+    static void unpack(const BX* s, B* const* rows) { UNPACK(s, rows); }
+};
+
+// f(Format{}) for dtype (one of has_rows8's).
+template <class F> void with_format(int32_t dtype, F f) {
+    switch (dtype) {
+    case PANOPT_DTYPE_Q4_0: f(Format<block_q4_0, block_q4_0x8, QK, q4_0_pack, q4_0_unpack>{}); break;
+    case PANOPT_DTYPE_Q8_0: f(Format<block_q8_0, block_q8_0x8, QK, q8_0_pack, q8_0_unpack>{}); break;
+    case PANOPT_DTYPE_Q4_K: f(Format<block_q4_K, block_q4_Kx8, QK_K, q4_K_pack, q4_K_unpack>{}); break;
+    default: f(Format<block_q6_K, block_q6_Kx8, QK_K, q6_K_pack, q6_K_unpack>{}); break;
+    }
+}
+
+// Walks groups [g0, g1) of a tensor of K columns: the 8 row-major blocks (row 8g + r, b) of plain and
+// the group block (g, b) of grouped, to f.
+template <class Fm, class F>
 void each_block(const void* plain, const void* grouped, int64_t K, int64_t g0, int64_t g1, F f) {
-    const int64_t nb = K / QB;
+    using B = typename Fm::B;
+    const int64_t nb = K / Fm::QB;
     B* p = static_cast<B*>(const_cast<void*>(plain));
-    BX* x = static_cast<BX*>(const_cast<void*>(grouped));
+    auto* x = static_cast<typename Fm::BX*>(const_cast<void*>(grouped));
     for (int64_t g = g0; g < g1; g++)
         for (int64_t b = 0; b < nb; b++) {
             B* rows[R8];
@@ -196,72 +212,34 @@ void each_block(const void* plain, const void* grouped, int64_t K, int64_t g0, i
 } // namespace
 
 void repack_rows8(int32_t dtype, const void* src, void* dst, int64_t K, int64_t g0, int64_t g1) {
-    if (dtype == PANOPT_DTYPE_Q6_K)
-        each_block<block_q6_K, block_q6_Kx8, QK_K>(src, dst, K, g0, g1,
-                                             [](block_q6_K* const* rows, block_q6_Kx8* o) { q6_K_pack(rows, o); });
-    else if (dtype == PANOPT_DTYPE_Q4_K)
-        each_block<block_q4_K, block_q4_Kx8, QK_K>(src, dst, K, g0, g1,
-                                             [](block_q4_K* const* rows, block_q4_Kx8* o) { q4_K_pack(rows, o); });
-    else if (dtype == PANOPT_DTYPE_Q4_0)
-        each_block<block_q4_0, block_q4_0x8, QK>(src, dst, K, g0, g1,
-                                             [](block_q4_0* const* rows, block_q4_0x8* o) { q4_0_pack(rows, o); });
-    else
-        each_block<block_q8_0, block_q8_0x8, QK>(src, dst, K, g0, g1,
-                                             [](block_q8_0* const* rows, block_q8_0x8* o) { q8_0_pack(rows, o); });
+    with_format(dtype, [&](auto fm) {
+        using Fm = decltype(fm);
+        each_block<Fm>(src, dst, K, g0, g1, [](typename Fm::B* const* rows, typename Fm::BX* o) { Fm::pack(rows, o); });
+    });
 }
 
 void unpack_rows8(int32_t dtype, const void* src, void* dst, int64_t K, int64_t g0, int64_t g1) {
-    if (dtype == PANOPT_DTYPE_Q6_K)
-        each_block<block_q6_K, block_q6_Kx8, QK_K>(dst, src, K, g0, g1,
-                                             [](block_q6_K* const* rows, block_q6_Kx8* s) { q6_K_unpack(s, rows); });
-    else if (dtype == PANOPT_DTYPE_Q4_K)
-        each_block<block_q4_K, block_q4_Kx8, QK_K>(dst, src, K, g0, g1,
-                                             [](block_q4_K* const* rows, block_q4_Kx8* s) { q4_K_unpack(s, rows); });
-    else if (dtype == PANOPT_DTYPE_Q4_0)
-        each_block<block_q4_0, block_q4_0x8, QK>(dst, src, K, g0, g1,
-                                             [](block_q4_0* const* rows, block_q4_0x8* s) { q4_0_unpack(s, rows); });
-    else
-        each_block<block_q8_0, block_q8_0x8, QK>(dst, src, K, g0, g1,
-                                             [](block_q8_0* const* rows, block_q8_0x8* s) { q8_0_unpack(s, rows); });
+    with_format(dtype, [&](auto fm) {
+        using Fm = decltype(fm);
+        each_block<Fm>(dst, src, K, g0, g1, [](typename Fm::B* const* rows, typename Fm::BX* s) { Fm::unpack(s, rows); });
+    });
 }
 
 void dequantize_row_rows8(int32_t dtype, const void* src, int64_t K, int64_t row, float* dst) {
     const int64_t g = row / R8;
     const int r = (int)(row % R8);
     const TypeTraits* tt = type_traits(dtype);
-    if (dtype == PANOPT_DTYPE_Q6_K || dtype == PANOPT_DTYPE_Q4_K) {
-        const int64_t nb = K / QK_K;
-        for (int64_t b = 0; b < nb; b++) {
-            block_q6_K blk[R8]; // room for 8 blocks of either format
-            if (dtype == PANOPT_DTYPE_Q6_K) {
-                block_q6_K* rows[R8];
-                for (int i = 0; i < R8; i++) rows[i] = blk + i;
-                q6_K_unpack(static_cast<const block_q6_Kx8*>(src) + g * nb + b, rows);
-                tt->to_f32(rows[r], dst + b * QK_K, QK_K);
-            } else {
-                block_q4_K* rows[R8];
-                for (int i = 0; i < R8; i++) rows[i] = reinterpret_cast<block_q4_K*>(blk) + i;
-                q4_K_unpack(static_cast<const block_q4_Kx8*>(src) + g * nb + b, rows);
-                tt->to_f32(rows[r], dst + b * QK_K, QK_K);
-            }
-        }
-        return;
-    }
-    const int64_t nb = K / QK;
-    for (int64_t b = 0; b < nb; b++) {
-        block_q8_0 blk[R8]; // room for 8 blocks of either format
-        if (dtype == PANOPT_DTYPE_Q4_0) {
-            block_q4_0* rows[R8];
-            for (int i = 0; i < R8; i++) rows[i] = reinterpret_cast<block_q4_0*>(blk) + i;
-            q4_0_unpack(static_cast<const block_q4_0x8*>(src) + g * nb + b, rows);
-            tt->to_f32(rows[r], dst + b * QK, QK);
-        } else {
-            block_q8_0* rows[R8];
+    with_format(dtype, [&](auto fm) {
+        using Fm = decltype(fm);
+        const int64_t nb = K / Fm::QB;
+        for (int64_t b = 0; b < nb; b++) { // the group block's 8 rows back in row order, then row r's values
+            typename Fm::B blk[R8];
+            typename Fm::B* rows[R8];
             for (int i = 0; i < R8; i++) rows[i] = blk + i;
-            q8_0_unpack(static_cast<const block_q8_0x8*>(src) + g * nb + b, rows);
-            tt->to_f32(rows[r], dst + b * QK, QK);
+            Fm::unpack(static_cast<const typename Fm::BX*>(src) + g * nb + b, rows);
+            tt->to_f32(rows[r], dst + b * Fm::QB, Fm::QB);
         }
-    }
+    });
 }
 
 } // namespace quant
