@@ -59,7 +59,7 @@ struct TypeKernels {
     // (LinearArgs::xq unused) times the dequantized weights, i.e. f32 compute on the f32 values
     // the blocks stand for; the scalar table's reference is its generic linear_range.
     void (*linear_range_dq)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
-    // Weights in 8-row groups (quant/rows8.h; Q4_0, Q8_0, Q4_K, Q6_K), which the backend repacks a weight into
+    // Weights in 8-row groups (quant/rows8.h; Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), which the backend repacks a weight into
     // at load only where the table has both of these: as linear_range (X quantized in xq) and
     // linear_range_dq (f32 X) for W in that layout, with n0 and n1 multiples of 8. NULL elsewhere.
     void (*linear_range_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
@@ -108,7 +108,7 @@ void quant_act_avx2(TypeKernels* type);       // quantize_row of Q8_0/Q8_1/Q8_K,
 // (quant_dot_avx2.cpp; FMA contraction aside, the reference's values), the reference elsewhere.
 using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 DequantFn dequant_avx2(int32_t dt);
-// 8-row groups (quant_rows8_avx2.cpp): linear_range_r8 of Q4_0/Q8_0/Q4_K/Q6_K, and the prompt GEMM's panel
+// 8-row groups (quant_rows8_avx2.cpp): linear_range_r8 of Q4_0/Q8_0/Q4_K/Q5_K/Q6_K, and the prompt GEMM's panel
 // dequantizer: one group block as P[e * ldp + r] = value of element e of row r (e < 32, r < 8).
 void quant_rows8_avx2(TypeKernels* type);
 using Dequant8Fn = void (*)(const void* group_block, float* P, int64_t ldp);

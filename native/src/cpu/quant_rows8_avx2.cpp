@@ -1,4 +1,4 @@
-// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 / Q4_K / Q6_K weights in 8-row groups (quant/rows8.h;
+// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K weights in 8-row groups (quant/rows8.h;
 // compiled with -mavx2 -mfma -mf16c, internal linkage only, see kernels.h). The decode kernel:
 //
 //   A 32-byte load of the group holds 4 consecutive codes of each of its 8 rows. The matching 4
@@ -11,7 +11,7 @@
 //   sign onto the activations (vpsignb) as in quant_dot_avx2.cpp; 2 * 128 * 127 < 32767. Q6_K's codes
 //   (0..63) go in unsigned per sub-block of 16 (two int16 sums of at most 2 * 2 * 63 * 127 = 32004),
 //   widened by vpmaddwd with each row's sub-block scale in its lane; the -32 comes back as
-//   -32 sc sum(x) from the activations' Q8_K partial sums. Q4_K: per sub-block of 32, Q4_0's int16
+//   -32 sc sum(x) from the activations' Q8_K partial sums. Q4_K / Q5_K: per sub-block of 32, int16
 //   sums widened by the rows' 6-bit scales, and the min term m sum(x) beside them (both exact in int32).
 // Activation bytes must lie in [-127, 127], as every Q8_0 quantizer here makes them.
 #include "kernels.h"
@@ -114,8 +114,8 @@ inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b,
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
 }
 
-// Q4_K sub-block s of a group block: each row's 6-bit scale and min (rows8.h), in int32 lanes.
-inline void q4_K_scales(const block_q4_Kx8::Sub& u, __m256i& sc, __m256i& mn) {
+// Q4_K / Q5_K sub-block s of a group block: each row's 6-bit scale and min (rows8.h), in int32 lanes.
+template <class Sub> inline void k45_scales(const Sub& u, __m256i& sc, __m256i& mn) {
     const __m256i lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)u.lo));
     uint32_t h;
     memcpy(&h, u.hi, 4);
@@ -129,28 +129,45 @@ inline void q4_K_scales(const block_q4_Kx8::Sub& u, __m256i& sc, __m256i& mn) {
 // A value v in [0, 32767] of each int32 lane in both of its int16 halves, for vpmaddwd.
 inline __m256i pair16(__m256i v) { return _mm256_or_si256(v, _mm256_slli_epi32(v, 16)); }
 
-template <int R>
-inline void block(const block_q4_Kx8* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*,
-                  __m256* acc) {
+// The codes of a Q4_K / Q5_K sub-block: q[k] holds elements 32s + 4k..4k+3 of every row (k < 8).
+inline void k45_codes(const block_q4_Kx8::Sub& u, __m256i q[8]) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int c = 0; c < 4; c++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i*)(u.qs + 32 * c));
+        q[2 * c] = _mm256_and_si256(v, m4);
+        q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    }
+}
+inline void k45_codes(const block_q5_Kx8::Sub& u, __m256i q[8]) {
+    k45_codes(reinterpret_cast<const block_q4_Kx8::Sub&>(u), q); // qs first in both
+    const __m256i h = _mm256_loadu_si256((const __m256i*)u.qh), one = _mm256_set1_epi8(1);
+    for (int k = 0; k < 8; k++) // bit k of each byte: the 5th bit of q[k]'s element
+        q[k] = _mm256_or_si256(q[k], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, k), one), 4));
+}
+
+// Q4_K / Q5_K (W has dmin): per sub-block, int16 sums of 4 code vectors at a time (at most
+// 4 * 2 * 31 * 127 = 31496) widened by the rows' scales, and the min term m sum(x) beside them.
+template <int R, class W>
+inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*, __m256* acc)
+    -> decltype((void)w->dmin[0]) {
     __m256i isum[R], msum[R];
     for (int r = 0; r < R; r++) isum[r] = msum[r] = _mm256_setzero_si256();
     for (int s = 0; s < QK_K / 32; s++) {
-        const block_q4_Kx8::Sub& u = w->sub[s];
+        const auto& u = w->sub[s];
         __m256i sc, mn;
-        q4_K_scales(u, sc, mn);
+        k45_scales(u, sc, mn);
         const __m256i sc16 = pair16(sc), mn16 = pair16(mn);
-        __m256i q[8]; // q[k]: elements 32s + 4k..4k+3 of every row
-        for (int c = 0; c < 4; c++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i*)(u.qs + 32 * c));
-            q[2 * c] = _mm256_and_si256(v, m4);
-            q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-        }
+        __m256i q[8];
+        k45_codes(u, q);
         for (int r = 0; r < R; r++) {
             const int8_t* x = xs[r][b].qs + 32 * s;
-            __m256i a = _mm256_maddubs_epi16(q[0], bcast4(x));
-            for (int k = 1; k < 8; k++) a = _mm256_add_epi16(a, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
-            isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(a, sc16)); // lane r: sc (a_lo + a_hi)
+            __m256i a = _mm256_maddubs_epi16(q[0], bcast4(x)), a2 = _mm256_maddubs_epi16(q[4], bcast4(x + 16));
+            for (int k = 1; k < 4; k++) {
+                a = _mm256_add_epi16(a, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
+                a2 = _mm256_add_epi16(a2, _mm256_maddubs_epi16(q[k + 4], bcast4(x + 16 + 4 * k)));
+            }
+            // lane r: sc (a_lo + a_hi + a2_lo + a2_hi)
+            isum[r] = _mm256_add_epi32(isum[r], _mm256_add_epi32(_mm256_madd_epi16(a, sc16), _mm256_madd_epi16(a2, sc16)));
             const int xsum = xs[r][b].bsums[2 * s] + xs[r][b].bsums[2 * s + 1]; // |.| <= 32 * 127
             msum[r] = _mm256_add_epi32(msum[r], _mm256_madd_epi16(mn16, _mm256_set1_epi32(xsum & 0xFFFF)));
         }
@@ -175,6 +192,7 @@ using Q4_0x8 = Format<block_q4_0x8, block_q8_0, QK, true>; // the -8 of the code
 using Q8_0x8 = Format<block_q8_0x8, block_q8_0, QK, false>;
 using Q6_Kx8 = Format<block_q6_Kx8, block_q8_K, QK_K, false>;
 using Q4_Kx8 = Format<block_q4_Kx8, block_q8_K, QK_K, false>;
+using Q5_Kx8 = Format<block_q5_Kx8, block_q8_K, QK_K, false>;
 
 inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
 inline float xscale(const block_q8_K& x) { return x.d; }
@@ -309,27 +327,24 @@ void dequant8_q6_K(const void* src, float* P, int64_t ldp) {
     }
 }
 
-// A Q4_K group super-block as 256 columns: d sc q - dmin m, the reference's two rounded products
-// and their difference.
-void dequant8_q4_K(const void* src, float* P, int64_t ldp) {
-    const block_q4_Kx8* w = static_cast<const block_q4_Kx8*>(src);
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+// A Q4_K / Q5_K group super-block as 256 columns: d sc q - dmin m, the reference's two rounded
+// products and their difference.
+template <class W> void dequant8_k45(const void* src, float* P, int64_t ldp) {
+    const W* w = static_cast<const W*>(src);
     const __m256 d = scales8(w->d), dmin = scales8(w->dmin);
     for (int s = 0; s < QK_K / 32; s++) {
-        const block_q4_Kx8::Sub& u = w->sub[s];
-        __m256i sc, mn;
-        q4_K_scales(u, sc, mn);
+        const auto& u = w->sub[s];
+        __m256i sc, mn, q[8];
+        k45_scales(u, sc, mn);
+        k45_codes(u, q);
         const __m256 dl = _mm256_mul_ps(d, _mm256_cvtepi32_ps(sc)), ml = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mn));
-        for (int c = 0; c < 4; c++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i*)(u.qs + 32 * c));
-            for (int h = 0; h < 2; h++) {
-                const __m256i e = by_element(h ? _mm256_and_si256(_mm256_srli_epi16(v, 4), m4) : _mm256_and_si256(v, m4));
-                const __m128i lo = _mm256_castsi256_si128(e), hi = _mm256_extracti128_si256(e, 1);
-                const __m128i qj[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-                for (int j = 0; j < 4; j++) {
-                    const __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(qj[j])), dl);
-                    _mm256_storeu_ps(P + (32 * s + 8 * c + 4 * h + j) * ldp, _mm256_sub_ps(p, ml));
-                }
+        for (int k = 0; k < 8; k++) {
+            const __m256i e = by_element(q[k]);
+            const __m128i lo = _mm256_castsi256_si128(e), hi = _mm256_extracti128_si256(e, 1);
+            const __m128i qj[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+            for (int j = 0; j < 4; j++) {
+                const __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(qj[j])), dl);
+                _mm256_storeu_ps(P + (32 * s + 4 * k + j) * ldp, _mm256_sub_ps(p, ml));
             }
         }
     }
@@ -342,7 +357,8 @@ Dequant8Fn dequant8_avx2(int32_t dt) {
     case PANOPT_DTYPE_Q4_0: return dequant8_q4_0;
     case PANOPT_DTYPE_Q8_0: return dequant8_q8_0;
     case PANOPT_DTYPE_Q6_K: return dequant8_q6_K;
-    case PANOPT_DTYPE_Q4_K: return dequant8_q4_K;
+    case PANOPT_DTYPE_Q4_K: return dequant8_k45<block_q4_Kx8>;
+    case PANOPT_DTYPE_Q5_K: return dequant8_k45<block_q5_Kx8>;
     default: return nullptr;
     }
 }
@@ -352,6 +368,7 @@ void quant_rows8_avx2(TypeKernels* type) {
     type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
     type[PANOPT_DTYPE_Q6_K].linear_range_r8 = lin_r8<Q6_Kx8>;
     type[PANOPT_DTYPE_Q4_K].linear_range_r8 = lin_r8<Q4_Kx8>;
+    type[PANOPT_DTYPE_Q5_K].linear_range_r8 = lin_r8<Q5_Kx8>;
 }
 
 } // namespace panopt

@@ -2,6 +2,7 @@
 #include "rows8.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "../dtype.h"
 #include "quants.h"
@@ -11,7 +12,7 @@ namespace quant {
 
 bool has_rows8(int32_t dtype) {
     return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q8_0 || dtype == PANOPT_DTYPE_Q4_K ||
-           dtype == PANOPT_DTYPE_Q6_K;
+           dtype == PANOPT_DTYPE_Q5_K || dtype == PANOPT_DTYPE_Q6_K;
 }
 
 namespace {
@@ -127,22 +128,32 @@ void q6_K_unpack(const block_q6_Kx8* s, block_q6_K* const rows[R8]) {
     }
 }
 
-// Q4_K: codes in element order (qs byte 32g + l: element 64g + l low, 64g + 32 + l high); the 6-bit
-// scales and mins through ggml's packing (quants.h).
-void q4_K_pack(const block_q4_K* const rows[R8], block_q4_Kx8* o) {
+// Q4_K / Q5_K: codes in element order (qs byte 32g + l: element 64g + l low, 64g + 32 + l high; Q5_K's
+// bit 4 of element 32s + l is bit s of qh[l]); the 6-bit scales and mins through ggml's packing (quants.h).
+template <class B, class BX> void k45_pack(const B* const rows[R8], BX* o) {
+    constexpr bool FIVE = std::is_same<B, block_q5_K>::value;
     for (int r = 0; r < R8; r++) {
-        const block_q4_K* s = rows[r];
+        const B* s = rows[r];
         uint8_t q[QK_K];
         for (int g = 0; g < 4; g++)
             for (int l = 0; l < 32; l++) {
                 q[64 * g + l] = s->qs[32 * g + l] & 0x0F;
                 q[64 * g + 32 + l] = s->qs[32 * g + l] >> 4;
             }
+        if constexpr (FIVE)
+            for (int e = 0; e < QK_K; e++) q[e] |= (uint8_t)((s->qh[e % 32] >> (e / 32) & 1) << 4);
         o->d[r] = s->d;
         o->dmin[r] = s->dmin;
         for (int sb = 0; sb < QK_K / 32; sb++) {
-            block_q4_Kx8::Sub& u = o->sub[sb];
+            typename BX::Sub& u = o->sub[sb];
             put_nibbles(q + 32 * sb, 4, r, u.qs);
+            if constexpr (FIVE)
+                for (int j = 0; j < 4; j++) {
+                    uint8_t h = 0;
+                    for (int c = 0; c < 4; c++)
+                        h |= (uint8_t)((q[32 * sb + 8 * c + j] >> 4) << (2 * c) | (q[32 * sb + 8 * c + 4 + j] >> 4) << (2 * c + 1));
+                    u.qh[4 * r + j] = h;
+                }
             uint8_t sc, m;
             get_scale_min_k4(sb, s->scales, sc, m);
             u.lo[r] = (uint8_t)((sc & 0x0F) | (m & 0x0F) << 4);
@@ -152,22 +163,35 @@ void q4_K_pack(const block_q4_K* const rows[R8], block_q4_Kx8* o) {
         }
     }
 }
-void q4_K_unpack(const block_q4_Kx8* s, block_q4_K* const rows[R8]) {
+template <class B, class BX> void k45_unpack(const BX* s, B* const rows[R8]) {
+    constexpr bool FIVE = std::is_same<B, block_q5_K>::value;
     for (int r = 0; r < R8; r++) {
-        block_q4_K* o = rows[r];
+        B* o = rows[r];
         uint8_t q[QK_K];
         std::memset(o->scales, 0, sizeof o->scales);
         uint8_t sc[QK_K / 32], m[QK_K / 32];
         for (int sb = 0; sb < QK_K / 32; sb++) {
-            const block_q4_Kx8::Sub& u = s->sub[sb];
+            const typename BX::Sub& u = s->sub[sb];
             get_nibbles(u.qs, 4, r, q + 32 * sb);
+            if constexpr (FIVE)
+                for (int j = 0; j < 4; j++)
+                    for (int c = 0; c < 4; c++) {
+                        q[32 * sb + 8 * c + j] |= (uint8_t)((u.qh[4 * r + j] >> (2 * c) & 1) << 4);
+                        q[32 * sb + 8 * c + 4 + j] |= (uint8_t)((u.qh[4 * r + j] >> (2 * c + 1) & 1) << 4);
+                    }
             const uint8_t h = (uint8_t)(u.hi[r / 2] >> (4 * (r % 2)) & 0x0F);
             sc[sb] = (uint8_t)((u.lo[r] & 0x0F) | (h & 3) << 4);
             m[sb] = (uint8_t)((u.lo[r] >> 4) | (h >> 2) << 4);
         }
         for (int sb = 0; sb < QK_K / 32; sb++) put_scale_min_k4(sb, o->scales, sc[sb], m[sb]); // j < 4 first
         for (int g = 0; g < 4; g++)
-            for (int l = 0; l < 32; l++) o->qs[32 * g + l] = (uint8_t)(q[64 * g + l] | q[64 * g + 32 + l] << 4);
+            for (int l = 0; l < 32; l++) o->qs[32 * g + l] = (uint8_t)((q[64 * g + l] & 0x0F) | (q[64 * g + 32 + l] & 0x0F) << 4);
+        if constexpr (FIVE)
+            for (int l = 0; l < 32; l++) {
+                uint8_t h = 0;
+                for (int sb = 0; sb < QK_K / 32; sb++) h |= (uint8_t)((q[32 * sb + l] >> 4) << sb);
+                o->qh[l] = h;
+            }
         o->d = s->d[r];
         o->dmin = s->dmin[r];
     }
@@ -188,7 +212,8 @@ template <class F> void with_format(int32_t dtype, F f) {
     switch (dtype) {
     case PANOPT_DTYPE_Q4_0: f(Format<block_q4_0, block_q4_0x8, QK, q4_0_pack, q4_0_unpack>{}); break;
     case PANOPT_DTYPE_Q8_0: f(Format<block_q8_0, block_q8_0x8, QK, q8_0_pack, q8_0_unpack>{}); break;
-    case PANOPT_DTYPE_Q4_K: f(Format<block_q4_K, block_q4_Kx8, QK_K, q4_K_pack, q4_K_unpack>{}); break;
+    case PANOPT_DTYPE_Q4_K: f(Format<block_q4_K, block_q4_Kx8, QK_K, k45_pack, k45_unpack>{}); break;
+    case PANOPT_DTYPE_Q5_K: f(Format<block_q5_K, block_q5_Kx8, QK_K, k45_pack, k45_unpack>{}); break;
     default: f(Format<block_q6_K, block_q6_Kx8, QK_K, q6_K_pack, q6_K_unpack>{}); break;
     }
 }

@@ -1,5 +1,5 @@
 // rows8.h — block formats repacked in groups of 8 weight rows ("R8"), the layout the CPU's decode
-// kernels read Q4_0, Q8_0, Q4_K and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
+// kernels read Q4_0, Q8_0, Q4_K, Q5_K and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
 // multiple of 8) and K columns takes exactly the bytes of its row-major form; group g holds rows
 // 8g..8g+7 as K/32 blocks, block b of the group being the 8 rows' blocks b side by side:
 //
@@ -15,6 +15,8 @@
 //         sub-block s (elements 32s..32s+31) contiguous: qs as Q4_0's (4 vectors, element 32s + 8v + j
 //         low, + 4 high), lo[r] = low 4 bits of row r's scale | low 4 bits of its min << 4, and
 //         hi[r / 2] nibble r % 2 = top 2 bits of the scale | top 2 bits of the min << 2 (6-bit both)
+//   Q5_K  block_q5_Kx8: as Q4_K with sub[s].qh[4r + j] holding the 5th bits: bit 2c of element
+//         32s + 8c + j, bit 2c + 1 of element 32s + 8c + 4 + j (c < 4; qs, lo, hi as Q4_K's)
 //
 // (r < 8 the row in the group, c the 32-byte chunk, j < 4; q(r, e) the stored code of element e
 // of row r's block, d[r] its scale.) So one 32-byte load holds 4 consecutive elements of each of
@@ -63,10 +65,21 @@ struct block_q4_Kx8 {
     } sub[QK_K / 32];
 };
 static_assert(sizeof(block_q4_Kx8) == R8 * sizeof(block_q4_K), "Q4_Kx8 takes the bytes of 8 Q4_K blocks");
+struct block_q5_Kx8 {
+    uint16_t d[R8];
+    uint16_t dmin[R8];
+    struct Sub {
+        uint8_t qs[R8 * 16];
+        uint8_t qh[R8 * 4];
+        uint8_t lo[R8];
+        uint8_t hi[R8 / 2];
+    } sub[QK_K / 32];
+};
+static_assert(sizeof(block_q5_Kx8) == R8 * sizeof(block_q5_K), "Q5_Kx8 takes the bytes of 8 Q5_K blocks");
 
 namespace quant {
 
-// Whether dtype has an R8 layout (Q4_0, Q8_0, Q4_K, Q6_K).
+// Whether dtype has an R8 layout (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
 bool has_rows8(int32_t dtype);
 // Groups [g0, g1) of a row-major tensor of K columns (src) to the R8 layout (dst); src and dst
 // are whole tensors and do not overlap.

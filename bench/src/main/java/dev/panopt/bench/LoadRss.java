@@ -21,7 +21,7 @@ import java.util.Locale;
  *     dev.panopt.bench.LoadRss opt-1.3b Q4_0 [positions] [hf] [kept]
  * </pre>
  * With {@code kept} the weights stay where the checkpoint maps them ({@code LoadOptions.repack(false)});
- * by default Q4_0/Q8_0/Q4_K/Q6_K weights are copied into the native model's 8-row groups and their source
+ * by default Q4_0/Q8_0/Q4_K/Q5_K/Q6_K weights are copied into the native model's 8-row groups and their source
  * released.
  * With {@code hf} the model is the F16 checkpoint quantized while loading instead (the memory bound of
  * quantize-on-load: near the quantized size plus one tensor), compared with the same GGUF's size.

@@ -48,7 +48,7 @@ final class Common {
                     + "Q4_K_M, Q5_K_M, Q6_K, or convert them: F16, BF16, F32 (default: none, as the checkpoint stores them).")
     String quantize;
 
-    @Option(names = "--no-repack", description = "Keep every weight where the checkpoint maps it (default: Q4_0/Q8_0/Q4_K/Q6_K "
+    @Option(names = "--no-repack", description = "Keep every weight where the checkpoint maps it (default: Q4_0/Q8_0/Q4_K/Q5_K/Q6_K "
             + "weights are copied into the 8-row groups the CPU decodes faster from).")
     boolean noRepack;
 
