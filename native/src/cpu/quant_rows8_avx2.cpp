@@ -285,13 +285,14 @@ inline __m256i by_element(__m256i v) {
     return _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, idx), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// P[(e0 + j) * ldp + r] = d[r] * (code(r, e0 + j) - off) for j < 4, from v as by_element made it.
-inline void columns4(__m256i v, int off, __m256 d, float* P, int64_t ldp) {
+// P[(e0 + j) * ldp + r] = d[r] * (code(r, e0 + j) - off) - m[r] for j < 4, from v as by_element
+// made it (m: the K-quants' mins, else zeros, which subtract exactly).
+inline void columns4(__m256i v, int off, __m256 d, __m256 m, float* P, int64_t ldp) {
     const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
     const __m128i q[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
     for (int j = 0; j < 4; j++) {
         const __m256i c = _mm256_sub_epi32(_mm256_cvtepi8_epi32(q[j]), _mm256_set1_epi32(off));
-        _mm256_storeu_ps(P + j * ldp, _mm256_mul_ps(_mm256_cvtepi32_ps(c), d));
+        _mm256_storeu_ps(P + j * ldp, _mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(c), d), m));
     }
 }
 
@@ -303,8 +304,8 @@ void dequant8_q4_0(const void* src, float* P, int64_t ldp) {
     const __m256 d = scales8(w->d);
     for (int c = 0; c < 4; c++) {
         const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
-        columns4(by_element(_mm256_and_si256(v, m4)), 8, d, P + (8 * c) * ldp, ldp);
-        columns4(by_element(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4)), 8, d, P + (8 * c + 4) * ldp, ldp);
+        columns4(by_element(_mm256_and_si256(v, m4)), 8, d, _mm256_setzero_ps(), P + (8 * c) * ldp, ldp);
+        columns4(by_element(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4)), 8, d, _mm256_setzero_ps(), P + (8 * c + 4) * ldp, ldp);
     }
 }
 
@@ -312,7 +313,7 @@ void dequant8_q8_0(const void* src, float* P, int64_t ldp) {
     const block_q8_0x8* w = static_cast<const block_q8_0x8*>(src);
     const __m256 d = scales8(w->d);
     for (int c = 0; c < 8; c++)
-        columns4(by_element(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * c))), 0, d, P + (4 * c) * ldp, ldp);
+        columns4(by_element(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * c))), 0, d, _mm256_setzero_ps(), P + (4 * c) * ldp, ldp);
 }
 
 // A Q6_K group super-block as 256 columns: d sc (q - 32), the reference's (d sc) q rounding.
@@ -323,7 +324,7 @@ void dequant8_q6_K(const void* src, float* P, int64_t ldp) {
         __m256i c[4];
         q6_K_codes(w, u, c);
         const __m256 ds = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w->sub[u].scales))));
-        for (int i = 0; i < 4; i++) columns4(by_element(c[i]), 32, ds, P + (16 * u + 4 * i) * ldp, ldp);
+        for (int i = 0; i < 4; i++) columns4(by_element(c[i]), 32, ds, _mm256_setzero_ps(), P + (16 * u + 4 * i) * ldp, ldp);
     }
 }
 
@@ -338,15 +339,7 @@ template <class W> void dequant8_k45(const void* src, float* P, int64_t ldp) {
         k45_scales(u, sc, mn);
         k45_codes(u, q);
         const __m256 dl = _mm256_mul_ps(d, _mm256_cvtepi32_ps(sc)), ml = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mn));
-        for (int k = 0; k < 8; k++) {
-            const __m256i e = by_element(q[k]);
-            const __m128i lo = _mm256_castsi256_si128(e), hi = _mm256_extracti128_si256(e, 1);
-            const __m128i qj[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-            for (int j = 0; j < 4; j++) {
-                const __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(qj[j])), dl);
-                _mm256_storeu_ps(P + (32 * s + 4 * k + j) * ldp, _mm256_sub_ps(p, ml));
-            }
-        }
+        for (int k = 0; k < 8; k++) columns4(by_element(q[k]), 0, dl, ml, P + (32 * s + 4 * k) * ldp, ldp);
     }
 }
 

@@ -41,6 +41,17 @@ void dequantize_q5_K(const void* x, float* y, int64_t n);
 void dequantize_q6_K(const void* x, float* y, int64_t n);
 void dequantize_q8_K(const void* x, float* y, int64_t n);
 
+// The K-quants' codes of one super-block in element order (L: 256 levels) <-> their packed bytes,
+// as the quantizers write them and the 8-row repack (rows8.cpp) reads and rewrites them.
+// Q4_K / Q5_K: qs byte 32g + l holds element 64g + l (low nibble) and 64g + 32 + l (high); Q5_K's
+// bit 4 of element 64g + 32h + l is bit 2g + h of qh[l]. qh == NULL for Q4_K.
+void put_codes_k45(const uint8_t* L, uint8_t* qs, uint8_t* qh);
+void get_codes_k45(const uint8_t* qs, const uint8_t* qh, uint8_t* L);
+// Q6_K, per half h of 128: ql byte l (l < 64) holds the low nibbles of elements 128h + l and
+// 128h + l + 64; qh byte l (l < 32) the high 2 bits of 128h + l + 32k in bits 2k, 2k + 1.
+void put_codes_q6_K(const uint8_t* L, uint8_t* ql, uint8_t* qh);
+void get_codes_q6_K(const uint8_t* ql, const uint8_t* qh, uint8_t* L);
+
 // Q4_K/Q5_K scales[12] (ggml's get_scale_min_k4): the 6-bit scale and min of sub-block j < 8; and
 // the inverse, writing j < 4 before j >= 4 (those add their top bits to bytes j - 4 and j).
 void get_scale_min_k4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m);

@@ -199,9 +199,7 @@ void quantize_q4_K(const float* x, void* y, int64_t n) {
         block_q4_K b;
         uint8_t L[QK_K];
         quantize_k_affine(x, b, L, 15, -1.f, 0.1f, 20);
-        // 4 groups of 64 elements: byte l of group g holds element 64g + l (low) and 64g + 32 + l (high)
-        for (int g = 0; g < QK_K / 64; g++)
-            for (int l = 0; l < 32; l++) b.qs[32 * g + l] = (uint8_t)(L[64 * g + l] | L[64 * g + l + 32] << 4);
+        put_codes_k45(L, b.qs, nullptr);
         store_block(y, i, b);
     }
 }
@@ -211,15 +209,7 @@ void quantize_q5_K(const float* x, void* y, int64_t n) {
         block_q5_K b;
         uint8_t L[QK_K];
         quantize_k_affine(x, b, L, 31, -0.5f, 0.1f, 15);
-        // as Q4_K, with bit 4 of element 64g + l in bit 2g of qh[l], of element 64g + 32 + l in bit 2g + 1
-        for (int l = 0; l < 32; l++) b.qh[l] = 0;
-        for (int g = 0; g < QK_K / 64; g++) {
-            for (int l = 0; l < 32; l++) {
-                const int lo = L[64 * g + l], hi = L[64 * g + l + 32];
-                b.qs[32 * g + l] = (uint8_t)((lo & 0xf) | (hi & 0xf) << 4);
-                b.qh[l] |= (uint8_t)((lo >> 4) << (2 * g) | (hi >> 4) << (2 * g + 1));
-            }
-        }
+        put_codes_k45(L, b.qs, b.qh);
         store_block(y, i, b);
     }
 }
@@ -255,18 +245,7 @@ void quantize_q6_K(const float* x, void* y, int64_t n) {
                 L[16 * j + ii] = (int8_t)(std::max(-32, std::min(31, l)) + 32);
             }
         }
-        // 2 halves of 128: ql byte l (l < 64) holds the low nibbles of elements 128h + l and
-        // 128h + l + 64; qh byte l (l < 32) the high 2 bits of 128h + l + 32k in bits 2k, 2k + 1.
-        for (int h = 0; h < QK_K / 128; h++) {
-            const int8_t* Lh = L + 128 * h;
-            uint8_t* ql = b.ql + 64 * h;
-            uint8_t* qh = b.qh + 32 * h;
-            for (int l = 0; l < 32; l++) {
-                ql[l] = (uint8_t)((Lh[l] & 0xf) | (Lh[l + 64] & 0xf) << 4);
-                ql[l + 32] = (uint8_t)((Lh[l + 32] & 0xf) | (Lh[l + 96] & 0xf) << 4);
-                qh[l] = (uint8_t)((Lh[l] >> 4) | (Lh[l + 32] >> 4) << 2 | (Lh[l + 64] >> 4) << 4 | (Lh[l + 96] >> 4) << 6);
-            }
-        }
+        put_codes_q6_K(reinterpret_cast<const uint8_t*>(L), b.ql, b.qh); // levels 0..63 by now
         store_block(y, i, b);
     }
 }
@@ -334,6 +313,42 @@ void dequantize_q8_K(const void* x, float* y, int64_t n) {
         const block_q8_K b = load_block<block_q8_K>(x, i);
         for (int j = 0; j < QK_K; j++) y[j] = b.d * (float)b.qs[j];
     }
+}
+
+void put_codes_k45(const uint8_t* L, uint8_t* qs, uint8_t* qh) {
+    if (qh) std::memset(qh, 0, QK_K / 8);
+    for (int g = 0; g < QK_K / 64; g++)
+        for (int l = 0; l < 32; l++) {
+            const int lo = L[64 * g + l], hi = L[64 * g + l + 32];
+            qs[32 * g + l] = (uint8_t)((lo & 0xf) | (hi & 0xf) << 4);
+            if (qh) qh[l] |= (uint8_t)((lo >> 4) << (2 * g) | (hi >> 4) << (2 * g + 1));
+        }
+}
+
+void get_codes_k45(const uint8_t* qs, const uint8_t* qh, uint8_t* L) {
+    for (int g = 0; g < QK_K / 64; g++)
+        for (int l = 0; l < 32; l++)
+            for (int h = 0; h < 2; h++)
+                L[64 * g + 32 * h + l] = (uint8_t)((h ? qs[32 * g + l] >> 4 : qs[32 * g + l] & 0xf) |
+                                                   (qh ? (qh[l] >> (2 * g + h) & 1) << 4 : 0));
+}
+
+void put_codes_q6_K(const uint8_t* L, uint8_t* ql, uint8_t* qh) {
+    for (int h = 0; h < QK_K / 128; h++, L += 128, ql += 64, qh += 32)
+        for (int l = 0; l < 32; l++) {
+            ql[l] = (uint8_t)((L[l] & 0xf) | (L[l + 64] & 0xf) << 4);
+            ql[l + 32] = (uint8_t)((L[l + 32] & 0xf) | (L[l + 96] & 0xf) << 4);
+            qh[l] = (uint8_t)((L[l] >> 4) | (L[l + 32] >> 4) << 2 | (L[l + 64] >> 4) << 4 | (L[l + 96] >> 4) << 6);
+        }
+}
+
+void get_codes_q6_K(const uint8_t* ql, const uint8_t* qh, uint8_t* L) {
+    for (int h = 0; h < QK_K / 128; h++, L += 128, ql += 64, qh += 32)
+        for (int l = 0; l < 32; l++)
+            for (int k = 0; k < 4; k++) {
+                const uint8_t lo = ql[l + 32 * (k & 1)];
+                L[l + 32 * k] = (uint8_t)(((k >> 1) ? lo >> 4 : lo & 0xf) | ((qh[l] >> (2 * k)) & 3) << 4);
+            }
 }
 
 // Q4_K/Q5_K scales[12]: 6-bit scale and min of sub-block j. j < 4: low 6 bits of bytes j and j + 4;

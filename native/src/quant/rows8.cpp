@@ -75,30 +75,11 @@ void q8_0_unpack(const block_q8_0x8* s, block_q8_0* const rows[R8]) {
     }
 }
 
-// Q6_K: the 256 6-bit codes of a super-block in element order <-> ggml's ql/qh (dequantize_row_q6_K:
-// element 128h + l + 32k, l < 32, k < 4, takes nibble k >> 1 of ql[64h + l + 32 (k & 1)] and bits
-// 2k, 2k + 1 of qh[32h + l]).
-void q6_K_codes(const block_q6_K* s, uint8_t q[QK_K]) {
-    for (int h = 0; h < 2; h++)
-        for (int l = 0; l < 32; l++)
-            for (int k = 0; k < 4; k++) {
-                const uint8_t lo = s->ql[64 * h + l + 32 * (k & 1)];
-                q[128 * h + l + 32 * k] = (uint8_t)(((k >> 1) ? lo >> 4 : lo & 0x0F) | ((s->qh[32 * h + l] >> (2 * k)) & 3) << 4);
-            }
-}
-void q6_K_from_codes(const uint8_t q[QK_K], block_q6_K* o) {
-    for (int h = 0; h < 2; h++)
-        for (int l = 0; l < 32; l++) {
-            const uint8_t* e = q + 128 * h + l;
-            o->ql[64 * h + l] = (uint8_t)((e[0] & 0x0F) | (e[64] & 0x0F) << 4);
-            o->ql[64 * h + l + 32] = (uint8_t)((e[32] & 0x0F) | (e[96] & 0x0F) << 4);
-            o->qh[32 * h + l] = (uint8_t)((e[0] >> 4) | (e[32] >> 4) << 2 | (e[64] >> 4) << 4 | (e[96] >> 4) << 6);
-        }
-}
+// Q6_K: codes through quants.h's (un)packing; sub-blocks contiguous (rows8.h).
 void q6_K_pack(const block_q6_K* const rows[R8], block_q6_Kx8* o) {
     for (int r = 0; r < R8; r++) {
         uint8_t q[QK_K];
-        q6_K_codes(rows[r], q);
+        get_codes_q6_K(rows[r]->ql, rows[r]->qh, q);
         o->d[r] = rows[r]->d;
         for (int u = 0; u < QK_K / 16; u++) {
             block_q6_Kx8::Sub& sb = o->sub[u];
@@ -123,25 +104,19 @@ void q6_K_unpack(const block_q6_Kx8* s, block_q6_K* const rows[R8]) {
                     q[16 * u + 4 * i + j] |= (uint8_t)(((sb.qh[4 * r + j] >> (2 * i)) & 3) << 4);
             rows[r]->scales[u] = sb.scales[r];
         }
-        q6_K_from_codes(q, rows[r]);
+        put_codes_q6_K(q, rows[r]->ql, rows[r]->qh);
         rows[r]->d = s->d[r];
     }
 }
 
-// Q4_K / Q5_K: codes in element order (qs byte 32g + l: element 64g + l low, 64g + 32 + l high; Q5_K's
-// bit 4 of element 32s + l is bit s of qh[l]); the 6-bit scales and mins through ggml's packing (quants.h).
+// Q4_K / Q5_K: codes and the 6-bit scales and mins through quants.h's (un)packing.
 template <class B, class BX> void k45_pack(const B* const rows[R8], BX* o) {
     constexpr bool FIVE = std::is_same<B, block_q5_K>::value;
     for (int r = 0; r < R8; r++) {
         const B* s = rows[r];
         uint8_t q[QK_K];
-        for (int g = 0; g < 4; g++)
-            for (int l = 0; l < 32; l++) {
-                q[64 * g + l] = s->qs[32 * g + l] & 0x0F;
-                q[64 * g + 32 + l] = s->qs[32 * g + l] >> 4;
-            }
-        if constexpr (FIVE)
-            for (int e = 0; e < QK_K; e++) q[e] |= (uint8_t)((s->qh[e % 32] >> (e / 32) & 1) << 4);
+        if constexpr (FIVE) get_codes_k45(s->qs, s->qh, q);
+        else get_codes_k45(s->qs, nullptr, q);
         o->d[r] = s->d;
         o->dmin[r] = s->dmin;
         for (int sb = 0; sb < QK_K / 32; sb++) {
@@ -184,14 +159,8 @@ template <class B, class BX> void k45_unpack(const BX* s, B* const rows[R8]) {
             m[sb] = (uint8_t)((u.lo[r] >> 4) | (h >> 2) << 4);
         }
         for (int sb = 0; sb < QK_K / 32; sb++) put_scale_min_k4(sb, o->scales, sc[sb], m[sb]); // j < 4 first
-        for (int g = 0; g < 4; g++)
-            for (int l = 0; l < 32; l++) o->qs[32 * g + l] = (uint8_t)((q[64 * g + l] & 0x0F) | (q[64 * g + 32 + l] & 0x0F) << 4);
-        if constexpr (FIVE)
-            for (int l = 0; l < 32; l++) {
-                uint8_t h = 0;
-                for (int sb = 0; sb < QK_K / 32; sb++) h |= (uint8_t)((q[32 * sb + l] >> 4) << sb);
-                o->qh[l] = h;
-            }
+        if constexpr (FIVE) put_codes_k45(q, o->qs, o->qh);
+        else put_codes_k45(q, o->qs, nullptr);
         o->d = s->d[r];
         o->dmin = s->dmin[r];
     }
