@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +72,12 @@ final class HubHttp implements AutoCloseable {
         return client;
     }
 
-    private synchronized ScheduledExecutorService watchdog() throws IOException {
+    /**
+     * Schedules {@code task} every {@code periodNanos} on the watchdog thread. Under the client's lock, as
+     * {@link #close()} marks it closed: a download that gets here after close() fails with an
+     * IOException, never with the executor's RejectedExecutionException.
+     */
+    private synchronized ScheduledFuture<?> watch(Runnable task, long periodNanos) throws IOException {
         if (closed) {
             throw new IOException("the HubClient was closed");
         }
@@ -85,7 +89,7 @@ final class HubHttp implements AutoCloseable {
             });
             watchdog.setRemoveOnCancelPolicy(true);
         }
-        return watchdog;
+        return watchdog.scheduleAtFixedRate(task, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     private synchronized boolean isClosed() {
@@ -500,7 +504,7 @@ final class HubHttp implements AutoCloseable {
             this.in = in;
             this.timeoutNanos = timeoutNanos;
             long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), timeoutNanos / 4);
-            task = watchdog().scheduleAtFixedRate(this, period, period, TimeUnit.NANOSECONDS);
+            task = watch(this, period);
         }
 
         void touch() {
