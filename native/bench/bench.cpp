@@ -3,6 +3,7 @@
 //                [--fixture DIR (a conformance case: loads its model.safetensors)]
 //                [--hidden H --heads NH --layers L --ffn F --vocab V --dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
 //                (random weights: the matrices in that type, vectors in f32) [--cache f32|f16|q8_0]
+//                [--steps N (decode steps timed; default min(reps, 64))] [--decode-only 1]
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
 // 2 Zen-4 cores) for: a full forward with the head at every position, the vocab projection alone,
 // and a 1-token decode step on top of a seq-long cache.
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
         std::exit(2);
     };
     double peak = 220;
+    int steps = -1;
+    bool decode_only = false;
     std::string fixture;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
@@ -69,6 +72,8 @@ int main(int argc, char** argv) {
         else if (k == "--batch") B = atoi(v);
         else if (k == "--seq") S = atoi(v);
         else if (k == "--reps") reps = atoi(v);
+        else if (k == "--steps") steps = atoi(v);
+        else if (k == "--decode-only") decode_only = atoi(v) != 0;
         else if (k == "--peak") peak = std::string(v) == "measure" ? -1 : atof(v);
         else if (k == "--fixture") fixture = v;
         else if (k == "--hidden") H = atoi(v);
@@ -200,7 +205,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "finalize: %s\n", panopt_last_error());
         return 1;
     }
-    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + 64), cache_dt};
+    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + std::max(64, steps + 1)), cache_dt};
     panopt_session* s = nullptr;
     if (panopt_session_create(m, &so, &s)) {
         std::fprintf(stderr, "session: %s\n", panopt_last_error());
@@ -224,12 +229,12 @@ int main(int argc, char** argv) {
     a.seq_len = S;
     a.input_ids = ids.data();
     a.head_out = out.data();
-    double ms = median_ms(reps, [&] { panopt_forward(s, &a); });
-    std::printf("forward %dx%d, head at all positions: %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", B, S, ms,
+    double ms = decode_only ? 0 : median_ms(reps, [&] { panopt_forward(s, &a); });
+    if (!decode_only) std::printf("forward %dx%d, head at all positions: %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", B, S, ms,
                 flops / ms * 1e-6, 100.0 * flops / ms * 1e-6 / peak);
 
     // The vocab projection alone (the dominant matmul), through the CPU backend's linear op.
-    {
+    if (!decode_only) {
         panopt::CpuBackend cpu(kt, threads);
         auto ex = cpu.new_executor(*m, 1, 1, PANOPT_DTYPE_F32);
         auto weight = [&](int64_t rows, int64_t cols) {
@@ -275,7 +280,7 @@ int main(int argc, char** argv) {
         std::vector<double> v;
         panopt_session_reset(s);
         panopt_forward(s, &p);
-        for (int r = 0; r < std::min(reps, 64); r++) {
+        for (int r = 0; r < (steps > 0 ? steps : std::min(reps, 64)); r++) {
             double t0 = now_ms();
             panopt_status stt = panopt_forward(s, &d);
             double t1 = now_ms();
