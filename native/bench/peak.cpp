@@ -64,7 +64,7 @@ double measure_peak_gflops(int threads) {
 // Peak int8 dot-product rate: the ceiling of the quantized prefill GEMM, in GOP/s (a multiply and
 // an add per int8 pair). With AVX512-VNNI one vpdpbusd does 64 u8 x s8 products into 16 int32
 // sums; with AVX2 the same 32 products take vpmaddubsw + vpmaddwd (+ vpaddd into the sum), which
-// is what the kernels issue. 12 independent chains per thread, as above.
+// is what the kernels issue.
 namespace {
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int run_vnni512(long iters) {
@@ -80,15 +80,24 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) int run_vnni512(long iter
     return out[0] + out[15];
 }
 
+// The AVX2 loop needs care: with loop-invariant operands the compiler hoists vpmaddubsw/vpmaddwd
+// out of the loop and only the vpaddd remain (an earlier version of this probe reported that
+// rate, ~3x the real one). So x is made opaque each iteration (an empty asm that "changes" it)
+// and each chain has its own b, so every step issues all three instructions.
+constexpr int kInt8Chains = 6; // 6 acc + 6 b + x + ones stay in the 16 ymm registers
+
 __attribute__((target("avx2"))) int run_int8_avx2(long iters) {
-    __m256i acc[kChains];
-    for (int i = 0; i < kChains; i++) acc[i] = _mm256_set1_epi32(i);
-    const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < kChains; i++)
-            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones));
+    __m256i acc[kInt8Chains], b[kInt8Chains];
+    for (int i = 0; i < kInt8Chains; i++) acc[i] = _mm256_set1_epi32(i), b[i] = _mm256_set1_epi8((char)(i + 1)); // non-zero: a zero b folds away
+    __m256i x = _mm256_set1_epi8(3);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (long it = 0; it < iters; it++) {
+        __asm__ volatile("" : "+x"(x));
+        for (int i = 0; i < kInt8Chains; i++)
+            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x, b[i]), ones));
+    }
     __m256i s = acc[0];
-    for (int i = 1; i < kChains; i++) s = _mm256_add_epi32(s, acc[i]);
+    for (int i = 1; i < kInt8Chains; i++) s = _mm256_add_epi32(s, acc[i]);
     int out[8];
     _mm256_storeu_si256((__m256i*)out, s);
     return out[0] + out[7];
@@ -112,7 +121,7 @@ double measure_peak_int8_gops(int threads, const char** which) {
             ts.emplace_back([&] { sink = sink + (vnni ? run_vnni512(iters) : run_int8_avx2(iters)); });
         for (auto& t : ts) t.join();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        double gops = 2.0 * macs * kChains * iters * threads / s / 1e9;
+        double gops = 2.0 * macs * (vnni ? kChains : kInt8Chains) * iters * threads / s / 1e9;
         if (gops > best) best = gops;
     }
     return best;
