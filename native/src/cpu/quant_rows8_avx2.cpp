@@ -62,16 +62,17 @@ inline void block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b,
                        __m256* acc) {
     const __m256i ones = _mm256_set1_epi16(1);
     const __m256 dw = scales8(w->d);
-    for (int r = 0; r < R; r++) {
-        const int8_t* x = xs[r][b].qs;
-        __m256i s = _mm256_setzero_si256();
-        for (int c = 0; c < 8; c++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
-            const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(bcast4(x + 4 * c), v));
-            s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
+    __m256i s[R];
+    for (int r = 0; r < R; r++) s[r] = _mm256_setzero_si256();
+    for (int c = 0; c < 8; c++) { // the codes' magnitudes once for all R activation rows
+        const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c)), av = _mm256_sign_epi8(v, v);
+        for (int r = 0; r < R; r++) {
+            const __m256i p = _mm256_maddubs_epi16(av, _mm256_sign_epi8(bcast4(xs[r][b].qs + 4 * c), v));
+            s[r] = _mm256_add_epi32(s[r], _mm256_madd_epi16(p, ones));
         }
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
     }
+    for (int r = 0; r < R; r++)
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
 }
 
 // Codes of sub-block u (elements 16u..16u+15) of a Q6_K group block: c[i] holds elements
@@ -197,11 +198,21 @@ using Q5_Kx8 = Format<block_q5_Kx8, block_q8_K, QK_K, false>;
 inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
 inline float xscale(const block_q8_K& x) { return x.d; }
 
+// Decode streams each group once from memory: the hardware prefetcher alone kept 2 threads at
+// 14-17 GB/s of a ~25 GB/s machine; software prefetch this far ahead of the block in use
+// (1 KB, or two blocks for the K-quants' 1.2-1.7 KB ones) reached 18-20 GB/s (Q4_0 +30%, Q8_0 and
+// Q4_K +20%, Q6_K +10%; one thread per half of 40 distinct 3072x768 matrices, AVX2 Zen 2).
+template <class W> constexpr size_t prefetch_ahead() { return 2 * sizeof(W) > 1024 ? 2 * sizeof(W) : 1024; }
+
 template <class F, int R>
 void group(int64_t nb, const typename F::W* w, const typename F::X* const* xs, const float* xd, const int32_t* xo,
            __m256* acc) {
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) block<R>(w + b, xs, b, xd, xo, acc);
+    for (int64_t b = 0; b < nb; b++) {
+        const char* ahead = reinterpret_cast<const char*>(w + b) + prefetch_ahead<typename F::W>();
+        for (size_t o = 0; o < sizeof(typename F::W); o += 64) _mm_prefetch(ahead + o, _MM_HINT_T0);
+        block<R>(w + b, xs, b, xd, xo, acc);
+    }
 }
 
 // The 8 bias values of rows n..n+7 (zeros without a bias).
