@@ -247,8 +247,9 @@ PANOPT_API int32_t panopt_cpu_isa(void);
  * -1 for an unknown name. Bindings check their layouts against it when they load the library. */
 PANOPT_API int64_t panopt_struct_size(const char* name);
 
-/* Quantizes n_rows rows of n_per_row f32 values (row-major, contiguous) to `dtype` with the type's
- * reference quantizer (for ggml's formats the bytes of ggml's quantize_row_*_ref). n_per_row must be
+/* Quantizes n_rows rows of n_per_row f32 values (row-major, contiguous) to `dtype`, giving the bytes
+ * of the type's reference quantizer (for ggml's formats those of ggml's quantize_row_*_ref) with the
+ * fastest implementation this CPU runs (the K-quants' searches vectorized with AVX2). n_per_row must be
  * a multiple of the type's block; dst_bytes must equal n_rows * row bytes. Pure: safe to call from
  * several threads on disjoint rows. */
 PANOPT_API panopt_status panopt_quantize(int32_t dtype, const float* src, int64_t n_rows, int64_t n_per_row,

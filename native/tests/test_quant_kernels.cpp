@@ -3,6 +3,8 @@
 // activations — for odd row counts, all batch tails and several block counts, with and without bias.
 // The integer sums are exact in both; they differ in where f32 rounding happens (the vector kernels
 // convert and scale lanes of a block separately), so the bound is relative to sum |w_k| |x_k|.
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "cpu/buffer.h"
@@ -421,6 +423,47 @@ void test_activation_quantizers(const Kernels* ref, const Kernels* kt) {
     }
 }
 
+// Weight quantizers (panopt_quantize's quantize_weights): every ISA's bytes equal the reference's
+// (type_traits' from_f32, ggml's bytes) for rows that reach each branch of ggml's searches: normal
+// and heavy-tailed values, sub-blocks of one sign (Q4_K's min > 0 case), of equal values (max == min),
+// near-zero ones (below GROUP_MAX_EPS), exact zeros, outliers, ties of the level rounding, infinities
+// and NaNs.
+void test_weight_quantizers(const Kernels* kt) {
+    for (int dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) {
+        const TypeTraits* tt = type_traits(dt);
+        if (!tt->from_f32 || kt->type[dt].quantize_weights == tt->from_f32) continue; // nothing of its own
+        const int64_t be = kBlockElems[dt];
+        int bad = 0, rows = 0;
+        for (int trial = 0; trial < 400; trial++) {
+            const int64_t n = be * (1 + trial % 3);
+            std::vector<float> x((size_t)n);
+            std::normal_distribution<float> nd(0.0f, 0.02f);
+            std::student_t_distribution<float> heavy(2.0f);
+            for (auto& v : x) v = (trial % 8 == 1) ? 0.01f * heavy(qrng) : nd(qrng);
+            const int64_t sub = 16 * (int64_t)(qrng() % (uint64_t)(n / 16)); // a 16-element stretch
+            switch (trial % 8) {
+            case 2: for (int64_t i = sub; i < sub + 16; i++) x[i] = std::fabs(x[i]) + 0.5f; break; // one sign, min > 0
+            case 3: for (int64_t i = sub; i < sub + 16; i++) x[i] = 0.25f; break;                 // max == min
+            case 4: for (int64_t i = sub; i < sub + 16; i++) x[i] *= 1e-16f; break;               // near zero
+            case 5: for (int64_t i = 0; i < n; i += 2) x[i] = 0.0f; break;
+            case 6: x[(size_t)(qrng() % n)] = 50.0f; break;
+            case 7: for (auto& v : x) v = (float)((int)(qrng() % 64) - 32) * 0.125f; break;      // rounding ties
+            default: break;
+            }
+            if (trial % 97 == 11) x[(size_t)(qrng() % n)] = INFINITY;
+            if (trial % 97 == 12) x[(size_t)(qrng() % n)] = -INFINITY;
+            if (trial % 97 == 13) x[(size_t)(qrng() % n)] = NAN;
+            if (trial % 97 == 14) std::fill(x.begin(), x.end(), 0.0f);
+            std::vector<uint8_t> r1((size_t)row_bytes(dt, n)), r2(r1.size());
+            tt->from_f32(x.data(), r1.data(), n);
+            kt->type[dt].quantize_weights(x.data(), r2.data(), n);
+            bad += r1 != r2;
+            rows++;
+        }
+        T_CHECK(bad == 0, "%s quantize_weights %s: %d of %d rows differ from the reference", kt->name, tt->name, bad, rows);
+    }
+}
+
 } // namespace
 
 int run_quant_kernel_tests() {
@@ -435,6 +478,7 @@ int run_quant_kernel_tests() {
         std::printf("  quantized products: %s\n", kt->name);
         test_cache_rows(ref, kt);
         test_activation_quantizers(ref, kt);
+        test_weight_quantizers(kt);
         for (int dt : kWeightFormats) {
             if (!type_traits(dt)->to_f32 || !type_traits(act_type(dt))->to_f32) {
                 std::printf("  SKIP %s: no dequantizer in this build\n", type_traits(dt)->name);

@@ -40,6 +40,7 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.linear_range_dq) t.linear_range_dq = l.linear_range_dq;
         if (!t.linear_range_r8) t.linear_range_r8 = l.linear_range_r8;
         if (!t.linear_range_dq_r8) t.linear_range_dq_r8 = l.linear_range_dq_r8;
+        if (!t.quantize_weights) t.quantize_weights = l.quantize_weights;
     }
     return out;
 }

@@ -64,6 +64,10 @@ struct TypeKernels {
     // linear_range_dq (f32 X) for W in that layout, with n0 and n1 multiples of 8. NULL elsewhere.
     void (*linear_range_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
     void (*linear_range_dq_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+    // n f32 (a multiple of the block) to this type with the bytes of its reference conversion
+    // type_traits(dt)->from_f32 (for ggml's formats ggml's quantize_row_*_ref), which is the scalar
+    // table's entry for every type; an ISA's may only be faster (panopt_quantize uses the best).
+    void (*quantize_weights)(const float* x, void* y, int64_t n);
 };
 
 // Products with ggml block-format weights in a decode step (one position per row) take the int8
@@ -104,6 +108,7 @@ struct Kernels {
 void quant_kernels_scalar(TypeKernels* type); // the reference: every format, plain loops
 void quant_kernels_avx2(TypeKernels* type);   // defined in quant_dot_avx2.cpp (AVX2 flags)
 void quant_act_avx2(TypeKernels* type);       // quantize_row of Q8_0/Q8_1/Q8_K, quant_act_avx2.cpp
+void quant_search_avx2(TypeKernels* type);    // quantize_weights of Q4_K/Q5_K/Q6_K, quant_search_avx2.cpp
 // A block format's row dequantizer for the prompt GEMM's panels: AVX2 for the 32-element formats
 // (quant_dot_avx2.cpp; FMA contraction aside, the reference's values), the reference elsewhere.
 using DequantFn = void (*)(const void* src, float* dst, int64_t n);

@@ -57,6 +57,25 @@ void get_codes_q6_K(const uint8_t* ql, const uint8_t* qh, uint8_t* L);
 void get_scale_min_k4(int j, const uint8_t* q, uint8_t& sc, uint8_t& m);
 void put_scale_min_k4(int j, uint8_t* q, uint8_t sc, uint8_t m);
 
+// The K-quants' per-sub-block searches, where their quantizers spend nearly all their time, 8
+// sub-blocks per call. The reference runs ggml's make_qkx2_quants / make_qx_quants on one after
+// the other; an ISA may supply searches with the same floats and levels bit for bit
+// (quants_k_avx2.cpp: one sub-block per vector lane), and quantize_*_with(its searches) then gives
+// the reference's bytes.
+struct KSearch {
+    // Q4_K / Q5_K: sub-block j < 8 is x[32j .. 32j + 31] with weights w[32j ..]: its levels
+    // L[32j ..] in [0, nmax], scale[j] and neg_min[j] as make_qkx2_quants(32, nmax, ..., rmin, rdelta, nstep).
+    void (*affine8)(const float* x, const float* w, int nmax, float rmin, float rdelta, int nstep, uint8_t* L,
+                    float* scale, float* neg_min);
+    // Q6_K: sub-block j < 8 is x[16j .. 16j + 15]: levels L[16j ..] in [0, 63] and scale[j] as
+    // make_qx_quants(16, 32, ...) without importance weights.
+    void (*symmetric8)(const float* x, int8_t* L, float* scale);
+};
+const KSearch& ksearch_reference();
+void quantize_q4_K_with(const KSearch& search, const float* x, void* y, int64_t n);
+void quantize_q5_K_with(const KSearch& search, const float* x, void* y, int64_t n);
+void quantize_q6_K_with(const KSearch& search, const float* x, void* y, int64_t n);
+
 } // namespace quant
 } // namespace panopt
 

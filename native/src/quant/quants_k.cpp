@@ -134,22 +134,35 @@ float make_qx(int n, int nmax, const float* x, int8_t* L) {
     return scale;
 }
 
+// The reference searches, one sub-block after another.
+void affine8_reference(const float* x, const float* w, int nmax, float rmin, float rdelta, int nstep, uint8_t* L,
+                       float* scale, float* neg_min) {
+    uint8_t Laux[32];
+    for (int j = 0; j < 8; j++)
+        scale[j] = make_qkx2(32, nmax, x + 32 * j, w + 32 * j, L + 32 * j, &neg_min[j], Laux, rmin, rdelta, nstep);
+}
+void symmetric8_reference(const float* x, int8_t* L, float* scale) {
+    for (int j = 0; j < 8; j++) scale[j] = make_qx(16, 32, x + 16 * j, L + 16 * j);
+}
+
 // The common part of Q4_K and Q5_K: fits the 8 sub-blocks of one super-block, writes d, dmin and
 // scales, and leaves each element's level (0..nmax) in L.
 template <class B>
-void quantize_k_affine(const float* x, B& b, uint8_t L[QK_K], int nmax, float rmin, float rdelta, int nstep) {
-    uint8_t Laux[32];
-    float weights[32];
+void quantize_k_affine(const KSearch& search, const float* x, B& b, uint8_t L[QK_K], int nmax, float rmin, float rdelta,
+                       int nstep) {
+    float weights[QK_K];
     float mins[QK_K / 32];
     float scales[QK_K / 32];
-    float max_scale = 0, max_min = 0;
     for (int j = 0; j < QK_K / 32; j++) {
         const float* xs = x + 32 * j;
         float sum_x2 = 0;
         for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
         const float av_x = std::sqrt(sum_x2 / 32);
-        for (int l = 0; l < 32; l++) weights[l] = av_x + std::fabs(xs[l]);
-        scales[j] = make_qkx2(32, nmax, xs, weights, L + 32 * j, &mins[j], Laux, rmin, rdelta, nstep);
+        for (int l = 0; l < 32; l++) weights[32 * j + l] = av_x + std::fabs(xs[l]);
+    }
+    search.affine8(x, weights, nmax, rmin, rdelta, nstep, L, scales, mins);
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < QK_K / 32; j++) {
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -194,34 +207,44 @@ template <class B, class Level> void dequantize_k_affine(const void* x, float* y
 
 } // namespace
 
-void quantize_q4_K(const float* x, void* y, int64_t n) {
+const KSearch& ksearch_reference() {
+    static const KSearch s{affine8_reference, symmetric8_reference};
+    return s;
+}
+
+void quantize_q4_K(const float* x, void* y, int64_t n) { quantize_q4_K_with(ksearch_reference(), x, y, n); }
+void quantize_q5_K(const float* x, void* y, int64_t n) { quantize_q5_K_with(ksearch_reference(), x, y, n); }
+void quantize_q6_K(const float* x, void* y, int64_t n) { quantize_q6_K_with(ksearch_reference(), x, y, n); }
+
+void quantize_q4_K_with(const KSearch& search, const float* x, void* y, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         block_q4_K b;
         uint8_t L[QK_K];
-        quantize_k_affine(x, b, L, 15, -1.f, 0.1f, 20);
+        quantize_k_affine(search, x, b, L, 15, -1.f, 0.1f, 20);
         put_codes_k45(L, b.qs, nullptr);
         store_block(y, i, b);
     }
 }
 
-void quantize_q5_K(const float* x, void* y, int64_t n) {
+void quantize_q5_K_with(const KSearch& search, const float* x, void* y, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         block_q5_K b;
         uint8_t L[QK_K];
-        quantize_k_affine(x, b, L, 31, -0.5f, 0.1f, 15);
+        quantize_k_affine(search, x, b, L, 31, -0.5f, 0.1f, 15);
         put_codes_k45(L, b.qs, b.qh);
         store_block(y, i, b);
     }
 }
 
-void quantize_q6_K(const float* x, void* y, int64_t n) {
+void quantize_q6_K_with(const KSearch& search, const float* x, void* y, int64_t n) {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         block_q6_K b;
         int8_t L[QK_K];
         float scales[QK_K / 16];
         float max_scale = 0, max_abs_scale = 0;
+        search.symmetric8(x, L, scales);
+        search.symmetric8(x + QK_K / 2, L + QK_K / 2, scales + 8);
         for (int ib = 0; ib < QK_K / 16; ib++) {
-            scales[ib] = make_qx(16, 32, x + 16 * ib, L + 16 * ib);
             const float abs_scale = std::fabs(scales[ib]);
             if (abs_scale > max_abs_scale) {
                 max_abs_scale = abs_scale;

@@ -19,9 +19,10 @@ public final class panopt_quantize {
 
     /**
      * Calls {@code panopt_quantize}. Quantizes n_rows rows of n_per_row f32 values (row-major, contiguous) to
-     * {@code dtype} with the type's reference quantizer (for ggml's formats the bytes of ggml's
-     * quantize_row_*_ref). n_per_row must be a multiple of the type's block; dst_bytes must equal n_rows *
-     * row bytes. Pure: safe to call from several threads on disjoint rows.
+     * {@code dtype}, giving the bytes of the type's reference quantizer (for ggml's formats those of ggml's
+     * quantize_row_*_ref) with the fastest implementation this CPU runs (the K-quants' searches vectorized
+     * with AVX2). n_per_row must be a multiple of the type's block; dst_bytes must equal n_rows * row bytes.
+     * Pure: safe to call from several threads on disjoint rows.
      *
      * @param dtype {@code int32_t}; the target type: a {@code PanoptH.DTYPE_*} code
      * @param src address of a buffer ({@code const float*}); {@code n_rows * n_per_row} floats, row-major
