@@ -72,14 +72,21 @@ struct TypeKernels {
 
 // Products with ggml block-format weights in a decode step (one position per row) take the int8
 // path: activations quantized to the format's vec_dot_type, integer dot products, each weight
-// streamed once. In a pass over two or more positions per row (a prompt, a scored text) they
-// compute in f32 on the dequantized weights instead (linear_range_dq): a panel of weights is
-// dequantized once and reused across all rows by the f32 GEMM. Without VNNI/AMX the int8 products
-// cost as many instructions per product as an f32 FMA plus per-block scaling, so this is faster
-// for prompts (AVX2, opt-125m shape: 1.3x at 32 rows, 1.6x at 128; int8 is faster below ~16 rows),
-// and it keeps the prompt's activations in f32. The choice is per pass, by positions per row and
-// never by batch size, so a row's results do not depend on what it is batched with.
+// streamed once. In a pass over two or more positions per row (a prompt, a scored text) most
+// formats compute in f32 on the dequantized weights instead (linear_range_dq): a panel of weights
+// is dequantized once and reused across all rows by the f32 GEMM. Without VNNI/AMX an int8 product
+// with 8-bit codes (vpmaddubsw + vpmaddwd) costs as much of the one multiply port as an f32 FMA
+// plus per-block scaling, so dequantizing is faster for prompts (AVX2, opt-125m shape: 1.3x at 32
+// rows, 1.6x at 128) and keeps the prompt's activations in f32. Q4_0 and Q4_K are the exception:
+// their 4-bit codes let the 8-row group kernels add four to eight vpmaddubsw results in int16 before
+// one vpmaddwd, which outruns the f32 FMA peak (one Zen 2 thread, 3072x768 by 8 rows: Q4_0 61 GMAC/s
+// against 48 for FMA at peak), so their prompts take the int8 path too (a 512-token forward of the
+// opt-125m shape: Q4_0 1.25-1.3x, Q4_K 1.2x faster; Q8_0, Q5_K, Q6_K: dequantized as fast or faster).
+// The choice is per format on every ISA (the scalar reference included) and per pass by positions
+// per row, never by batch size, so a row's results depend neither on the machine's ISA beyond f32
+// rounding nor on what it is batched with.
 constexpr int64_t kDequantMinPositions = 2;
+inline bool prompt_dequantized(int32_t dt) { return dt != PANOPT_DTYPE_Q4_0 && dt != PANOPT_DTYPE_Q4_K; }
 
 struct Kernels {
     int32_t isa;

@@ -21,7 +21,8 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     a.xq = nullptr;
     a.ldxq = 0;
     const int32_t vt = type_traits(w.dtype)->vec_dot_type;
-    const bool dq = vt != PANOPT_DTYPE_F32 && positions_per_row_ >= kDequantMinPositions; // see kernels.h
+    const bool dq = vt != PANOPT_DTYPE_F32 && positions_per_row_ >= kDequantMinPositions && prompt_dequantized(w.dtype);
+    // (kernels.h)
     if (vt != PANOPT_DTYPE_F32 && !dq) {
         // ggml's block formats: quantize each X row once to the weight's vec_dot_type; every
         // thread's kernel then reads these rows (a few % of the product's work at most).

@@ -126,10 +126,11 @@ public final class Suite {
         String t = String.valueOf(threads);
         String[] jb = jvmBinding(), jj = jvmJlama(), j = jvm();
         String m = "opt-125m";
-        // opt-125m: everything.
+        // opt-125m: everything. Panopt's decode rows keep keys/values in F16, as llama.cpp's context does
+        // (LlamaCpp checks type_k/type_v); an F32 cache reads twice the bytes (opt-125m: 74 KB per position and row).
         add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,F32,Q8_0,Q4_0", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
-        add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
-        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,F32,Q8_0,Q4_0,Q4_K_M", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
+        add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0,Q4_K_M", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
+        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,F32,Q8_0,Q4_0,Q4_K_M", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 3, 1, j);
         // long contexts: a decode step at T = 2000 against T = 64 (F16 and Q8_0 caches), Q8_0 weights
         add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 3, 1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
@@ -137,7 +138,7 @@ public final class Suite {
                 "repack", "true,false"), 1, 3, 0, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 2, 3, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
-        add("llama.cpp-capi", "prefill-512", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
+        add("llama.cpp-capi", "prefill-512", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0,Q4_K_M", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "Q4_K_M", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
         add("llama.cpp-capi", "load", PB + "LlamaCppBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16,Q4_0", "threads", t), 1, 3, 0, j);
@@ -149,13 +150,13 @@ public final class Suite {
         // opt-350m (GPT-2 twin without project_in/out and post-LN): batch 1.
         m = "opt-350m";
         add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 2, j);
-        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
+        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 2, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 2, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
         // opt-1.3b: batch 1, one invocation per iteration (a 128-token decode takes seconds).
         m = "opt-1.3b";
         add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
-        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
+        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 2, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
         add("tokenizer", "tokenize", PB + "TokenizerBench.Encode.encode", p("text", "english,unicode", "tokenizer", "panopt,hf-tokenizers", "megabytes", "4"), 1, 3, 2, j);
