@@ -4,6 +4,7 @@
 //                [--hidden H --heads NH --layers L --ffn F --vocab V --dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
 //                (random weights: the matrices in that type, vectors in f32) [--cache f32|f16|q8_0]
 //                [--steps N (decode steps timed; default min(reps, 64))] [--decode-only 1]
+//                [--keep-layout 1 (panopt_config.keep_weight_layout: no 8-row groups)]
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
 // 2 Zen-4 cores) for: a full forward with the head at every position, the vocab projection alone,
 // and a 1-token decode step on top of a seq-long cache.
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
     };
     double peak = 220;
     int steps = -1;
-    bool decode_only = false;
+    bool decode_only = false, keep_layout = false;
     std::string fixture;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
         else if (k == "--reps") reps = atoi(v);
         else if (k == "--steps") steps = atoi(v);
         else if (k == "--decode-only") decode_only = atoi(v) != 0;
+        else if (k == "--keep-layout") keep_layout = atoi(v) != 0;
         else if (k == "--peak") peak = std::string(v) == "measure" ? -1 : atof(v);
         else if (k == "--fixture") fixture = v;
         else if (k == "--hidden") H = atoi(v);
@@ -124,6 +126,7 @@ int main(int argc, char** argv) {
         c.layer_norm_elementwise_affine = 1;
         c.has_final_layer_norm = 1;
     }
+    c.keep_weight_layout = keep_layout;
     c.vocab_size = V;
     c.hidden_size = H;
     c.num_hidden_layers = L;

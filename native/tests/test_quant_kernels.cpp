@@ -238,12 +238,12 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     const TypeKernels& k = kt->type[dt];
     if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
     const int64_t Ms[] = {1, 2, 3, 4, 5, 9, 17, 21, 37};
-    const int64_t Ns[] = {8, 24, 40};
+    const int64_t Ns[] = {8, 24, 40, 136}; // 136: past linear_range_via_r8's tile of 64 rows
     const int vt = act_type(dt);
     const int64_t be = kBlockElems[dt];
     const std::vector<int64_t> NBs = be == QK ? std::vector<int64_t>{1, 3, 19, 40} : std::vector<int64_t>{1, 2, 5};
     std::uniform_real_distribution<float> ux(0.05f, 1.0f);
-    int bad = 0, count = 0, moved = 0;
+    int bad = 0, count = 0, moved = 0, via = 0, via_runs = 0;
     for (int64_t nbk : NBs)
         for (int64_t N : Ns) {
             const int64_t K = nbk * be, rb = row_bytes(dt, K);
@@ -291,6 +291,14 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                         a.w = w8.data();
                         a.y = y2.data();
                         (dq ? k.linear_range_dq_r8 : k.linear_range_r8)(&a, 0, M, n0, N, skt);
+                        if (!dq && k.linear_range_via_r8) { // row-major weights through the group kernel: the same bits
+                            std::vector<float> y3((size_t)(M * N), 7.0f);
+                            a.w = w.data();
+                            a.y = y3.data();
+                            k.linear_range_via_r8(&a, 0, M, n0, N, skt);
+                            via += std::memcmp(y2.data(), y3.data(), y3.size() * sizeof(float)) != 0;
+                            via_runs++;
+                        }
                         std::vector<float> wf((size_t)K), xf((size_t)K);
                         for (int64_t n = 0; n < N; n++) {
                             type_traits(dt)->to_f32(w.data() + n * rb, wf.data(), K);
@@ -319,6 +327,8 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                 }
         }
     T_CHECK(moved > 0, "%s 8-row groups: the repack never moved a byte", type_traits(dt)->name);
+    T_CHECK(via == 0, "%s %s: %d of %d products of row-major weights through the group kernel differ from the "
+            "repacked weights' bit for bit", kt->name, type_traits(dt)->name, via, via_runs);
     T_CHECK(bad == 0, "%s %s: %d of %d outputs from 8-row groups differ from the scalar reference", kt->name,
             type_traits(dt)->name, bad, count);
 }

@@ -41,6 +41,7 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.linear_range_r8) t.linear_range_r8 = l.linear_range_r8;
         if (!t.linear_range_dq_r8) t.linear_range_dq_r8 = l.linear_range_dq_r8;
         if (!t.quantize_weights) t.quantize_weights = l.quantize_weights;
+        if (!t.linear_range_via_r8) t.linear_range_via_r8 = l.linear_range_via_r8;
     }
     return out;
 }

@@ -64,6 +64,10 @@ struct TypeKernels {
     // linear_range_dq (f32 X) for W in that layout, with n0 and n1 multiples of 8. NULL elsewhere.
     void (*linear_range_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
     void (*linear_range_dq_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+    // As linear_range (W row-major, X quantized in xq) through linear_range_r8's kernel, W repacked
+    // tile by tile into scratch, n0 and n1 multiples of 8: the int8 prompt passes of the formats
+    // that take them (prompt_dequantized) with weights kept in row order. NULL elsewhere.
+    void (*linear_range_via_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
     // n f32 (a multiple of the block) to this type with the bytes of its reference conversion
     // type_traits(dt)->from_f32 (for ggml's formats ggml's quantize_row_*_ref), which is the scalar
     // table's entry for every type; an ISA's may only be faster (panopt_quantize uses the best).
@@ -125,6 +129,8 @@ DequantFn dequant_avx2(int32_t dt);
 void quant_rows8_avx2(TypeKernels* type);
 using Dequant8Fn = void (*)(const void* group_block, float* P, int64_t ldp);
 Dequant8Fn dequant8_avx2(int32_t dt); // NULL for a type without the layout
+int64_t rows8_scratch_floats(int64_t K); // what linear_range_r8 / _via_r8 need of the scratch
+int64_t via_r8_tile_floats(int64_t K);   // of which the tile of linear_range_via_r8 (its end)
 // Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
 void cache_kernels_scalar(TypeKernels* type);
 void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp

@@ -120,10 +120,11 @@ constexpr int64_t MR = 6;
 constexpr int64_t KC = 256;
 
 // the packed panel, its bias and (quantized weights) the dequantized rows before packing or one
-// dequantized row; or the f32 activation scales of the quantized products (quant_dot_avx2.cpp)
+// dequantized row; or the f32 activation scales of the quantized products (quant_dot_avx2.cpp);
+// or those of the 8-row group kernels and their tile of repacked weights (quant_rows8_avx2.cpp)
 int64_t linear_scratch_floats(int64_t K) {
-    const int64_t panel = 2 * KC * NR + NR, row = K + 64;
-    return panel > row ? panel : row;
+    const int64_t panel = 2 * KC * NR + NR, row = K + 64, r8 = rows8_scratch_floats(K);
+    return panel > row ? (panel > r8 ? panel : r8) : (row > r8 ? row : r8);
 }
 
 inline void transpose8(__m256 r[8]) {
@@ -404,9 +405,9 @@ Kernels make_table() {
     k.name = "avx2";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) // the block formats' prompt products (kernels.h)
         if (type_traits(dt)->vec_dot_type != PANOPT_DTYPE_F32) k.type[dt].linear_range_dq = linear_range_dq;
     quant_kernels_avx2(k.type);

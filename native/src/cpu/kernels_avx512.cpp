@@ -385,9 +385,9 @@ Kernels make_table() {
     k.name = "avx512";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     k.layernorm = layernorm;
     k.activation = activation;
     k.dot = dot;

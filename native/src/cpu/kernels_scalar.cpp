@@ -104,7 +104,7 @@ Kernels make_table() {
         // activation types quantize with the reference; products with them are in quant_dot_scalar.cpp
         const bool activation = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q8_1 || dt == PANOPT_DTYPE_Q8_K;
         k.type[dt] = {tt->to_f32, linear_range, activation ? tt->from_f32 : nullptr, nullptr, nullptr, linear_range,
-                      nullptr, nullptr, // no 8-row groups: the reference reads rows in order
+                      nullptr, nullptr, nullptr, // no 8-row groups: the reference reads rows in order
                       tt->from_f32};
     }
     quant_kernels_scalar(k.type);

@@ -49,7 +49,10 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     for (int t = 0; t < nt; t++) lin_scratch_[t].reserve(need);
     const TypeKernels& tk = kt_->type[w.dtype];
     const bool r8 = w.layout == TensorRef::ROWS8; // only ever set where tk has the r8 entries
-    const auto range = r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8) : (dq ? tk.linear_range_dq : tk.linear_range);
+    // an int8 prompt pass over row-ordered weights: through the group kernel where the table has it
+    const bool via_r8 = !r8 && !dq && positions_per_row_ >= kDequantMinPositions && tk.linear_range_via_r8 && N % 8 == 0;
+    const auto range = r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8)
+                          : (dq ? tk.linear_range_dq : via_r8 ? tk.linear_range_via_r8 : tk.linear_range);
     const int64_t align = kt_->n_align;
     const int64_t units = (N + align - 1) / align;
     const LinearArgs* ap = &a;

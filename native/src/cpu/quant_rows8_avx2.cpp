@@ -183,17 +183,18 @@ inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const floa
 
 // Each format: its group block W, the activation block X (Q8_0 or Q8_K) and its elements QB, and
 // whether its kernel (the `block` overload for W) takes the per-block offsets 8 sum(x).
-template <class W_, class X_, int QB_, bool OFFSET_> struct Format {
+template <int DT_, class W_, class X_, int QB_, bool OFFSET_> struct Format {
+    static constexpr int DT = DT_;
     using W = W_;
     using X = X_;
     static constexpr int QB = QB_;
     static constexpr bool OFFSET = OFFSET_;
 };
-using Q4_0x8 = Format<block_q4_0x8, block_q8_0, QK, true>; // the -8 of the codes, through the sums
-using Q8_0x8 = Format<block_q8_0x8, block_q8_0, QK, false>;
-using Q6_Kx8 = Format<block_q6_Kx8, block_q8_K, QK_K, false>;
-using Q4_Kx8 = Format<block_q4_Kx8, block_q8_K, QK_K, false>;
-using Q5_Kx8 = Format<block_q5_Kx8, block_q8_K, QK_K, false>;
+using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, true>; // the -8 of the codes, through the sums
+using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, false>;
+using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, false>;
+using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, false>;
+using Q5_Kx8 = Format<PANOPT_DTYPE_Q5_K, block_q5_Kx8, block_q8_K, QK_K, false>;
 
 inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
 inline float xscale(const block_q8_K& x) { return x.d; }
@@ -288,6 +289,28 @@ void lin_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
     }
 }
 
+// Row-major weights through the group kernel (the int8 prompt passes of Q4_0/Q4_K weights kept in
+// row order, kernels.h): tiles of TG groups are repacked into scratch past lin_r8's own part, and
+// every input row then runs over the tile while it is in cache. The tile holds the bytes the
+// model's repack would (rows8.h), so the results equal the repacked model's bit for bit.
+constexpr int64_t TG = 8;
+
+template <class F>
+void lin_via_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    const int64_t rb = row_bytes(F::DT, a->K);
+    auto* tile = reinterpret_cast<typename F::W*>(scratch + rows8_scratch_floats(a->K) - via_r8_tile_floats(a->K));
+    const size_t bias_elem = a->bdtype == PANOPT_DTYPE_F32 ? 4 : 2;
+    for (int64_t g0 = n0 / R8; g0 < n1 / R8; g0 += TG) {
+        const int64_t ng = g0 + TG < n1 / R8 ? TG : n1 / R8 - g0;
+        quant::repack_rows8(F::DT, static_cast<const char*>(a->w) + g0 * R8 * rb, tile, a->K, 0, ng);
+        LinearArgs t = *a;
+        t.w = tile;
+        t.y = a->y + g0 * R8;
+        if (a->bias) t.bias = static_cast<const char*>(a->bias) + (size_t)(g0 * R8) * bias_elem;
+        lin_r8<F>(&t, m0, m1, 0, ng * R8, scratch);
+    }
+}
+
 // Codes of a 32-byte chunk regrouped so that qword j holds byte j of each row's 4 (rows 0..7):
 // bytes 4r + j -> vpshufb within each 128-bit lane (rows 0-3 | rows 4-7), then the dwords paired.
 inline __m256i by_element(__m256i v) {
@@ -367,7 +390,17 @@ Dequant8Fn dequant8_avx2(int32_t dt) {
     }
 }
 
+// lin_r8's activation scales (at most 8 nb CH <= K floats), then lin_via_r8's tile, 64-byte aligned.
+int64_t via_r8_tile_floats(int64_t K) { // TG groups of the formats of at most 0.5625 bytes per element
+    return (TG * R8 * row_bytes(PANOPT_DTYPE_Q4_0, K) + 63) / 64 * 16;
+}
+int64_t rows8_scratch_floats(int64_t K) { return (K + 15) / 16 * 16 + via_r8_tile_floats(K); }
+
 void quant_rows8_avx2(TypeKernels* type) {
+    // Q4_0 and Q4_K: the formats whose prompts take the int8 path (kernels.h prompt_dequantized)
+    static_assert(sizeof(block_q4_K) * QK == sizeof(block_q4_0) * QK_K, "Q4_K takes Q4_0's bytes per element");
+    type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
+    type[PANOPT_DTYPE_Q4_K].linear_range_via_r8 = lin_via_r8<Q4_Kx8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
     type[PANOPT_DTYPE_Q6_K].linear_range_r8 = lin_r8<Q6_Kx8>;
