@@ -130,7 +130,6 @@ void quant_rows8_avx2(TypeKernels* type);
 using Dequant8Fn = void (*)(const void* group_block, float* P, int64_t ldp);
 Dequant8Fn dequant8_avx2(int32_t dt); // NULL for a type without the layout
 int64_t rows8_scratch_floats(int64_t K); // what linear_range_r8 / _via_r8 need of the scratch
-int64_t via_r8_tile_floats(int64_t K);   // of which the tile of linear_range_via_r8 (its end)
 // Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
 void cache_kernels_scalar(TypeKernels* type);
 void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp

@@ -21,8 +21,8 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     a.xq = nullptr;
     a.ldxq = 0;
     const int32_t vt = type_traits(w.dtype)->vec_dot_type;
-    const bool dq = vt != PANOPT_DTYPE_F32 && positions_per_row_ >= kDequantMinPositions && prompt_dequantized(w.dtype);
-    // (kernels.h)
+    const bool prompt = positions_per_row_ >= kDequantMinPositions; // a pass over several positions per row
+    const bool dq = vt != PANOPT_DTYPE_F32 && prompt && prompt_dequantized(w.dtype); // (kernels.h)
     if (vt != PANOPT_DTYPE_F32 && !dq) {
         // ggml's block formats: quantize each X row once to the weight's vec_dot_type; every
         // thread's kernel then reads these rows (a few % of the product's work at most).
@@ -50,7 +50,7 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     const TypeKernels& tk = kt_->type[w.dtype];
     const bool r8 = w.layout == TensorRef::ROWS8; // only ever set where tk has the r8 entries
     // an int8 prompt pass over row-ordered weights: through the group kernel where the table has it
-    const bool via_r8 = !r8 && !dq && positions_per_row_ >= kDequantMinPositions && tk.linear_range_via_r8 && N % 8 == 0;
+    const bool via_r8 = !r8 && !dq && prompt && tk.linear_range_via_r8 && N % 8 == 0;
     const auto range = r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8)
                           : (dq ? tk.linear_range_dq : via_r8 ? tk.linear_range_via_r8 : tk.linear_range);
     const int64_t align = kt_->n_align;

@@ -295,18 +295,23 @@ void lin_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
 // model's repack would (rows8.h), so the results equal the repacked model's bit for bit.
 constexpr int64_t TG = 8;
 
+// The scratch: lin_r8's activation scales (at most 8 nb CH <= K floats), then the tile, 64-byte
+// aligned (TG groups of the formats of at most 0.5625 bytes per element).
+inline int64_t scales_floats(int64_t K) { return (K + 15) / 16 * 16; }
+inline int64_t tile_floats(int64_t K) { return (TG * R8 * row_bytes(PANOPT_DTYPE_Q4_0, K) + 63) / 64 * 16; }
+
 template <class F>
 void lin_via_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    static_assert(sizeof(typename F::W) * QK <= R8 * F::QB * sizeof(block_q4_0), "tile_floats: at most Q4_0's bytes per element");
     const int64_t rb = row_bytes(F::DT, a->K);
-    auto* tile = reinterpret_cast<typename F::W*>(scratch + rows8_scratch_floats(a->K) - via_r8_tile_floats(a->K));
-    const size_t bias_elem = a->bdtype == PANOPT_DTYPE_F32 ? 4 : 2;
+    auto* tile = reinterpret_cast<typename F::W*>(scratch + scales_floats(a->K));
     for (int64_t g0 = n0 / R8; g0 < n1 / R8; g0 += TG) {
         const int64_t ng = g0 + TG < n1 / R8 ? TG : n1 / R8 - g0;
         quant::repack_rows8(F::DT, static_cast<const char*>(a->w) + g0 * R8 * rb, tile, a->K, 0, ng);
         LinearArgs t = *a;
         t.w = tile;
         t.y = a->y + g0 * R8;
-        if (a->bias) t.bias = static_cast<const char*>(a->bias) + (size_t)(g0 * R8) * bias_elem;
+        if (a->bias) t.bias = static_cast<const char*>(a->bias) + row_bytes(a->bdtype, g0 * R8);
         lin_r8<F>(&t, m0, m1, 0, ng * R8, scratch);
     }
 }
@@ -390,15 +395,10 @@ Dequant8Fn dequant8_avx2(int32_t dt) {
     }
 }
 
-// lin_r8's activation scales (at most 8 nb CH <= K floats), then lin_via_r8's tile, 64-byte aligned.
-int64_t via_r8_tile_floats(int64_t K) { // TG groups of the formats of at most 0.5625 bytes per element
-    return (TG * R8 * row_bytes(PANOPT_DTYPE_Q4_0, K) + 63) / 64 * 16;
-}
-int64_t rows8_scratch_floats(int64_t K) { return (K + 15) / 16 * 16 + via_r8_tile_floats(K); }
+int64_t rows8_scratch_floats(int64_t K) { return scales_floats(K) + tile_floats(K); }
 
 void quant_rows8_avx2(TypeKernels* type) {
     // Q4_0 and Q4_K: the formats whose prompts take the int8 path (kernels.h prompt_dequantized)
-    static_assert(sizeof(block_q4_K) * QK == sizeof(block_q4_0) * QK_K, "Q4_K takes Q4_0's bytes per element");
     type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q4_K].linear_range_via_r8 = lin_via_r8<Q4_Kx8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
