@@ -56,6 +56,7 @@ void CpuExecutor::attention(const AttentionArgs& a) {
             const int64_t limit = past + i; // causal: keys j <= past + i
             tk.dot_rows(qr, kbase(b, h), limit + 1, HD, p);
             bool any = false;
+            int64_t nv = limit + 1; // the values with a non-zero weight lie below this
             for (int64_t j = 0; j < T; j++) {
                 if (j <= limit && (!mrow || mrow[j])) any = true;
                 else p[j] = -INFINITY;
@@ -67,13 +68,14 @@ void CpuExecutor::attention(const AttentionArgs& a) {
                 // all scores, so softmax is uniform over all T keys, future ones included.
                 const float u = 1.0f / (float)T;
                 for (int64_t j = 0; j < T; j++) p[j] = u;
+                nv = T;
             }
             if (a.head_mask)
                 for (int64_t j = 0; j < T; j++) p[j] *= a.head_mask[h];
             if (a.probs_out) std::memcpy(a.probs_out + ((b * NH + h) * S + i) * T, p, (size_t)T * sizeof(float));
             float* o = a.ctx + (b * S + i) * H + h * HD;
             std::memset(o, 0, (size_t)HD * sizeof(float));
-            tk.axpy_rows(p, vbase(b, h), T, HD, o);
+            tk.axpy_rows(p, vbase(b, h), nv, HD, o);
         }
     });
 }
