@@ -102,7 +102,8 @@ enum {
     PANOPT_ISA_AUTO = 0,   /* best the CPU supports */
     PANOPT_ISA_SCALAR = 1, /* portable reference kernels */
     PANOPT_ISA_AVX2 = 2,   /* AVX2 + FMA + F16C */
-    PANOPT_ISA_AVX512 = 3  /* AVX-512 F/BW/VL (+FMA, F16C) */
+    PANOPT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL/DQ (+FMA, F16C) */
+    PANOPT_ISA_AVX512_VNNI = 4 /* AVX512 + AVX512-VNNI: int8 products by vpdpbusd */
 };
 
 /* Kinds of compute backend. The CUDA backend lives in libpanopt_cuda.so, which libpanopt loads from

@@ -304,9 +304,9 @@ int run_api_tests() {
     bb = bopt;
     bb.isa = 42;
     EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_INVALID_ARGUMENT);
-    if (panopt_cpu_isa() < PANOPT_ISA_AVX512) {
+    if (panopt_cpu_isa() < PANOPT_ISA_AVX512_VNNI) {
         bb = bopt;
-        bb.isa = PANOPT_ISA_AVX512;
+        bb.isa = PANOPT_ISA_AVX512_VNNI;
         EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_UNSUPPORTED);
     }
     // struct_size: too small is an error; a larger struct is fine while its unknown tail is zero

@@ -479,7 +479,7 @@ void test_weight_quantizers(const Kernels* kt) {
 int run_quant_kernel_tests() {
     test_reference_by_hand();
     const Kernels* ref = kernels_scalar();
-    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512}) {
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
             std::printf("  SKIP quantized products on isa %d: not supported by this CPU\n", isa);

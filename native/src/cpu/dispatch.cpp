@@ -12,7 +12,7 @@ int32_t cpu_best_isa() {
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
             __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-            return (int32_t)PANOPT_ISA_AVX512;
+            return (int32_t)(__builtin_cpu_supports("avx512vnni") ? PANOPT_ISA_AVX512_VNNI : PANOPT_ISA_AVX512);
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
             return (int32_t)PANOPT_ISA_AVX2;
         return (int32_t)PANOPT_ISA_SCALAR;
@@ -61,6 +61,10 @@ const Kernels* table_avx512() {
     static const Kernels t = complete(kernels_avx512(), table_avx2());
     return &t;
 }
+const Kernels* table_avx512_vnni() {
+    static const Kernels t = complete(kernels_avx512_vnni(), table_avx512());
+    return &t;
+}
 #endif
 
 } // namespace
@@ -71,11 +75,17 @@ const Kernels* kernels_for_isa(int32_t isa) {
     if (isa < PANOPT_ISA_SCALAR || isa > best) return nullptr;
     switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
+    case PANOPT_ISA_AVX512_VNNI: return table_avx512_vnni();
     case PANOPT_ISA_AVX512: return table_avx512();
     case PANOPT_ISA_AVX2: return table_avx2();
 #endif
     default: return table_scalar();
     }
+}
+
+bool prompt_dequantized(int32_t dt) {
+    if (dt == PANOPT_DTYPE_Q4_0 || dt == PANOPT_DTYPE_Q4_K) return false;
+    return !(dt == PANOPT_DTYPE_Q8_0 && cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI);
 }
 
 } // namespace panopt

@@ -86,11 +86,14 @@ struct TypeKernels {
 // one vpmaddwd, which outruns the f32 FMA peak (one Zen 2 thread, 3072x768 by 8 rows: Q4_0 61 GMAC/s
 // against 48 for FMA at peak), so their prompts take the int8 path too (a 512-token forward of the
 // opt-125m shape: Q4_0 1.25-1.3x, Q4_K 1.2x faster; Q8_0, Q5_K, Q6_K: dequantized as fast or faster).
-// The choice is per format on every ISA (the scalar reference included) and per pass by positions
-// per row, never by batch size, so a row's results depend neither on the machine's ISA beyond f32
-// rounding nor on what it is batched with.
+// With VNNI (vpdpbusd: 32 byte products summed into 8 int32 by one instruction, where an FMA does 8
+// products) Q8_0's prompts take the int8 path as well.
+// The choice is per format and per machine (its best ISA), never per kernel table, so that on one
+// machine every table, the scalar reference included, computes the same products and a row's
+// results depend on the table only through f32 rounding; and per pass by positions per row, never
+// by batch size, so they do not depend on what a row is batched with.
 constexpr int64_t kDequantMinPositions = 2;
-inline bool prompt_dequantized(int32_t dt) { return dt != PANOPT_DTYPE_Q4_0 && dt != PANOPT_DTYPE_Q4_K; }
+bool prompt_dequantized(int32_t dt); // dispatch.cpp
 
 struct Kernels {
     int32_t isa;
@@ -127,6 +130,7 @@ DequantFn dequant_avx2(int32_t dt);
 // 8-row groups (quant_rows8_avx2.cpp): linear_range_r8 of Q4_0/Q8_0/Q4_K/Q5_K/Q6_K, and the prompt GEMM's panel
 // dequantizer: one group block as P[e * ldp + r] = value of element e of row r (e < 32, r < 8).
 void quant_rows8_avx2(TypeKernels* type);
+void quant_rows8_vnni(TypeKernels* type); // the same with vpdpbusd, quant_rows8_vnni.cpp
 using Dequant8Fn = void (*)(const void* group_block, float* P, int64_t ldp);
 Dequant8Fn dequant8_avx2(int32_t dt); // NULL for a type without the layout
 int64_t rows8_scratch_floats(int64_t K); // what linear_range_r8 / _via_r8 need of the scratch
@@ -138,6 +142,8 @@ void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp
 const Kernels* kernels_scalar();
 const Kernels* kernels_avx2();   // defined in kernels_avx2.cpp (compiled with AVX2 flags)
 const Kernels* kernels_avx512(); // defined in kernels_avx512.cpp
+// kernels_avx512()'s table with the VNNI int8 products (quant_rows8_vnni.cpp, VNNI flags)
+const Kernels* kernels_avx512_vnni();
 
 // Scalar activation, shared by the vector tables for the transcendental activations.
 void activation_scalar(int32_t act, float* x, int64_t n);

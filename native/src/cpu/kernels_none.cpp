@@ -3,4 +3,5 @@
 namespace panopt {
 const Kernels* kernels_avx2() { return nullptr; }
 const Kernels* kernels_avx512() { return nullptr; }
+const Kernels* kernels_avx512_vnni() { return nullptr; }
 } // namespace panopt

@@ -25,16 +25,7 @@
 namespace panopt {
 namespace {
 
-constexpr int MAXR = 4;     // activation rows per pass over a group
-constexpr int64_t NT = 2;   // groups per tile (16 weight rows, as quant_dot_avx2.cpp)
-
-inline __m256i bcast4(const int8_t* p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
-inline __m256 scales8(const uint16_t* d) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)d)); }
+#include "rows8_helpers.inc"
 
 // acc[r] += the 8 rows of group block w times activation row r's block b, for R rows.
 template <int R>
@@ -181,140 +172,14 @@ inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const floa
     }
 }
 
-// Each format: its group block W, the activation block X (Q8_0 or Q8_K) and its elements QB, and
-// whether its kernel (the `block` overload for W) takes the per-block offsets 8 sum(x).
-template <int DT_, class W_, class X_, int QB_, bool OFFSET_> struct Format {
-    static constexpr int DT = DT_;
-    using W = W_;
-    using X = X_;
-    static constexpr int QB = QB_;
-    static constexpr bool OFFSET = OFFSET_;
-};
-using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, true>; // the -8 of the codes, through the sums
-using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, false>;
-using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, false>;
-using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, false>;
-using Q5_Kx8 = Format<PANOPT_DTYPE_Q5_K, block_q5_Kx8, block_q8_K, QK_K, false>;
+#include "rows8_driver.inc"
 
-inline float xscale(const block_q8_0& x) { return _cvtsh_ss(x.d); }
-inline float xscale(const block_q8_K& x) { return x.d; }
+using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8>; // the -8 of the codes, through the sums
+using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, 0>;
+using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, 0>;
+using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, 0>;
+using Q5_Kx8 = Format<PANOPT_DTYPE_Q5_K, block_q5_Kx8, block_q8_K, QK_K, 0>;
 
-// Decode streams each group once from memory: the hardware prefetcher alone kept 2 threads at
-// 14-17 GB/s of a ~25 GB/s machine; software prefetch this far ahead of the block in use
-// (1 KB, or two blocks for the K-quants' 1.2-1.7 KB ones) reached 18-20 GB/s (Q4_0 +30%, Q8_0 and
-// Q4_K +20%, Q6_K +10%; one thread per half of 40 distinct 3072x768 matrices, AVX2 Zen 2).
-template <class W> constexpr size_t prefetch_ahead() { return 2 * sizeof(W) > 1024 ? 2 * sizeof(W) : 1024; }
-
-template <class F, int R>
-void group(int64_t nb, const typename F::W* w, const typename F::X* const* xs, const float* xd, const int32_t* xo,
-           __m256* acc) {
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const char* ahead = reinterpret_cast<const char*>(w + b) + prefetch_ahead<typename F::W>();
-        for (size_t o = 0; o < sizeof(typename F::W); o += 64) _mm_prefetch(ahead + o, _MM_HINT_T0);
-        block<R>(w + b, xs, b, xd, xo, acc);
-    }
-}
-
-// The 8 bias values of rows n..n+7 (zeros without a bias).
-inline __m256 bias8(const LinearArgs* a, int64_t n) {
-    if (!a->bias) return _mm256_setzero_ps();
-    if (a->bdtype == PANOPT_DTYPE_F32) return _mm256_loadu_ps(static_cast<const float*>(a->bias) + n);
-    const __m128i h = _mm_loadu_si128((const __m128i*)(static_cast<const uint16_t*>(a->bias) + n));
-    if (a->bdtype == PANOPT_DTYPE_F16) return _mm256_cvtph_ps(h);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); // BF16
-}
-
-inline int32_t sum32(const int8_t* x) { // the 32 activation bytes of a block, summed
-    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i*)x)),
-                                        _mm256_set1_epi16(1));
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
-
-// Y[m0:m1, n0:n1] for weights in 8-row groups (n0, n1 multiples of 8), activations in F::X. The
-// activation rows go in passes of up to 4 over each group; the passes' block scales (and Q4_0's
-// offsets 8 sum(x)) are prepared in scratch for up to CH passes (16 rows: every row of a decode
-// step up to batch 16) before the weights stream past them in tiles of 16 weight rows.
-constexpr int CH = 4;
-
-template <class F>
-void lin_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
-    const int64_t nb = a->K / F::QB;
-    const typename F::W* w = static_cast<const typename F::W*>(a->w);
-    const char* xq = static_cast<const char*>(a->xq);
-    const typename F::X* xs[CH][MAXR];
-    int rows[CH];
-    // pass q of the chunk: rows m.. (r of them); its scales xd = scratch + 8 nb q, [nb][4], and
-    // offsets right after; lanes past r are zeros.
-    auto prep = [&](int q, int64_t m, int r) {
-        float* xd = scratch + 8 * nb * q;
-        int32_t* xo = reinterpret_cast<int32_t*>(xd + 4 * nb);
-        rows[q] = r;
-        for (int i = 0; i < MAXR; i++) {
-            xs[q][i] = reinterpret_cast<const typename F::X*>(xq + (m + (i < r ? i : 0)) * a->ldxq);
-            for (int64_t b = 0; b < nb; b++) {
-                xd[4 * b + i] = i < r ? xscale(xs[q][i][b]) : 0.0f;
-                xo[4 * b + i] = F::OFFSET && i < r ? 8 * sum32(xs[q][i][b].qs) : 0;
-            }
-        }
-    };
-    for (int64_t mc = m0; mc < m1; mc += CH * MAXR) {
-        const int64_t mce = mc + CH * MAXR < m1 ? mc + CH * MAXR : m1;
-        int passes = 0;
-        for (int64_t m = mc; m < mce; m += MAXR) prep(passes++, m, (int)(mce - m < MAXR ? mce - m : MAXR));
-        for (int64_t t0 = n0 / R8; t0 < n1 / R8; t0 += NT) {
-            const int64_t t1 = t0 + NT < n1 / R8 ? t0 + NT : n1 / R8;
-            for (int q = 0; q < passes; q++) {
-                const float* xd = scratch + 8 * nb * q;
-                const int32_t* xo = reinterpret_cast<const int32_t*>(xd + 4 * nb);
-                const int64_t m = mc + (int64_t)q * MAXR;
-                for (int64_t g = t0; g < t1; g++) {
-                    __m256 acc[MAXR];
-                    const typename F::W* wg = w + g * nb;
-                    switch (rows[q]) {
-                    case 4: group<F, 4>(nb, wg, xs[q], xd, xo, acc); break;
-                    case 3: group<F, 3>(nb, wg, xs[q], xd, xo, acc); break;
-                    case 2: group<F, 2>(nb, wg, xs[q], xd, xo, acc); break;
-                    default: group<F, 1>(nb, wg, xs[q], xd, xo, acc); break;
-                    }
-                    const __m256 bias = bias8(a, g * R8);
-                    for (int i = 0; i < rows[q]; i++)
-                        _mm256_storeu_ps(a->y + (m + i) * a->ldy + g * R8, _mm256_add_ps(acc[i], bias));
-                }
-            }
-        }
-    }
-}
-
-// Row-major weights through the group kernel (the int8 prompt passes of Q4_0/Q4_K weights kept in
-// row order, kernels.h): tiles of TG groups are repacked into scratch past lin_r8's own part, and
-// every input row then runs over the tile while it is in cache. The tile holds the bytes the
-// model's repack would (rows8.h), so the results equal the repacked model's bit for bit.
-constexpr int64_t TG = 8;
-
-// The scratch: lin_r8's activation scales (at most 8 nb CH <= K floats), then the tile, 64-byte
-// aligned (TG groups of the formats of at most 0.5625 bytes per element).
-inline int64_t scales_floats(int64_t K) { return (K + 15) / 16 * 16; }
-inline int64_t tile_floats(int64_t K) { return (TG * R8 * row_bytes(PANOPT_DTYPE_Q4_0, K) + 63) / 64 * 16; }
-
-template <class F>
-void lin_via_r8(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
-    static_assert(sizeof(typename F::W) * QK <= R8 * F::QB * sizeof(block_q4_0), "tile_floats: at most Q4_0's bytes per element");
-    const int64_t rb = row_bytes(F::DT, a->K);
-    auto* tile = reinterpret_cast<typename F::W*>(scratch + scales_floats(a->K));
-    for (int64_t g0 = n0 / R8; g0 < n1 / R8; g0 += TG) {
-        const int64_t ng = g0 + TG < n1 / R8 ? TG : n1 / R8 - g0;
-        quant::repack_rows8(F::DT, static_cast<const char*>(a->w) + g0 * R8 * rb, tile, a->K, 0, ng);
-        LinearArgs t = *a;
-        t.w = tile;
-        t.y = a->y + g0 * R8;
-        if (a->bias) t.bias = static_cast<const char*>(a->bias) + row_bytes(a->bdtype, g0 * R8);
-        lin_r8<F>(&t, m0, m1, 0, ng * R8, scratch);
-    }
-}
 
 // Codes of a 32-byte chunk regrouped so that qword j holds byte j of each row's 4 (rows 0..7):
 // bytes 4r + j -> vpshufb within each 128-bit lane (rows 0-3 | rows 4-7), then the dwords paired.

@@ -11,7 +11,9 @@ public enum Isa {
     /** AVX2 + FMA + F16C. */
     AVX2(PanoptH.ISA_AVX2),
     /** AVX-512 (F, BW, VL, DQ). */
-    AVX512(PanoptH.ISA_AVX512);
+    AVX512(PanoptH.ISA_AVX512),
+    /** AVX-512 with VNNI: the quantized formats' int8 products by {@code vpdpbusd}. */
+    AVX512_VNNI(PanoptH.ISA_AVX512_VNNI);
 
     final int code;
 

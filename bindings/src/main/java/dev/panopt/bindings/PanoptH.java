@@ -109,8 +109,13 @@ public final class PanoptH {
     public static final int ISA_SCALAR = 1;
     /** {@code PANOPT_ISA_AVX2} (CPU kernel instruction set): AVX2 + FMA + F16C. */
     public static final int ISA_AVX2 = 2;
-    /** {@code PANOPT_ISA_AVX512} (CPU kernel instruction set): AVX-512 F/BW/VL (+FMA, F16C). */
+    /** {@code PANOPT_ISA_AVX512} (CPU kernel instruction set): AVX-512 F/BW/VL/DQ (+FMA, F16C). */
     public static final int ISA_AVX512 = 3;
+    /**
+     * {@code PANOPT_ISA_AVX512_VNNI} (CPU kernel instruction set): AVX512 + AVX512-VNNI: int8 products by
+     * vpdpbusd.
+     */
+    public static final int ISA_AVX512_VNNI = 4;
     /** {@code PANOPT_BACKEND_CPU} (backend kind): this library's CPU kernels and worker pool. */
     public static final int BACKEND_CPU = 0;
     /**

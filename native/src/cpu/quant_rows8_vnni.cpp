@@ -1,0 +1,108 @@
+// quant_rows8_vnni.cpp — products with Q4_0 / Q8_0 weights in 8-row groups (quant/rows8.h) by
+// AVX512-VNNI's vpdpbusd on 256-bit vectors (compiled with AVX-512 F/BW/VL/DQ + VNNI flags,
+// internal linkage only, see kernels.h), and the AVX512_VNNI kernel table.
+//
+//   As in quant_rows8_avx2.cpp, a 32-byte load of a group holds 4 consecutive codes of each of its
+//   8 rows and the matching 4 activation bytes are broadcast to every lane; here one vpdpbusd
+//   multiplies the 32 unsigned codes by the signed activation bytes and adds each lane's 4
+//   products straight into the row's int32 sum (AVX2 needs vpmaddubsw + vpmaddwd + vpaddd, with
+//   int16 saturation to stay clear of). The broadcast comes from memory as the instruction's
+//   embedded {1to8} operand. Why 256 bits: Zen 4 executes a 512-bit vpdpbusd as two 256-bit
+//   halves, so zmm gains nothing, while the group layout's 8 rows fill a ymm's 8 lanes exactly.
+//   Q4_0's codes q (0..15) are unsigned already; Q8_0's signed codes c become c + 128 (one xor per
+//   weight vector, shared by all activation rows), and the 128 comes back as -128 sum(x) per block,
+//   as Q4_0's -8 does (Format::OFFSET). The integer block sums are exact and equal the AVX2
+//   kernels', so the results are theirs bit for bit.
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "../dtype.h"
+#include "../quant/rows8.h"
+
+namespace panopt {
+namespace {
+
+#include "rows8_helpers.inc"
+
+// The kernels take two groups per call (Format G = 2): each activation broadcast then feeds two
+// vpdpbusd, which keeps the loads (one broadcast per instruction with one group) below the
+// vpdpbusd rate; 8 independent sums (2 groups x 4 rows) also cover the instruction's latency.
+//
+// acc[g R + r] += the 8 rows of group g's block (w[g nb]) times activation row r's block b, for R
+// rows and GG groups; code(g, k) gives group g's codes of elements 4k..4k+3 of every row.
+template <int R, int GG, class Codes>
+inline void dot_groups(Codes code, const block_q8_0* const* xs, int64_t b, const float* xd, const int32_t* xo,
+                       const uint16_t* const* d, __m256* acc) {
+    __m256i s[GG * R];
+    for (int g = 0; g < GG; g++)
+        for (int r = 0; r < R; r++) s[g * R + r] = _mm256_set1_epi32(-xo[4 * b + r]);
+    for (int k = 0; k < 8; k++) {
+        __m256i q[GG];
+        for (int g = 0; g < GG; g++) q[g] = code(g, k);
+        for (int r = 0; r < R; r++) {
+            const __m256i x = bcast4(xs[r][b].qs + 4 * k);
+            for (int g = 0; g < GG; g++) s[g * R + r] = _mm256_dpbusd_epi32(s[g * R + r], q[g], x);
+        }
+    }
+    for (int g = 0; g < GG; g++) {
+        const __m256 dw = scales8(d[g]);
+        for (int r = 0; r < R; r++)
+            acc[g * R + r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[g * R + r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])),
+                                             acc[g * R + r]);
+    }
+}
+
+template <int R, int GG>
+inline void block(const block_q4_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const float* xd,
+                  const int32_t* xo, __m256* acc) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const uint16_t* d[GG];
+    for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
+    // elements 4k..: chunk k / 2's low nibbles for even k, its high nibbles for odd k (rows8.h)
+    auto code = [&](int g, int k) {
+        const __m256i v = _mm256_loadu_si256((const __m256i*)(w[g * nb].qs + 32 * (k / 2)));
+        return _mm256_and_si256(k % 2 ? _mm256_srli_epi16(v, 4) : v, m4);
+    };
+    dot_groups<R, GG>(code, xs, b, xd, xo, d, acc);
+}
+
+template <int R, int GG>
+inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const float* xd,
+                  const int32_t* xo, __m256* acc) {
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    const uint16_t* d[GG];
+    for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
+    auto code = [&](int g, int k) { // c + 128 as unsigned bytes
+        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(w[g * nb].qs + 32 * k)), flip);
+    };
+    dot_groups<R, GG>(code, xs, b, xd, xo, d, acc);
+}
+
+#include "rows8_driver.inc"
+
+using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8, 2>;   // codes q - 8
+using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, 128, 2>; // codes (c + 128) - 128
+
+} // namespace
+
+void quant_rows8_vnni(TypeKernels* type) {
+    type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
+    type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
+    type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
+    type[PANOPT_DTYPE_Q8_0].linear_range_via_r8 = lin_via_r8<Q8_0x8>;
+}
+
+const Kernels* kernels_avx512_vnni() {
+    static const Kernels table = [] { // thread-safe, on first use
+        Kernels k = *kernels_avx512(); // its float kernels; the block formats' entries stay NULL
+        k.isa = PANOPT_ISA_AVX512_VNNI;
+        k.name = "avx512_vnni";
+        quant_rows8_vnni(k.type);
+        return k;
+    }();
+    return &table;
+}
+
+} // namespace panopt
