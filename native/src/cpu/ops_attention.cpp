@@ -55,14 +55,19 @@ void CpuExecutor::attention(const AttentionArgs& a) {
             const int32_t* mrow = a.mask ? a.mask + b * T : nullptr;
             const int64_t limit = past + i; // causal: keys j <= past + i
             tk.dot_rows(qr, kbase(b, h), limit + 1, HD, p);
-            bool any = false;
-            int64_t nv = limit + 1; // the values with a non-zero weight lie below this
-            for (int64_t j = 0; j < T; j++) {
-                if (j <= limit && (!mrow || mrow[j])) any = true;
-                else p[j] = -INFINITY;
-            }
+            // Softmax over the visible prefix j <= limit only, the causally masked rest being exact
+            // zeros: the same values as over all T with -inf there (exp gives 0, the sums add 0),
+            // at half the cost for a prompt. The values with a non-zero weight lie below nv.
+            int64_t nv = limit + 1;
+            bool any = !mrow;
+            if (mrow)
+                for (int64_t j = 0; j < nv; j++) {
+                    if (mrow[j]) any = true;
+                    else p[j] = -INFINITY;
+                }
             if (any) {
-                kt_->softmax(p, T);
+                kt_->softmax(p, nv);
+                std::memset(p + nv, 0, (size_t)(T - nv) * sizeof(float));
             } else {
                 // every key masked (padding query of a left-padded row): HF adds finfo.min to
                 // all scores, so softmax is uniform over all T keys, future ones included.
