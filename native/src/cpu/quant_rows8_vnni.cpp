@@ -80,6 +80,7 @@ inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs
     dot_groups<R, GG>(code, xs, b, xd, xo, d, acc);
 }
 
+constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
 #include "rows8_driver.inc"
 
 using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8, 2>;   // codes q - 8
