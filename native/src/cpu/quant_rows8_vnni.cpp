@@ -6,8 +6,8 @@
 //   8 rows and the matching 4 activation bytes are broadcast to every lane; here one vpdpbusd
 //   multiplies the 32 unsigned codes by the signed activation bytes and adds each lane's 4
 //   products straight into the row's int32 sum (AVX2 needs vpmaddubsw + vpmaddwd + vpaddd, with
-//   int16 saturation to stay clear of). The broadcast comes from memory as the instruction's
-//   embedded {1to8} operand. Why 256 bits: Zen 4 executes a 512-bit vpdpbusd as two 256-bit
+//   int16 saturation to stay clear of). The broadcast is one vpbroadcastd from memory (a load,
+//   no shuffle). Why 256 bits: Zen 4 executes a 512-bit vpdpbusd as two 256-bit
 //   halves, so zmm gains nothing, while the group layout's 8 rows fill a ymm's 8 lanes exactly.
 //   Q4_0's codes q (0..15) are unsigned already; Q8_0's signed codes c become c + 128 (one xor per
 //   weight vector, shared by all activation rows), and the 128 comes back as -128 sum(x) per block,
