@@ -1,5 +1,6 @@
 // Every vector kernel against the scalar reference on random, never-zero data and odd sizes.
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -282,6 +283,31 @@ void test_pool_exceptions() {
     T_CHECK(good.load() == 800, "concurrent regions: %d of 800 complete", good.load());
 }
 
+// Slices cover [0, n) exactly once for every n; a thread held up in its first slice has the
+// rest of its range run by the others (the region doesn't wait for it beyond that slice).
+void test_pool_slices() {
+    ThreadPool pool(3);
+    for (int64_t n : {1, 2, 3, 5, 17, 24, 97, 1000}) {
+        std::vector<std::atomic<int>> hits(n);
+        for (auto& h : hits) h.store(0);
+        pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+            for (int64_t i = b; i < e; i++) hits[i]++;
+        });
+        int bad = 0;
+        for (auto& h : hits) bad += h.load() != 1;
+        T_CHECK(bad == 0, "pool slices over n = %lld: %d indices not run exactly once", (long long)n, bad);
+    }
+    // 240 items: range 1 is [80, 160) in slices of 10; thread 1 sleeps in its first slice
+    std::vector<int> by(240, -1);
+    pool.parallel_for(240, [&](int64_t b, int64_t e, int tid) {
+        if (tid == 1 && b == 80) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        for (int64_t i = b; i < e; i++) by[i] = tid;
+    });
+    int others = 0;
+    for (int i = 90; i < 160; i++) others += by[i] != 1;
+    T_CHECK(by[80] == 1 && others == 70, "slices of a delayed thread: %d of 70 run by others", others);
+}
+
 } // namespace
 
 int run_kernel_tests() {
@@ -293,6 +319,7 @@ int run_kernel_tests() {
             "scalar f16 conversion");
     test_type_traits();
     test_pool_exceptions();
+    test_pool_slices();
     test_small(ref, ref);
     test_linear_threaded(PANOPT_ISA_SCALAR);
     for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI}) {

@@ -18,7 +18,7 @@ int online_cpus() {
     return n < 1 ? 1 : (n > 1024 ? 1024 : (int)n);
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads) : n_(n_threads < 1 ? 1 : n_threads), ranges_(new Range[n_]) {
     threads_.reserve(n_ - 1);
     try {
         for (int i = 1; i < n_; i++) threads_.emplace_back([this, i] { worker(i); });
@@ -45,15 +45,37 @@ ThreadPool::~ThreadPool() {
     for (auto& t : threads_) t.join();
 }
 
-void ThreadPool::chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx) noexcept {
-    if (id >= parts) return;
-    int64_t b = n * id / parts, e = n * (id + 1) / parts;
-    if (b >= e) return;
+void ThreadPool::call(int64_t b, int64_t e, int id) noexcept {
     try {
-        fn(ctx, b, e, id);
+        job_fn_(job_ctx_, b, e, id);
     } catch (...) {
         std::lock_guard<std::mutex> lk(err_mu_);
         if (!err_) err_ = std::current_exception();
+    }
+}
+
+bool ThreadPool::claim(int range, int id) noexcept {
+    Range& r = ranges_[range];
+    // relaxed: the slice's bounds were published by run()'s release of gen_, read before this
+    const int64_t i = r.next.fetch_add(1, std::memory_order_relaxed);
+    const int64_t b = i * r.slice;
+    if (b >= r.len) return false;
+    const int64_t e = b + r.slice < r.len ? b + r.slice : r.len;
+    call(r.begin + b, r.begin + e, id);
+    return true;
+}
+
+void ThreadPool::slices(int id) noexcept {
+    if (id >= job_parts_) return;
+    Range& own = ranges_[id];
+    // slice 0 is the owner's alone (next starts at 1): every thread with a range runs part of it
+    call(own.begin, own.begin + (own.slice < own.len ? own.slice : own.len), id);
+    while (claim(id, id)) {
+    }
+    for (int k = 1; k < job_parts_; k++) {
+        const int v = (id + k) % job_parts_;
+        while (claim(v, id)) {
+        }
     }
 }
 
@@ -80,8 +102,15 @@ void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
         return;
     }
     acquire();
-    job_n_ = n;
     job_parts_ = parts;
+    for (int i = 0; i < parts; i++) {
+        Range& r = ranges_[i];
+        r.begin = n * i / parts;
+        r.len = n * (i + 1) / parts - r.begin;
+        const int64_t k = r.len < kSlices ? r.len : kSlices;
+        r.slice = (r.len + k - 1) / k;
+        r.next.store(1, std::memory_order_relaxed);
+    }
     job_fn_ = fn;
     job_ctx_ = ctx;
     pending_.store(n_ - 1, std::memory_order_relaxed);
@@ -90,7 +119,7 @@ void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
         gen_.fetch_add(1, std::memory_order_release);
     }
     if (sleepers_.load(std::memory_order_acquire) > 0) cv_.notify_all();
-    chunk(0, n, parts, fn, ctx);
+    slices(0);
     for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; spins++) {
         if (spins < 2000) PANOPT_PAUSE();
         else std::this_thread::yield();
@@ -126,7 +155,7 @@ void ThreadPool::worker(int id) {
         }
         seen = g;
         if (stop_.load()) return;
-        chunk(id, job_n_, job_parts_, job_fn_, job_ctx_);
+        slices(id);
         pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
 }

@@ -1,6 +1,10 @@
 // threadpool.h — the CPU backend's one worker pool, shared by every session of every model on
-// the backend. run() splits [0, n) into one contiguous chunk per thread (the caller runs chunk
-// 0), so each thread streams its own part of a weight matrix. Parallel regions from concurrent
+// the backend. run() splits [0, n) into one contiguous range per thread (the caller runs range
+// 0), so each thread streams its own part of a weight matrix, and each range into up to kSlices
+// slices: a thread runs its own slices in order, then takes the slices of other ranges that no
+// one has started yet (all but each range's first, which stays with its owner). On a shared
+// machine one thread is often delayed (preempted, or a noisy neighbour on its core); the others
+// then finish its work instead of spinning at the region's end. Parallel regions from concurrent
 // callers queue up in arrival order and run one at a time, each on all threads: N sessions never
 // mean N pools. Workers spin briefly between regions (a forward issues many short ones) and
 // then sleep on a condition variable.
@@ -11,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,9 +32,11 @@ public:
 
     int size() const { return n_; }
 
-    // fn(ctx, begin, end, thread_index) for each non-empty chunk of [0, n), thread_index in
-    // [0, size()). Returns when every chunk has finished. If chunks throw, the region still runs
-    // to its end on every thread and the first exception is rethrown here, to the caller.
+    // fn(ctx, begin, end, thread_index) for non-empty slices that cover [0, n) exactly once,
+    // thread_index in [0, size()) naming the thread that runs the call (for per-thread scratch;
+    // which slices a thread runs varies from call to call). Returns when every slice has
+    // finished. If slices throw, the region still runs to its end on every thread and the first
+    // exception is rethrown here, to the caller.
     typedef void (*ChunkFn)(void* ctx, int64_t begin, int64_t end, int tid);
     void run(int64_t n, ChunkFn fn, void* ctx);
 
@@ -40,7 +47,9 @@ public:
 
 private:
     void worker(int id);
-    void chunk(int id, int64_t n, int parts, ChunkFn fn, void* ctx) noexcept;
+    void slices(int id) noexcept;          // run range id's slices, then unclaimed ones of others
+    void call(int64_t b, int64_t e, int id) noexcept; // fn on one slice, exceptions kept for run()
+    bool claim(int range, int id) noexcept; // run the next unclaimed slice of a range; false: none left
     void acquire();
     void release();
 
@@ -50,7 +59,12 @@ private:
     std::atomic<int> pending_{0};
     std::atomic<bool> stop_{false};
     std::atomic<int> sleepers_{0};
-    int64_t job_n_ = 0;
+    static constexpr int kSlices = 8; // per range: the tail imbalance is at most 1/8 of a range
+    struct alignas(64) Range {  // one cache line each: owners claim without false sharing
+        int64_t begin = 0, len = 0, slice = 0; // slice length; the last slice may be shorter
+        std::atomic<int64_t> next{0};          // next slice index to hand out
+    };
+    std::unique_ptr<Range[]> ranges_;          // n_ entries, set by run() before a region starts
     int job_parts_ = 0;
     ChunkFn job_fn_ = nullptr;
     void* job_ctx_ = nullptr;
