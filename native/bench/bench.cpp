@@ -3,6 +3,7 @@
 //                [--fixture DIR (a conformance case: loads its model.safetensors)]
 //                [--hidden H --heads NH --layers L --ffn F --vocab V --dtype f32|f16|bf16|q8_0|q4_0|q4_k|...]
 //                (random weights: the matrices in that type, vectors in f32) [--cache f32|f16|q8_0]
+//                [--compute f32|bf16 (the session's compute type: bf16 products in prompt passes)]
 //                [--steps N (decode steps timed; default min(reps, 64))] [--decode-only 1]
 //                [--keep-layout 1 (panopt_config.keep_weight_layout: no 8-row groups)]
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
@@ -52,7 +53,7 @@ double measure_peak_gflops(int threads);
 
 int main(int argc, char** argv) {
     int isa = 0, threads = 2, B = 1, S = 128, reps = 15, L = 2, H = 256, NH = 4, F = 1024, V = 50272, dt = 1,
-        cache_dt = PANOPT_DTYPE_F32;
+        cache_dt = PANOPT_DTYPE_F32, compute_dt = PANOPT_DTYPE_F32;
     // a type name of the type table, case-insensitive
     auto dtype_of = [](std::string v) {
         for (auto& ch : v) ch = (char)toupper((unsigned char)ch);
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
         else if (k == "--vocab") V = atoi(v);
         else if (k == "--dtype") dt = dtype_of(v);
         else if (k == "--cache") cache_dt = dtype_of(v);
+        else if (k == "--compute") compute_dt = dtype_of(v);
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -208,7 +210,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "finalize: %s\n", panopt_last_error());
         return 1;
     }
-    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + std::max(64, steps + 1)), cache_dt};
+    panopt_session_options so{sizeof(panopt_session_options), B, std::min(c.max_position_embeddings, S + std::max(64, steps + 1)), cache_dt,
+                              compute_dt};
     panopt_session* s = nullptr;
     if (panopt_session_create(m, &so, &s)) {
         std::fprintf(stderr, "session: %s\n", panopt_last_error());

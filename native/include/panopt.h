@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 /* ABI version of this header; panopt_abi_version() returns the library's. Bump on any change. */
-#define PANOPT_ABI_VERSION 5
+#define PANOPT_ABI_VERSION 6
 
 typedef int32_t panopt_status;
 enum {
@@ -207,6 +207,12 @@ typedef struct panopt_session_options {
     int32_t max_seq_len; /* cache capacity in positions, past + new (1..max_position_embeddings) */
     int32_t cache_dtype; /* storage of cached keys/values: PANOPT_DTYPE_F32 (0), F16 or Q8_0 (head_dim a
                             multiple of 32); reads (panopt_session_read_cache) are always f32 */
+    int32_t compute_dtype; /* PANOPT_DTYPE_F32 (0): every product in f32 (exact: the f32 conformance
+                            tolerance holds). PANOPT_DTYPE_BF16: passes over 2 or more positions per row
+                            (prompts, scored texts) with F32/F16/BF16 weights may round activations and
+                            weights to bf16 and sum the products in f32 (relative error <= 2^-7 of
+                            sum |x w| per output), where the backend has bf16 products (the CPU: AVX512_BF16
+                            at kernel level AVX512_VNNI); elsewhere, and in decode steps, f32 */
 } panopt_session_options;
 
 /*

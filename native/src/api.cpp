@@ -20,7 +20,7 @@ static_assert(sizeof(panopt_config) == 68, "panopt_config layout changed: bump P
 static_assert(offsetof(panopt_config, layer_norm_eps) == 60, "panopt_config layout changed");
 static_assert(sizeof(panopt_backend_options) == 24, "panopt_backend_options layout changed");
 static_assert(sizeof(panopt_backend_info) == 16, "panopt_backend_info layout changed");
-static_assert(sizeof(panopt_session_options) == 16, "panopt_session_options layout changed");
+static_assert(sizeof(panopt_session_options) == 20, "panopt_session_options layout changed");
 static_assert(sizeof(panopt_forward_args) == 80, "panopt_forward_args layout changed");
 static_assert(offsetof(panopt_forward_args, input_ids) == 16, "panopt_forward_args layout changed");
 static_assert(offsetof(panopt_forward_args, attentions) == 72, "panopt_forward_args layout changed");

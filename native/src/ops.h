@@ -65,6 +65,10 @@ public:
     // the same for every row of a pass and never by batch size, so that a row's results do not
     // depend on what it is batched with.
     virtual void set_positions_per_row(int64_t S) { (void)S; }
+    // The session's compute type (panopt_session_options.compute_dtype, validated): PANOPT_DTYPE_F32,
+    // or PANOPT_DTYPE_BF16 to allow bf16 products in prompt passes where the backend has them
+    // (the CPU: kernels.h linear_range_bf16). A backend without them computes in f32.
+    virtual void set_compute_dtype(int32_t dt) { (void)dt; }
 
     // A buffer of at least n floats for slot; contents undefined.
     virtual float* scratch(int slot, int64_t n) = 0;

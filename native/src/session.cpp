@@ -22,6 +22,8 @@ void session_init(panopt_session* s, const panopt_model* m, const panopt_session
                                          std::to_string(type_traits(o.cache_dtype)->block_elems));
     if (!type_traits(o.cache_dtype)->from_f32)
         fail(PANOPT_ERR_UNSUPPORTED, std::string("no ") + type_traits(o.cache_dtype)->name + " conversion in this build");
+    if (o.compute_dtype != PANOPT_DTYPE_F32 && o.compute_dtype != PANOPT_DTYPE_BF16)
+        fail(PANOPT_ERR_UNSUPPORTED, "compute_dtype must be PANOPT_DTYPE_F32 or BF16, got " + std::to_string(o.compute_dtype));
     if (o.max_batch < 1) fail(PANOPT_ERR_INVALID_ARGUMENT, "max_batch must be >= 1");
     if (o.max_seq_len < 1 || o.max_seq_len > c.max_position_embeddings)
         fail(PANOPT_ERR_INVALID_ARGUMENT, "max_seq_len must be in 1..max_position_embeddings (" +
@@ -30,6 +32,7 @@ void session_init(panopt_session* s, const panopt_model* m, const panopt_session
     s->max_batch = o.max_batch;
     s->max_seq_len = o.max_seq_len;
     s->exec = m->backend->new_executor(*m, o.max_batch, o.max_seq_len, o.cache_dtype);
+    s->exec->set_compute_dtype(o.compute_dtype);
 }
 
 } // namespace panopt

@@ -424,6 +424,18 @@ int run_api_tests() {
     bo.cache_dtype = PANOPT_DTYPE_F16;
     EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_OK);
     EXPECT_STATUS(panopt_session_free(s), PANOPT_OK);
+    for (int32_t bad_compute : {-1, (int32_t)PANOPT_DTYPE_F16, (int32_t)PANOPT_DTYPE_Q8_0, (int32_t)PANOPT_DTYPE_COUNT}) {
+        bo = so;
+        bo.compute_dtype = bad_compute;
+        EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_UNSUPPORTED);
+    }
+    bo = so;
+    bo.compute_dtype = PANOPT_DTYPE_BF16; // allowed everywhere; f32 where the backend has no bf16 products
+    EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_OK);
+    EXPECT_STATUS(panopt_session_free(s), PANOPT_OK);
+    bo = so;
+    bo.struct_size = 16; // a caller built against ABI 5 (before compute_dtype)
+    EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);
     bo = so;
     bo.struct_size = 4;
     EXPECT_STATUS(panopt_session_create(m, &bo, &s), PANOPT_ERR_INVALID_ARGUMENT);

@@ -569,7 +569,7 @@ void test_attention() {
 struct Session {
     panopt_session* s = nullptr;
     Session(panopt_model* m, int max_batch, int max_seq, int32_t cache_dt) {
-        panopt_session_options o{sizeof(panopt_session_options), max_batch, max_seq, cache_dt};
+        panopt_session_options o{sizeof(panopt_session_options), max_batch, max_seq, cache_dt, PANOPT_DTYPE_F32};
         if (panopt_session_create(m, &o, &s) != PANOPT_OK) std::printf("session_create: %s\n", panopt_last_error());
     }
     ~Session() { panopt_session_free(s); }
@@ -756,7 +756,7 @@ void test_errors() {
     panopt_model* mg = make_model(gpu, h);
     if (mg) {
         // a cache far beyond any GPU's memory: OUT_OF_MEMORY and a message, no abort
-        panopt_session_options o{sizeof(panopt_session_options), 1 << 22, 2048, PANOPT_DTYPE_F32};
+        panopt_session_options o{sizeof(panopt_session_options), 1 << 22, 2048, PANOPT_DTYPE_F32, PANOPT_DTYPE_F32};
         panopt_session* s = nullptr;
         T_CHECK(panopt_session_create(mg, &o, &s) == PANOPT_ERR_OUT_OF_MEMORY && contains(panopt_last_error(), "GPU memory"),
                 "huge cache: %s", panopt_last_error());

@@ -1,5 +1,6 @@
 // Forward pass against the shared HF conformance fixtures, under every ISA, with 1 and 2 threads.
 #include <algorithm>
+#include <cmath>
 
 #include "cpu/kernels.h"
 #include "panopt.h"
@@ -99,8 +100,8 @@ bool build(const Case& cs, int isa, int threads, Built& out) {
 
 struct Sess {
     panopt_session* s = nullptr;
-    Sess(panopt_model* m, int max_seq) {
-        panopt_session_options o{sizeof(panopt_session_options), 8, max_seq, 0};
+    Sess(panopt_model* m, int max_seq, int32_t compute_dtype = PANOPT_DTYPE_F32) {
+        panopt_session_options o{sizeof(panopt_session_options), 8, max_seq, 0, compute_dtype};
         if (panopt_session_create(m, &o, &s) != PANOPT_OK) std::printf("session_create: %s\n", panopt_last_error());
     }
     ~Sess() { panopt_session_free(s); }
@@ -473,6 +474,65 @@ void quantized_across_isas(const Case& cs) {
     }
 }
 
+// A session's compute type BF16 (opt-in bf16 products in prompt passes) on the best ISA: the
+// prompt's logits differ from the f32 session's where the table has bf16 products (and are
+// identical where it has none), within the stated bound; decode-shaped passes (one position per
+// row) stay f32 bit for bit. Bound: each product's inputs carry a relative rounding error of at
+// most 2^-8 each, i.e. 2^-7 of sum |x w| per output of every linear; through this model's 12 layers
+// and the head the logits moved by 0.009 of the row's max on the AVX512_VNNI table (Zen 4; the
+// kernel is deterministic, so any CPU with bf16 products gives the same); the bound is 0.03.
+void bf16_compute(const Case& cs) {
+    const int isa = panopt_cpu_isa();
+    const bool has = panopt::kernels_for_isa(isa)->type[PANOPT_DTYPE_F16].linear_range_bf16 != nullptr;
+    Built b;
+    if (!build(cs, isa, 2, b)) {
+        T_CHECK(false, "bf16 compute: could not build the model");
+        return;
+    }
+    const int32_t ids[] = {2, 100, 2000, 31, 7, 50000, 9, 12};
+    const int S = 8, V = cs.c.vocab_size;
+    std::vector<float> prompt[2], steps[2];
+    for (int bf = 0; bf < 2; bf++) {
+        Sess ss(b.model, S, bf ? PANOPT_DTYPE_BF16 : PANOPT_DTYPE_F32);
+        panopt_forward_args a{};
+        a.struct_size = sizeof a;
+        a.batch = 1;
+        a.seq_len = S;
+        a.input_ids = ids;
+        prompt[bf].resize((size_t)S * V);
+        a.head_out = prompt[bf].data();
+        T_CHECK(fwd(ss.s, a), "bf16 compute prompt");
+        a.batch = S;
+        a.seq_len = 1;
+        steps[bf].resize((size_t)S * V);
+        a.head_out = steps[bf].data();
+        T_CHECK(fwd(ss.s, a), "bf16 compute steps");
+    }
+    double worst = 0;
+    int agree = 0;
+    for (int r = 0; r < S; r++) {
+        const float* x = prompt[0].data() + (size_t)r * V;
+        const float* y = prompt[1].data() + (size_t)r * V;
+        float mx = 0, d = 0;
+        for (int v = 0; v < V; v++) {
+            mx = std::max(mx, std::fabs(x[v]));
+            d = std::max(d, std::fabs(x[v] - y[v]));
+        }
+        worst = std::max(worst, (double)d / mx);
+        agree += argmax(x, V) == argmax(y, V);
+    }
+    if (has)
+        T_CHECK(worst > 1e-6 && worst <= 0.03, "bf16 compute prompt: %.3g of the row's max from f32 (bf16 products "
+                "ran: > 1e-6; bound 0.03)", worst);
+    else
+        T_CHECK(worst == 0, "bf16 compute prompt on a table without bf16 products: %.3g from f32 (expected 0)", worst);
+    T_CHECK(agree == S, "bf16 compute prompt: top-1 agrees with f32 at %d of %d positions", agree, S);
+    T_CHECK(std::equal(steps[0].begin(), steps[0].end(), steps[1].begin()),
+            "bf16 compute: a decode-shaped pass (8 rows of 1 position) differs from f32");
+    std::printf("  bf16 compute, isa %d (%s): prompt max |dlogit| / max |logit| = %.2g (bound 0.03), top-1 %d/%d\n",
+                isa, has ? "bf16 products" : "none: f32", worst, agree, S);
+}
+
 } // namespace
 
 int run_forward_tests() {
@@ -500,7 +560,10 @@ int run_forward_tests() {
                 else T_CHECK(false, "%s: could not build the model", tag.c_str());
                 std::printf("  %-60s %s\n", tag.c_str(), t::g_failures == before ? "ok" : "FAILED");
             }
-        if (std::string(n) == "opt125m-shape-f16") quantized_across_isas(cs);
+        if (std::string(n) == "opt125m-shape-f16") {
+            quantized_across_isas(cs);
+            bf16_compute(cs);
+        }
     }
     return 0;
 }

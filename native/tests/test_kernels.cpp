@@ -1,6 +1,9 @@
 // Every vector kernel against the scalar reference on random, never-zero data and odd sizes.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -86,6 +89,87 @@ void test_linear(const Kernels* ref, const Kernels* kt) {
     t::g_checks++;
     if (fails) t::g_failures++;
     std::printf("  linear %s: %d shapes x dtypes, %d failures (tolerance 2e-6 * sum|x*w|)\n", kt->name, count, fails);
+}
+
+// bf16 products (a table's linear_range_bf16, where it has one): the activation conversion gives
+// f32_to_bf16's bits; the products match linear_range_bf16_ref to f32 summation order (2e-6 of
+// sum |x~ w~|, x~ w~ the bf16-rounded values), and the exact f32 product within the bf16 bound:
+// each of x and w is rounded with relative error <= u = 2^-8, so |y~ - y| <= (2u + u^2) sum |x w|
+// (+ the same f32 slack).
+void test_linear_bf16(const Kernels* kt) {
+    const TypeKernels& bt = kt->type[PANOPT_DTYPE_BF16];
+    if (!bt.linear_range_bf16) return;
+    // conversion: random values (some scaled to denormals/overflow), halfway cases, NaN/inf
+    std::vector<float> xs(4099);
+    for (size_t i = 0; i < xs.size(); i++) xs[i] = rnd_nz() * std::ldexp(1.0f, (int)(i % 300) - 150);
+    const uint32_t special[] = {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x7f7fffffu, 0x7f800000u, 0xff800000u,
+                                0x7fc00001u, 0x7f800001u, 0x00008000u, 0x80018000u, 0x00000000u, 0x80000000u};
+    for (size_t i = 0; i < sizeof special / 4; i++) std::memcpy(&xs[i * 7], &special[i], 4);
+    std::vector<uint16_t> hb(xs.size());
+    bt.quantize_row(xs.data(), hb.data(), (int64_t)xs.size());
+    int bad = 0;
+    for (size_t i = 0; i < xs.size(); i++) bad += hb[i] != f32_to_bf16(xs[i]);
+    T_CHECK(bad == 0, "%s: bf16 conversion differs from f32_to_bf16 in %d of %zu", kt->name, bad, xs.size());
+
+    const int64_t Ms[] = {1, 2, 5, 12, 13, 37};
+    const int64_t Ns[] = {1, 16, 31, 33, 70};
+    const int64_t Ks[] = {1, 2, 7, 31, 64, 255, 513, 1030};
+    const double u = 1.0 / 256;
+    FloatBuf s1, s2;
+    int fails = 0, count = 0;
+    double worst_ref = 0, worst_f32 = 0;
+    for (int dt : {PANOPT_DTYPE_F32, PANOPT_DTYPE_F16, PANOPT_DTYPE_BF16})
+        for (int64_t M : Ms)
+            for (int64_t N : Ns)
+                for (int64_t K : Ks) {
+                    auto wb = rnd_weights(dt, N * K + 1);
+                    const void* w = wb.data() + kBlockBytes[dt]; // odd byte offset, as test_linear
+                    auto bb = rnd_weights(PANOPT_DTYPE_F16, N);
+                    const int64_t K2 = (K + 1) / 2 * 2;
+                    std::vector<float> x((size_t)(M * K)), y0((size_t)(M * N)), y1((size_t)(M * N)), y2((size_t)(M * N));
+                    for (auto& v : x) v = rnd_nz();
+                    std::vector<uint16_t> xq((size_t)(M * K2), 0x7fc0); // padding must be set by the caller
+                    for (int64_t m = 0; m < M; m++) {
+                        bt.quantize_row(x.data() + m * K, xq.data() + m * K2, K);
+                        if (K2 > K) xq[(size_t)(m * K2 + K)] = 0;
+                    }
+                    const bool with_bias = (M + N + K) % 2 == 1;
+                    LinearArgs a{x.data(), K, xq.data(), K2 * 2, w, dt, with_bias ? (const void*)bb.data() : nullptr,
+                                 PANOPT_DTYPE_F16, y0.data(), N, M, N, K};
+                    kernels_scalar()->type[dt].linear_range(&a, 0, M, 0, N, s1.reserve(kernels_scalar()->linear_scratch_floats(K)));
+                    a.y = y1.data();
+                    linear_range_bf16_ref(&a, 0, M, 0, N, s1.reserve(K + 16));
+                    a.y = y2.data();
+                    kt->type[dt].linear_range_bf16(&a, 0, M, 0, N, s2.reserve(kt->linear_scratch_floats(K)));
+                    std::vector<float> wf((size_t)(N * K));
+                    kernels_scalar()->type[dt].to_f32(w, wf.data(), N * K);
+                    double wr = 0, wf32 = 0;
+                    for (int64_t m = 0; m < M; m++)
+                        for (int64_t n = 0; n < N; n++) {
+                            double mag = 1e-3, magr = 1e-3;
+                            for (int64_t k = 0; k < K; k++) {
+                                mag += std::fabs(x[m * K + k] * wf[n * K + k]);
+                                magr += std::fabs(bf16_to_f32(xq[m * K2 + k]) * bf16_to_f32(f32_to_bf16(wf[n * K + k])));
+                            }
+                            const double er = std::fabs((double)y2[m * N + n] - y1[m * N + n]) / magr;
+                            const double ef = std::fabs((double)y2[m * N + n] - y0[m * N + n]) / mag;
+                            if (!(er <= wr)) wr = er;
+                            if (!(ef <= wf32)) wf32 = ef;
+                        }
+                    worst_ref = std::max(worst_ref, wr);
+                    worst_f32 = std::max(worst_f32, wf32);
+                    count++;
+                    if (!(wr < 2e-6) || !(wf32 < 2 * u + u * u + 2e-6)) {
+                        if (fails++ < 10)
+                            std::printf("FAIL linear_bf16 %s %s M=%lld N=%lld K=%lld: vs reference %.3g, vs f32 %.3g\n",
+                                        kt->name, dt_name(dt), (long long)M, (long long)N, (long long)K, wr, wf32);
+                    }
+                }
+    t::g_checks++;
+    if (fails) t::g_failures++;
+    std::printf("  linear_bf16 %s: %d shapes x dtypes, %d failures (worst vs reference %.2g of sum|x~w~|, "
+                "vs f32 %.2g of sum|xw|, bound %.2g)\n",
+                kt->name, count, fails, worst_ref, worst_f32, 2 * u + u * u + 2e-6);
 }
 
 void test_linear_threaded(int isa) {
@@ -332,6 +416,7 @@ int run_kernel_tests() {
         test_f16_all(kt);
         test_small(ref, kt);
         test_linear(ref, kt);
+        test_linear_bf16(kt);
         test_linear_threaded(isa);
     }
     return 0;

@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
     };
 
     for (int B : bs) {
-        panopt_session_options so{sizeof(panopt_session_options), B, std::min(2048, context + steps), PANOPT_DTYPE_F16};
+        panopt_session_options so{sizeof(panopt_session_options), B, std::min(2048, context + steps), PANOPT_DTYPE_F16, PANOPT_DTYPE_F32};
         panopt_session* s = nullptr;
         if (panopt_session_create(m, &so, &s) != PANOPT_OK) die("session");
         std::vector<float> logits((size_t)B * V);
@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
         panopt_session_free(s);
     }
     if (prefill > 0) {
-        panopt_session_options so{sizeof(panopt_session_options), 1, std::min(2048, prefill), PANOPT_DTYPE_F16};
+        panopt_session_options so{sizeof(panopt_session_options), 1, std::min(2048, prefill), PANOPT_DTYPE_F16, PANOPT_DTYPE_F32};
         panopt_session* s = nullptr;
         if (panopt_session_create(m, &so, &s) != PANOPT_OK) die("session");
         std::vector<float> logits((size_t)V);

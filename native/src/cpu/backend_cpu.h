@@ -53,6 +53,7 @@ public:
     void cache_move_rows(const RowMove* moves, int64_t n_moves, int32_t past) override;
     void cache_read(int32_t layer, int32_t which, int32_t batch, int32_t past, float* out) const override;
     void set_positions_per_row(int64_t S) override { positions_per_row_ = S; }
+    void set_compute_dtype(int32_t dt) override { compute_dt_ = dt; }
 
 private:
     // Start of the cached keys (or values) of (layer, row, head): max_seq_len positions of head_dim
@@ -73,6 +74,7 @@ private:
     FloatBuf row_tmp_;                      // one cache row [layer][k/v][head][past positions] while reordering
     std::vector<FloatBuf> lin_scratch_;     // one per pool thread
     FloatBuf xq_;                           // X quantized for products with block-format weights
+    int32_t compute_dt_ = PANOPT_DTYPE_F32;    // F32, or BF16: bf16 products in prompt passes where the table has them
     int64_t positions_per_row_ = 1;         // of the current pass: picks the block-format product path
 };
 

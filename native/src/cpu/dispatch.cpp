@@ -23,6 +23,15 @@ int32_t cpu_best_isa() {
 #endif
 }
 
+bool cpu_has_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512bf16");
+    return has;
+#else
+    return false;
+#endif
+}
+
 namespace {
 
 // An ISA's table with every weight-type entry it leaves NULL taken from `lower`, the completed
@@ -42,6 +51,7 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.linear_range_dq_r8) t.linear_range_dq_r8 = l.linear_range_dq_r8;
         if (!t.quantize_weights) t.quantize_weights = l.quantize_weights;
         if (!t.linear_range_via_r8) t.linear_range_via_r8 = l.linear_range_via_r8;
+        if (!t.linear_range_bf16) t.linear_range_bf16 = l.linear_range_bf16;
     }
     return out;
 }

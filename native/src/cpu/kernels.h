@@ -72,6 +72,13 @@ struct TypeKernels {
     // type_traits(dt)->from_f32 (for ggml's formats ggml's quantize_row_*_ref), which is the scalar
     // table's entry for every type; an ISA's may only be faster (panopt_quantize uses the best).
     void (*quantize_weights)(const float* x, void* y, int64_t n);
+    // The float weight types (F32, F16, BF16) in prompt passes of a session whose compute type is
+    // BF16: as linear_range, but with X in bf16 (LinearArgs::xq, ldxq bytes a row, rows padded with
+    // a zero to an even length; the BF16 type's quantize_row converts) and W rounded to bf16 too,
+    // the products summed in f32. Only tables with bf16 products have it (AVX512_VNNI on a CPU with
+    // AVX512_BF16); elsewhere NULL and such passes compute in f32. linear_range_bf16_ref is the
+    // reference the tests hold it to.
+    void (*linear_range_bf16)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
 };
 
 // Products with ggml block-format weights in a decode step (one position per row) take the int8
@@ -134,6 +141,12 @@ void quant_rows8_vnni(TypeKernels* type); // the same with vpdpbusd, quant_rows8
 using Dequant8Fn = void (*)(const void* group_block, float* P, int64_t ldp);
 Dequant8Fn dequant8_avx2(int32_t dt); // NULL for a type without the layout
 int64_t rows8_scratch_floats(int64_t K); // what linear_range_r8 / _via_r8 need of the scratch
+// bf16 products (kernels_avx512.cpp, bf16 target per function): linear_range_bf16 of F32/F16/BF16
+// and the BF16 type's quantize_row (f32 -> bf16, nearest even); set where cpu_has_bf16().
+void bf16_products_avx512(TypeKernels* type);
+bool cpu_has_bf16(); // dispatch.cpp: AVX512_BF16 on a CPU of the AVX512_VNNI level
+// The reference (kernels_scalar.cpp): each product bf16(x) bf16(w) in f32, summed in k order.
+void linear_range_bf16_ref(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
 // Cache rows (dot_rows/axpy_rows): the scalar reference for every type; AVX2 for F32, F16, Q8_0.
 void cache_kernels_scalar(TypeKernels* type);
 void cache_kernels_avx2(TypeKernels* type); // cache_rows_avx2.cpp

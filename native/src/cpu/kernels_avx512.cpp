@@ -184,22 +184,10 @@ void pack_panel(const LinearArgs* a, int64_t nb, int64_t nn, int64_t kb, int64_t
     }
 }
 
+// Writes an M_R x 32 tile of sums (columns past nn masked off), adding the bias (the first K
+// block) or the partial sums already in Y (later K blocks).
 template <int M_R>
-void micro(const float* x, int64_t ldx, const float* P, int64_t kk, float* y, int64_t ldy, int64_t nn,
-           const float* add_vec /* bias [NR] or null */, bool accumulate) {
-    __m512 c0[M_R], c1[M_R];
-#pragma GCC unroll 12
-    for (int i = 0; i < M_R; i++) c0[i] = c1[i] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < kk; k++) {
-        __m512 b0 = _mm512_load_ps(P + k * NR);
-        __m512 b1 = _mm512_load_ps(P + k * NR + 16);
-#pragma GCC unroll 12
-        for (int i = 0; i < M_R; i++) {
-            __m512 av = _mm512_set1_ps(x[i * ldx + k]);
-            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
-        }
-    }
+inline void store_tile(__m512* c0, __m512* c1, float* y, int64_t ldy, int64_t nn, const float* add_vec, bool accumulate) {
     __mmask16 m0 = tail_mask(nn), m1 = nn > 16 ? tail_mask(nn - 16) : (__mmask16)0;
     __m512 bias0 = add_vec ? _mm512_loadu_ps(add_vec) : _mm512_setzero_ps();
     __m512 bias1 = add_vec ? _mm512_loadu_ps(add_vec + 16) : _mm512_setzero_ps();
@@ -218,9 +206,34 @@ void micro(const float* x, int64_t ldx, const float* P, int64_t kk, float* y, in
     }
 }
 
+template <int M_R>
+void micro(const float* x, int64_t ldx, const float* P, int64_t kk, float* y, int64_t ldy, int64_t nn,
+           const float* add_vec /* bias [NR] or null */, bool accumulate) {
+    __m512 c0[M_R], c1[M_R];
+#pragma GCC unroll 12
+    for (int i = 0; i < M_R; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kk; k++) {
+        __m512 b0 = _mm512_load_ps(P + k * NR);
+        __m512 b1 = _mm512_load_ps(P + k * NR + 16);
+#pragma GCC unroll 12
+        for (int i = 0; i < M_R; i++) {
+            __m512 av = _mm512_set1_ps(x[i * ldx + k]);
+            c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+        }
+    }
+    store_tile<M_R>(c0, c1, y, ldy, nn, add_vec, accumulate);
+}
+
 typedef void (*MicroFn)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t, const float*, bool);
 const MicroFn kMicro[MR + 1] = {nullptr,   micro<1>, micro<2>, micro<3>,  micro<4>,  micro<5>, micro<6>,
                                 micro<7>,  micro<8>, micro<9>, micro<10>, micro<11>, micro<12>};
+
+// bias[0:32) = the bias of outputs nb..nb+nn as f32, zeros past nn.
+inline void stage_bias(const LinearArgs* a, int64_t nb, int64_t nn, float* bias) {
+    _mm512_storeu_ps(bias, load16m_dt(a->bias, a->bdtype, nb, tail_mask(nn)));
+    _mm512_storeu_ps(bias + 16, nn > 16 ? load16m_dt(a->bias, a->bdtype, nb + 16, tail_mask(nn - 16)) : _mm512_setzero_ps());
+}
 
 template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     float* P = scratch;            // KC * NR, 64-byte aligned
@@ -228,11 +241,7 @@ template <int DT> void gemm(const LinearArgs* a, int64_t m0, int64_t m1, int64_t
     const int64_t K = a->K;
     for (int64_t nb = n0; nb < n1; nb += NR) {
         int64_t nn = imin(NR, n1 - nb);
-        if (a->bias) {
-            _mm512_storeu_ps(bias, load16m_dt(a->bias, a->bdtype, nb, tail_mask(nn)));
-            _mm512_storeu_ps(bias + 16, nn > 16 ? load16m_dt(a->bias, a->bdtype, nb + 16, tail_mask(nn - 16))
-                                                : _mm512_setzero_ps());
-        }
+        if (a->bias) stage_bias(a, nb, nn, bias);
         for (int64_t kb = 0; kb < K; kb += KC) {
             int64_t kk = imin(KC, K - kb);
             pack_panel<DT>(a, nb, nn, kb, kk, P);
@@ -260,6 +269,112 @@ void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64
     bool small = (m1 - m0) < 8;
     if (small) gemv_dispatch<DT>(a, m0, m1, n0, n1);
     else gemm<DT>(a, m0, m1, n0, n1, scratch);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Opt-in bf16 products (a session's compute type BF16, in prompt passes; kernels.h
+// linear_range_bf16), by AVX512_BF16's vdpbf16ps. The GEMM above with k taken in pairs: the panel
+// holds, for each pair of columns (k, k+1) and output j, one 32-bit lane of two bf16 (k in the
+// low half), and the activation rows arrive in bf16 (LinearArgs::xq, converted once per pass), so
+// one vdpbf16ps with an embedded broadcast of a row's pair adds 2 products to each of 16 f32 sums:
+// 32 multiply-adds per instruction where the FMA does 16. Rounding to bf16 is to nearest even,
+// f32_to_bf16's bits; the sums stay f32. Functions carry the bf16 target themselves (this file
+// is built without it); the table only gets them where the CPU has AVX512_BF16.
+#define PANOPT_BF16 __attribute__((target("avx512bf16")))
+constexpr int64_t KC2 = 2 * KC; // k per panel block: the f32 panel's bytes
+
+// 16 f32 -> their bf16 bits (nearest even; a NaN stays a quiet NaN) in each lane's low half.
+inline __m512i bf16_bits(__m512 v) {
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    return _mm512_mask_or_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_srli_epi32(u, 16),
+                                _mm512_set1_epi32(0x40));
+}
+
+// The activation conversion (the BF16 type's quantize_row here): y[i] = bf16(x[i]), i < n.
+void to_bf16(const float* x, void* y, int64_t n) {
+    uint16_t* o = static_cast<uint16_t*>(y);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm512_mask_cvtepi32_storeu_epi16(o + i, m, bf16_bits(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
+
+// P[(k / 2) NR + j] = bf16 pair (W[nb + j, kb + k], W[nb + j, kb + k + 1]) for even k < kk, j < nn;
+// zeros for j >= nn and for k >= kk (an odd kk's last pair).
+template <int DT>
+void pack_panel_bf16(const LinearArgs* a, int64_t nb, int64_t nn, int64_t kb, int64_t kk, uint32_t* P) {
+    const int64_t K = a->K;
+    for (int64_t jb = 0; jb < NR; jb += 16) {
+        for (int64_t kc = 0; kc < kk; kc += 16) {
+            const int64_t kn = imin(16, kk - kc);
+            const __mmask16 msk = tail_mask(kn);
+            __m512 r[16];
+            for (int j = 0; j < 16; j++) {
+                const int64_t row = jb + j;
+                r[j] = row < nn ? load16m<DT>(a->w, (nb + row) * K + kb + kc, msk) : _mm512_setzero_ps();
+            }
+            transpose16(r); // r[c] = column kb + kc + c of the 16 rows
+            for (int64_t c = 0; c < kn; c += 2)
+                _mm512_store_si512(P + (kc + c) / 2 * NR + jb,
+                                   _mm512_or_si512(bf16_bits(r[c]), _mm512_slli_epi32(bf16_bits(r[c + 1]), 16)));
+        }
+    }
+}
+
+// Y tile (M_R rows x 32 outputs) over np pairs: x = the rows' bf16 at the block's first k
+// (row stride ldx elements), P the pair panel.
+template <int M_R>
+PANOPT_BF16 void micro_bf16(const uint16_t* x, int64_t ldx, const uint32_t* P, int64_t np, float* y, int64_t ldy,
+                            int64_t nn, const float* add_vec, bool accumulate) {
+    __m512 c0[M_R], c1[M_R];
+#pragma GCC unroll 12
+    for (int i = 0; i < M_R; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        const __m512bh b0 = (__m512bh)_mm512_load_si512(P + p * NR);
+        const __m512bh b1 = (__m512bh)_mm512_load_si512(P + p * NR + 16);
+#pragma GCC unroll 12
+        for (int i = 0; i < M_R; i++) {
+            int32_t pair;
+            memcpy(&pair, x + i * ldx + 2 * p, 4);
+            const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+            c0[i] = _mm512_dpbf16_ps(c0[i], av, b0);
+            c1[i] = _mm512_dpbf16_ps(c1[i], av, b1);
+        }
+    }
+    store_tile<M_R>(c0, c1, y, ldy, nn, add_vec, accumulate);
+}
+
+typedef void (*MicroBf16Fn)(const uint16_t*, int64_t, const uint32_t*, int64_t, float*, int64_t, int64_t, const float*,
+                            bool);
+const MicroBf16Fn kMicroBf16[MR + 1] = {nullptr,        micro_bf16<1>,  micro_bf16<2>, micro_bf16<3>,
+                                        micro_bf16<4>,  micro_bf16<5>,  micro_bf16<6>, micro_bf16<7>,
+                                        micro_bf16<8>,  micro_bf16<9>,  micro_bf16<10>, micro_bf16<11>,
+                                        micro_bf16<12>};
+
+template <int DT>
+void linear_range_bf16(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    if (m1 <= m0 || n1 <= n0) return;
+    if (a->K == 0) return linear_range<DT>(a, m0, m1, n0, n1, scratch); // Y = bias
+    uint32_t* P = reinterpret_cast<uint32_t*>(scratch); // KC2 / 2 pairs x NR lanes, 64-byte aligned
+    float* bias = scratch + KC * NR;                     // NR
+    const uint16_t* xb = static_cast<const uint16_t*>(a->xq);
+    const int64_t ldx = a->ldxq / 2, K = a->K;
+    for (int64_t nb = n0; nb < n1; nb += NR) {
+        const int64_t nn = imin(NR, n1 - nb);
+        if (a->bias) stage_bias(a, nb, nn, bias);
+        for (int64_t kb = 0; kb < K; kb += KC2) {
+            const int64_t kk = imin(KC2, K - kb);
+            pack_panel_bf16<DT>(a, nb, nn, kb, kk, P);
+            for (int64_t m = m0; m < m1; m += MR) {
+                const int64_t mr = imin(MR, m1 - m);
+                kMicroBf16[mr](xb + m * ldx + kb, ldx, P, (kk + 1) / 2, a->y + m * a->ldy + nb, a->ldy, nn,
+                               a->bias ? bias : nullptr, kb > 0);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,9 +500,9 @@ Kernels make_table() {
     k.name = "avx512";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F32] = {to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_F16] = {to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    k.type[PANOPT_DTYPE_BF16] = {to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
     k.layernorm = layernorm;
     k.activation = activation;
     k.dot = dot;
@@ -402,6 +517,13 @@ Kernels make_table() {
 const Kernels* kernels_avx512() {
     static const Kernels table = make_table(); // thread-safe, on first use
     return &table;
+}
+
+void bf16_products_avx512(TypeKernels* type) {
+    type[PANOPT_DTYPE_F32].linear_range_bf16 = linear_range_bf16<PANOPT_DTYPE_F32>;
+    type[PANOPT_DTYPE_F16].linear_range_bf16 = linear_range_bf16<PANOPT_DTYPE_F16>;
+    type[PANOPT_DTYPE_BF16].linear_range_bf16 = linear_range_bf16<PANOPT_DTYPE_BF16>;
+    type[PANOPT_DTYPE_BF16].quantize_row = to_bf16;
 }
 
 } // namespace panopt

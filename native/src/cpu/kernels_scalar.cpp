@@ -41,6 +41,27 @@ void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64
     }
 }
 
+} // namespace
+
+void linear_range_bf16_ref(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    const int64_t K = a->K;
+    const TypeTraits* tt = type_traits(a->wdtype);
+    const int64_t rb = row_bytes(a->wdtype, K);
+    for (int64_t n = n0; n < n1; n++) {
+        tt->to_f32((const char*)a->w + n * rb, scratch, K);
+        for (int64_t k = 0; k < K; k++) scratch[k] = bf16_to_f32(f32_to_bf16(scratch[k]));
+        float b = a->bias ? load_elem(a->bias, a->bdtype, n) : 0.0f;
+        for (int64_t m = m0; m < m1; m++) {
+            const uint16_t* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a->xq) + m * a->ldxq);
+            float acc = 0.0f;
+            for (int64_t k = 0; k < K; k++) acc += bf16_to_f32(x[k]) * scratch[k]; // exact product of two bf16
+            a->y[m * a->ldy + n] = acc + b;
+        }
+    }
+}
+
+namespace {
+
 void layernorm(const float* x, float* y, int64_t n, const void* w, int32_t wdt, const void* b, int32_t bdt,
                float eps) {
     double s = 0;
@@ -105,7 +126,7 @@ Kernels make_table() {
         const bool activation = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q8_1 || dt == PANOPT_DTYPE_Q8_K;
         k.type[dt] = {tt->to_f32, linear_range, activation ? tt->from_f32 : nullptr, nullptr, nullptr, linear_range,
                       nullptr, nullptr, nullptr, // no 8-row groups: the reference reads rows in order
-                      tt->from_f32};
+                      tt->from_f32, nullptr}; // no bf16 products: the reference computes in f32
     }
     quant_kernels_scalar(k.type);
     cache_kernels_scalar(k.type);

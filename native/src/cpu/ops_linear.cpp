@@ -23,6 +23,23 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     const int32_t vt = type_traits(w.dtype)->vec_dot_type;
     const bool prompt = positions_per_row_ >= kDequantMinPositions; // a pass over several positions per row
     const bool dq = vt != PANOPT_DTYPE_F32 && prompt && prompt_dequantized(w.dtype); // (kernels.h)
+    const TypeKernels& tk = kt_->type[w.dtype];
+    // bf16 products: allowed by the session, in prompt passes, where the table has them
+    const bool bf = compute_dt_ == PANOPT_DTYPE_BF16 && prompt && tk.linear_range_bf16 && K > 0;
+    if (bf) {
+        // X rows once to bf16 (even row length, a zero pad), read by every thread's kernel
+        const int64_t K2 = (K + 1) / 2 * 2;
+        uint16_t* xb = reinterpret_cast<uint16_t*>(xq_.reserve((size_t)((M * K2 + 1) / 2)));
+        const auto conv = kt_->type[PANOPT_DTYPE_BF16].quantize_row;
+        pool_.parallel_for(M, [&](int64_t m0, int64_t m1, int) {
+            for (int64_t m = m0; m < m1; m++) {
+                conv(x + m * K, xb + m * K2, K);
+                if (K2 > K) xb[m * K2 + K] = 0;
+            }
+        });
+        a.xq = xb;
+        a.ldxq = 2 * K2;
+    }
     if (vt != PANOPT_DTYPE_F32 && !dq) {
         // ggml's block formats: quantize each X row once to the weight's vec_dot_type; every
         // thread's kernel then reads these rows (a few % of the product's work at most).
@@ -47,11 +64,11 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     const int nt = pool_.size();
     const size_t need = (size_t)kt_->linear_scratch_floats(K);
     for (int t = 0; t < nt; t++) lin_scratch_[t].reserve(need);
-    const TypeKernels& tk = kt_->type[w.dtype];
     const bool r8 = w.layout == TensorRef::ROWS8; // only ever set where tk has the r8 entries
     // an int8 prompt pass over row-ordered weights: through the group kernel where the table has it
     const bool via_r8 = !r8 && !dq && prompt && tk.linear_range_via_r8 && N % 8 == 0;
-    const auto range = r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8)
+    const auto range = bf ? tk.linear_range_bf16
+                     : r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8)
                           : (dq ? tk.linear_range_dq : via_r8 ? tk.linear_range_via_r8 : tk.linear_range);
     const int64_t align = kt_->n_align;
     const int64_t units = (N + align - 1) / align;

@@ -101,6 +101,7 @@ const Kernels* kernels_avx512_vnni() {
         k.isa = PANOPT_ISA_AVX512_VNNI;
         k.name = "avx512_vnni";
         quant_rows8_vnni(k.type);
+        if (cpu_has_bf16()) bf16_products_avx512(k.type);
         return k;
     }();
     return &table;

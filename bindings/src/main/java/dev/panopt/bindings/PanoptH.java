@@ -18,7 +18,7 @@ public final class PanoptH {
      * {@code PANOPT_ABI_VERSION}: the ABI these bindings were generated for. {@link Native} checks that the
      * loaded library reports the same.
      */
-    public static final int ABI_VERSION = 5;
+    public static final int ABI_VERSION = 6;
     /** {@code PANOPT_DTYPE_F32} (weight type): blocks of 1 element in 4 bytes. */
     public static final int DTYPE_F32 = 0;
     /** {@code PANOPT_DTYPE_F16} (weight type): blocks of 1 element in 2 bytes. */
@@ -377,13 +377,19 @@ public final class PanoptH {
      *   <li>{@code max_seq_len}: cache capacity in positions, past + new (1..max_position_embeddings)</li>
      *   <li>{@code cache_dtype}: storage of cached keys/values: PANOPT_DTYPE_F32 (0), F16 or Q8_0 (head_dim a
      *       multiple of 32); reads (panopt_session_read_cache) are always f32</li>
+     *   <li>{@code compute_dtype}: PANOPT_DTYPE_F32 (0): every product in f32 (exact: the f32 conformance
+     *       tolerance holds). PANOPT_DTYPE_BF16: passes over 2 or more positions per row (prompts, scored
+     *       texts) with F32/F16/BF16 weights may round activations and weights to bf16 and sum the products
+     *       in f32 (relative error &lt;= 2^-7 of sum |x w| per output), where the backend has bf16 products
+     *       (the CPU: AVX512_BF16 at kernel level AVX512_VNNI); elsewhere, and in decode steps, f32</li>
      * </ul>
      */
     public static final StructLayout SESSION_OPTIONS = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("struct_size"),
             ValueLayout.JAVA_INT.withName("max_batch"),
             ValueLayout.JAVA_INT.withName("max_seq_len"),
-            ValueLayout.JAVA_INT.withName("cache_dtype")).withName("panopt_session_options");
+            ValueLayout.JAVA_INT.withName("cache_dtype"),
+            ValueLayout.JAVA_INT.withName("compute_dtype")).withName("panopt_session_options");
 
     /**
      * Layout of {@code panopt_forward_args}, with C alignment. One forward pass over {@code seq_len} new
