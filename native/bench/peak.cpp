@@ -11,6 +11,24 @@
 namespace {
 
 constexpr int kChains = 12;
+constexpr long kIters = 20'000'000;
+
+// Best of 3 runs of `run(kIters)` on each of `threads` threads: ops per second / 1e9, where one
+// thread's run does ops_per_iter operations per iteration.
+template <class Run> double best_rate(int threads, double ops_per_iter, Run run) {
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        std::atomic<double> sink{0};
+        auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> ts;
+        for (int t = 0; t < threads; t++) ts.emplace_back([&] { sink = sink + (double)run(kIters); });
+        for (auto& t : ts) t.join();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double rate = ops_per_iter * kIters * threads / s / 1e9;
+        if (rate > best) best = rate;
+    }
+    return best;
+}
 
 __attribute__((target("avx512f"))) float run_avx512(long iters) {
     __m512 acc[kChains];
@@ -45,20 +63,7 @@ double measure_peak_gflops(int threads) {
     const bool z = __builtin_cpu_supports("avx512f");
     if (!z && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
     const int lanes = z ? 16 : 8;
-    const long iters = 20'000'000;
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        std::atomic<float> sink{0};
-        auto t0 = std::chrono::steady_clock::now();
-        std::vector<std::thread> ts;
-        for (int t = 0; t < threads; t++)
-            ts.emplace_back([&] { sink = sink + (z ? run_avx512(iters) : run_avx2(iters)); });
-        for (auto& t : ts) t.join();
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        double gf = 2.0 * lanes * kChains * iters * threads / s / 1e9;
-        if (gf > best) best = gf;
-    }
-    return best;
+    return best_rate(threads, 2.0 * lanes * kChains, [z](long n) { return z ? run_avx512(n) : run_avx2(n); });
 }
 
 // Peak int8 dot-product rate: the ceiling of the quantized prefill GEMM, in GOP/s (a multiply and
@@ -111,18 +116,31 @@ double measure_peak_int8_gops(int threads, const char** which) {
     if (!vnni && !__builtin_cpu_supports("avx2")) return 0;
     if (which) *which = vnni ? "avx512_vnni" : "avx2";
     const int macs = vnni ? 64 : 32; // u8 x s8 products per instruction chain step
-    const long iters = 20'000'000;
-    double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
-        std::atomic<int> sink{0};
-        auto t0 = std::chrono::steady_clock::now();
-        std::vector<std::thread> ts;
-        for (int t = 0; t < threads; t++)
-            ts.emplace_back([&] { sink = sink + (vnni ? run_vnni512(iters) : run_int8_avx2(iters)); });
-        for (auto& t : ts) t.join();
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        double gops = 2.0 * macs * (vnni ? kChains : kInt8Chains) * iters * threads / s / 1e9;
-        if (gops > best) best = gops;
-    }
-    return best;
+    return best_rate(threads, 2.0 * macs * (vnni ? kChains : kInt8Chains),
+                     [vnni](long n) { return vnni ? run_vnni512(n) : run_int8_avx2(n); });
+}
+
+// Peak bf16 dot-product rate (AVX512_BF16): the ceiling of a prompt with a session's compute type
+// BF16, in GFLOP/s (a multiply and an add per bf16 pair). One vdpbf16ps adds 2 products of bf16
+// pairs to each of 16 f32 sums: 32 products, twice the FMA's 16. 0 without AVX512_BF16.
+namespace {
+
+__attribute__((target("avx512f,avx512bf16"))) float run_bf16(long iters) {
+    __m512 acc[kChains];
+    for (int i = 0; i < kChains; i++) acc[i] = _mm512_set1_ps(0.001f * i);
+    const __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80), b = (__m512bh)_mm512_set1_epi32(0x33d633d6); // 1.0, 1e-7
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < kChains; i++) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+    __m512 s = acc[0];
+    for (int i = 1; i < kChains; i++) s = _mm512_add_ps(s, acc[i]);
+    float out[16];
+    _mm512_storeu_ps(out, s);
+    return out[0] + out[15];
+}
+
+} // namespace
+
+double measure_peak_bf16_gflops(int threads) {
+    if (!__builtin_cpu_supports("avx512bf16")) return 0;
+    return best_rate(threads, 2.0 * 32 * kChains, [](long n) { return run_bf16(n); });
 }

@@ -13,6 +13,7 @@
 
 double measure_peak_gflops(int threads);                        // peak.cpp
 double measure_peak_int8_gops(int threads, const char** which); // peak.cpp
+double measure_peak_bf16_gflops(int threads);                     // peak.cpp
 
 #define PROBE_API extern "C" __attribute__((visibility("default")))
 
@@ -49,6 +50,9 @@ PROBE_API double panopt_probe_peak_gflops(int32_t threads) { return measure_peak
 
 // Peak int8 dot-product rate of `threads` threads in GOP/s (VNNI where present, else AVX2; 0 without AVX2).
 PROBE_API double panopt_probe_peak_int8_gops(int32_t threads) { return measure_peak_int8_gops(threads, nullptr); }
+
+// Peak bf16 dot-product rate of `threads` threads in GFLOP/s (AVX512_BF16's vdpbf16ps; 0 without it).
+PROBE_API double panopt_probe_peak_bf16_gflops(int32_t threads) { return measure_peak_bf16_gflops(threads); }
 
 // Best-of-`reps` read bandwidth in GB/s (1e9 B/s) of `threads` threads each streaming its own
 // slice of one `bytes`-byte buffer (first touched by the thread that reads it).

@@ -180,6 +180,7 @@ public final class Session implements AutoCloseable {
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_batch"), options.maxBatch());
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "max_seq_len"), maxSeq);
             o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "cache_dtype"), options.kvCacheType().nativeCode());
+            o.set(ValueLayout.JAVA_INT, PanoptH.offset(L, "compute_dtype"), options.computeType().nativeCode());
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             long bytes = cacheBytes(model.config(), options.maxBatch(), maxSeq, options.kvCacheType());
             NativeMemory.reserve(NativeMemory.Kind.SESSION, bytes);

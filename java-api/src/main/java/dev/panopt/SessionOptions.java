@@ -3,8 +3,8 @@ package dev.panopt;
 import java.util.Objects;
 
 /**
- * How a {@link Session} is set up: the size of its KV cache. Threads and kernels belong to the
- * model's {@link Backend}. Immutable; build with {@link #builder()}.
+ * How a {@link Session} is set up: the size of its KV cache and the precision of its products.
+ * Threads and kernels belong to the model's {@link Backend}. Immutable; build with {@link #builder()}.
  *
  * @param maxBatch          rows its KV cache can hold
  * @param maxSequenceLength cache capacity in positions (past + new); 0 = the model's
@@ -15,19 +15,35 @@ import java.util.Objects;
  *                          {@link DType#Q8_0} (34/128 of the f32 bytes; the head size must be a
  *                          multiple of 32; error ≤ half a step of max|x|/127 per block of 32). Reads
  *                          ({@link Session#pastKeyValues()}) are always f32.
+ * @param computeType       the products' precision: {@link DType#F32} (the default: exact f32
+ *                          compute, the conformance tolerance holds) or {@link DType#BF16}, which
+ *                          allows passes over two or more positions per row (prompts, scored texts)
+ *                          with F32, F16 or BF16 weights to round activations and weights to bf16 and
+ *                          sum the products in f32 — as PyTorch's
+ *                          {@code set_float32_matmul_precision("medium")} does. Each output of a linear
+ *                          then carries a relative error of at most 2<sup>-7</sup> of Σ|x·w|; on the
+ *                          opt-125m-shaped fixture the prompt's logits move by 0.009 of the row's
+ *                          largest logit (top-1 unchanged). It takes effect where the backend has bf16
+ *                          products (the CPU at kernel level {@link Isa#AVX512_VNNI} on a CPU with
+ *                          AVX512_BF16, where an F16 prompt runs about 1.8× faster); elsewhere, and in
+ *                          decode steps and quantized products, computing stays as with F32.
  */
-public record SessionOptions(int maxBatch, int maxSequenceLength, DType kvCacheType) {
+public record SessionOptions(int maxBatch, int maxSequenceLength, DType kvCacheType, DType computeType) {
     /** Defaults: batch 8, full context. */
     public static final SessionOptions DEFAULT = builder().build();
 
     /**
      * Checks the values.
      *
-     * @throws IllegalArgumentException if maxBatch is below 1, maxSequenceLength negative or the cache
-     *     type not F32, F16 or Q8_0
+     * @throws IllegalArgumentException if maxBatch is below 1, maxSequenceLength negative, the cache
+     *     type not F32, F16 or Q8_0, or the compute type not F32 or BF16
      */
     public SessionOptions {
         Objects.requireNonNull(kvCacheType, "kvCacheType");
+        Objects.requireNonNull(computeType, "computeType");
+        if (computeType != DType.F32 && computeType != DType.BF16) {
+            throw new IllegalArgumentException("computeType must be F32 or BF16, got " + computeType);
+        }
         if (kvCacheType != DType.F32 && kvCacheType != DType.F16 && kvCacheType != DType.Q8_0) {
             throw new IllegalArgumentException("kvCacheType must be F32, F16 or Q8_0, got " + kvCacheType);
         }
@@ -46,7 +62,8 @@ public record SessionOptions(int maxBatch, int maxSequenceLength, DType kvCacheT
 
     /** {@return a builder holding these values} */
     public Builder toBuilder() {
-        return new Builder().maxBatch(maxBatch).maxSequenceLength(maxSequenceLength).kvCacheType(kvCacheType);
+        return new Builder().maxBatch(maxBatch).maxSequenceLength(maxSequenceLength).kvCacheType(kvCacheType)
+                .computeType(computeType);
     }
 
     /** Builder of {@link SessionOptions}; not thread-safe. */
@@ -54,6 +71,7 @@ public record SessionOptions(int maxBatch, int maxSequenceLength, DType kvCacheT
         private int maxBatch = 8;
         private int maxSequenceLength = 0;
         private DType kvCacheType = DType.F32;
+        private DType computeType = DType.F32;
 
         private Builder() {}
 
@@ -91,14 +109,25 @@ public record SessionOptions(int maxBatch, int maxSequenceLength, DType kvCacheT
         }
 
         /**
+         * Sets the products' precision (default {@link DType#F32}; see {@link SessionOptions#computeType()}).
+         *
+         * @param v F32, or BF16 to allow bf16 products in prompt passes (checked by {@link #build()})
+         * @return this builder
+         */
+        public Builder computeType(DType v) {
+            computeType = Objects.requireNonNull(v, "computeType");
+            return this;
+        }
+
+        /**
          * Makes the options.
          *
          * @return the options
-         * @throws IllegalArgumentException if maxBatch is below 1, maxSequenceLength negative or the cache
-         *     type not F32, F16 or Q8_0
+         * @throws IllegalArgumentException if maxBatch is below 1, maxSequenceLength negative, the cache
+         *     type not F32, F16 or Q8_0, or the compute type not F32 or BF16
          */
         public SessionOptions build() {
-            return new SessionOptions(maxBatch, maxSequenceLength, kvCacheType);
+            return new SessionOptions(maxBatch, maxSequenceLength, kvCacheType, computeType);
         }
     }
 }

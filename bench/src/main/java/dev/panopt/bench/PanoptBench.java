@@ -75,6 +75,8 @@ public final class PanoptBench {
         @Param("1") public int batch;
         @Param("2") public int threads;
         @Param("128") public int tokens;
+        /** The session's products: F32, or BF16 (SessionOptions.computeType: bf16 products where the CPU has them). */
+        @Param("F32") public String computeType;
 
         Backend backend;
         OptForCausalLM lm;
@@ -87,7 +89,8 @@ public final class PanoptBench {
             ModelShape s = ModelShape.of(model);
             backend = Backend.create(BackendOptions.builder().threads(threads).build());
             lm = open(s, format, LoadOptions.builder().backend(backend));
-            session = lm.newSession(SessionOptions.builder().maxBatch(batch).maxSequenceLength(tokens).build());
+            session = lm.newSession(SessionOptions.builder().maxBatch(batch).maxSequenceLength(tokens)
+                    .computeType(DType.valueOf(computeType)).build());
             ids = Prompts.ids(batch, tokens, s.vocab());
             mask = Prompts.ones(batch, tokens);
         }

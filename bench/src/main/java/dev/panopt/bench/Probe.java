@@ -18,6 +18,7 @@ public final class Probe {
     private final MethodHandle peak;
     private final MethodHandle read;
     private final MethodHandle peakInt8;
+    private final MethodHandle peakBf16;
 
     public Probe(Path library) {
         if (!Files.isRegularFile(library)) {
@@ -29,6 +30,8 @@ public final class Probe {
         peak = linker.downcallHandle(l.find("panopt_probe_peak_gflops").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
         peakInt8 = linker.downcallHandle(l.find("panopt_probe_peak_int8_gops").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
+        peakBf16 = linker.downcallHandle(l.find("panopt_probe_peak_bf16_gflops").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
         read = linker.downcallHandle(l.find("panopt_probe_read_gbps").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
@@ -55,6 +58,15 @@ public final class Probe {
     public double peakInt8Gops(int threads) {
         try {
             return (double) peakInt8.invokeExact(threads);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Peak bf16 dot-product GFLOP/s (AVX512_BF16's vdpbf16ps; 0 without it) of {@code threads} threads. */
+    public double peakBf16Gflops(int threads) {
+        try {
+            return (double) peakBf16.invokeExact(threads);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -28,7 +28,7 @@ public final class Report {
      * peak FMA is stable and uses the best.
      */
     public record Machine(String cpu, int logicalCpus, String isa, long memBytes, String jdk, String os,
-                          int threads, double peakGflops1, double peakGflops, double peakInt8Gops, List<Double> reads1,
+                          int threads, double peakGflops1, double peakGflops, double peakInt8Gops, double peakBf16Gflops, List<Double> reads1,
                           List<Double> reads2) {
         static final int READ_PROBES = 3;
 
@@ -64,7 +64,8 @@ public final class Report {
             return new Machine(cpu, Runtime.getRuntime().availableProcessors(), String.join(" ", isa), mem,
                     System.getProperty("java.vm.name") + " " + Runtime.version(),
                     System.getProperty("os.name") + " " + System.getProperty("os.version"), threads,
-                    p.peakGflops(1), p.peakGflops(threads), p.peakInt8Gops(threads), List.copyOf(r1), List.copyOf(r2));
+                    p.peakGflops(1), p.peakGflops(threads), p.peakInt8Gops(threads), p.peakBf16Gflops(threads), List.copyOf(r1),
+                    List.copyOf(r2));
         }
 
         /** Both probes together: best peak FMA, all bandwidth readings. */
@@ -73,7 +74,8 @@ public final class Report {
             a.addAll(o.reads1);
             b.addAll(o.reads2);
             return new Machine(cpu, logicalCpus, isa, memBytes, jdk, os, threads, Math.max(peakGflops1, o.peakGflops1),
-                    Math.max(peakGflops, o.peakGflops), Math.max(peakInt8Gops, o.peakInt8Gops), List.copyOf(a), List.copyOf(b));
+                    Math.max(peakGflops, o.peakGflops), Math.max(peakInt8Gops, o.peakInt8Gops),
+                    Math.max(peakBf16Gflops, o.peakBf16Gflops), List.copyOf(a), List.copyOf(b));
         }
 
         static double median(List<Double> v) {
@@ -101,13 +103,18 @@ public final class Report {
         }
 
         String summary() {
-            return String.format(Locale.ROOT, "%s, %d CPUs [%s]; peak f32 FMA %.0f GFLOP/s (1 thread %.0f); peak int8 %.0f GOP/s; read %.1f GB/s (1 thread), %.1f GB/s (2 threads)",
-                    cpu, logicalCpus, isa, peakGflops, peakGflops1, peakInt8Gops, readGbps1(), readGbps2());
+            return String.format(Locale.ROOT, "%s, %d CPUs [%s]; peak f32 FMA %.0f GFLOP/s (1 thread %.0f); peak int8 %.0f GOP/s; "
+                    + "peak bf16 %.0f GFLOP/s; read %.1f GB/s (1 thread), %.1f GB/s (2 threads)",
+                    cpu, logicalCpus, isa, peakGflops, peakGflops1, peakInt8Gops, peakBf16Gflops, readGbps1(), readGbps2());
         }
 
-        /** The compute ceiling of a prefill in {@code format}: int8 dot products for ggml's block formats. */
-        double peakFor(String format) {
-            return isQuantized(format) ? peakInt8Gops : peakGflops;
+        /**
+         * The compute ceiling of a prefill in {@code format}: int8 dot products for ggml's block formats,
+         * bf16 ones for a session computing in BF16 where the CPU has them.
+         */
+        double peakFor(String format, String computeType) {
+            if (isQuantized(format)) return peakInt8Gops;
+            return computeType.equals("BF16") && peakBf16Gflops > 0 ? peakBf16Gflops : peakGflops;
         }
     }
 
@@ -244,11 +251,14 @@ public final class Report {
             boolean opt = t.system().equals("panopt");
             double flops = s.prefillFlops(opt ? s.optMatmulParams() : s.gpt2MatmulParams(),
                     opt ? s.optHeadParams() : s.gpt2HeadParams(), tokens, batch);
-            double peak = machine.peakFor(format);
+            String compute = t.p("computeType", "F32");
+            double peak = machine.peakFor(format, compute);
             double peakTps = peak * 1e9 / (flops / (batch * tokens));
-            return new Row(t.workload(), t.system(), model, format, batch, threads, tps, "tok/s", err, Double.NaN, Double.NaN,
-                    peakTps, tps / peakTps, String.format(Locale.ROOT, "%.0f G%s/s of %.0f peak", flops / (ms / 1e3) / 1e9,
-                            isQuantized(format) ? "OP" : "FLOP", peak));
+            boolean bf16 = compute.equals("BF16");
+            return new Row(t.workload(), t.system(), model, bf16 ? format + ", bf16 compute" : format, batch, threads, tps,
+                    "tok/s", err, Double.NaN, Double.NaN, peakTps, tps / peakTps,
+                    String.format(Locale.ROOT, "%.0f G%s/s of %.0f %speak", flops / (ms / 1e3) / 1e9,
+                            isQuantized(format) ? "OP" : "FLOP", peak, bf16 && machine.peakBf16Gflops > 0 ? "bf16 " : ""));
         }
         if (t.workload().startsWith("decode")) {
             int prompt = Integer.parseInt(t.p("promptLen", "0"));
@@ -430,10 +440,10 @@ public final class Report {
     String machineJson() {
         Machine m = machine;
         return String.format(Locale.ROOT, "{\"cpu\": %s, \"logical_cpus\": %d, \"isa\": %s, \"memory_bytes\": %d, \"jdk\": %s, \"os\": %s, "
-                        + "\"threads\": %d, \"peak_f32_gflops_1t\": %s, \"peak_f32_gflops\": %s, \"peak_int8_gops\": %s, \"read_gbps_1t\": %s, \"read_gbps_2t\": %s, "
+                        + "\"threads\": %d, \"peak_f32_gflops_1t\": %s, \"peak_f32_gflops\": %s, \"peak_int8_gops\": %s, \"peak_bf16_gflops\": %s, \"read_gbps_1t\": %s, \"read_gbps_2t\": %s, "
                         + "\"read_gbps_1t_probes\": %s, \"read_gbps_2t_probes\": %s}",
                 q(m.cpu), m.logicalCpus, q(m.isa), m.memBytes, q(m.jdk), q(m.os), m.threads, num(m.peakGflops1), num(m.peakGflops),
-                num(m.peakInt8Gops), num(m.readGbps1()), num(m.readGbps2()), nums(m.reads1), nums(m.reads2));
+                num(m.peakInt8Gops), num(m.peakBf16Gflops), num(m.readGbps1()), num(m.readGbps2()), nums(m.reads1), nums(m.reads2));
     }
 
     static String q(String s) {
@@ -484,7 +494,9 @@ public final class Report {
         b.append("| peak f32 FMA, 1 thread | ").append(f(machine.peakGflops1)).append(" GFLOP/s | best of 2 × 3 |\n");
         b.append("| peak f32 FMA, ").append(machine.threads).append(" threads | ").append(f(machine.peakGflops)).append(" GFLOP/s | best of 2 × 3 |\n");
         b.append("| peak int8 dot products, ").append(machine.threads).append(" threads | ").append(f(machine.peakInt8Gops))
-                .append(" GOP/s | best of 2 × 3 (VNNI where present, else AVX2 vpmaddubsw+vpmaddwd) |\n\n");
+                .append(" GOP/s | best of 2 × 3 (VNNI where present, else AVX2 vpmaddubsw+vpmaddwd) |\n");
+        b.append("| peak bf16 dot products, ").append(machine.threads).append(" threads | ").append(f(machine.peakBf16Gflops))
+                .append(" GFLOP/s | best of 2 × 3 (AVX512_BF16 vdpbf16ps; 0 without it) |\n\n");
 
         // Summary of ratios.
         b.append("## Panopt F16 ÷ peers (above 1 = Panopt faster)\n\n");

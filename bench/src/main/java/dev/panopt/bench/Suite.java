@@ -103,6 +103,7 @@ public final class Suite {
         String t = String.valueOf(threads);
         String[] jb = jvmBinding(), jj = jvmJlama(), j = jvm();
         add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16,F32", "batch", "1,2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
+        add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16", "batch", "1", "threads", t, "tokens", "16", "computeType", "BF16"), 0, 1, 0.1, j);
         add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "F16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "Q4_0", "file", "gguf"), 0, 1, 0.1, j);
@@ -130,6 +131,7 @@ public final class Suite {
         // (LlamaCpp checks type_k/type_v); an F32 cache reads twice the bytes (opt-125m: 74 KB per position and row).
         add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,F32,Q8_0,Q4_0", "batch", "1,8", "threads", t, "tokens", "128"), 1, 3, 2, j);
         add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0,Q4_K_M", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
+        add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16", "batch", "1", "threads", t, "tokens", "512", "computeType", "BF16"), 1, 3, 2, j);
         add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,F32,Q8_0,Q4_0,Q4_K_M", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 3, 1, j);
         // long contexts: a decode step at T = 2000 against T = 64 (F16 and Q8_0 caches), Q8_0 weights
         add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 3, 1, j);
@@ -156,6 +158,7 @@ public final class Suite {
         // opt-1.3b: batch 1, one invocation per iteration (a 128-token decode takes seconds).
         m = "opt-1.3b";
         add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
+        add("panopt", "prefill-128", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16", "batch", "1", "threads", t, "tokens", "128", "computeType", "BF16"), 1, 2, 1, j);
         add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 2, 1, j);
         add("llama.cpp-capi", "prefill-128", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "tokens", "128"), 1, 2, 1, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 2, 1, j);
@@ -311,7 +314,8 @@ public final class Suite {
         Report.Machine machine = new Report.Machine(m.get("cpu").asText(), m.get("logical_cpus").asInt(), m.get("isa").asText(),
                 m.get("memory_bytes").asLong(), m.get("jdk").asText(), m.get("os").asText(), m.get("threads").asInt(),
                 m.get("peak_f32_gflops_1t").asDouble(), m.get("peak_f32_gflops").asDouble(),
-                m.has("peak_int8_gops") ? m.get("peak_int8_gops").asDouble() : Double.NaN, readings(m, "read_gbps_1t"),
+                m.has("peak_int8_gops") ? m.get("peak_int8_gops").asDouble() : Double.NaN,
+                m.has("peak_bf16_gflops") ? m.get("peak_bf16_gflops").asDouble() : Double.NaN, readings(m, "read_gbps_1t"),
                 readings(m, "read_gbps_2t"));
         List<Trial> trials = new ArrayList<>();
         try (var files = Files.list(out.resolve("jmh"))) {

@@ -2,12 +2,14 @@ package dev.panopt.cli;
 
 import dev.panopt.Isa;
 import dev.panopt.LoadOptions;
+import dev.panopt.SessionOptions;
 import dev.panopt.OptConfig;
 import dev.panopt.Quantization;
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.hub.HubClient;
 import dev.panopt.hub.HubOptions;
+import dev.panopt.DType;
 import dev.panopt.Device;
 import dev.panopt.tokenizer.OptTokenizer;
 import java.io.IOException;
@@ -48,6 +50,11 @@ final class Common {
                     + "Q4_K_M, Q5_K_M, Q6_K, or convert them: F16, BF16, F32 (default: none, as the checkpoint stores them).")
     String quantize;
 
+    @Option(names = "--compute-type", paramLabel = "TYPE",
+            description = "Products' precision: f32 (exact), or bf16 to let prompts over F32/F16/BF16 weights multiply in "
+                    + "bf16 where the CPU has AVX512_BF16 (faster; logits within 2^-7 of sum|x w| per product; default: f32).")
+    String computeType;
+
     @Option(names = "--no-repack", description = "Keep every weight where the checkpoint maps it (default: Q4_0/Q8_0/Q4_K/Q5_K/Q6_K "
             + "weights are copied into the 8-row groups the CPU decodes faster from).")
     boolean noRepack;
@@ -67,6 +74,15 @@ final class Common {
     /** Options whose hub settings come from {@code environment} (the process's variables, or a test's). */
     Common(Map<String, String> environment) {
         this.environment = environment;
+    }
+
+    /** The --compute-type: F32 or BF16. */
+    DType computeType() {
+        return switch (computeType.toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("--compute-type is f32 or bf16, not '" + computeType + "'");
+        };
     }
 
     /** The --quantize policy ({@link Quantization#NONE} without the flag). */
@@ -163,6 +179,9 @@ final class Common {
         Quantization q = quantization();
         long bytes = ProgressBar.weightBytes(dir);
         LoadOptions.Builder b = LoadOptions.builder().quantization(q).backend(backend()).repack(!noRepack);
+        if (computeType != null) {
+            b.sessionOptions(SessionOptions.builder().computeType(computeType()).build());
+        }
         if (bytes > ProgressBar.THRESHOLD) {
             String what = q.keepsEverything() ? "loading " : "loading (" + q.name() + ") ";
             b.preload(true).progress(new ProgressBar(what + (modelLabel != null ? modelLabel : dir.getFileName()),

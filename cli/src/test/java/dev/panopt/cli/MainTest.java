@@ -113,6 +113,7 @@ class MainTest {
         assertOneLineError(run("generate", "--device", "cuda:0", "--threads", "2", "hi"),
                 "--threads and --isa set the CPU kernels; they do not apply to --device cuda:0");
         assertOneLineError(run("tokenize", "--decode", "1,x"), "comma-separated");
+        assertOneLineError(run("generate", "--compute-type", "fp8", "hi"), "--compute-type is f32 or bf16, not 'fp8'");
     }
 
     @Test
@@ -121,6 +122,13 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("Hello, my dog is"), r.out());
         assertTrue(r.err().contains("5 tokens"), r.err());
+    }
+
+    @Test
+    void generatesWithBf16Compute() {
+        Run r = run("generate", "-n", "3", "--threads", "2", "--compute-type", "bf16", "Hello, my dog is");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Hello, my dog is"), r.out());
     }
 
     @Test
