@@ -381,7 +381,7 @@ void test_cache_rows(const Kernels* ref, const Kernels* kt) {
         int bad = 0;
         for (int64_t K : {32, 64, 96, 128, 160, 256}) {
             if (dt != PANOPT_DTYPE_Q8_0 && K == 32) K = 37; // odd sizes where the type allows them
-            for (int64_t n : {1, 2, 3, 4, 5, 9, 31, 100}) {
+            for (int64_t n : {1, 2, 3, 4, 5, 9, 16, 31, 48, 100}) {
                 const int64_t rb = row_bytes(dt, K);
                 std::vector<float> src((size_t)(n * K)), q((size_t)K), p((size_t)n);
                 std::uniform_real_distribution<float> u(0.05f, 2.0f);
