@@ -24,40 +24,37 @@ inline float load_elem(const void* p, int32_t dt, int64_t i) {
 int64_t linear_scratch_floats(int64_t K) { return K + 16; }
 
 // One W row is converted to f32 once (into scratch) by the type's reference conversion, then
-// dotted with every X row. Works for every type of the type-traits table.
-void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+// dotted with every X row. Works for every type of the type-traits table. BF16: the bf16
+// reference (linear_range_bf16_ref) — the W row rounded to bf16 too, X the bf16 rows in xq; each
+// product of two bf16 is exact in f32, the sums are f32 as in the f32 reference.
+template <bool BF16>
+void linear_ref(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
     const int64_t K = a->K;
     const TypeTraits* tt = type_traits(a->wdtype);
     const int64_t rb = row_bytes(a->wdtype, K);
     for (int64_t n = n0; n < n1; n++) {
         tt->to_f32((const char*)a->w + n * rb, scratch, K);
+        if (BF16)
+            for (int64_t k = 0; k < K; k++) scratch[k] = bf16_to_f32(f32_to_bf16(scratch[k]));
         float b = a->bias ? load_elem(a->bias, a->bdtype, n) : 0.0f;
         for (int64_t m = m0; m < m1; m++) {
             const float* x = a->x + m * a->ldx;
+            const uint16_t* xb = BF16 ? reinterpret_cast<const uint16_t*>(static_cast<const char*>(a->xq) + m * a->ldxq) : nullptr;
             float acc = 0.0f;
-            for (int64_t k = 0; k < K; k++) acc += x[k] * scratch[k];
+            for (int64_t k = 0; k < K; k++) acc += (BF16 ? bf16_to_f32(xb[k]) : x[k]) * scratch[k];
             a->y[m * a->ldy + n] = acc + b;
         }
     }
 }
 
+void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
+    linear_ref<false>(a, m0, m1, n0, n1, scratch);
+}
+
 } // namespace
 
 void linear_range_bf16_ref(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
-    const int64_t K = a->K;
-    const TypeTraits* tt = type_traits(a->wdtype);
-    const int64_t rb = row_bytes(a->wdtype, K);
-    for (int64_t n = n0; n < n1; n++) {
-        tt->to_f32((const char*)a->w + n * rb, scratch, K);
-        for (int64_t k = 0; k < K; k++) scratch[k] = bf16_to_f32(f32_to_bf16(scratch[k]));
-        float b = a->bias ? load_elem(a->bias, a->bdtype, n) : 0.0f;
-        for (int64_t m = m0; m < m1; m++) {
-            const uint16_t* x = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a->xq) + m * a->ldxq);
-            float acc = 0.0f;
-            for (int64_t k = 0; k < K; k++) acc += bf16_to_f32(x[k]) * scratch[k]; // exact product of two bf16
-            a->y[m * a->ldy + n] = acc + b;
-        }
-    }
+    linear_ref<true>(a, m0, m1, n0, n1, scratch);
 }
 
 namespace {
