@@ -34,8 +34,8 @@ namespace {
 void* alloc_weights(size_t bytes) {
     constexpr size_t kHuge = size_t(2) << 20;
     const size_t size = (bytes + 63) / 64 * 64;
-    void* p = aligned_alloc(size >= kHuge ? kHuge : 64, size);
-    if (!p) throw std::bad_alloc();
+    void* p = nullptr; // posix_memalign: unlike aligned_alloc, the size need not be a multiple of the alignment
+    if (posix_memalign(&p, size >= kHuge ? kHuge : 64, size) != 0) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
     if (size >= kHuge) madvise(p, size / kHuge * kHuge, MADV_HUGEPAGE); // advice only: failing is harmless
 #endif
