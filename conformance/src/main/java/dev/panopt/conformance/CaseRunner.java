@@ -20,6 +20,7 @@ import dev.panopt.Quantization;
 import dev.panopt.checkpoint.Checkpoint;
 import dev.panopt.Session;
 import dev.panopt.SessionOptions;
+import dev.panopt.DType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,19 +34,22 @@ import java.util.regex.Pattern;
  * Runs the calls a case.json describes through the public API and compares every stored output
  * it can produce; outputs it cannot produce are listed as skipped, with the reason.
  *
- * <p>With a {@link Quantization} the models are loaded with quantized weights and only the logits
- * are judged, as distributions against {@link QuantizationBounds} ({@link DistributionCompare});
+ * <p>With a {@link Quantization} the models are loaded with quantized weights (or, with the compute type
+ * {@link DType#BF16}, run with bf16 products in their prompts) and only the logits are judged, as distributions against {@link QuantizationBounds} ({@link DistributionCompare});
  * hidden states, attentions, caches and losses are listed as skipped, integer outputs that do not
  * depend on the weights (pooled indices) are still compared exactly, and the greedy procedure is
  * judged by its step logits, teacher-forced on the reference tokens (free-running agreement is a note).
  */
 final class CaseRunner {
     private static final Pattern PAST_OF_CALL = Pattern.compile("past_key_values of call '([^']+)'");
-    private static final String NOT_JUDGED = "not compared with quantized weights (only logits are; see QuantizationBounds)";
+    private static final String NOT_JUDGED = "not compared with quantized weights or bf16 products (only logits are; see "
+            + "QuantizationBounds)";
 
     private final LoadOptions load;
     private final LoadOptions unquantized;
-    private final boolean quantized;
+    private final boolean quantized; // quantized weights or bf16 products: logits judged against QuantizationBounds
+    private final boolean bf16;
+    private final SessionOptions sessions; // of the judged model's sessions (its compute type)
     private final Path writeOutputs;
 
     /** @param backend where every case's model computes (the caller closes it) */
@@ -60,11 +64,25 @@ final class CaseRunner {
      *                     (only without quantization: the protocol carries outputs comparable element-wise)
      */
     CaseRunner(Backend backend, Quantization quantization, Path writeOutputs) {
-        this.load = LoadOptions.builder().backend(backend).quantization(quantization).build();
+        this(backend, quantization, DType.F32, writeOutputs);
+    }
+
+    /**
+     * @param backend      where every case's model computes (the caller closes it)
+     * @param quantization how the models' weights are stored; {@link Quantization#NONE} compares element-wise
+     * @param computeType  the sessions' {@link SessionOptions#computeType()}: F32, or BF16 (judged as
+     *                     distributions, as quantized weights are)
+     * @param writeOutputs where to write what each case computed in the outputs protocol's layout, or null
+     *                     (only for an exact run: the protocol carries outputs comparable element-wise)
+     */
+    CaseRunner(Backend backend, Quantization quantization, DType computeType, Path writeOutputs) {
+        this.sessions = SessionOptions.builder().computeType(computeType).build();
+        this.load = LoadOptions.builder().backend(backend).quantization(quantization).sessionOptions(sessions).build();
         this.unquantized = LoadOptions.builder().backend(backend).build();
-        this.quantized = !quantization.keepsEverything();
+        this.bf16 = computeType == DType.BF16;
+        this.quantized = !quantization.keepsEverything() || bf16;
         if (quantized && writeOutputs != null) {
-            throw new IllegalArgumentException("outputs are written for the unquantized run only");
+            throw new IllegalArgumentException("outputs are written for the exact (unquantized, f32) run only");
         }
         this.writeOutputs = writeOutputs;
     }
@@ -107,9 +125,9 @@ final class CaseRunner {
                 return;
             }
             try (Checkpoint ck = Checkpoint.open(f.model)) {
-                bounds = QuantizationBounds.of(ck, model.loadReport());
+                bounds = QuantizationBounds.of(ck, model.loadReport(), bf16);
             }
-            notes.add(model.loadReport().summary());
+            notes.add(model.loadReport().summary() + (bf16 ? "; bf16 products in prompts" : ""));
             notes.add(String.format(java.util.Locale.ROOT, "predicted relative RMS logit error ρ_z = %.3e; largest: %s",
                     bounds.rhoLogits(), String.join("; ", bounds.largestContributions())));
         }
@@ -470,7 +488,7 @@ final class CaseRunner {
         long[] produced = new long[n];
         float[] stepLogits = new float[n * vocab];
         ForwardOptions cached = ForwardOptions.builder().useCache(true).build();
-        try (Session s = model.newSession(SessionOptions.builder().maxBatch(1).build())) {
+        try (Session s = model.newSession(sessions.toBuilder().maxBatch(1).build())) {
             int[][] input = prompt;
             int total = prompt[0].length;
             for (int i = 0; i < n; i++) {
@@ -505,7 +523,7 @@ final class CaseRunner {
     private void greedyQuantized(OptForCausalLM model, Fixture f, Collector col, String call, int[][] prompt, int n,
                                  int vocab) throws java.io.IOException {
         long[] reference = f.longs("greedy_ids");
-        float[] got = teacherForced(model, prompt[0], reference);
+        float[] got = teacherForced(model, sessions, prompt[0], reference);
         float[] ref;
         String name;
         if (f.has("greedy_step_logits")) {
@@ -513,7 +531,7 @@ final class CaseRunner {
             name = "greedy_step_logits";
         } else {
             try (OptForCausalLM plain = OptForCausalLM.fromPretrained(f.model, unquantized)) {
-                ref = teacherForced(plain, prompt[0], reference);
+                ref = teacherForced(plain, SessionOptions.DEFAULT, prompt[0], reference);
             }
             name = "greedy step logits (F32 Panopt)";
         }
@@ -527,11 +545,11 @@ final class CaseRunner {
     }
 
     /** The logits before each of {@code next} (teacher forcing): row i predicts next[i] after prompt + next[0..i). */
-    private static float[] teacherForced(OptForCausalLM model, int[] prompt, long[] next) {
+    private static float[] teacherForced(OptForCausalLM model, SessionOptions options, int[] prompt, long[] next) {
         int vocab = model.config().vocabSize();
         float[] out = new float[next.length * vocab];
         ForwardOptions cached = ForwardOptions.builder().useCache(true).build();
-        try (Session s = model.newSession(SessionOptions.builder().maxBatch(1).build())) {
+        try (Session s = model.newSession(options.toBuilder().maxBatch(1).build())) {
             int[] input = prompt;
             int total = prompt.length;
             for (int i = 0; i < next.length; i++) {

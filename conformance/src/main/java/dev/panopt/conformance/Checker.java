@@ -1,6 +1,7 @@
 package dev.panopt.conformance;
 
 import dev.panopt.Backend;
+import dev.panopt.DType;
 import dev.panopt.BackendOptions;
 import dev.panopt.Nullable;
 import dev.panopt.Quantization;
@@ -20,6 +21,7 @@ import java.util.stream.Stream;
 public final class Checker {
     private final BackendOptions backendOptions;
     private final Quantization quantization;
+    private final DType computeType;
 
     /** @param backendOptions threads and ISA of the backend the cases run on */
     public Checker(BackendOptions backendOptions) {
@@ -31,8 +33,19 @@ public final class Checker {
      * @param quantization   how the models' weights are stored ({@link CaseRunner} says what is compared then)
      */
     public Checker(BackendOptions backendOptions, Quantization quantization) {
+        this(backendOptions, quantization, DType.F32);
+    }
+
+    /**
+     * @param backendOptions threads and ISA of the backend the cases run on
+     * @param quantization   how the models' weights are stored ({@link CaseRunner} says what is compared then)
+     * @param computeType    the sessions' compute type: F32, or BF16 (bf16 products in prompts; judged
+     *                       as quantized weights are)
+     */
+    public Checker(BackendOptions backendOptions, Quantization quantization, DType computeType) {
         this.backendOptions = backendOptions;
         this.quantization = quantization;
+        this.computeType = computeType;
     }
 
     /** Runs every case (or only {@code only}, when not empty). */
@@ -48,7 +61,7 @@ public final class Checker {
         List<Path> dirs = caseDirs(fixtureSet, only);
         List<CaseResult> results = new ArrayList<>();
         try (Backend backend = Backend.create(backendOptions)) {
-            CaseRunner runner = new CaseRunner(backend, quantization, writeOutputs);
+            CaseRunner runner = new CaseRunner(backend, quantization, computeType, writeOutputs);
             for (Path d : dirs) {
                 results.add(runner.run(d));
             }

@@ -38,7 +38,11 @@ import java.util.Optional;
  * Relative to the block's RMS this is {@code crest/(127·√12)}, and a block's crest factor
  * {@code amax/rms} is at most {@code √n}, so {@code ρ_x = √n/(127·√12)}: 0.0129 for blocks of 32,
  * 0.0364 for 256. (Products with F32/F16/BF16 weights, and embedding lookups, stay in f32: no
- * {@code ρ_x}.)
+ * {@code ρ_x}.) With a session's compute type BF16 (bf16 products in prompts), a product with F32/F16/BF16
+ * weights rounds both factors to bf16: the weight as step 1's BF16 rounding of its values, and each
+ * activation by at most half an ulp of 8 significant bits, {@code ulp ≤ 2^-7·|x|}: variance at most
+ * {@code (2^-7 x)²/12}, {@code ρ_x = 2^-7/√12} (2.26e-3); a decode step stays f32, so the bound
+ * overstates its error.
  *
  * <p><b>3. One linear.</b> {@code y = W x}: independent zero-mean errors in {@code W} and {@code x}
  * give a relative RMS output error {@code r² = ρ_w² + ρ_x²} (to first order).
@@ -86,6 +90,8 @@ final class QuantizationBounds {
     private static final Compare.Tolerance F32 = Compare.Tolerance.FLOAT32;
     private static final double F16_SCALE_REL = 0x1p-11;
     private static final double INV_SQRT12 = 1 / Math.sqrt(12);
+    /** ρ_x² of an activation rounded to bf16 (step 2): (2^-7/√12)². */
+    private static final double BF16_ACTIVATION2 = 0x1p-14 / 12;
 
     private final double rhoLogits;
     private final List<String> largest;
@@ -102,23 +108,40 @@ final class QuantizationBounds {
      * @param report     what the model stores each weight as
      */
     static QuantizationBounds of(Checkpoint checkpoint, LoadReport report) {
+        return of(checkpoint, report, false);
+    }
+
+    /**
+     * The bounds of a loaded model whose sessions may multiply in bf16.
+     *
+     * @param checkpoint   the checkpoint the model was loaded from (the source values of each weight)
+     * @param report       what the model stores each weight as
+     * @param bf16Products whether products with F32/F16/BF16 weights round both factors to bf16 (a
+     *                     session's compute type BF16)
+     */
+    static QuantizationBounds of(Checkpoint checkpoint, LoadReport report, boolean bf16Products) {
         double sum = 0;
         List<double[]> parts = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (LoadReport.TensorFormat t : report.tensors()) {
-            if (t.tensorClass().isEmpty() || !t.converted()) {
+            boolean floatProduct = bf16Products && !t.stored().isQuantized();
+            if (t.tensorClass().isEmpty() || !(t.converted() || floatProduct)) {
                 continue; // vectors and kept weights are exact
             }
             TensorClass c = t.tensorClass().get();
-            double rhoW2 = weightError2(checkpoint, t);
+            double rhoW2 = t.converted() ? weightError2(checkpoint, t, t.stored()) : 0; // as stored
             double rhoX2 = activationError2(t.stored());
+            double prodW2 = rhoW2 + (floatProduct ? weightError2(checkpoint, t, DType.BF16) : 0); // as multiplied
+            double prodX2 = rhoX2 + (floatProduct ? BF16_ACTIVATION2 : 0);
             double contribution = switch (c) {
                 case EMBED_TOKENS, EMBED_POSITIONS -> rhoW2;                          // lookups, in f32
-                case LM_HEAD -> t.name().equals("lm_head.weight") ? rhoW2 + rhoX2     // untied head
-                        : rhoW2 + (rhoW2 + rhoX2);                                    // tied: lookup + head
-                case FC1 -> 2 * (rhoW2 + rhoX2);
-                default -> rhoW2 + rhoX2;
+                case LM_HEAD -> t.name().equals("lm_head.weight") ? prodW2 + prodX2   // untied head
+                        : rhoW2 + (prodW2 + prodX2);                                  // tied: lookup + head
+                case FC1 -> 2 * (prodW2 + prodX2);
+                default -> prodW2 + prodX2;
             };
+            rhoW2 = prodW2;
+            rhoX2 = prodX2;
             sum += contribution;
             parts.add(new double[] {contribution, names.size()});
             names.add(String.format(Locale.ROOT, "%s %s ρ_w=%.2e ρ_x=%.2e", t.name(), t.stored(), Math.sqrt(rhoW2),
@@ -162,14 +185,14 @@ final class QuantizationBounds {
 
     // ---------------------------------------------------------------- step 1: weights
 
-    /** ρ_w² of one stored weight: expected squared rounding error over the squared norm of its source values. */
-    private static double weightError2(Checkpoint checkpoint, LoadReport.TensorFormat t) {
+    /** ρ_w² of one weight rounded to {@code as}: expected squared rounding error over the squared norm of its source values. */
+    private static double weightError2(Checkpoint checkpoint, LoadReport.TensorFormat t, DType as) {
         Optional<Checkpoint.CheckpointTensor> src = checkpoint.find(t.name());
         int cols = Math.toIntExact(t.cols());
         long rows = t.numel() / cols;
         if (src.isEmpty()) {
             // A new head, not in the checkpoint: the worst block (crest √n) for its format.
-            return worstCaseWeightError2(t.stored());
+            return worstCaseWeightError2(as);
         }
         MemorySegment data = src.get().data();
         DType type = src.get().dtype();
@@ -182,7 +205,7 @@ final class QuantizationBounds {
             for (float v : row) {
                 norm += (double) v * v;
             }
-            err += rowError2(t.stored(), row);
+            err += rowError2(as, row);
         }
         return norm == 0 ? 0 : err / norm;
     }

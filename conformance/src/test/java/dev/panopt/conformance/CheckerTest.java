@@ -112,6 +112,21 @@ class CheckerTest {
     }
 
     @Test
+    void bf16ProductsAreJudgedAsDistributions(@TempDir Path dir) throws IOException {
+        copyTree(ConformanceTest.FIXTURES.resolve("cases/preln-tiny"), dir.resolve("cases/preln-tiny"));
+        Run r = check(dir.toString(), "--compute-type", "bf16", "--threads", "1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().matches("(?s).*  PASS main +logits +\\[3, 9, 1000\\] +20 pos  KL mean .* top-1 .*"), r.out());
+        assertTrue(r.out().contains("bf16 products in prompts"), r.out());
+        assertTrue(r.out().contains("  SKIPPED main/loss: not compared with quantized weights or bf16 products"), r.out());
+        Run bad = check(dir.toString(), "--compute-type", "fp8");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--compute-type is f32 or bf16, not 'fp8'"), bad.err());
+        Run write = check(dir.toString(), "--compute-type", "bf16", "--write-outputs", dir.resolve("out").toString());
+        assertEquals(2, write.code());
+    }
+
+    @Test
     void aDeviceIsCheckedAndAnUnusableGpuIsABadUsageWithTheReason(@TempDir Path dir) throws IOException {
         withoutDecodeCases(dir);
         Run bad = check(dir.toString(), "--device", "tpu");

@@ -62,11 +62,27 @@ class QuantizedConformanceTest {
         return tests.stream();
     }
 
+    /** Every case with its weights as stored and bf16 products in its prompts (a session's compute type BF16). */
+    @TestFactory
+    Stream<DynamicTest> everyFixtureCaseWithBf16ProductsIsWithinItsBounds() throws IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path c : ConformanceTest.cases()) {
+            String name = c.getFileName().toString();
+            tests.add(DynamicTest.dynamicTest(name + " bf16 products", () -> check(c, name, Quantization.NONE, DType.BF16)));
+        }
+        return tests.stream();
+    }
+
     private static void check(Path caseDir, String name, Quantization q) {
-        CaseResult r = new CaseRunner(Backend.shared(), q, null).run(caseDir);
+        check(caseDir, name, q, DType.F32);
+    }
+
+    private static void check(Path caseDir, String name, Quantization q, DType computeType) {
+        CaseResult r = new CaseRunner(Backend.shared(), q, computeType, null).run(caseDir);
         String failures = r.distributions().stream().filter(d -> !d.pass()).map(DistributionCompare.Result::text)
                 .collect(Collectors.joining("\n"));
-        assertTrue(r.status() != CaseResult.Status.FAIL, () -> name + " " + q.name() + ": " + r.reason() + "\n" + failures);
+        assertTrue(r.status() != CaseResult.Status.FAIL, () -> name + " " + q.name() + " " + computeType + ": " + r.reason()
+                + "\n" + failures);
         if (!name.equals("inputs-embeds")) { // its only output is a hidden state
             assertFalse(r.distributions().isEmpty(), name + " compared no logits");
         }
