@@ -271,14 +271,14 @@ void linear_range(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64
     else gemm<DT>(a, m0, m1, n0, n1, scratch);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Opt-in bf16 products (a session's compute type BF16, in prompt passes; kernels.h
 // linear_range_bf16), by AVX512_BF16's vdpbf16ps. The GEMM above with k taken in pairs: the panel
 // holds, for each pair of columns (k, k+1) and output j, one 32-bit lane of two bf16 (k in the
 // low half), and the activation rows arrive in bf16 (LinearArgs::xq, converted once per pass), so
-// one vdpbf16ps with an embedded broadcast of a row's pair adds 2 products to each of 16 f32 sums:
-// 32 multiply-adds per instruction where the FMA does 16. Rounding to bf16 is to nearest even,
+// a row's pair, broadcast once (a vpbroadcastd load) for the tile's two vectors, makes each
+// vdpbf16ps add 2 products to each of 16 f32 sums: 32 multiply-adds per instruction where the FMA
+// does 16. Rounding to bf16 is to nearest even,
 // f32_to_bf16's bits; the sums stay f32. Functions carry the bf16 target themselves (this file
 // is built without it); the table only gets them where the CPU has AVX512_BF16.
 #define PANOPT_BF16 __attribute__((target("avx512bf16")))

@@ -1,9 +1,32 @@
 // ops_linear.cpp — multithreaded Y = X W^T + b over the kernel table's single-thread linear_range.
 #include "backend_cpu.h"
 
+#include <cstring>
+
 #include "../dtype.h"
 
 namespace panopt {
+
+namespace {
+
+// Each of the M rows of X (K floats) converted once by `conv` into rb bytes of `buf` (bytes past
+// the conv's `used` of a row zeroed), on the pool when the work pays for it; every thread's kernel
+// then reads these rows (a few % of the product's work at most).
+unsigned char* convert_rows(ThreadPool& pool, FloatBuf& buf, const float* x, int64_t M, int64_t K,
+                            void (*conv)(const float*, void*, int64_t), int64_t rb, int64_t used) {
+    unsigned char* xq = reinterpret_cast<unsigned char*>(buf.reserve((size_t)((M * rb + 3) / 4)));
+    auto rows = [&](int64_t m0, int64_t m1, int) {
+        for (int64_t m = m0; m < m1; m++) {
+            conv(x + m * K, xq + m * rb, K);
+            if (rb > used) std::memset(xq + m * rb + used, 0, (size_t)(rb - used));
+        }
+    };
+    if (M * K < 65536) rows(0, M, 0);
+    else pool.parallel_for(M, [&](int64_t m0, int64_t m1, int t) { rows(m0, m1, t); });
+    return xq;
+}
+
+} // namespace
 
 // Split N (in multiples of the kernel's panel width) into one contiguous range per thread, so each
 // thread streams its own rows of W exactly once. If N is too small to feed every thread (a
@@ -27,33 +50,14 @@ void CpuExecutor::linear(const float* x, int64_t M, int64_t K, const TensorRef& 
     // bf16 products: allowed by the session, in prompt passes, where the table has them
     const bool bf = compute_dt_ == PANOPT_DTYPE_BF16 && prompt && tk.linear_range_bf16 && K > 0;
     if (bf) {
-        // X rows once to bf16 (even row length, a zero pad), read by every thread's kernel
-        const int64_t K2 = (K + 1) / 2 * 2;
-        uint16_t* xb = reinterpret_cast<uint16_t*>(xq_.reserve((size_t)((M * K2 + 1) / 2)));
-        const auto conv = kt_->type[PANOPT_DTYPE_BF16].quantize_row;
-        pool_.parallel_for(M, [&](int64_t m0, int64_t m1, int) {
-            for (int64_t m = m0; m < m1; m++) {
-                conv(x + m * K, xb + m * K2, K);
-                if (K2 > K) xb[m * K2 + K] = 0;
-            }
-        });
-        a.xq = xb;
-        a.ldxq = 2 * K2;
-    }
-    if (vt != PANOPT_DTYPE_F32 && !dq) {
-        // ggml's block formats: quantize each X row once to the weight's vec_dot_type; every
-        // thread's kernel then reads these rows (a few % of the product's work at most).
+        // X in bf16, rows of an even length (a zero pad: the kernel takes k in pairs)
+        const int64_t rb = (K + 1) / 2 * 4;
+        a.xq = convert_rows(pool_, xq_, x, M, K, kt_->type[PANOPT_DTYPE_BF16].quantize_row, rb, 2 * K);
+        a.ldxq = rb;
+    } else if (vt != PANOPT_DTYPE_F32 && !dq) {
+        // ggml's block formats: X quantized to the weight's vec_dot_type
         const int64_t qrb = row_bytes(vt, K);
-        unsigned char* xq = reinterpret_cast<unsigned char*>(xq_.reserve((size_t)((M * qrb + 3) / 4)));
-        const auto quant = kt_->type[vt].quantize_row;
-        if (M * K < 65536) {
-            for (int64_t m = 0; m < M; m++) quant(x + m * K, xq + m * qrb, K);
-        } else {
-            pool_.parallel_for(M, [&](int64_t m0, int64_t m1, int) {
-                for (int64_t m = m0; m < m1; m++) quant(x + m * K, xq + m * qrb, K);
-            });
-        }
-        a.xq = xq;
+        a.xq = convert_rows(pool_, xq_, x, M, K, kt_->type[vt].quantize_row, qrb, qrb);
         a.ldxq = qrb;
     }
     a.y = y;

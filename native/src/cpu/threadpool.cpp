@@ -70,13 +70,9 @@ void ThreadPool::slices(int id) noexcept {
     Range& own = ranges_[id];
     // slice 0 is the owner's alone (next starts at 1): every thread with a range runs part of it
     call(own.begin, own.begin + (own.slice < own.len ? own.slice : own.len), id);
-    while (claim(id, id)) {
-    }
-    for (int k = 1; k < job_parts_; k++) {
-        const int v = (id + k) % job_parts_;
-        while (claim(v, id)) {
+    for (int k = 0; k < job_parts_; k++) // the rest of its own range, then the others' in turn
+        while (claim((id + k) % job_parts_, id)) {
         }
-    }
 }
 
 void ThreadPool::acquire() {

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  * it can produce; outputs it cannot produce are listed as skipped, with the reason.
  *
  * <p>With a {@link Quantization} the models are loaded with quantized weights (or, with the compute type
- * {@link DType#BF16}, run with bf16 products in their prompts) and only the logits are judged, as distributions against {@link QuantizationBounds} ({@link DistributionCompare});
+ * {@link DType#BF16}, run with bf16 products in their prompts) and only the logits are judged, as
+ * distributions against {@link QuantizationBounds} ({@link DistributionCompare});
  * hidden states, attentions, caches and losses are listed as skipped, integer outputs that do not
  * depend on the weights (pooled indices) are still compared exactly, and the greedy procedure is
  * judged by its step logits, teacher-forced on the reference tokens (free-running agreement is a note).
