@@ -6,6 +6,7 @@
 //                [--compute f32|bf16 (the session's compute type: bf16 products in prompt passes)]
 //                [--steps N (decode steps timed; default min(reps, 64))] [--decode-only 1]
 //                [--keep-layout 1 (panopt_config.keep_weight_layout: no 8-row groups)]
+//                [--digest 1 (print an FNV-1a hash of the forward's logits: bit-identity across changes)]
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
 // 2 Zen-4 cores) for: a full forward with the head at every position, the vocab projection alone,
 // and a 1-token decode step on top of a seq-long cache.
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     };
     double peak = 220;
     int steps = -1;
-    bool decode_only = false, keep_layout = false;
+    bool decode_only = false, keep_layout = false, digest = false;
     std::string fixture;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
         else if (k == "--steps") steps = atoi(v);
         else if (k == "--decode-only") decode_only = atoi(v) != 0;
         else if (k == "--keep-layout") keep_layout = atoi(v) != 0;
+        else if (k == "--digest") digest = atoi(v) != 0;
         else if (k == "--peak") peak = std::string(v) == "measure" ? -1 : atof(v);
         else if (k == "--fixture") fixture = v;
         else if (k == "--hidden") H = atoi(v);
@@ -238,6 +240,24 @@ int main(int argc, char** argv) {
     double ms = decode_only ? 0 : median_ms(reps, [&] { panopt_forward(s, &a); });
     if (!decode_only) std::printf("forward %dx%d, head at all positions: %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", B, S, ms,
                 flops / ms * 1e-6, 100.0 * flops / ms * 1e-6 / peak);
+    if (digest) { // FNV-1a of the logits' bits: shows a change leaves results bit-identical
+        // the prompt through the cache, then a 5-token chunk on top of it (attention over a past)
+        std::vector<int32_t> more((size_t)B * 5);
+        for (size_t i = 0; i < more.size(); i++) more[i] = (int32_t)((i * 104729 + 11) % (size_t)V);
+        std::vector<float> lg((size_t)B * (S + 5) * V);
+        panopt_forward_args p = a, c = a;
+        p.use_cache = c.use_cache = 1;
+        p.head_out = lg.data();
+        c.seq_len = 5;
+        c.input_ids = more.data();
+        c.head_out = lg.data() + (size_t)B * S * V;
+        panopt_session_reset(s);
+        if (panopt_forward(s, &p) || panopt_forward(s, &c)) std::fprintf(stderr, "digest: %s\n", panopt_last_error());
+        uint64_t h = 1469598103934665603ull;
+        const unsigned char* bytes = reinterpret_cast<const unsigned char*>(lg.data());
+        for (size_t i = 0; i < lg.size() * sizeof(float); i++) h = (h ^ bytes[i]) * 1099511628211ull;
+        std::printf("logits digest: %016llx\n", (unsigned long long)h);
+    }
 
     // The vocab projection alone (the dominant matmul), through the CPU backend's linear op.
     if (!decode_only) {
