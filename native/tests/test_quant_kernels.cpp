@@ -5,6 +5,7 @@
 // convert and scale lanes of a block separately), so the bound is relative to sum |w_k| |x_k|.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "cpu/buffer.h"
@@ -234,6 +235,8 @@ void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
 // scalar reference's from the same weights in row order, within the bounds of test_format and
 // test_format_dq: for every batch tail, more rows than one pass prepares (17, 21), a column range
 // that starts past the first group, K of one to 40 blocks (1 to 5 super-blocks), with and without bias.
+// Row-major weights through the group kernel, and Q8_0 activations with their block scales and sums
+// made once (LinearArgs::xscale, xsum), give the repacked weights' results bit for bit.
 void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     const TypeKernels& k = kt->type[dt];
     if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
@@ -297,6 +300,33 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                             a.y = y3.data();
                             k.linear_range_via_r8(&a, 0, M, n0, N, skt);
                             via += std::memcmp(y2.data(), y3.data(), y3.size() * sizeof(float)) != 0;
+                            via_runs++;
+                        }
+                        if (!dq && vt == PANOPT_DTYPE_Q8_0) { // the blocks' scales and code sums made once (xscale): the same bits
+                            std::vector<float> scales((size_t)(M * nbk));
+                            std::vector<int32_t> sums((size_t)(M * nbk));
+                            for (int64_t m = 0; m < M; m++)
+                                for (int64_t b = 0; b < nbk; b++) {
+                                    const auto* blk = reinterpret_cast<const block_q8_0*>(&xq[m * xrb]) + b;
+                                    for (int e = 0; e < QK; e++) sums[(size_t)(b * M + m)] += blk->qs[e];
+                                    scales[(size_t)(b * M + m)] = f16_to_f32(blk->d);
+                                }
+                            std::vector<float> y4((size_t)(M * N), 7.0f), y5(y4);
+                            a.xscale = scales.data();
+                            a.xsum = sums.data();
+                            a.ldxs = M;
+                            a.w = w8.data();
+                            a.y = y4.data();
+                            k.linear_range_r8(&a, 0, M, n0, N, skt);
+                            via += std::memcmp(y2.data(), y4.data(), y4.size() * sizeof(float)) != 0;
+                            if (k.linear_range_via_r8) {
+                                a.w = w.data();
+                                a.y = y5.data();
+                                k.linear_range_via_r8(&a, 0, M, n0, N, skt);
+                                via += std::memcmp(y2.data(), y5.data(), y5.size() * sizeof(float)) != 0;
+                            }
+                            a.xscale = nullptr;
+                            a.xsum = nullptr;
                             via_runs++;
                         }
                         std::vector<float> wf((size_t)K), xf((size_t)K);
@@ -370,7 +400,10 @@ void test_reference_by_hand() {
 }
 
 // Attention over cached rows (dot_rows/axpy_rows) of each cache type against the scalar reference:
-// n rows of K elements made by the type's own quantizer from random never-zero values.
+// n rows of K elements made by the type's own quantizer from random never-zero values, nq queries
+// at odd strides. A kernel's values must not depend on how many queries share a call nor where a
+// key falls in its groups of keys: every call's results equal, bit for bit, those of the same
+// kernel one query (and, for the scores, one key) at a time.
 void test_cache_rows(const Kernels* ref, const Kernels* kt) {
     for (int dt : {PANOPT_DTYPE_F32, PANOPT_DTYPE_F16, PANOPT_DTYPE_Q8_0}) {
         const TypeTraits* tt = type_traits(dt);
@@ -378,29 +411,63 @@ void test_cache_rows(const Kernels* ref, const Kernels* kt) {
             std::printf("  SKIP cache rows %s: no conversion in this build\n", tt->name);
             continue;
         }
-        int bad = 0;
-        for (int64_t K : {32, 64, 96, 128, 160, 256}) {
+        int bad = 0, differ = 0;
+        for (int64_t K : {32, 64, 80, 96, 128, 160, 256}) {
             if (dt != PANOPT_DTYPE_Q8_0 && K == 32) K = 37; // odd sizes where the type allows them
+            if (dt != PANOPT_DTYPE_Q8_0 && K == 96) K = 99;
+            if (K % kBlockElems[dt]) continue; // Q8_0: whole blocks
             for (int64_t n : {1, 2, 3, 4, 5, 9, 16, 31, 48, 100}) {
+                const int64_t nq = 1 + (n + K) % 9, ldq = K + 3, ldp = n + 1, ldo = n + 2, ldc = K + 5;
                 const int64_t rb = row_bytes(dt, K);
-                std::vector<float> src((size_t)(n * K)), q((size_t)K), p((size_t)n);
+                std::vector<float> src((size_t)(n * K)), q((size_t)(nq * ldq)), p((size_t)(nq * ldp));
                 std::uniform_real_distribution<float> u(0.05f, 2.0f);
                 for (auto& v : src) v = (qrng() & 1) ? u(qrng) : -u(qrng);
                 for (auto& v : q) v = (qrng() & 1) ? u(qrng) : -u(qrng);
-                for (int64_t j = 0; j < n; j++) p[j] = (j % 3 == 1) ? 0.0f : u(qrng); // zeros are skipped
+                for (int64_t i = 0; i < nq; i++) // zeros are skipped: every third key, and a causal-like tail
+                    for (int64_t j = 0; j < n; j++)
+                        p[i * ldp + j] = ((j + i) % 3 == 1 || j > n - nq + i) ? 0.0f : u(qrng);
                 std::vector<uint8_t> rows((size_t)(n * rb));
                 for (int64_t j = 0; j < n; j++) tt->from_f32(&src[j * K], rows.data() + j * rb, K);
-                std::vector<float> d1((size_t)n), d2((size_t)n), o1((size_t)K, 0.5f), o2((size_t)K, 0.5f);
-                ref->type[dt].dot_rows(q.data(), rows.data(), n, K, d1.data());
-                kt->type[dt].dot_rows(q.data(), rows.data(), n, K, d2.data());
-                ref->type[dt].axpy_rows(p.data(), rows.data(), n, K, o1.data());
-                kt->type[dt].axpy_rows(p.data(), rows.data(), n, K, o2.data());
-                // f32 sums in another order: relative to the sums of absolute terms (|q| |row| <= 2 * 2.1)
-                for (int64_t j = 0; j < n; j++) bad += !(std::fabs(d1[j] - d2[j]) <= 4e-6 * (double)K * 4.5);
-                for (int64_t k = 0; k < K; k++) bad += !(std::fabs(o1[k] - o2[k]) <= 4e-6 * (double)n * 4.5 + 1e-6);
+                std::vector<float> d1((size_t)(nq * ldo)), d2(d1.size()), d3(d1.size()), d4(d1.size());
+                std::vector<float> o1((size_t)(nq * ldc), 0.5f), o2(o1), o3(o1);
+                ref->type[dt].dot_rows(q.data(), ldq, nq, rows.data(), n, K, d1.data(), ldo);
+                kt->type[dt].dot_rows(q.data(), ldq, nq, rows.data(), n, K, d2.data(), ldo);
+                ref->type[dt].axpy_rows(p.data(), ldp, nq, rows.data(), n, K, o1.data(), ldc);
+                kt->type[dt].axpy_rows(p.data(), ldp, nq, rows.data(), n, K, o2.data(), ldc);
+                for (int64_t i = 0; i < nq; i++) {
+                    kt->type[dt].dot_rows(&q[i * ldq], ldq, 1, rows.data(), n, K, &d3[i * ldo], ldo);
+                    for (int64_t j = 0; j < n; j++)
+                        kt->type[dt].dot_rows(&q[i * ldq], ldq, 1, rows.data() + j * rb, 1, K, &d4[i * ldo + j], ldo);
+                    kt->type[dt].axpy_rows(&p[i * ldp], ldp, 1, rows.data(), n, K, &o3[i * ldc], ldc);
+                }
+                for (int64_t i = 0; i < nq; i++) {
+                    // f32 sums in another order: relative to the sums of absolute terms (|q| |row| <= 2 * 2.1)
+                    for (int64_t j = 0; j < n; j++) {
+                        const size_t at = (size_t)(i * ldo + j);
+                        bad += !(std::fabs(d1[at] - d2[at]) <= 4e-6 * (double)K * 4.5);
+                        differ += std::memcmp(&d2[at], &d3[at], 4) != 0 || std::memcmp(&d2[at], &d4[at], 4) != 0;
+                    }
+                    for (int64_t k = 0; k < K; k++) {
+                        const size_t at = (size_t)(i * ldc + k);
+                        bad += !(std::fabs(o1[at] - o2[at]) <= 4e-6 * (double)n * 4.5 + 1e-6);
+                        differ += std::memcmp(&o2[at], &o3[at], 4) != 0;
+                    }
+                    for (int64_t k = K; k < ldc; k++) bad += o2[(size_t)(i * ldc + k)] != 0.5f; // past K: untouched
+                }
             }
         }
+        if (dt != PANOPT_DTYPE_Q8_0) { // a zero weight skips its row: an infinite value there stays out
+            const int64_t K = 64, n = 5, nq = 4, rb = row_bytes(dt, K);
+            std::vector<float> src((size_t)(n * K), 1.0f), p((size_t)(nq * n), 0.25f), o((size_t)(nq * K), 0.0f);
+            for (int64_t k = 0; k < K; k++) src[(size_t)(2 * K + k)] = INFINITY;
+            for (int64_t i = 0; i < nq; i++) p[(size_t)(i * n + 2)] = 0.0f;
+            std::vector<uint8_t> rows((size_t)(n * rb));
+            for (int64_t j = 0; j < n; j++) tt->from_f32(&src[j * K], rows.data() + j * rb, K);
+            kt->type[dt].axpy_rows(p.data(), n, nq, rows.data(), n, K, o.data(), K);
+            for (float v : o) bad += v != 1.0f;
+        }
         T_CHECK(bad == 0, "cache rows %s %s: %d values differ from the reference", kt->name, tt->name, bad);
+        T_CHECK(differ == 0, "cache rows %s %s: %d values change with the queries or keys per call", kt->name, tt->name, differ);
     }
 }
 

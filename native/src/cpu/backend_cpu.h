@@ -74,6 +74,7 @@ private:
     FloatBuf row_tmp_;                      // one cache row [layer][k/v][head][past positions] while reordering
     std::vector<FloatBuf> lin_scratch_;     // one per pool thread
     FloatBuf xq_;                           // X quantized for products with block-format weights
+    FloatBuf xscale_;                       // its Q8_0 blocks' scales, then code sums (LinearArgs::xscale)
     int32_t compute_dt_ = PANOPT_DTYPE_F32;    // F32, or BF16: bf16 products in prompt passes where the table has them
     int64_t positions_per_row_ = 1;         // of the current pass: picks the block-format product path
 };

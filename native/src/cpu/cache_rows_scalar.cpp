@@ -10,7 +10,7 @@ namespace {
 
 constexpr int64_t CHUNK = 256; // a multiple of every block size
 
-template <int DT> void dot_rows(const float* q, const void* rows, int64_t n, int64_t K, float* out) {
+template <int DT> void dot_rows1(const float* q, const void* rows, int64_t n, int64_t K, float* out) {
     const TypeTraits* tt = type_traits(DT);
     const int64_t rb = row_bytes(DT, K);
     float buf[CHUNK];
@@ -26,7 +26,7 @@ template <int DT> void dot_rows(const float* q, const void* rows, int64_t n, int
     }
 }
 
-template <int DT> void axpy_rows(const float* p, const void* rows, int64_t n, int64_t K, float* out) {
+template <int DT> void axpy_rows1(const float* p, const void* rows, int64_t n, int64_t K, float* out) {
     const TypeTraits* tt = type_traits(DT);
     const int64_t rb = row_bytes(DT, K);
     float buf[CHUNK];
@@ -39,6 +39,16 @@ template <int DT> void axpy_rows(const float* p, const void* rows, int64_t n, in
             for (int64_t k = 0; k < len; k++) out[k0 + k] += p[j] * buf[k];
         }
     }
+}
+
+// nq queries: one after the other
+template <int DT> void dot_rows(const float* q, int64_t ldq, int64_t nq, const void* rows, int64_t n, int64_t K, float* out,
+                                int64_t ldo) {
+    for (int64_t i = 0; i < nq; i++) dot_rows1<DT>(q + i * ldq, rows, n, K, out + i * ldo);
+}
+template <int DT> void axpy_rows(const float* p, int64_t ldp, int64_t nq, const void* rows, int64_t n, int64_t K, float* out,
+                                 int64_t ldo) {
+    for (int64_t i = 0; i < nq; i++) axpy_rows1<DT>(p + i * ldp, rows, n, K, out + i * ldo);
 }
 
 } // namespace

@@ -509,6 +509,7 @@ Kernels make_table() {
     k.axpy = axpy;
     k.add = add;
     k.softmax = softmax;
+    cache_kernels_avx512(k.type);
     return k;
 }
 

@@ -1,6 +1,7 @@
 // ops_attention.cpp — causal self-attention over the new positions and the cached past.
 // Per (row, head, query): scores = q·K over visible keys, softmax, optional head mask, then
-// ctx = Σ p_j V_j. Keys and values are stored unscaled; q is scaled after its projection.
+// ctx = Σ p_j V_j; a prompt's queries in tiles that share the reads of K and V. Keys and values
+// are stored unscaled; q is scaled after its projection.
 #include <cmath>
 #include <cstring>
 
@@ -8,6 +9,12 @@
 #include "../dtype.h"
 
 namespace panopt {
+
+namespace {
+// Queries per work item of a prompt (see below): enough to share each key row's reads among the
+// kernels' 2-4 queries per pass; the causal scores a tile computes and drops cost < 8 keys a query.
+constexpr int64_t kQueryTile = 16;
+} // namespace
 
 void CpuExecutor::attention(const AttentionArgs& a) {
     const int64_t B = a.batch, S = a.seq_len, past = a.past, T = past + S, H = a.hidden, NH = a.heads,
@@ -22,7 +29,7 @@ void CpuExecutor::attention(const AttentionArgs& a) {
         kvk = kv_k_.reserve((size_t)(M * H));
         kvv = kv_v_.reserve((size_t)(M * H));
     }
-    float* probs = probs_.reserve((size_t)(pool_.size() * T));
+    float* probs = probs_.reserve((size_t)(pool_.size() * kQueryTile * T));
     float* q = a.q;
     auto kbase = [&](int64_t b, int64_t h) -> unsigned char* {
         return a.use_cache ? cache_at(kcache_, a.layer, b, h)
@@ -47,40 +54,50 @@ void CpuExecutor::attention(const AttentionArgs& a) {
             }
         }
     });
-    pool_.parallel_for(B * NH * S, [&](int64_t it0, int64_t it1, int tid) {
-        float* p = probs + tid * T;
+    // Work items: a tile of up to kQueryTile consecutive queries of one (row, head). The tile's
+    // queries share each pass over the keys and values (dot_rows / axpy_rows take several
+    // queries); each is scored against every key the tile's last query sees, and its own
+    // invisible ones are then dropped (its softmax stops at its limit; zeros past it are skipped).
+    const int64_t tiles = (S + kQueryTile - 1) / kQueryTile;
+    pool_.parallel_for(B * NH * tiles, [&](int64_t it0, int64_t it1, int tid) {
+        float* pt = probs + tid * kQueryTile * T;
         for (int64_t it = it0; it < it1; it++) {
-            int64_t i = it % S, h = (it / S) % NH, b = it / (S * NH);
-            const float* qr = q + (b * S + i) * H + h * HD;
+            const int64_t i0 = (it % tiles) * kQueryTile, h = (it / tiles) % NH, b = it / (tiles * NH);
+            const int64_t nq = S - i0 < kQueryTile ? S - i0 : kQueryTile;
+            const float* q0 = q + (b * S + i0) * H + h * HD;
             const int32_t* mrow = a.mask ? a.mask + b * T : nullptr;
-            const int64_t limit = past + i; // causal: keys j <= past + i
-            tk.dot_rows(qr, kbase(b, h), limit + 1, HD, p);
-            // Softmax over the visible prefix j <= limit only, the causally masked rest being exact
-            // zeros: the same values as over all T with -inf there (exp gives 0, the sums add 0),
-            // at half the cost for a prompt. The values with a non-zero weight lie below nv.
-            int64_t nv = limit + 1;
-            bool any = !mrow;
-            if (mrow)
-                for (int64_t j = 0; j < nv; j++) {
-                    if (mrow[j]) any = true;
-                    else p[j] = -INFINITY;
+            tk.dot_rows(q0, H, nq, kbase(b, h), past + i0 + nq, HD, pt, T);
+            int64_t nmax = 0; // keys with a non-zero weight for some query of the tile lie below nmax
+            for (int64_t qi = 0; qi < nq; qi++) {
+                const int64_t i = i0 + qi;
+                float* p = pt + qi * T;
+                // Softmax over the visible prefix j <= past + i only, the causally masked rest being exact
+                // zeros: the same values as over all T with -inf there (exp gives 0, the sums add 0),
+                // at half the cost for a prompt.
+                int64_t nv = past + i + 1;
+                bool any = !mrow;
+                if (mrow)
+                    for (int64_t j = 0; j < nv; j++) {
+                        if (mrow[j]) any = true;
+                        else p[j] = -INFINITY;
+                    }
+                if (any) {
+                    kt_->softmax(p, nv);
+                    std::memset(p + nv, 0, (size_t)(T - nv) * sizeof(float));
+                } else {
+                    // every key masked (padding query of a left-padded row): HF adds finfo.min to
+                    // all scores, so softmax is uniform over all T keys, future ones included.
+                    const float u = 1.0f / (float)T;
+                    for (int64_t j = 0; j < T; j++) p[j] = u;
+                    nv = T;
                 }
-            if (any) {
-                kt_->softmax(p, nv);
-                std::memset(p + nv, 0, (size_t)(T - nv) * sizeof(float));
-            } else {
-                // every key masked (padding query of a left-padded row): HF adds finfo.min to
-                // all scores, so softmax is uniform over all T keys, future ones included.
-                const float u = 1.0f / (float)T;
-                for (int64_t j = 0; j < T; j++) p[j] = u;
-                nv = T;
+                if (a.head_mask)
+                    for (int64_t j = 0; j < T; j++) p[j] *= a.head_mask[h];
+                if (a.probs_out) std::memcpy(a.probs_out + ((b * NH + h) * S + i) * T, p, (size_t)T * sizeof(float));
+                if (nv > nmax) nmax = nv;
+                std::memset(a.ctx + (b * S + i) * H + h * HD, 0, (size_t)HD * sizeof(float));
             }
-            if (a.head_mask)
-                for (int64_t j = 0; j < T; j++) p[j] *= a.head_mask[h];
-            if (a.probs_out) std::memcpy(a.probs_out + ((b * NH + h) * S + i) * T, p, (size_t)T * sizeof(float));
-            float* o = a.ctx + (b * S + i) * H + h * HD;
-            std::memset(o, 0, (size_t)HD * sizeof(float));
-            tk.axpy_rows(p, vbase(b, h), nv, HD, o);
+            tk.axpy_rows(pt, T, nq, vbase(b, h), nmax, HD, a.ctx + (b * S + i0) * H + h * HD, H);
         }
     });
 }

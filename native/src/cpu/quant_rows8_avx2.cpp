@@ -29,8 +29,7 @@ namespace {
 
 // acc[r] += the 8 rows of group block w times activation row r's block b, for R rows.
 template <int R>
-inline void block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd,
-                       const int32_t* xo, __m256* acc) {
+inline void block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b, const XRows& xr, __m256* acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     __m256i q[8]; // q[k]: elements 4k..4k+3 of every row
     for (int c = 0; c < 4; c++) {
@@ -43,13 +42,13 @@ inline void block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b,
         const int8_t* x = xs[r][b].qs;
         __m256i s = _mm256_maddubs_epi16(q[0], bcast4(x));
         for (int k = 1; k < 8; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
-        const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(xo[4 * b + r]));
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
+        const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(xr.offset(b, r)));
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
     }
 }
 
 template <int R>
-inline void block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b, const float* xd, const int32_t*,
+inline void block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b, const XRows& xr,
                        __m256* acc) {
     const __m256i ones = _mm256_set1_epi16(1);
     const __m256 dw = scales8(w->d);
@@ -63,7 +62,7 @@ inline void block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b,
         }
     }
     for (int r = 0; r < R; r++)
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
 }
 
 // Codes of sub-block u (elements 16u..16u+15) of a Q6_K group block: c[i] holds elements
@@ -82,7 +81,7 @@ inline void q6_K_codes(const block_q6_Kx8* w, int u, __m256i c[4]) {
 }
 
 template <int R>
-inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*,
+inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const XRows& xr,
                        __m256* acc) {
     __m256i isum[R];
     for (int r = 0; r < R; r++) isum[r] = _mm256_setzero_si256();
@@ -103,7 +102,7 @@ inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b,
     }
     const __m256 dw = scales8(w->d);
     for (int r = 0; r < R; r++) // each lane a row's whole integer sum, as the reference converts it
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])), acc[r]);
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
 }
 
 // Q4_K / Q5_K sub-block s of a group block: each row's 6-bit scale and min (rows8.h), in int32 lanes.
@@ -140,7 +139,7 @@ inline void k45_codes(const block_q5_Kx8::Sub& u, __m256i q[8]) {
 // Q4_K / Q5_K (W has dmin): per sub-block, int16 sums of 4 code vectors at a time (at most
 // 4 * 2 * 31 * 127 = 31496) widened by the rows' scales, and the min term m sum(x) beside them.
 template <int R, class W>
-inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const float* xd, const int32_t*, __m256* acc)
+inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc)
     -> decltype((void)w->dmin[0]) {
     __m256i isum[R], msum[R];
     for (int r = 0; r < R; r++) isum[r] = msum[r] = _mm256_setzero_si256();
@@ -166,7 +165,7 @@ inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const floa
     }
     const __m256 dw = scales8(w->d), dm = scales8(w->dmin);
     for (int r = 0; r < R; r++) { // whole integer sums per row, as the reference converts them
-        const __m256 x = _mm256_set1_ps(xd[4 * b + r]);
+        const __m256 x = _mm256_set1_ps(xr.scale(b, r));
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, x), acc[r]);
         acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dm, x), acc[r]);
     }

@@ -33,11 +33,11 @@ namespace {
 // acc[g R + r] += the 8 rows of group g's block (w[g nb]) times activation row r's block b, for R
 // rows and GG groups; code(g, k) gives group g's codes of elements 4k..4k+3 of every row.
 template <int R, int GG, class Codes>
-inline void dot_groups(Codes code, const block_q8_0* const* xs, int64_t b, const float* xd, const int32_t* xo,
+inline void dot_groups(Codes code, const block_q8_0* const* xs, int64_t b, const XRows& xr,
                        const uint16_t* const* d, __m256* acc) {
     __m256i s[GG * R];
     for (int g = 0; g < GG; g++)
-        for (int r = 0; r < R; r++) s[g * R + r] = _mm256_set1_epi32(-xo[4 * b + r]);
+        for (int r = 0; r < R; r++) s[g * R + r] = _mm256_set1_epi32(-xr.offset(b, r));
     for (int k = 0; k < 8; k++) {
         __m256i q[GG];
         for (int g = 0; g < GG; g++) q[g] = code(g, k);
@@ -49,14 +49,13 @@ inline void dot_groups(Codes code, const block_q8_0* const* xs, int64_t b, const
     for (int g = 0; g < GG; g++) {
         const __m256 dw = scales8(d[g]);
         for (int r = 0; r < R; r++)
-            acc[g * R + r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[g * R + r]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[4 * b + r])),
+            acc[g * R + r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[g * R + r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))),
                                              acc[g * R + r]);
     }
 }
 
 template <int R, int GG>
-inline void block(const block_q4_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const float* xd,
-                  const int32_t* xo, __m256* acc) {
+inline void block(const block_q4_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const XRows& xr, __m256* acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const uint16_t* d[GG];
     for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
@@ -65,19 +64,18 @@ inline void block(const block_q4_0x8* w, int64_t nb, const block_q8_0* const* xs
         const __m256i v = _mm256_loadu_si256((const __m256i*)(w[g * nb].qs + 32 * (k / 2)));
         return _mm256_and_si256(k % 2 ? _mm256_srli_epi16(v, 4) : v, m4);
     };
-    dot_groups<R, GG>(code, xs, b, xd, xo, d, acc);
+    dot_groups<R, GG>(code, xs, b, xr, d, acc);
 }
 
 template <int R, int GG>
-inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const float* xd,
-                  const int32_t* xo, __m256* acc) {
+inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const XRows& xr, __m256* acc) {
     const __m256i flip = _mm256_set1_epi8((char)0x80);
     const uint16_t* d[GG];
     for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
     auto code = [&](int g, int k) { // c + 128 as unsigned bytes
         return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(w[g * nb].qs + 32 * k)), flip);
     };
-    dot_groups<R, GG>(code, xs, b, xd, xo, d, acc);
+    dot_groups<R, GG>(code, xs, b, xr, d, acc);
 }
 
 constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
