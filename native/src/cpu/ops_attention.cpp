@@ -11,8 +11,9 @@
 namespace panopt {
 
 namespace {
-// Queries per work item of a prompt (see below): enough to share each key row's reads among the
-// kernels' 2-4 queries per pass; the causal scores a tile computes and drops cost < 8 keys a query.
+// Queries per work item of a prompt (see below): several of the kernels' passes of 2-4 queries;
+// the causal scores a tile computes and drops cost < 16 keys a query. 16 left attention 13% less
+// of a 512-token opt-125m prompt's samples than 8 (perf, relative to the matmuls of the same run).
 constexpr int64_t kQueryTile = 16;
 } // namespace
 
