@@ -274,6 +274,7 @@ int main(int argc, char** argv) {
         };
         std::vector<float> x((size_t)B * S * std::max(P, H), 0.01f);
         const panopt::TensorRef wv = weight(V, P), wf = weight(F, H);
+        ex->set_positions_per_row(S); // B x S rows: the prompt's product path, as the forward picks it
         double lms = median_ms(reps, [&] { ex->linear(x.data(), (int64_t)B * S, P, wv, nullptr, out.data(), V); });
         double lf = 2.0 * tokens * V * P;
         std::printf("linear %lldx%dx%d (vocab head):     %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n",
@@ -284,6 +285,7 @@ int main(int argc, char** argv) {
             std::printf("linear %lldx%dx%d (fc1):            %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n",
                         (long long)(B * S), F, H, lms1, ff / lms1 * 1e-6, 100.0 * ff / lms1 * 1e-6 / peak);
         }
+        ex->set_positions_per_row(1);
         double gms = median_ms(reps, [&] { ex->linear(x.data(), 1, P, wv, nullptr, out.data(), V); });
         double gb = (double)panopt::row_bytes(embed_dt, P) * V;
         std::printf("linear 1x%dx%d (vocab head, decode):  %8.3f ms  %7.1f GB/s of weights\n", V, P, gms, gb / gms * 1e-6);
