@@ -112,9 +112,10 @@ void forward(panopt_session* s, const panopt_forward_args& a) {
             ops.layernorm(x, an, M, H, W(PANOPT_T_ATTN_LN_WEIGHT), W(PANOPT_T_ATTN_LN_BIAS), eps);
             attn_in = an;
         }
-        ops.linear(attn_in, M, H, W(PANOPT_T_Q_WEIGHT), &W(PANOPT_T_Q_BIAS), q, H);
-        ops.linear(attn_in, M, H, W(PANOPT_T_K_WEIGHT), &W(PANOPT_T_K_BIAS), k, H);
-        ops.linear(attn_in, M, H, W(PANOPT_T_V_WEIGHT), &W(PANOPT_T_V_BIAS), v, H);
+        const Executor::LinearOut qkv[3] = {{&W(PANOPT_T_Q_WEIGHT), &W(PANOPT_T_Q_BIAS), q, H},
+                                            {&W(PANOPT_T_K_WEIGHT), &W(PANOPT_T_K_BIAS), k, H},
+                                            {&W(PANOPT_T_V_WEIGHT), &W(PANOPT_T_V_BIAS), v, H}};
+        ops.linear_multi(attn_in, M, H, qkv, 3);
         AttentionArgs aa;
         aa.layer = l;
         aa.batch = B;

@@ -85,6 +85,19 @@ public:
     // y[M, N] = x[M, K] w[N, K]^T (+ b).
     virtual void linear(const float* x, int64_t M, int64_t K, const TensorRef& w, const TensorRef* b, float* y,
                         int64_t N) = 0;
+    // Several products of one x (the attention's q, k and v projections): for i < n,
+    // y_i[M, N_i] = x w_i^T (+ b_i), with the values n linear() calls give. A backend may convert x
+    // once for all of them and run them as one parallel region (a decode step's many short regions
+    // each cost a wake-up and a join).
+    struct LinearOut {
+        const TensorRef* w;
+        const TensorRef* b; // NULL: no bias
+        float* y;
+        int64_t N;
+    };
+    virtual void linear_multi(const float* x, int64_t M, int64_t K, const LinearOut* outs, int n) {
+        for (int i = 0; i < n; i++) linear(x, M, K, *outs[i].w, outs[i].b, outs[i].y, outs[i].N);
+    }
     // y[r] = LN(x[r]) for R rows of width n (x == y allowed); w/b NULL data = no affine.
     virtual void layernorm(const float* x, float* y, int64_t R, int64_t n, const TensorRef& w, const TensorRef& b,
                            float eps) = 0;

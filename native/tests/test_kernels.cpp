@@ -202,6 +202,58 @@ void test_linear_threaded(int isa) {
     }
 }
 
+// Several products of one X (the attention's q, k, v) through linear_multi: the values of one
+// linear() call per product, bit for bit — the same weight type (X converted once, one region over
+// all outputs) and mixed types (each on its own), in prompt and decode passes, with and without bias.
+void test_linear_multi(int isa) {
+    CpuBackend be(kernels_for_isa(isa), 2);
+    panopt_model m;
+    m.cfg.num_hidden_layers = 1;
+    m.cfg.num_attention_heads = 1;
+    m.cfg.hidden_size = 8;
+    auto ex = be.new_executor(m, 1, 1, PANOPT_DTYPE_F32);
+    const int64_t K = 96, Ns[3] = {40, 24, 136};
+    const int mixes[][3] = {{PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_0},
+                            {PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_0},
+                            {PANOPT_DTYPE_F16, PANOPT_DTYPE_F16, PANOPT_DTYPE_F16},
+                            {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_F16, PANOPT_DTYPE_Q4_K}};
+    int bad = 0, runs = 0;
+    for (const auto& mix : mixes)
+        for (int64_t M : {1, 3, 37}) {
+            std::vector<std::vector<uint8_t>> wb(3);
+            std::vector<std::vector<float>> bias(3), y1(3), y2(3);
+            TensorRef w[3], b[3];
+            Executor::LinearOut outs[3];
+            std::vector<float> x((size_t)(M * 256));
+            for (auto& v : x) v = rnd_nz();
+            const int64_t k = mix[2] == PANOPT_DTYPE_Q4_K ? 256 : K; // a K-quant's super-block
+            for (int i = 0; i < 3; i++) {
+                std::vector<float> wf((size_t)(Ns[i] * k));
+                for (auto& v : wf) v = rnd_nz();
+                wb[i].resize((size_t)row_bytes(mix[i], Ns[i] * k));
+                type_traits(mix[i])->from_f32(wf.data(), wb[i].data(), Ns[i] * k);
+                w[i].data = wb[i].data();
+                w[i].dtype = mix[i];
+                w[i].rows = Ns[i];
+                w[i].cols = k;
+                w[i].row_bytes = row_bytes(mix[i], k);
+                bias[i].resize((size_t)Ns[i]);
+                for (auto& v : bias[i]) v = rnd_nz();
+                b[i].data = bias[i].data();
+                b[i].dtype = PANOPT_DTYPE_F32;
+                y1[i].assign((size_t)(M * Ns[i]), 7.0f);
+                y2[i].assign((size_t)(M * Ns[i]), 5.0f);
+                outs[i] = {&w[i], i == 1 ? nullptr : &b[i], y2[i].data(), Ns[i]};
+            }
+            ex->set_positions_per_row(M); // M positions of one row: a prompt pass from M = 3
+            for (int i = 0; i < 3; i++) ex->linear(x.data(), M, k, w[i], outs[i].b, y1[i].data(), Ns[i]);
+            ex->linear_multi(x.data(), M, k, outs, 3);
+            for (int i = 0; i < 3; i++) bad += std::memcmp(y1[i].data(), y2[i].data(), y1[i].size() * sizeof(float)) != 0;
+            runs++;
+        }
+    T_CHECK(bad == 0, "linear_multi %s: %d of %d products differ from linear()'s", be.kt->name, bad, 3 * runs);
+}
+
 // The type-traits table: sizes from PANOPT_DTYPE_LIST, exact round trips of the float types,
 // round-to-nearest-even on ties, and NaN/inf handling of the reference quantizers.
 void test_type_traits() {
@@ -406,6 +458,7 @@ int run_kernel_tests() {
     test_pool_slices();
     test_small(ref, ref);
     test_linear_threaded(PANOPT_ISA_SCALAR);
+    test_linear_multi(PANOPT_ISA_SCALAR);
     for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
@@ -418,6 +471,7 @@ int run_kernel_tests() {
         test_linear(ref, kt);
         test_linear_bf16(kt);
         test_linear_threaded(isa);
+        test_linear_multi(isa);
     }
     return 0;
 }

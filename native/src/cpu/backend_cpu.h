@@ -41,6 +41,7 @@ public:
     void add_rows(const TensorRef& table, const int32_t* rows, int64_t M, int64_t width, float* x) override;
     void linear(const float* x, int64_t M, int64_t K, const TensorRef& w, const TensorRef* b, float* y,
                 int64_t N) override;
+    void linear_multi(const float* x, int64_t M, int64_t K, const LinearOut* outs, int n) override;
     void layernorm(const float* x, float* y, int64_t R, int64_t n, const TensorRef& w, const TensorRef& b,
                    float eps) override;
     void activation(int32_t act, float* x, int64_t n) override;
@@ -56,6 +57,9 @@ public:
     void set_compute_dtype(int32_t dt) override { compute_dt_ = dt; }
 
 private:
+    // X converted for a product (ops_linear.cpp): to form_dt (F32: used as it is), with the Q8_0
+    // blocks' scales and sums if `sums`; the conversion's pointers set in a.
+    void convert_x(const float* x, int64_t M, int64_t K, int32_t form_dt, bool sums, LinearArgs& a);
     // Start of the cached keys (or values) of (layer, row, head): max_seq_len positions of head_dim
     // unscaled elements in cache_dt_, cache_rb_ bytes each.
     unsigned char* cache_at(const FloatBuf& c, int64_t layer, int64_t b, int64_t h) const {
