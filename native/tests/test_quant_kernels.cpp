@@ -412,7 +412,7 @@ void test_cache_rows(const Kernels* ref, const Kernels* kt) {
             continue;
         }
         int bad = 0, differ = 0;
-        for (int64_t K : {32, 64, 80, 96, 128, 160, 256}) {
+        for (int64_t K : {32, 40, 48, 56, 64, 80, 96, 128, 160, 256}) {
             if (dt != PANOPT_DTYPE_Q8_0 && K == 32) K = 37; // odd sizes where the type allows them
             if (dt != PANOPT_DTYPE_Q8_0 && K == 96) K = 99;
             if (K % kBlockElems[dt]) continue; // Q8_0: whole blocks
