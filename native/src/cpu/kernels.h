@@ -54,7 +54,8 @@ struct TypeKernels {
     // Computes Y[m0:m1, n0:n1] completely (all of K), bias included, for W of this type.
     void (*linear_range)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
     // For the activation types (Q8_0, Q8_1, Q8_K): quantizes n f32 (a multiple of the block) to
-    // this type; NULL elsewhere. The scalar table uses the type's reference from_f32.
+    // this type; NULL elsewhere. The scalar table uses the type's reference from_f32. F16 (AVX2 up,
+    // the KV cache's store) and BF16 (with bf16 products): the reference's bits for every input.
     void (*quantize_row)(const float* x, void* y, int64_t n);
     // Attention over a KV cache stored in this type (every type; fast for F32, F16, Q8_0): rows
     // are n consecutive cached positions of K elements (row_bytes(dt, K) bytes each), shared by nq

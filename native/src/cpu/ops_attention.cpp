@@ -40,8 +40,10 @@ void CpuExecutor::attention(const AttentionArgs& a) {
         return a.use_cache ? cache_at(vcache_, a.layer, b, h)
                            : reinterpret_cast<unsigned char*>(kvv + (b * NH + h) * S * HD);
     };
-    const auto store = type_traits(dt)->from_f32; // reference conversion: HD elements per head and token
     const TypeKernels& tk = kt_->type[dt];
+    // HD elements per head and token: the reference conversion, or an F16 cache's vector one (the
+    // same bits; kernels.h quantize_row)
+    const auto store = dt == PANOPT_DTYPE_F16 && tk.quantize_row ? tk.quantize_row : type_traits(dt)->from_f32;
 
     // q scaled after q_proj (bias included); new keys/values appended at positions past..past+S.
     pool_.parallel_for(M, [&](int64_t r0, int64_t r1, int) {
