@@ -172,15 +172,20 @@ void test_linear_bf16(const Kernels* kt) {
                 kt->name, count, fails, worst_ref, worst_f32, 2 * u + u * u + 2e-6);
 }
 
+// An executor of backend be over a one-layer stub model m (for its linear op alone).
+std::unique_ptr<Executor> stub_executor(CpuBackend& be, panopt_model& m) {
+    m.cfg.num_hidden_layers = 1;
+    m.cfg.num_attention_heads = 1;
+    m.cfg.hidden_size = 8;
+    return be.new_executor(m, 1, 1, PANOPT_DTYPE_F32);
+}
+
 void test_linear_threaded(int isa) {
     // The CPU backend's linear op on a 2-thread pool: N split, and M split for small N.
     const Kernels* ref = kernels_scalar();
     CpuBackend be(kernels_for_isa(isa), 2);
     panopt_model m;
-    m.cfg.num_hidden_layers = 1;
-    m.cfg.num_attention_heads = 1;
-    m.cfg.hidden_size = 8;
-    auto ex = be.new_executor(m, 1, 1, PANOPT_DTYPE_F32);
+    auto ex = stub_executor(be, m);
     FloatBuf s1;
     int64_t shapes[][3] = {{128, 1000, 64}, {64, 3, 40}, {1, 515, 33}, {40, 2, 300}};
     for (auto& sh : shapes) {
@@ -208,10 +213,7 @@ void test_linear_threaded(int isa) {
 void test_linear_multi(int isa) {
     CpuBackend be(kernels_for_isa(isa), 2);
     panopt_model m;
-    m.cfg.num_hidden_layers = 1;
-    m.cfg.num_attention_heads = 1;
-    m.cfg.hidden_size = 8;
-    auto ex = be.new_executor(m, 1, 1, PANOPT_DTYPE_F32);
+    auto ex = stub_executor(be, m);
     const int64_t K = 96, Ns[3] = {40, 24, 136};
     const int mixes[][3] = {{PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q8_0},
                             {PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_0},
