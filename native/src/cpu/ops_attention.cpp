@@ -30,7 +30,10 @@ void CpuExecutor::attention(const AttentionArgs& a) {
         kvk = kv_k_.reserve((size_t)(M * H));
         kvv = kv_v_.reserve((size_t)(M * H));
     }
-    float* probs = probs_.reserve((size_t)(pool_.size() * kQueryTile * T));
+    // softmax rows per thread, for the session's longest context at once: T grows by one every
+    // decode step, and a buffer sized to each step's T was reallocated by every step
+    const int64_t Tcap = T > max_seq_len_ ? T : max_seq_len_;
+    float* probs = probs_.reserve((size_t)(pool_.size() * kQueryTile * Tcap));
     float* q = a.q;
     auto kbase = [&](int64_t b, int64_t h) -> unsigned char* {
         return a.use_cache ? cache_at(kcache_, a.layer, b, h)
