@@ -241,18 +241,23 @@ int main(int argc, char** argv) {
     if (!decode_only) std::printf("forward %dx%d, head at all positions: %8.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", B, S, ms,
                 flops / ms * 1e-6, 100.0 * flops / ms * 1e-6 / peak);
     if (digest) { // FNV-1a of the logits' bits: shows a change leaves results bit-identical
-        // the prompt through the cache, then a 5-token chunk on top of it (attention over a past)
-        std::vector<int32_t> more((size_t)B * 5);
+        // the prompt through the cache, then a 5-token chunk on top of it (attention over a past),
+        // then a 1-token decode step (the decode kernels)
+        std::vector<int32_t> more((size_t)B * 6);
         for (size_t i = 0; i < more.size(); i++) more[i] = (int32_t)((i * 104729 + 11) % (size_t)V);
-        std::vector<float> lg((size_t)B * (S + 5) * V);
-        panopt_forward_args p = a, c = a;
-        p.use_cache = c.use_cache = 1;
+        std::vector<float> lg((size_t)B * (S + 6) * V);
+        panopt_forward_args p = a, c = a, d1 = a;
+        p.use_cache = c.use_cache = d1.use_cache = 1;
         p.head_out = lg.data();
         c.seq_len = 5;
         c.input_ids = more.data();
         c.head_out = lg.data() + (size_t)B * S * V;
+        d1.seq_len = 1;
+        d1.input_ids = more.data() + (size_t)B * 5;
+        d1.head_out = lg.data() + (size_t)B * (S + 5) * V;
         panopt_session_reset(s);
-        if (panopt_forward(s, &p) || panopt_forward(s, &c)) std::fprintf(stderr, "digest: %s\n", panopt_last_error());
+        if (panopt_forward(s, &p) || panopt_forward(s, &c) || panopt_forward(s, &d1))
+            std::fprintf(stderr, "digest: %s\n", panopt_last_error());
         uint64_t h = 1469598103934665603ull;
         const unsigned char* bytes = reinterpret_cast<const unsigned char*>(lg.data());
         for (size_t i = 0; i < lg.size() * sizeof(float); i++) h = (h ^ bytes[i]) * 1099511628211ull;

@@ -71,7 +71,7 @@ struct TypeKernels {
     // (LinearArgs::xq unused) times the dequantized weights, i.e. f32 compute on the f32 values
     // the blocks stand for; the scalar table's reference is its generic linear_range.
     void (*linear_range_dq)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
-    // Weights in 8-row groups (quant/rows8.h; Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), which the backend repacks a weight into
+    // Weights in 8-row groups (quant/rows8.h; every block format: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K), which the backend repacks a weight into
     // at load only where the table has both of these: as linear_range (X quantized in xq) and
     // linear_range_dq (f32 X) for W in that layout, with n0 and n1 multiples of 8. NULL elsewhere.
     void (*linear_range_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);

@@ -1,4 +1,4 @@
-// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K weights in 8-row groups (quant/rows8.h;
+// quant_rows8_avx2.cpp — AVX2 products with Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 / Q4_K / Q5_K / Q6_K weights in 8-row groups (quant/rows8.h;
 // compiled with -mavx2 -mfma -mf16c, internal linkage only, see kernels.h). The decode kernel:
 //
 //   A 32-byte load of the group holds 4 consecutive codes of each of its 8 rows. The matching 4
@@ -7,7 +7,8 @@
 //   int32 lane r of vpmaddwd is row r's block sum: no horizontal sums, and one cvtph2ps for the 8
 //   rows' scales. Q4_0's codes q (0..15) go in unsigned; the -8 comes back as -8 sum(x) per block
 //   (precomputed per activation row). Its 8 int16 partial sums per lane stay below 8 * 2 * 15 * 127
-//   = 30480 < 32767, so they add in int16 and widen once per block. Q8_0's signed codes move their
+//   = 30480 < 32767, so they add in int16 and widen once per block (Q5_0 / Q5_1's 5-bit codes in two
+//   int16 sums of 4; Q4_1 / Q5_1 have no offset but a minimum, m_w s_x per block). Q8_0's signed codes move their
 //   sign onto the activations (vpsignb) as in quant_dot_avx2.cpp; 2 * 128 * 127 < 32767. Q6_K's codes
 //   (0..63) go in unsigned per sub-block of 16 (two int16 sums of at most 2 * 2 * 63 * 127 = 32004),
 //   widened by vpmaddwd with each row's sub-block scale in its lane; the -32 comes back as
@@ -19,6 +20,8 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include <type_traits>
+
 #include "../dtype.h"
 #include "../quant/rows8.h"
 
@@ -27,23 +30,35 @@ namespace {
 
 #include "rows8_helpers.inc"
 
-// acc[r] += the 8 rows of group block w times activation row r's block b, for R rows.
-template <int R>
-inline void block(const block_q4_0x8* w, const block_q8_0* const* xs, int64_t b, const XRows& xr, __m256* acc) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+// acc[r] += the 8 rows of group block w times activation row r's block b, for R rows: the 4-bit
+// formats of 32-blocks (Q4_0, Q4_1, Q5_0, Q5_1; X Q8_0 or Q8_1). 4-bit codes: 8 int16 partial sums
+// per lane of at most 2 * 15 * 127 each (30480 in all); 5-bit codes: two int16 sums of 4 (at most
+// 4 * 2 * 31 * 127 = 31496). Q4_0 / Q5_0's -8 / -16 come back through the activations' sums
+// (Format::OFFSET), Q4_1 / Q5_1's minimum as m_w s_x beside the scaled integer sum.
+template <int R, class W, class X>
+inline std::enable_if_t<kNibbles<W>> block(const W* w, const X* const* xs, int64_t b, const XRows& xr, __m256* acc) {
+    const __m256i ones = _mm256_set1_epi16(1);
     __m256i q[8]; // q[k]: elements 4k..4k+3 of every row
-    for (int c = 0; c < 4; c++) {
-        const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
-        q[2 * c] = _mm256_and_si256(v, m4);
-        q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
+    for (int k = 0; k < 8; k++) q[k] = code32(w, k);
     const __m256 dw = scales8(w->d);
     for (int r = 0; r < R; r++) {
         const int8_t* x = xs[r][b].qs;
-        __m256i s = _mm256_maddubs_epi16(q[0], bcast4(x));
-        for (int k = 1; k < 8; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
-        const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(xr.offset(b, r)));
+        __m256i i32;
+        if constexpr (!kFifth<W>) {
+            __m256i s = _mm256_maddubs_epi16(q[0], bcast4(x));
+            for (int k = 1; k < 8; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
+            i32 = _mm256_madd_epi16(s, ones);
+        } else {
+            __m256i lo = _mm256_maddubs_epi16(q[0], bcast4(x)), hi = _mm256_maddubs_epi16(q[4], bcast4(x + 16));
+            for (int k = 1; k < 4; k++) {
+                lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(q[k], bcast4(x + 4 * k)));
+                hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(q[k + 4], bcast4(x + 16 + 4 * k)));
+            }
+            i32 = _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+        }
+        if constexpr (!kMin<W>) i32 = _mm256_sub_epi32(i32, _mm256_set1_epi32(xr.offset(b, r)));
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
+        if constexpr (kMin<W>) acc[r] = _mm256_fmadd_ps(scales8(w->m), _mm256_set1_ps(xr.smin(b, r)), acc[r]);
     }
 }
 
@@ -175,6 +190,9 @@ constexpr size_t kPrefetchBytes = 1024; // rows8_driver.inc
 #include "rows8_driver.inc"
 
 using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8>; // the -8 of the codes, through the sums
+using Q4_1x8 = Format<PANOPT_DTYPE_Q4_1, block_q4_1x8, block_q8_1, QK, 0>;
+using Q5_0x8 = Format<PANOPT_DTYPE_Q5_0, block_q5_0x8, block_q8_0, QK, 16>;
+using Q5_1x8 = Format<PANOPT_DTYPE_Q5_1, block_q5_1x8, block_q8_1, QK, 0>;
 using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, 0>;
 using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, 0>;
 using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, 0>;
@@ -201,16 +219,15 @@ inline void columns4(__m256i v, int off, __m256 d, __m256 m, float* P, int64_t l
 }
 
 // One group block as 32 columns of 8 rows: the values the reference dequantizer gives
-// ((q - 8) d for Q4_0, q d for Q8_0: one rounded product each).
-void dequant8_q4_0(const void* src, float* P, int64_t ldp) {
-    const block_q4_0x8* w = static_cast<const block_q4_0x8*>(src);
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+// ((q - 8) d for Q4_0, (q - 16) d for Q5_0, q d + m for Q4_1 / Q5_1, q d for Q8_0: one rounded
+// product each, and the minimum added after it).
+template <class W> void dequant8_q32(const void* src, float* P, int64_t ldp) {
+    const W* w = static_cast<const W*>(src);
     const __m256 d = scales8(w->d);
-    for (int c = 0; c < 4; c++) {
-        const __m256i v = _mm256_loadu_si256((const __m256i*)(w->qs + 32 * c));
-        columns4(by_element(_mm256_and_si256(v, m4)), 8, d, _mm256_setzero_ps(), P + (8 * c) * ldp, ldp);
-        columns4(by_element(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4)), 8, d, _mm256_setzero_ps(), P + (8 * c + 4) * ldp, ldp);
-    }
+    __m256 m = _mm256_setzero_ps(); // columns4 subtracts it: q d - (-m) is q d + m exactly
+    if constexpr (kMin<W>) m = _mm256_sub_ps(m, scales8(w->m));
+    constexpr int off = kMin<W> ? 0 : kFifth<W> ? 16 : 8;
+    for (int k = 0; k < 8; k++) columns4(by_element(code32(w, k)), off, d, m, P + (4 * k) * ldp, ldp);
 }
 
 void dequant8_q8_0(const void* src, float* P, int64_t ldp) {
@@ -251,7 +268,10 @@ template <class W> void dequant8_k45(const void* src, float* P, int64_t ldp) {
 
 Dequant8Fn dequant8_avx2(int32_t dt) {
     switch (dt) {
-    case PANOPT_DTYPE_Q4_0: return dequant8_q4_0;
+    case PANOPT_DTYPE_Q4_0: return dequant8_q32<block_q4_0x8>;
+    case PANOPT_DTYPE_Q4_1: return dequant8_q32<block_q4_1x8>;
+    case PANOPT_DTYPE_Q5_0: return dequant8_q32<block_q5_0x8>;
+    case PANOPT_DTYPE_Q5_1: return dequant8_q32<block_q5_1x8>;
     case PANOPT_DTYPE_Q8_0: return dequant8_q8_0;
     case PANOPT_DTYPE_Q6_K: return dequant8_q6_K;
     case PANOPT_DTYPE_Q4_K: return dequant8_k45<block_q4_Kx8>;
@@ -267,6 +287,9 @@ void quant_rows8_avx2(TypeKernels* type) {
     type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q4_K].linear_range_via_r8 = lin_via_r8<Q4_Kx8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
+    type[PANOPT_DTYPE_Q4_1].linear_range_r8 = lin_r8<Q4_1x8>;
+    type[PANOPT_DTYPE_Q5_0].linear_range_r8 = lin_r8<Q5_0x8>;
+    type[PANOPT_DTYPE_Q5_1].linear_range_r8 = lin_r8<Q5_1x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
     type[PANOPT_DTYPE_Q6_K].linear_range_r8 = lin_r8<Q6_Kx8>;
     type[PANOPT_DTYPE_Q4_K].linear_range_r8 = lin_r8<Q4_Kx8>;

@@ -1,4 +1,4 @@
-// quant_rows8_vnni.cpp — products with Q4_0 / Q8_0 weights in 8-row groups (quant/rows8.h) by
+// quant_rows8_vnni.cpp — products with Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 weights in 8-row groups (quant/rows8.h) by
 // AVX512-VNNI's vpdpbusd on 256-bit vectors (compiled with AVX-512 F/BW/VL/DQ + VNNI flags,
 // internal linkage only, see kernels.h), and the AVX512_VNNI kernel table.
 //
@@ -18,6 +18,8 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include <type_traits>
+
 #include "../dtype.h"
 #include "../quant/rows8.h"
 
@@ -32,12 +34,13 @@ namespace {
 //
 // acc[g R + r] += the 8 rows of group g's block (w[g nb]) times activation row r's block b, for R
 // rows and GG groups; code(g, k) gives group g's codes of elements 4k..4k+3 of every row.
-template <int R, int GG, class Codes>
-inline void dot_groups(Codes code, const block_q8_0* const* xs, int64_t b, const XRows& xr,
+// OFF: the codes carry an offset that comes back through the activations' sums (XRows::offset).
+template <int R, int GG, bool OFF = true, class Codes, class X>
+inline void dot_groups(Codes code, const X* const* xs, int64_t b, const XRows& xr,
                        const uint16_t* const* d, __m256* acc) {
     __m256i s[GG * R];
     for (int g = 0; g < GG; g++)
-        for (int r = 0; r < R; r++) s[g * R + r] = _mm256_set1_epi32(-xr.offset(b, r));
+        for (int r = 0; r < R; r++) s[g * R + r] = OFF ? _mm256_set1_epi32(-xr.offset(b, r)) : _mm256_setzero_si256();
     for (int k = 0; k < 8; k++) {
         __m256i q[GG];
         for (int g = 0; g < GG; g++) q[g] = code(g, k);
@@ -54,17 +57,19 @@ inline void dot_groups(Codes code, const block_q8_0* const* xs, int64_t b, const
     }
 }
 
-template <int R, int GG>
-inline void block(const block_q4_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const XRows& xr, __m256* acc) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+// Q4_0, Q4_1, Q5_0, Q5_1 (rows8_helpers.inc code32): unsigned 4- or 5-bit codes; Q4_0 / Q5_0's
+// -8 / -16 through the activations' sums, Q4_1 / Q5_1's minimum as m_w s_x after the block's sum.
+template <int R, int GG, class W, class X>
+inline std::enable_if_t<kNibbles<W>> block(const W* w, int64_t nb, const X* const* xs, int64_t b, const XRows& xr, __m256* acc) {
     const uint16_t* d[GG];
     for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
-    // elements 4k..: chunk k / 2's low nibbles for even k, its high nibbles for odd k (rows8.h)
-    auto code = [&](int g, int k) {
-        const __m256i v = _mm256_loadu_si256((const __m256i*)(w[g * nb].qs + 32 * (k / 2)));
-        return _mm256_and_si256(k % 2 ? _mm256_srli_epi16(v, 4) : v, m4);
-    };
-    dot_groups<R, GG>(code, xs, b, xr, d, acc);
+    auto code = [&](int g, int k) { return code32(w + g * nb, k); };
+    dot_groups<R, GG, !kMin<W>>(code, xs, b, xr, d, acc);
+    if constexpr (kMin<W>)
+        for (int g = 0; g < GG; g++) {
+            const __m256 m = scales8(w[g * nb].m);
+            for (int r = 0; r < R; r++) acc[g * R + r] = _mm256_fmadd_ps(m, _mm256_set1_ps(xr.smin(b, r)), acc[g * R + r]);
+        }
 }
 
 template <int R, int GG>
@@ -83,12 +88,18 @@ constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
 
 using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8, 2>;   // codes q - 8
 using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, 128, 2>; // codes (c + 128) - 128
+using Q4_1x8 = Format<PANOPT_DTYPE_Q4_1, block_q4_1x8, block_q8_1, QK, 0, 2>;
+using Q5_0x8 = Format<PANOPT_DTYPE_Q5_0, block_q5_0x8, block_q8_0, QK, 16, 2>;   // codes q - 16
+using Q5_1x8 = Format<PANOPT_DTYPE_Q5_1, block_q5_1x8, block_q8_1, QK, 0, 2>;
 
 } // namespace
 
 void quant_rows8_vnni(TypeKernels* type) {
     type[PANOPT_DTYPE_Q4_0].linear_range_r8 = lin_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_r8 = lin_r8<Q8_0x8>;
+    type[PANOPT_DTYPE_Q4_1].linear_range_r8 = lin_r8<Q4_1x8>;
+    type[PANOPT_DTYPE_Q5_0].linear_range_r8 = lin_r8<Q5_0x8>;
+    type[PANOPT_DTYPE_Q5_1].linear_range_r8 = lin_r8<Q5_1x8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_via_r8 = lin_via_r8<Q8_0x8>;
 }

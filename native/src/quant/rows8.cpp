@@ -11,7 +11,8 @@ namespace panopt {
 namespace quant {
 
 bool has_rows8(int32_t dtype) {
-    return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q8_0 || dtype == PANOPT_DTYPE_Q4_K ||
+    return dtype == PANOPT_DTYPE_Q4_0 || dtype == PANOPT_DTYPE_Q4_1 || dtype == PANOPT_DTYPE_Q5_0 ||
+           dtype == PANOPT_DTYPE_Q5_1 || dtype == PANOPT_DTYPE_Q8_0 || dtype == PANOPT_DTYPE_Q4_K ||
            dtype == PANOPT_DTYPE_Q5_K || dtype == PANOPT_DTYPE_Q6_K;
 }
 
@@ -41,6 +42,23 @@ void get_nibbles(const uint8_t* v, int n, int r, uint8_t* q) {
         }
 }
 
+// The 5th bits of row r's 32 codes q (element order) in its 4 bytes of a 32-byte qh vector (Q5_0,
+// Q5_1, a Q5_K sub-block): byte 4r + j bit 2c = q[8c + j] >> 4, bit 2c + 1 = q[8c + 4 + j] >> 4.
+void put_fifth(const uint8_t* q, int r, uint8_t* qh) {
+    for (int j = 0; j < 4; j++) {
+        uint8_t h = 0;
+        for (int c = 0; c < 4; c++) h |= (uint8_t)((q[8 * c + j] >> 4) << (2 * c) | (q[8 * c + 4 + j] >> 4) << (2 * c + 1));
+        qh[4 * r + j] = h;
+    }
+}
+void get_fifth(const uint8_t* qh, int r, uint8_t* q) {
+    for (int j = 0; j < 4; j++)
+        for (int c = 0; c < 4; c++) {
+            q[8 * c + j] |= (uint8_t)((qh[4 * r + j] >> (2 * c) & 1) << 4);
+            q[8 * c + 4 + j] |= (uint8_t)((qh[4 * r + j] >> (2 * c + 1) & 1) << 4);
+        }
+}
+
 void q4_0_pack(const block_q4_0* const rows[R8], block_q4_0x8* o) {
     constexpr uint32_t LO = 0x0F0F0F0Fu;
     for (int r = 0; r < R8; r++) {
@@ -62,6 +80,48 @@ void q4_0_unpack(const block_q4_0x8* s, block_q4_0* const rows[R8]) {
         for (int i = 0; i < QK / 2; i++) rows[r]->qs[i] = (uint8_t)(q[i] | q[i + QK / 2] << 4);
     }
 }
+// Q4_1, Q5_0, Q5_1: a row block's 32 codes in element order (ggml: qs[i] holds elements i, low
+// nibble, and i + 16; qh bit i the 5th bit of element i) and back; the scale and minimum as they are.
+template <class B> void codes32(const B& b, uint8_t* q) {
+    for (int i = 0; i < QK / 2; i++) {
+        q[i] = b.qs[i] & 0x0F;
+        q[i + QK / 2] = b.qs[i] >> 4;
+    }
+    if constexpr (!std::is_same<B, block_q4_1>::value) {
+        uint32_t h;
+        std::memcpy(&h, b.qh, 4);
+        for (int i = 0; i < QK; i++) q[i] |= (uint8_t)((h >> i & 1) << 4);
+    }
+}
+template <class B> void put_codes32(const uint8_t* q, B& b) {
+    for (int i = 0; i < QK / 2; i++) b.qs[i] = (uint8_t)((q[i] & 0x0F) | (q[i + QK / 2] & 0x0F) << 4);
+    if constexpr (!std::is_same<B, block_q4_1>::value) {
+        uint32_t h = 0;
+        for (int i = 0; i < QK; i++) h |= (uint32_t)(q[i] >> 4) << i;
+        std::memcpy(b.qh, &h, 4);
+    }
+}
+template <class B, class BX> void q32_pack(const B* const rows[R8], BX* o) {
+    for (int r = 0; r < R8; r++) {
+        uint8_t q[QK];
+        codes32(*rows[r], q);
+        o->d[r] = rows[r]->d;
+        if constexpr (!std::is_same<B, block_q5_0>::value) o->m[r] = rows[r]->m;
+        put_nibbles(q, 4, r, o->qs);
+        if constexpr (!std::is_same<B, block_q4_1>::value) put_fifth(q, r, o->qh);
+    }
+}
+template <class B, class BX> void q32_unpack(const BX* s, B* const rows[R8]) {
+    for (int r = 0; r < R8; r++) {
+        uint8_t q[QK];
+        get_nibbles(s->qs, 4, r, q);
+        if constexpr (!std::is_same<B, block_q4_1>::value) get_fifth(s->qh, r, q);
+        put_codes32(q, *rows[r]);
+        rows[r]->d = s->d[r];
+        if constexpr (!std::is_same<B, block_q5_0>::value) rows[r]->m = s->m[r];
+    }
+}
+
 void q8_0_pack(const block_q8_0* const rows[R8], block_q8_0x8* o) {
     for (int r = 0; r < R8; r++) {
         o->d[r] = rows[r]->d;
@@ -122,13 +182,7 @@ template <class B, class BX> void k45_pack(const B* const rows[R8], BX* o) {
         for (int sb = 0; sb < QK_K / 32; sb++) {
             typename BX::Sub& u = o->sub[sb];
             put_nibbles(q + 32 * sb, 4, r, u.qs);
-            if constexpr (FIVE)
-                for (int j = 0; j < 4; j++) {
-                    uint8_t h = 0;
-                    for (int c = 0; c < 4; c++)
-                        h |= (uint8_t)((q[32 * sb + 8 * c + j] >> 4) << (2 * c) | (q[32 * sb + 8 * c + 4 + j] >> 4) << (2 * c + 1));
-                    u.qh[4 * r + j] = h;
-                }
+            if constexpr (FIVE) put_fifth(q + 32 * sb, r, u.qh);
             uint8_t sc, m;
             get_scale_min_k4(sb, s->scales, sc, m);
             u.lo[r] = (uint8_t)((sc & 0x0F) | (m & 0x0F) << 4);
@@ -148,12 +202,7 @@ template <class B, class BX> void k45_unpack(const BX* s, B* const rows[R8]) {
         for (int sb = 0; sb < QK_K / 32; sb++) {
             const typename BX::Sub& u = s->sub[sb];
             get_nibbles(u.qs, 4, r, q + 32 * sb);
-            if constexpr (FIVE)
-                for (int j = 0; j < 4; j++)
-                    for (int c = 0; c < 4; c++) {
-                        q[32 * sb + 8 * c + j] |= (uint8_t)((u.qh[4 * r + j] >> (2 * c) & 1) << 4);
-                        q[32 * sb + 8 * c + 4 + j] |= (uint8_t)((u.qh[4 * r + j] >> (2 * c + 1) & 1) << 4);
-                    }
+            if constexpr (FIVE) get_fifth(u.qh, r, q + 32 * sb);
             const uint8_t h = (uint8_t)(u.hi[r / 2] >> (4 * (r % 2)) & 0x0F);
             sc[sb] = (uint8_t)((u.lo[r] & 0x0F) | (h & 3) << 4);
             m[sb] = (uint8_t)((u.lo[r] >> 4) | (h >> 2) << 4);
@@ -180,6 +229,9 @@ struct Format {
 template <class F> void with_format(int32_t dtype, F f) {
     switch (dtype) {
     case PANOPT_DTYPE_Q4_0: f(Format<block_q4_0, block_q4_0x8, QK, q4_0_pack, q4_0_unpack>{}); break;
+    case PANOPT_DTYPE_Q4_1: f(Format<block_q4_1, block_q4_1x8, QK, q32_pack, q32_unpack>{}); break;
+    case PANOPT_DTYPE_Q5_0: f(Format<block_q5_0, block_q5_0x8, QK, q32_pack, q32_unpack>{}); break;
+    case PANOPT_DTYPE_Q5_1: f(Format<block_q5_1, block_q5_1x8, QK, q32_pack, q32_unpack>{}); break;
     case PANOPT_DTYPE_Q8_0: f(Format<block_q8_0, block_q8_0x8, QK, q8_0_pack, q8_0_unpack>{}); break;
     case PANOPT_DTYPE_Q4_K: f(Format<block_q4_K, block_q4_Kx8, QK_K, k45_pack, k45_unpack>{}); break;
     case PANOPT_DTYPE_Q5_K: f(Format<block_q5_K, block_q5_Kx8, QK_K, k45_pack, k45_unpack>{}); break;

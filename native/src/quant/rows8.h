@@ -1,10 +1,14 @@
 // rows8.h — block formats repacked in groups of 8 weight rows ("R8"), the layout the CPU's decode
-// kernels read Q4_0, Q8_0, Q4_K, Q5_K and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
+// kernels read Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K in (as ggml's CPU repack does for Q4_0). A tensor of N rows (N a
 // multiple of 8) and K columns takes exactly the bytes of its row-major form; group g holds rows
 // 8g..8g+7 as K/32 blocks, block b of the group being the 8 rows' blocks b side by side:
 //
 //   Q4_0  block_q4_0x8 { d[8]; qs[128] }  qs[32c + 4r + j] = q(r, 8c + j) | q(r, 8c + 4 + j) << 4
 //   Q8_0  block_q8_0x8 { d[8]; qs[256] }  qs[32c + 4r + j] = q(r, 4c + j)
+//   Q4_1  block_q4_1x8 { d[8]; m[8]; qs[128] }  qs as Q4_0's, m[r] row r's minimum
+//   Q5_0  block_q5_0x8 { d[8]; qh[32]; qs[128] }  qs: the low 4 bits of the 5-bit codes as Q4_0's;
+//         qh[4r + j] bit 2c = 5th bit of q(r, 8c + j), bit 2c + 1 = that of q(r, 8c + 4 + j) (c < 4)
+//   Q5_1  block_q5_1x8 { d[8]; m[8]; qh[32]; qs[128] }  as Q5_0's, with Q4_1's minima
 //   Q6_K  block_q6_Kx8 { d[8]; sub[16] { ql[64]; qh[32]; scales[8] } }, per super-block of 256,
 //         sub-block u (elements 16u..16u+15) in one contiguous piece (read in order, so that the
 //         hardware prefetcher sees a single stream; split into ql/qh/scales arrays it ran at 0.6x):
@@ -46,6 +50,25 @@ struct block_q8_0x8 {
 };
 static_assert(sizeof(block_q4_0x8) == R8 * sizeof(block_q4_0), "Q4_0x8 takes the bytes of 8 Q4_0 blocks");
 static_assert(sizeof(block_q8_0x8) == R8 * sizeof(block_q8_0), "Q8_0x8 takes the bytes of 8 Q8_0 blocks");
+struct block_q4_1x8 {
+    uint16_t d[R8];
+    uint16_t m[R8];
+    uint8_t qs[R8 * QK / 2];
+};
+struct block_q5_0x8 {
+    uint16_t d[R8];
+    uint8_t qh[R8 * 4];
+    uint8_t qs[R8 * QK / 2];
+};
+struct block_q5_1x8 {
+    uint16_t d[R8];
+    uint16_t m[R8];
+    uint8_t qh[R8 * 4];
+    uint8_t qs[R8 * QK / 2];
+};
+static_assert(sizeof(block_q4_1x8) == R8 * sizeof(block_q4_1), "Q4_1x8 takes the bytes of 8 Q4_1 blocks");
+static_assert(sizeof(block_q5_0x8) == R8 * sizeof(block_q5_0), "Q5_0x8 takes the bytes of 8 Q5_0 blocks");
+static_assert(sizeof(block_q5_1x8) == R8 * sizeof(block_q5_1), "Q5_1x8 takes the bytes of 8 Q5_1 blocks");
 struct block_q6_Kx8 {
     uint16_t d[R8];
     struct Sub {
@@ -79,7 +102,7 @@ static_assert(sizeof(block_q5_Kx8) == R8 * sizeof(block_q5_K), "Q5_Kx8 takes the
 
 namespace quant {
 
-// Whether dtype has an R8 layout (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
+// Whether dtype has an R8 layout (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K).
 bool has_rows8(int32_t dtype);
 // Groups [g0, g1) of a row-major tensor of K columns (src) to the R8 layout (dst); src and dst
 // are whole tensors and do not overlap.

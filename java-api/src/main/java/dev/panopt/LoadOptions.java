@@ -167,10 +167,10 @@ public final class LoadOptions {
 
         /**
          * Whether the backend may keep its own copy of a weight in a layout its kernels read faster,
-         * as llama.cpp's CPU backend repacks: the CPU keeps Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights (the Linears, the
+         * as llama.cpp's CPU backend repacks: the CPU keeps weights of every block format (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K: the Linears, the
          * token embedding and a tied LM head) in groups of 8 rows, which decodes about 1.3x faster
          * for Q4_0 on AVX2. The source is then released (a converted copy freed, a mapped file's
-         * pages unloaded), so memory stays one copy of the weights, but a Q4_0/Q8_0/Q4_K/Q5_K/Q6_K GGUF file is
+         * pages unloaded), so memory stays one copy of the weights, but a GGUF file of block-format weights is
          * read and copied while loading (opt-1.3b Q4_0: about half a second on 2 cores) instead of
          * mapped as it is. On by default; false keeps every weight where the checkpoint maps it.
          *

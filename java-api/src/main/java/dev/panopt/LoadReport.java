@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * @param quantization the policy's {@linkplain Quantization#name() name}
  * @param tensors      every weight the model uses, in loading order
  * @param repacked     the names of the weights the native model holds its own copy of, in a layout its
- *                     kernels read faster (the CPU's Q4_0/Q8_0/Q4_K/Q5_K/Q6_K in 8-row groups; see {@link
+ *                     kernels read faster (the CPU's block formats in 8-row groups; see {@link
  *                     LoadOptions.Builder#repack}); their source was released while loading
  */
 public record LoadReport(String quantization, List<TensorFormat> tensors, Set<String> repacked) {

@@ -30,7 +30,7 @@ import java.util.Set;
  * A checkpoint bound to a native model on a {@link Backend}: the decoder weights plus one output
  * head, borrowed from the checkpoint's memory-mapped files, except those the load options'
  * {@link Quantization} converts, which are copied into native memory the model owns, and those the
- * native model keeps its own copy of (the CPU backend's Q4_0/Q8_0/Q4_K/Q5_K/Q6_K weights in 8-row groups), whose
+ * native model keeps its own copy of (the CPU backend's block-format weights in 8-row groups), whose
  * source is released as soon as it is set: a converted copy is freed, mapped pages are unloaded. Owns the
  * checkpoint, the native handle and every session made from it; {@link #close()} closes the
  * sessions first, then frees the native model, then unmaps the files. A model that becomes

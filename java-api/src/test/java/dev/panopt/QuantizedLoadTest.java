@@ -80,7 +80,7 @@ class QuantizedLoadTest {
     }
 
     /**
-     * Q4_0/Q8_0/Q4_K/Q5_K/Q6_K weights in 8-row groups (LoadOptions.repack, on by default): the report names exactly
+     * Block-format weights in 8-row groups (LoadOptions.repack, on by default): the report names exactly
      * the matrices in those formats (with a tied head, the embedding once: Q8_0 in the Q8_0 preset,
      * Q6_K in Q4_0's), and the logits are those of
      * the same model with its weights kept as stored, to f32 rounding (1e-5 of the largest).
@@ -89,14 +89,15 @@ class QuantizedLoadTest {
     void repackedWeightsAreReportedAndComputeAsTheWeightsKeptAsStored() throws Exception {
         try (Backend b = Backend.create(BackendOptions.builder().threads(2).build())) {
             boolean grouping = b.isa() != Isa.SCALAR; // the scalar reference reads rows in order
-            for (Quantization q : List.of(Quantization.Q8_0, Quantization.Q4_0, Quantization.Q4_K_M, Quantization.Q5_K_M)) {
+            for (Quantization q : List.of(Quantization.Q8_0, Quantization.Q4_0, Quantization.Q4_1, Quantization.Q5_0,
+                    Quantization.Q5_1, Quantization.Q4_K_M, Quantization.Q5_K_M)) {
                 LoadOptions keep = LoadOptions.builder().backend(b).quantization(q).repack(false).build();
                 try (OptForCausalLM packed = OptForCausalLM.fromPretrained(F16_125M_SHAPE, options(b, q));
                      OptForCausalLM kept = OptForCausalLM.fromPretrained(F16_125M_SHAPE, keep)) {
                     LoadReport r = packed.loadReport();
                     Set<String> blocks = new TreeSet<>();
                     for (LoadReport.TensorFormat t : r.tensors()) {
-                        if (List.of(DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q5_K, DType.Q6_K).contains(t.stored())) {
+                        if (t.stored().isQuantized()) {
                             blocks.add(t.name());
                         }
                     }

@@ -55,7 +55,7 @@ final class Common {
                     + "bf16 where the CPU has AVX512_BF16 (faster; logits within 2^-7 of sum|x w| per product; default: f32).")
     String computeType;
 
-    @Option(names = "--no-repack", description = "Keep every weight where the checkpoint maps it (default: Q4_0/Q8_0/Q4_K/Q5_K/Q6_K "
+    @Option(names = "--no-repack", description = "Keep every weight where the checkpoint maps it (default: block-format "
             + "weights are copied into the 8-row groups the CPU decodes faster from).")
     boolean noRepack;
 
