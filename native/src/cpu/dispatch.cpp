@@ -95,7 +95,8 @@ const Kernels* kernels_for_isa(int32_t isa) {
 
 bool prompt_dequantized(int32_t dt) {
     if (dt == PANOPT_DTYPE_Q4_0 || dt == PANOPT_DTYPE_Q4_K) return false;
-    return !(dt == PANOPT_DTYPE_Q8_0 && cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI);
+    const bool vnni_int8 = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q4_1 || dt == PANOPT_DTYPE_Q5_0 || dt == PANOPT_DTYPE_Q5_1;
+    return !(vnni_int8 && cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI);
 }
 
 } // namespace panopt

@@ -102,6 +102,9 @@ void quant_rows8_vnni(TypeKernels* type) {
     type[PANOPT_DTYPE_Q5_1].linear_range_r8 = lin_r8<Q5_1x8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_via_r8 = lin_via_r8<Q8_0x8>;
+    type[PANOPT_DTYPE_Q4_1].linear_range_via_r8 = lin_via_r8<Q4_1x8>;
+    type[PANOPT_DTYPE_Q5_0].linear_range_via_r8 = lin_via_r8<Q5_0x8>;
+    type[PANOPT_DTYPE_Q5_1].linear_range_via_r8 = lin_via_r8<Q5_1x8>;
 }
 
 const Kernels* kernels_avx512_vnni() {
