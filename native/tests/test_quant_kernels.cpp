@@ -494,6 +494,18 @@ void test_activation_quantizers(const Kernels* ref, const Kernels* kt) {
             ref->type[vt].quantize_row(x.data(), r1.data(), n);
             kt->type[vt].quantize_row(x.data(), r2.data(), n);
             bad += r1 != r2;
+            if (vt == PANOPT_DTYPE_Q8_0) { // with the blocks' scales and code sums, at a stride (3)
+                const int64_t nb = n / be, ld = 3;
+                std::vector<uint8_t> r3(r1.size()), r4(r1.size());
+                std::vector<float> s3((size_t)(nb * ld), -1.0f), s4(s3);
+                std::vector<int32_t> c3((size_t)(nb * ld), -7), c4(c3);
+                ref->type[vt].quantize_row_sums(x.data(), r3.data(), n, s3.data(), c3.data(), ld);
+                kt->type[vt].quantize_row_sums(x.data(), r4.data(), n, s4.data(), c4.data(), ld);
+                int32_t direct = 0; // block 0's codes summed here
+                for (int j = 0; j < QK; j++) direct += reinterpret_cast<const block_q8_0*>(r1.data())->qs[j];
+                bad += r3 != r1 || r4 != r1 || s3 != s4 || c3 != c4 || c3[0] != direct ||
+                       s3[0] != f16_to_f32(reinterpret_cast<const block_q8_0*>(r1.data())->d) || c3[1] != -7;
+            }
         }
         T_CHECK(bad == 0, "%s quantize_row %s: %d of 200 rows differ from the reference", kt->name,
                 type_traits(vt)->name, bad);

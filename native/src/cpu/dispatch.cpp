@@ -52,6 +52,7 @@ Kernels complete(const Kernels* k, const Kernels* lower) {
         if (!t.quantize_weights) t.quantize_weights = l.quantize_weights;
         if (!t.linear_range_via_r8) t.linear_range_via_r8 = l.linear_range_via_r8;
         if (!t.linear_range_bf16) t.linear_range_bf16 = l.linear_range_bf16;
+        if (!t.quantize_row_sums) t.quantize_row_sums = l.quantize_row_sums;
     }
     return out;
 }

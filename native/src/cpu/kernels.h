@@ -91,6 +91,12 @@ struct TypeKernels {
     // AVX512_BF16); elsewhere NULL and such passes compute in f32. linear_range_bf16_ref is the
     // reference the tests hold it to.
     void (*linear_range_bf16)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+    // Q8_0 only (the activations of the 8-row group kernels): quantize_row's bytes, and each block b's
+    // scale as f32 (the stored f16's value) in scale[b ld] and the sum of its codes in sum[b ld]
+    // (LinearArgs::xscale / xsum). The scalar table's is quantize_row and a pass over the blocks; the
+    // AVX2 one keeps the sums its quantizer adds anyway (a 3072-float row, Zen 4: 2.0 -> 1.6 us,
+    // and the forward's separate pass with software f16 conversions had measured 2.9 us).
+    void (*quantize_row_sums)(const float* x, void* y, int64_t n, float* scale, int32_t* sum, int64_t ld);
 };
 
 // Products with ggml block-format weights in a decode step (one position per row) take the int8

@@ -121,9 +121,14 @@ Kernels make_table() {
         const TypeTraits* tt = type_traits(dt);
         // activation types quantize with the reference; products with them are in quant_dot_scalar.cpp
         const bool activation = dt == PANOPT_DTYPE_Q8_0 || dt == PANOPT_DTYPE_Q8_1 || dt == PANOPT_DTYPE_Q8_K;
-        k.type[dt] = {tt->to_f32, linear_range, activation ? tt->from_f32 : nullptr, nullptr, nullptr, linear_range,
-                      nullptr, nullptr, nullptr, // no 8-row groups: the reference reads rows in order
-                      tt->from_f32, nullptr}; // no bf16 products: the reference computes in f32
+        // no 8-row groups (the reference reads rows in order), no bf16 products (it computes in f32)
+        TypeKernels& t = k.type[dt];
+        t = TypeKernels{};
+        t.to_f32 = tt->to_f32;
+        t.linear_range = linear_range;
+        t.quantize_row = activation ? tt->from_f32 : nullptr;
+        t.linear_range_dq = linear_range;
+        t.quantize_weights = tt->from_f32;
     }
     quant_kernels_scalar(k.type);
     cache_kernels_scalar(k.type);

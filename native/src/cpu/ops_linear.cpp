@@ -12,24 +12,18 @@ namespace {
 
 // Each of the M rows of X (K floats) converted once by `conv` into rb bytes of `buf` (bytes past
 // the conv's `used` of a row zeroed), on the pool when the work pays for it; every thread's kernel
-// then reads these rows (a few % of the product's work at most). With `scales` and `sums` (Q8_0
-// rows), also each block's scale and code sum, [block][M] (LinearArgs::xscale, xsum).
+// then reads these rows (a few % of the product's work at most). With `sums` (Q8_0 rows, quantized
+// by it instead of conv), also each block's scale and code sum, [block][M] (LinearArgs::xscale, xsum).
 unsigned char* convert_rows(ThreadPool& pool, FloatBuf& buf, const float* x, int64_t M, int64_t K,
                             void (*conv)(const float*, void*, int64_t), int64_t rb, int64_t used,
-                            float* scales = nullptr, int32_t* sums = nullptr) {
+                            void (*sums)(const float*, void*, int64_t, float*, int32_t*, int64_t) = nullptr,
+                            float* scales = nullptr, int32_t* qsums = nullptr) {
     unsigned char* xq = reinterpret_cast<unsigned char*>(buf.reserve((size_t)((M * rb + 3) / 4)));
     auto rows = [&](int64_t m0, int64_t m1, int) {
         for (int64_t m = m0; m < m1; m++) {
-            conv(x + m * K, xq + m * rb, K);
+            if (sums) sums(x + m * K, xq + m * rb, K, scales + m, qsums + m, M);
+            else conv(x + m * K, xq + m * rb, K);
             if (rb > used) std::memset(xq + m * rb + used, 0, (size_t)(rb - used));
-            if (!sums) continue;
-            const block_q8_0* blocks = reinterpret_cast<const block_q8_0*>(xq + m * rb);
-            for (int64_t b = 0; b < K / QK; b++) {
-                int32_t s = 0;
-                for (int i = 0; i < QK; i++) s += blocks[b].qs[i];
-                sums[b * M + m] = s;
-                scales[b * M + m] = f16_to_f32(blocks[b].d);
-            }
         }
     };
     if (M * K < 65536) rows(0, M, 0);
@@ -98,7 +92,8 @@ void CpuExecutor::convert_x(const float* x, int64_t M, int64_t K, int32_t form_d
             scales = xscale_.reserve((size_t)(2 * M * (K / QK)));
             qsums = reinterpret_cast<int32_t*>(scales + M * (K / QK));
         }
-        a.xq = convert_rows(pool_, xq_, x, M, K, kt_->type[form_dt].quantize_row, qrb, qrb, scales, qsums);
+        a.xq = convert_rows(pool_, xq_, x, M, K, kt_->type[form_dt].quantize_row, qrb, qrb,
+                            sums ? kt_->type[form_dt].quantize_row_sums : nullptr, scales, qsums);
         a.ldxq = qrb;
         a.xscale = scales;
         a.xsum = qsums;

@@ -44,7 +44,8 @@ inline __m256i pack32(__m256i a, __m256i b, __m256i c, __m256i d) {
 }
 
 inline uint16_t fp16(float f) { // the reference's to_fp16 (f32_to_f16, a NaN made canonical)
-    const uint16_t h = f32_to_f16(f);
+    // F16C's nearest-even conversion gives f32_to_f16's bits for every input (cache_rows_avx2 to_f16)
+    const uint16_t h = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     return (h & 0x7fffu) > 0x7c00u ? (uint16_t)((h & 0x8000u) | 0x7e00u) : h;
 }
 
@@ -76,6 +77,16 @@ void quantize_q8_0(const float* x, void* y, int64_t n) {
         float d;
         q8_block(x + i * QK, &d, b[i].qs);
         b[i].d = fp16(d);
+    }
+}
+
+void quantize_q8_0_sums(const float* x, void* y, int64_t n, float* scale, int32_t* sum, int64_t ld) {
+    block_q8_0* b = static_cast<block_q8_0*>(y);
+    for (int64_t i = 0; i < n / QK; i++) {
+        float d;
+        sum[i * ld] = q8_block(x + i * QK, &d, b[i].qs);
+        b[i].d = fp16(d);
+        scale[i * ld] = _cvtsh_ss(b[i].d);
     }
 }
 
@@ -127,6 +138,7 @@ void quantize_q8_K(const float* x, void* y, int64_t n) {
 
 void quant_act_avx2(TypeKernels* type) {
     type[PANOPT_DTYPE_Q8_0].quantize_row = quantize_q8_0;
+    type[PANOPT_DTYPE_Q8_0].quantize_row_sums = quantize_q8_0_sums;
     type[PANOPT_DTYPE_Q8_1].quantize_row = quantize_q8_1;
     type[PANOPT_DTYPE_Q8_K].quantize_row = quantize_q8_K;
 }

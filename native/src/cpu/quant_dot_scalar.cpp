@@ -180,7 +180,21 @@ void linear_q(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n
 
 } // namespace
 
+namespace {
+void quantize_q8_0_sums(const float* x, void* y, int64_t n, float* scale, int32_t* sum, int64_t ld) {
+    type_traits(PANOPT_DTYPE_Q8_0)->from_f32(x, y, n);
+    const block_q8_0* b = static_cast<const block_q8_0*>(y);
+    for (int64_t i = 0; i < n / QK; i++) {
+        int32_t s = 0;
+        for (int j = 0; j < QK; j++) s += b[i].qs[j];
+        sum[i * ld] = s;
+        scale[i * ld] = h2f(b[i].d);
+    }
+}
+} // namespace
+
 void quant_kernels_scalar(TypeKernels* type) {
+    type[PANOPT_DTYPE_Q8_0].quantize_row_sums = quantize_q8_0_sums;
     type[PANOPT_DTYPE_Q8_0].linear_range = linear_q<dot_q8_0>;
     type[PANOPT_DTYPE_Q4_0].linear_range = linear_q<dot_q4_0>;
     type[PANOPT_DTYPE_Q5_0].linear_range = linear_q<dot_q5_0>;
