@@ -80,21 +80,6 @@ inline void block(const block_q8_0x8* w, const block_q8_0* const* xs, int64_t b,
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
 }
 
-// Codes of sub-block u (elements 16u..16u+15) of a Q6_K group block: c[i] holds elements
-// 16u + 4i + j of every row (rows8.h: the sub-block's two ql vectors and its qh vector).
-inline void q6_K_codes(const block_q6_Kx8* w, int u, __m256i c[4]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
-    const __m256i va = _mm256_loadu_si256((const __m256i*)w->sub[u].ql);
-    const __m256i vb = _mm256_loadu_si256((const __m256i*)(w->sub[u].ql + 32));
-    const __m256i vh = _mm256_loadu_si256((const __m256i*)w->sub[u].qh);
-    c[0] = _mm256_or_si256(_mm256_and_si256(va, m4), _mm256_slli_epi16(_mm256_and_si256(vh, m2), 4));
-    c[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(va, 4), m4),
-                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(vh, 2), m2), 4));
-    c[2] = _mm256_or_si256(_mm256_and_si256(vb, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(vh, 4), m2), 4));
-    c[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(vb, 4), m4),
-                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(vh, 6), m2), 4));
-}
-
 template <int R>
 inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const XRows& xr,
                        __m256* acc) {
@@ -118,37 +103,6 @@ inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b,
     const __m256 dw = scales8(w->d);
     for (int r = 0; r < R; r++) // each lane a row's whole integer sum, as the reference converts it
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
-}
-
-// Q4_K / Q5_K sub-block s of a group block: each row's 6-bit scale and min (rows8.h), in int32 lanes.
-template <class Sub> inline void k45_scales(const Sub& u, __m256i& sc, __m256i& mn) {
-    const __m256i lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)u.lo));
-    uint32_t h;
-    memcpy(&h, u.hi, 4);
-    const __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)h), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
-                                        _mm256_set1_epi32(0x0F));
-    const __m256i m4 = _mm256_set1_epi32(0x0F), m2 = _mm256_set1_epi32(3);
-    sc = _mm256_or_si256(_mm256_and_si256(lo, m4), _mm256_slli_epi32(_mm256_and_si256(hi, m2), 4));
-    mn = _mm256_or_si256(_mm256_srli_epi32(lo, 4), _mm256_slli_epi32(_mm256_srli_epi32(hi, 2), 4));
-}
-
-// A value v in [0, 32767] of each int32 lane in both of its int16 halves, for vpmaddwd.
-inline __m256i pair16(__m256i v) { return _mm256_or_si256(v, _mm256_slli_epi32(v, 16)); }
-
-// The codes of a Q4_K / Q5_K sub-block: q[k] holds elements 32s + 4k..4k+3 of every row (k < 8).
-inline void k45_codes(const block_q4_Kx8::Sub& u, __m256i q[8]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    for (int c = 0; c < 4; c++) {
-        const __m256i v = _mm256_loadu_si256((const __m256i*)(u.qs + 32 * c));
-        q[2 * c] = _mm256_and_si256(v, m4);
-        q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
-}
-inline void k45_codes(const block_q5_Kx8::Sub& u, __m256i q[8]) {
-    k45_codes(reinterpret_cast<const block_q4_Kx8::Sub&>(u), q); // qs first in both
-    const __m256i h = _mm256_loadu_si256((const __m256i*)u.qh), one = _mm256_set1_epi8(1);
-    for (int k = 0; k < 8; k++) // bit k of each byte: the 5th bit of q[k]'s element
-        q[k] = _mm256_or_si256(q[k], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, k), one), 4));
 }
 
 // Q4_K / Q5_K (W has dmin): per sub-block, int16 sums of 4 code vectors at a time (at most

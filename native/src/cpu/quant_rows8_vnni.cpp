@@ -1,4 +1,4 @@
-// quant_rows8_vnni.cpp — products with Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 weights in 8-row groups (quant/rows8.h) by
+// quant_rows8_vnni.cpp — products with weights of every block format in 8-row groups (quant/rows8.h) by
 // AVX512-VNNI's vpdpbusd on 256-bit vectors (compiled with AVX-512 F/BW/VL/DQ + VNNI flags,
 // internal linkage only, see kernels.h), and the AVX512_VNNI kernel table.
 //
@@ -83,12 +83,71 @@ inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs
     dot_groups<R, GG>(code, xs, b, xr, d, acc);
 }
 
+// The K-quants, one group per call (Format G = 1: their codes stay in registers across the rows of
+// a pass, and two groups' codes, sums and minima would not fit in 32 registers). Per sub-block and
+// row, the codes' products go into one int32 sum per lane by vpdpbusd (Q6_K's chain starting at
+// -32 sum(x), its codes' offset), then times the lane's sub-block scale (vpmulld): the same exact
+// integer sums as the AVX2 kernels (quant_rows8_avx2.cpp), so the results are theirs bit for bit.
+// Bounds: Q4_K 8 x 63 x 32 x 15 x 127 < 2^31 (Q5_K with 31, Q6_K 16 x 127 x 16 x 63 x 127).
+template <int R>
+inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc) {
+    __m256i isum[R];
+    for (int r = 0; r < R; r++) isum[r] = _mm256_setzero_si256();
+    for (int u = 0; u < QK_K / 16; u++) {
+        __m256i c[4];
+        q6_K_codes(w, u, c);
+        const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w->sub[u].scales));
+        for (int r = 0; r < R; r++) {
+            const int8_t* x = xs[r][b].qs + 16 * u;
+            __m256i t = _mm256_set1_epi32(-32 * xs[r][b].bsums[u]);
+            for (int i = 0; i < 4; i++) t = _mm256_dpbusd_epi32(t, c[i], bcast4(x + 4 * i));
+            isum[r] = _mm256_add_epi32(isum[r], _mm256_mullo_epi32(t, sc));
+        }
+    }
+    const __m256 dw = scales8(w->d);
+    for (int r = 0; r < R; r++)
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
+}
+
+template <int R, class W>
+inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc)
+    -> decltype((void)w->dmin[0]) {
+    __m256i isum[R], msum[R];
+    for (int r = 0; r < R; r++) isum[r] = msum[r] = _mm256_setzero_si256();
+    for (int s = 0; s < QK_K / 32; s++) {
+        __m256i sc, mn, q[8];
+        k45_scales(w->sub[s], sc, mn);
+        k45_codes(w->sub[s], q);
+        for (int r = 0; r < R; r++) {
+            const int8_t* x = xs[r][b].qs + 32 * s;
+            __m256i t = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[0], bcast4(x));
+            __m256i t2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[4], bcast4(x + 16));
+            for (int k = 1; k < 4; k++) {
+                t = _mm256_dpbusd_epi32(t, q[k], bcast4(x + 4 * k));
+                t2 = _mm256_dpbusd_epi32(t2, q[k + 4], bcast4(x + 16 + 4 * k));
+            }
+            isum[r] = _mm256_add_epi32(isum[r], _mm256_mullo_epi32(_mm256_add_epi32(t, t2), sc));
+            const int xsum = xs[r][b].bsums[2 * s] + xs[r][b].bsums[2 * s + 1];
+            msum[r] = _mm256_add_epi32(msum[r], _mm256_mullo_epi32(mn, _mm256_set1_epi32(xsum)));
+        }
+    }
+    const __m256 dw = scales8(w->d), dm = scales8(w->dmin);
+    for (int r = 0; r < R; r++) { // as the AVX2 kernel's last steps
+        const __m256 x = _mm256_set1_ps(xr.scale(b, r));
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, x), acc[r]);
+        acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dm, x), acc[r]);
+    }
+}
+
 constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
 #include "rows8_driver.inc"
 
 using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8, 2>;   // codes q - 8
 using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, 128, 2>; // codes (c + 128) - 128
 using Q4_1x8 = Format<PANOPT_DTYPE_Q4_1, block_q4_1x8, block_q8_1, QK, 0, 2>;
+using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, 0>;
+using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, 0>;
+using Q5_Kx8 = Format<PANOPT_DTYPE_Q5_K, block_q5_Kx8, block_q8_K, QK_K, 0>;
 using Q5_0x8 = Format<PANOPT_DTYPE_Q5_0, block_q5_0x8, block_q8_0, QK, 16, 2>;   // codes q - 16
 using Q5_1x8 = Format<PANOPT_DTYPE_Q5_1, block_q5_1x8, block_q8_1, QK, 0, 2>;
 
@@ -100,7 +159,11 @@ void quant_rows8_vnni(TypeKernels* type) {
     type[PANOPT_DTYPE_Q4_1].linear_range_r8 = lin_r8<Q4_1x8>;
     type[PANOPT_DTYPE_Q5_0].linear_range_r8 = lin_r8<Q5_0x8>;
     type[PANOPT_DTYPE_Q5_1].linear_range_r8 = lin_r8<Q5_1x8>;
+    type[PANOPT_DTYPE_Q6_K].linear_range_r8 = lin_r8<Q6_Kx8>;
+    type[PANOPT_DTYPE_Q4_K].linear_range_r8 = lin_r8<Q4_Kx8>;
+    type[PANOPT_DTYPE_Q5_K].linear_range_r8 = lin_r8<Q5_Kx8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
+    type[PANOPT_DTYPE_Q4_K].linear_range_via_r8 = lin_via_r8<Q4_Kx8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_via_r8 = lin_via_r8<Q8_0x8>;
     type[PANOPT_DTYPE_Q4_1].linear_range_via_r8 = lin_via_r8<Q4_1x8>;
     type[PANOPT_DTYPE_Q5_0].linear_range_via_r8 = lin_via_r8<Q5_0x8>;
