@@ -6,13 +6,13 @@ import java.util.Arrays;
 
 /**
  * ggml tensor types the suite writes: each one's storage (Panopt's {@link DType}, the same layouts byte for
- * byte, which also knows its GGUF type id) and its encoding by {@link Quantizer}. For Q8_0 and Q4_0 that is
- * the bytes of ggml's {@code quantize_row_q8_0_ref} / {@code quantize_row_q4_0_ref} (proven against ggml's own
- * code by java-api's QuantizerGgmlTest), so the llama.cpp twins hold exactly the weights llama.cpp's tools
- * would write for the same values. Their {@code general.file_type} is {@link dev.panopt.checkpoint.OptGguf#fileType}.
+ * byte, which also knows its GGUF type id) and its encoding by {@link Quantizer}. For the block formats that is
+ * the bytes of ggml's {@code quantize_row_*_ref} (proven against ggml's own code by java-api's
+ * QuantizerGgmlTest), so the llama.cpp twins hold exactly the weights llama.cpp's tools would write for the
+ * same values. Their {@code general.file_type} is {@link dev.panopt.checkpoint.OptGguf#fileType}.
  */
 public enum Ggml {
-    F32(DType.F32), F16(DType.F16), Q4_0(DType.Q4_0), Q8_0(DType.Q8_0);
+    F32(DType.F32), F16(DType.F16), Q4_0(DType.Q4_0), Q4_1(DType.Q4_1), Q5_0(DType.Q5_0), Q5_1(DType.Q5_1), Q8_0(DType.Q8_0);
 
     /** Panopt's name for the same storage (its sizes, its GGUF type id). */
     public final DType dtype;

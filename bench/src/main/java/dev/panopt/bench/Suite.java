@@ -133,6 +133,8 @@ public final class Suite {
         add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0,Q4_K_M", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
         add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "F16", "batch", "1", "threads", t, "tokens", "512", "computeType", "BF16"), 1, 3, 2, j);
         add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,F32,Q8_0,Q4_0,Q4_K_M", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 3, 1, j);
+        add("panopt", "decode-128", PB + "PanoptBench.Decode.decode", p("model", m, "format", "Q4_1,Q5_0,Q5_1", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 3, 1, j);
+        add("panopt", "prefill-512", PB + "PanoptBench.Prefill.prefill", p("model", m, "format", "Q4_1,Q5_0,Q5_1", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
         // long contexts: a decode step at T = 2000 against T = 64 (F16 and Q8_0 caches), Q8_0 weights
         add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 3, 1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
@@ -143,6 +145,8 @@ public final class Suite {
         add("llama.cpp-capi", "prefill-512", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0,Q4_0,Q4_K_M", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "F16,Q8_0,Q4_0", "batch", "1,8", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
         add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "Q4_K_M", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
+        add("llama.cpp-capi", "decode-128", PB + "LlamaCppBench.Decode.decode", p("model", m, "format", "Q4_1,Q5_0,Q5_1", "batch", "1", "threads", t, "promptLen", "32", "newTokens", "128"), 1, 3, 1, j);
+        add("llama.cpp-capi", "prefill-512", PB + "LlamaCppBench.Prefill.prefill", p("model", m, "format", "Q4_1,Q5_0,Q5_1", "batch", "1", "threads", t, "tokens", "512"), 1, 3, 2, j);
         add("llama.cpp-capi", "load", PB + "LlamaCppBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16,Q4_0", "threads", t), 1, 3, 0, j);
         add("llama.cpp-binding", "prefill-128", PB + "LlamaBindingBench.Prefill.prefill", p("model", m, "format", "F16,Q8_0", "threads", t, "tokens", "128"), 1, 3, 2, jb);
         add("llama.cpp-binding", "prefill-512", PB + "LlamaBindingBench.Prefill.prefill", p("model", m, "format", "Q8_0", "threads", t, "tokens", "512"), 1, 3, 2, jb);
