@@ -112,8 +112,9 @@ struct TypeKernels {
 // against 48 for FMA at peak), so their prompts take the int8 path too (a 512-token forward of the
 // opt-125m shape: Q4_0 1.25-1.3x, Q4_K 1.2x faster; Q8_0, Q5_K, Q6_K: dequantized as fast or faster).
 // With VNNI (vpdpbusd: 32 byte products summed into 8 int32 by one instruction, where an FMA does 8
-// products) the prompts of Q8_0, Q4_1, Q5_0 and Q5_1 take the int8 path as well (Zen 4, a 512-token
-// opt-125m forward: Q4_1 653 -> 349 ms, Q5_0 687 -> 444, Q5_1 1035 -> 445).
+// products) the prompts of every block format take the int8 path (Zen 4, a 512-token opt-125m
+// forward: Q4_1 653 -> 349 ms, Q5_0 687 -> 444, Q5_1 1035 -> 445; the fc1-shape product over 512
+// rows: Q5_K 15.4 -> 11.1 ms, Q6_K 19.2 -> 13.7).
 // The choice is per format and per machine (its best ISA), never per kernel table, so that on one
 // machine every table, the scalar reference included, computes the same products and a row's
 // results depend on the table only through f32 rounding; and per pass by positions per row, never

@@ -164,6 +164,8 @@ void quant_rows8_vnni(TypeKernels* type) {
     type[PANOPT_DTYPE_Q5_K].linear_range_r8 = lin_r8<Q5_Kx8>;
     type[PANOPT_DTYPE_Q4_0].linear_range_via_r8 = lin_via_r8<Q4_0x8>;
     type[PANOPT_DTYPE_Q4_K].linear_range_via_r8 = lin_via_r8<Q4_Kx8>;
+    type[PANOPT_DTYPE_Q5_K].linear_range_via_r8 = lin_via_r8<Q5_Kx8>;
+    type[PANOPT_DTYPE_Q6_K].linear_range_via_r8 = lin_via_r8<Q6_Kx8>;
     type[PANOPT_DTYPE_Q8_0].linear_range_via_r8 = lin_via_r8<Q8_0x8>;
     type[PANOPT_DTYPE_Q4_1].linear_range_via_r8 = lin_via_r8<Q4_1x8>;
     type[PANOPT_DTYPE_Q5_0].linear_range_via_r8 = lin_via_r8<Q5_0x8>;
