@@ -48,27 +48,34 @@ void CpuExecutor::attention(const AttentionArgs& a) {
     // same bits; kernels.h quantize_row)
     const auto store = dt == PANOPT_DTYPE_F16 && tk.quantize_row ? tk.quantize_row : type_traits(dt)->from_f32;
 
-    // q scaled after q_proj (bias included); new keys/values appended at positions past..past+S.
-    pool_.parallel_for(M, [&](int64_t r0, int64_t r1, int) {
-        for (int64_t r = r0; r < r1; r++) {
-            float* qr = q + r * H;
-            for (int64_t i = 0; i < H; i++) qr[i] *= a.scaling;
-            int64_t b = r / S, i = r % S, dst = past + i;
-            for (int64_t h = 0; h < NH; h++) {
-                store(a.k + r * H + h * HD, kbase(b, h) + dst * rb, HD);
-                store(a.v + r * H + h * HD, vbase(b, h) + dst * rb, HD);
-            }
+    // q scaled after q_proj (bias included); new keys/values appended at positions past..past+S:
+    // rows i0..i1 of row b's head h.
+    auto prepare = [&](int64_t b, int64_t h, int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i++) {
+            const int64_t r = b * S + i;
+            float* qr = q + r * H + h * HD;
+            for (int64_t e = 0; e < HD; e++) qr[e] *= a.scaling;
+            store(a.k + r * H + h * HD, kbase(b, h) + (past + i) * rb, HD);
+            store(a.v + r * H + h * HD, vbase(b, h) + (past + i) * rb, HD);
         }
-    });
+    };
+    const int64_t tiles = (S + kQueryTile - 1) / kQueryTile;
+    // One tile per (row, head) (decode steps, short chunks): each work item prepares its own head,
+    // in parallel and beside its reads of the cache; longer inputs first prepare every head here.
+    const bool own = tiles == 1;
+    if (!own)
+        pool_.parallel_for(B * NH, [&](int64_t u0, int64_t u1, int) {
+            for (int64_t u = u0; u < u1; u++) prepare(u / NH, u % NH, 0, S);
+        });
     // Work items: a tile of up to kQueryTile consecutive queries of one (row, head). The tile's
     // queries share each pass over the keys and values (dot_rows / axpy_rows take several
     // queries); each is scored against every key the tile's last query sees, and its own
     // invisible ones are then dropped (its softmax stops at its limit; zeros past it are skipped).
-    const int64_t tiles = (S + kQueryTile - 1) / kQueryTile;
     pool_.parallel_for(B * NH * tiles, [&](int64_t it0, int64_t it1, int tid) {
         float* pt = probs + tid * kQueryTile * T;
         for (int64_t it = it0; it < it1; it++) {
             const int64_t i0 = (it % tiles) * kQueryTile, h = (it / tiles) % NH, b = it / (tiles * NH);
+            if (own) prepare(b, h, 0, S);
             const int64_t nq = S - i0 < kQueryTile ? S - i0 : kQueryTile;
             const float* q0 = q + (b * S + i0) * H + h * HD;
             const int32_t* mrow = a.mask ? a.mask + b * T : nullptr;
