@@ -143,7 +143,7 @@ typedef struct panopt_config {
     int32_t head_has_bias;           /* 1 = the head has a bias (qa_outputs) */
     float layer_norm_eps;            /* 1e-5 for OPT (nn.LayerNorm default) */
     int32_t keep_weight_layout;      /* 1 = every weight stays borrowed as given; 0 = the backend may keep its
-                                        own copy in a faster layout (CPU: Q4_0/Q8_0/Q4_K/Q5_K/Q6_K in 8-row groups) */
+                                        own copy in a faster layout (CPU: block formats in 8-row groups) */
 } panopt_config;
 
 /* Which weight a panopt_model_set_tensor() call provides. Shapes as in HF ([out, in] for Linear). */
@@ -285,7 +285,7 @@ PANOPT_API panopt_status panopt_model_set_tensor(panopt_model* model, int32_t ki
                                                  int32_t dtype, const void* data, int64_t nbytes);
 /* Whether the model still reads the buffer the last panopt_model_set_tensor() of (kind, layer)
  * passed: *out_borrowed = 1 if so (the buffer must then outlive the model), 0 if the model keeps its
- * own copy (the CPU backend keeps Q4_0/Q8_0/Q4_K/Q5_K/Q6_K weights of its products in 8-row groups, a layout its
+ * own copy (the CPU backend keeps block-format weights of its products in 8-row groups, a layout its
  * kernels read faster), so the caller may release the buffer once set_tensor has returned. */
 PANOPT_API panopt_status panopt_model_tensor_borrowed(const panopt_model* model, int32_t kind, int32_t layer,
                                                       int32_t* out_borrowed);

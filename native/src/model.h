@@ -1,7 +1,7 @@
 // model.h — config + weight table on a backend. Weights are borrowed, not copied: the Java side
 // maps the checkpoint file and passes addresses; kernels convert from the stored type on the fly.
 // The one exception: a backend may keep its own copy of a weight in a layout its kernels read
-// faster (the CPU's 8-row groups for Q4_0/Q8_0/Q4_K/Q5_K/Q6_K, quant/rows8.h), made when the tensor is set;
+// faster (the CPU's 8-row groups of the block formats, quant/rows8.h), made when the tensor is set;
 // panopt_model_tensor_borrowed tells the caller, who may then release its buffer.
 #ifndef PANOPT_MODEL_H
 #define PANOPT_MODEL_H

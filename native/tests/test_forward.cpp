@@ -406,7 +406,7 @@ void quantized_across_isas(const Case& cs) {
                 T_CHECK(false, "quantized %s finalize: %s", panopt::type_traits(fmt)->name, panopt_last_error());
                 return;
             }
-            { // the CPU keeps Q4_0/Q8_0/Q4_K/Q5_K/Q6_K product weights in 8-row groups where its table has the kernels
+            { // the CPU keeps block-format product weights in 8-row groups where its table has the kernels
                 const bool grouped = pass == 1 && panopt::kernels_for_isa(isa)->type[fmt].linear_range_r8 != nullptr;
                 int32_t fc1 = -1, head = -1, embed = -1;
                 panopt_model_tensor_borrowed(b.model, PANOPT_T_FC1_WEIGHT, 0, &fc1);

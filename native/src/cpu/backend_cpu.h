@@ -20,7 +20,7 @@ public:
     bool supports_dtype(int32_t dtype) const override;
     std::unique_ptr<Executor> new_executor(const panopt_model& m, int32_t max_batch, int32_t max_seq_len,
                                            int32_t cache_dtype) override;
-    // Q4_0/Q8_0/Q4_K/Q5_K/Q6_K weights of the products and the token embedding with a multiple of 8 rows go into
+    // block-format weights of the products and the token embedding with a multiple of 8 rows go into
     // 8-row groups when this table has their kernels (kernels.h); a head tied to the embedding (the
     // same buffer) shares its copy.
     void adopt_tensor(const panopt_model& m, int32_t kind, TensorRef& t) override;

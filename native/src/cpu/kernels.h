@@ -154,7 +154,7 @@ void quant_search_avx2(TypeKernels* type);    // quantize_weights of Q4_K/Q5_K/Q
 // (quant_dot_avx2.cpp; FMA contraction aside, the reference's values), the reference elsewhere.
 using DequantFn = void (*)(const void* src, float* dst, int64_t n);
 DequantFn dequant_avx2(int32_t dt);
-// 8-row groups (quant_rows8_avx2.cpp): linear_range_r8 of Q4_0/Q8_0/Q4_K/Q5_K/Q6_K, and the prompt GEMM's panel
+// 8-row groups (quant_rows8_avx2.cpp): linear_range_r8 of every block format, and the prompt GEMM's panel
 // dequantizer: one group block as P[e * ldp + r] = value of element e of row r (e < 32, r < 8).
 void quant_rows8_avx2(TypeKernels* type);
 void quant_rows8_vnni(TypeKernels* type); // the same with vpdpbusd, quant_rows8_vnni.cpp

@@ -215,7 +215,7 @@ public final class PanoptBench {
         @Param("tiny") public String model;
         @Param("F16") public String format;
         @Param("hf") public String file;
-        /** LoadOptions.repack: Q4_0/Q8_0/Q4_K/Q5_K/Q6_K weights copied into 8-row groups (true) or used where mapped. */
+        /** LoadOptions.repack: block-format weights copied into 8-row groups (true) or used where mapped. */
         @Param("true") public boolean repack;
 
         Path gguf;

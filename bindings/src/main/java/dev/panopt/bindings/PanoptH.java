@@ -305,7 +305,7 @@ public final class PanoptH {
      *   <li>{@code head_has_bias}: 1 = the head has a bias (qa_outputs)</li>
      *   <li>{@code layer_norm_eps}: 1e-5 for OPT (nn.LayerNorm default)</li>
      *   <li>{@code keep_weight_layout}: 1 = every weight stays borrowed as given; 0 = the backend may keep
-     *       its own copy in a faster layout (CPU: Q4_0/Q8_0/Q4_K/Q5_K/Q6_K in 8-row groups)</li>
+     *       its own copy in a faster layout (CPU: block formats in 8-row groups)</li>
      * </ul>
      */
     public static final StructLayout CONFIG = MemoryLayout.structLayout(

@@ -20,9 +20,9 @@ public final class panopt_model_tensor_borrowed {
     /**
      * Calls {@code panopt_model_tensor_borrowed}. Whether the model still reads the buffer the last
      * panopt_model_set_tensor() of (kind, layer) passed: *out_borrowed = 1 if so (the buffer must then
-     * outlive the model), 0 if the model keeps its own copy (the CPU backend keeps Q4_0/Q8_0/Q4_K/Q5_K/Q6_K
-     * weights of its products in 8-row groups, a layout its kernels read faster), so the caller may release
-     * the buffer once set_tensor has returned.
+     * outlive the model), 0 if the model keeps its own copy (the CPU backend keeps block-format weights of
+     * its products in 8-row groups, a layout its kernels read faster), so the caller may release the buffer
+     * once set_tensor has returned.
      *
      * @param model handle ({@code const panopt_model*})
      * @param kind {@code int32_t}; which weight: a {@code PanoptH.T_*} constant
