@@ -122,6 +122,16 @@ struct TypeKernels {
 constexpr int64_t kDequantMinPositions = 2;
 bool prompt_dequantized(int32_t dt); // dispatch.cpp
 
+// A float weight type's entry in an ISA's own table: its conversion and product, nothing else (the
+// table's completion fills the rest from the ISA below, kernels_for_isa).
+inline TypeKernels float_type(void (*to_f32)(const void*, float*, int64_t),
+                              void (*linear_range)(const LinearArgs*, int64_t, int64_t, int64_t, int64_t, float*)) {
+    TypeKernels t{};
+    t.to_f32 = to_f32;
+    t.linear_range = linear_range;
+    return t;
+}
+
 struct Kernels {
     int32_t isa;
     const char* name;

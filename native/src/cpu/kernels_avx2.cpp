@@ -405,15 +405,9 @@ Kernels make_table() {
     k.name = "avx2";
     k.n_align = NR;
     k.linear_scratch_floats = linear_scratch_floats;
-    k.type[PANOPT_DTYPE_F32] = TypeKernels{};
-    k.type[PANOPT_DTYPE_F32].to_f32 = to_f32<PANOPT_DTYPE_F32>;
-    k.type[PANOPT_DTYPE_F32].linear_range = linear_range<PANOPT_DTYPE_F32>;
-    k.type[PANOPT_DTYPE_F16] = TypeKernels{};
-    k.type[PANOPT_DTYPE_F16].to_f32 = to_f32<PANOPT_DTYPE_F16>;
-    k.type[PANOPT_DTYPE_F16].linear_range = linear_range<PANOPT_DTYPE_F16>;
-    k.type[PANOPT_DTYPE_BF16] = TypeKernels{};
-    k.type[PANOPT_DTYPE_BF16].to_f32 = to_f32<PANOPT_DTYPE_BF16>;
-    k.type[PANOPT_DTYPE_BF16].linear_range = linear_range<PANOPT_DTYPE_BF16>;
+    k.type[PANOPT_DTYPE_F32] = float_type(to_f32<PANOPT_DTYPE_F32>, linear_range<PANOPT_DTYPE_F32>);
+    k.type[PANOPT_DTYPE_F16] = float_type(to_f32<PANOPT_DTYPE_F16>, linear_range<PANOPT_DTYPE_F16>);
+    k.type[PANOPT_DTYPE_BF16] = float_type(to_f32<PANOPT_DTYPE_BF16>, linear_range<PANOPT_DTYPE_BF16>);
     for (int32_t dt = 0; dt < PANOPT_DTYPE_COUNT; dt++) // the block formats' prompt products (kernels.h)
         if (type_traits(dt)->vec_dot_type != PANOPT_DTYPE_F32) k.type[dt].linear_range_dq = linear_range_dq;
     quant_kernels_avx2(k.type);

@@ -100,9 +100,7 @@ inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b,
             isum[r] = _mm256_sub_epi32(isum[r], _mm256_slli_epi32(off, 5));
         }
     }
-    const __m256 dw = scales8(w->d);
-    for (int r = 0; r < R; r++) // each lane a row's whole integer sum, as the reference converts it
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
+    add_scaled<R>(isum, w->d, xr, b, acc);
 }
 
 // Q4_K / Q5_K (W has dmin): per sub-block, int16 sums of 4 code vectors at a time (at most

@@ -104,9 +104,7 @@ inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b,
             isum[r] = _mm256_add_epi32(isum[r], _mm256_mullo_epi32(t, sc));
         }
     }
-    const __m256 dw = scales8(w->d);
-    for (int r = 0; r < R; r++)
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
+    add_scaled<R>(isum, w->d, xr, b, acc);
 }
 
 template <int R, class W>
