@@ -129,12 +129,7 @@ inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const XRow
             msum[r] = _mm256_add_epi32(msum[r], _mm256_mullo_epi32(mn, _mm256_set1_epi32(xsum)));
         }
     }
-    const __m256 dw = scales8(w->d), dm = scales8(w->dmin);
-    for (int r = 0; r < R; r++) { // as the AVX2 kernel's last steps
-        const __m256 x = _mm256_set1_ps(xr.scale(b, r));
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(dw, x), acc[r]);
-        acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[r]), _mm256_mul_ps(dm, x), acc[r]);
-    }
+    add_scaled_min<R>(isum, msum, w->d, w->dmin, xr, b, acc);
 }
 
 constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
