@@ -103,7 +103,8 @@ enum {
     PANOPT_ISA_SCALAR = 1, /* portable reference kernels */
     PANOPT_ISA_AVX2 = 2,   /* AVX2 + FMA + F16C */
     PANOPT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL/DQ (+FMA, F16C) */
-    PANOPT_ISA_AVX512_VNNI = 4 /* AVX512 + AVX512-VNNI: int8 products by vpdpbusd */
+    PANOPT_ISA_AVX512_VNNI = 4, /* AVX512 + AVX512-VNNI: int8 products by vpdpbusd */
+    PANOPT_ISA_AMX = 5          /* AVX512_VNNI + AMX-TILE/AMX-INT8: the block formats' prompt products on tiles (tdpbssd) */
 };
 
 /* Kinds of compute backend. The CUDA backend lives in libpanopt_cuda.so, which libpanopt loads from
@@ -212,7 +213,7 @@ typedef struct panopt_session_options {
                             (prompts, scored texts) with F32/F16/BF16 weights may round activations and
                             weights to bf16 and sum the products in f32 (relative error <= 2^-7 of
                             sum |x w| per output), where the backend has bf16 products (the CPU: AVX512_BF16
-                            at kernel level AVX512_VNNI); elsewhere, and in decode steps, f32 */
+                            at kernel level AVX512_VNNI or AMX); elsewhere, and in decode steps, f32 */
 } panopt_session_options;
 
 /*

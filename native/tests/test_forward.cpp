@@ -2,10 +2,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/backend_cpu.h"
 #include "cpu/kernels.h"
 #include "panopt.h"
 #include "dtype.h"
 #include "test_util.h"
+#include "tile_model.h"
 
 namespace {
 
@@ -350,6 +352,22 @@ void run_case(const Case& cs, panopt_model* model) {
 // element). So the ISAs may differ by at most what quantizing the activations at all changes: the
 // bound is the difference between the scalar quantized model and the same weights dequantized to
 // f32 (f32 activations), measured here. A wrong kernel is off by the logits' own size.
+// The AVX512_VNNI table with the prompt products on AMX tiles run by the software tile model
+// (tile_model.cpp): the AMX table's kernels on a CPU without AMX. Only where the CPU has VNNI.
+int64_t tile_model_scratch(int64_t K) {
+    return std::max(panopt::kernels_for_isa(PANOPT_ISA_AVX512_VNNI)->linear_scratch_floats(K), panopt::tile_model_scratch_floats(K));
+}
+const panopt::Kernels* tile_model_table() {
+    static const panopt::Kernels t = [] {
+        panopt::Kernels k = *panopt::kernels_for_isa(PANOPT_ISA_AVX512_VNNI);
+        panopt::tile_model_kernels(k.type);
+        k.linear_scratch_floats = tile_model_scratch;
+        k.name = "tile model";
+        return k;
+    }();
+    return &t;
+}
+
 void quantized_across_isas(const Case& cs) {
     const int formats[] = {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_1, PANOPT_DTYPE_Q5_0,
                            PANOPT_DTYPE_Q5_1, PANOPT_DTYPE_Q4_K, PANOPT_DTYPE_Q5_K, PANOPT_DTYPE_Q6_K};
@@ -360,10 +378,13 @@ void quantized_across_isas(const Case& cs) {
     const int S = 8;
     for (int fmt : formats) {
         std::vector<std::vector<uint8_t>> store; // quantized copies, alive while the models are
-        std::vector<float> logits[4], step_logits[4];
-        // scalar, best ISA, scalar with the weights dequantized, best ISA with the weights kept as given
-        for (int pass = 0; pass < 4; pass++) {
-            const int isa = pass == 1 || pass == 3 ? panopt_cpu_isa() : PANOPT_ISA_SCALAR;
+        std::vector<float> logits[5], step_logits[5];
+        // scalar, best ISA, scalar with the weights dequantized, best ISA with the weights kept as
+        // given, and with VNNI the AMX kernels on the tile model (prompt products on tiles)
+        const bool model = panopt_cpu_isa() >= PANOPT_ISA_AVX512_VNNI;
+        int64_t tiles_prompt = 0, tiles_steps = 0;
+        for (int pass = 0; pass < (model ? 5 : 4); pass++) {
+            const int isa = pass == 1 || pass == 3 ? panopt_cpu_isa() : pass == 4 ? PANOPT_ISA_AVX512_VNNI : PANOPT_ISA_SCALAR;
             Built b;
             panopt_backend_options bo{};
             bo.struct_size = sizeof bo;
@@ -372,7 +393,8 @@ void quantized_across_isas(const Case& cs) {
             bo.isa = isa;
             panopt_config cfg = cs.c;
             cfg.keep_weight_layout = pass == 3;
-            if (panopt_backend_create(&bo, &b.backend) || panopt_model_create(b.backend, &cfg, &b.model)) {
+            if (pass == 4) b.backend = new panopt::CpuBackend(tile_model_table(), 2);
+            if ((pass != 4 && panopt_backend_create(&bo, &b.backend)) || panopt_model_create(b.backend, &cfg, &b.model)) {
                 T_CHECK(false, "quantized %s: %s", panopt::type_traits(fmt)->name, panopt_last_error());
                 return;
             }
@@ -407,7 +429,7 @@ void quantized_across_isas(const Case& cs) {
                 return;
             }
             { // the CPU keeps block-format product weights in 8-row groups where its table has the kernels
-                const bool grouped = pass == 1 && panopt::kernels_for_isa(isa)->type[fmt].linear_range_r8 != nullptr;
+                const bool grouped = (pass == 1 || pass == 4) && panopt::kernels_for_isa(isa)->type[fmt].linear_range_r8 != nullptr;
                 int32_t fc1 = -1, head = -1, embed = -1;
                 panopt_model_tensor_borrowed(b.model, PANOPT_T_FC1_WEIGHT, 0, &fc1);
                 panopt_model_tensor_borrowed(b.model, PANOPT_T_HEAD_WEIGHT, -1, &head);
@@ -425,7 +447,9 @@ void quantized_across_isas(const Case& cs) {
             a.seq_len = S;
             a.input_ids = ids;
             a.head_out = logits[pass].data();
+            const int64_t p0 = panopt::tile_model_products();
             T_CHECK(fwd(sess.s, a), "quantized %s forward: %s", panopt::type_traits(fmt)->name, panopt_last_error());
+            const int64_t p1 = panopt::tile_model_products();
             Sess step_sess(b.model, 1);
             step_logits[pass].resize((size_t)S * cs.c.vocab_size);
             a.batch = S;
@@ -433,6 +457,18 @@ void quantized_across_isas(const Case& cs) {
             a.head_out = step_logits[pass].data();
             T_CHECK(fwd(step_sess.s, a), "quantized %s forward (8 rows of 1): %s", panopt::type_traits(fmt)->name,
                     panopt_last_error());
+            if (pass == 4) {
+                tiles_prompt = p1 - p0;
+                tiles_steps = panopt::tile_model_products() - p1;
+            }
+        }
+        if (model) { // the tile kernels ran in the prompt only, with the group kernels' results bit for bit
+            const bool has = tile_model_table()->type[fmt].linear_range_tiles_r8 != nullptr;
+            T_CHECK(has ? tiles_prompt > 0 && tiles_steps == 0 : tiles_prompt == 0, "quantized %s on the tile model: %lld tile "
+                    "products in the prompt, %lld in the steps", panopt::type_traits(fmt)->name, (long long)tiles_prompt,
+                    (long long)tiles_steps);
+            T_CHECK(logits[4] == logits[1] && step_logits[4] == step_logits[1], "quantized %s: the AMX kernels on the tile "
+                    "model differ from isa %d's logits", panopt::type_traits(fmt)->name, panopt_cpu_isa());
         }
         // max over rows of max_v |x[v] - y[v]| / max_v |ref[v]|, for `rows` rows of logits
         auto rel = [&](const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& ref, int rows) {

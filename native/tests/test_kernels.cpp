@@ -484,7 +484,7 @@ int run_kernel_tests() {
     test_small(ref, ref);
     test_linear_threaded(PANOPT_ISA_SCALAR);
     test_linear_multi(PANOPT_ISA_SCALAR);
-    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI}) {
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI, PANOPT_ISA_AMX}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
             std::printf("  SKIP isa %d: not supported by this CPU\n", isa);

@@ -15,6 +15,7 @@
 #include "quant/blocks.h"
 #include "quant/rows8.h"
 #include "test_util.h"
+#include "tile_model.h"
 
 using namespace panopt;
 
@@ -237,6 +238,41 @@ void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
 // that starts past the first group, K of one to 40 blocks (1 to 5 super-blocks), with and without bias.
 // Row-major weights through the group kernel, and Q8_0 activations with their block scales and sums
 // made once (LinearArgs::xscale, xsum), give the repacked weights' results bit for bit.
+// A kernel's outputs y (M x N) against the scalar reference's y1, for weights w (row-major, rb bytes
+// a row) and activations xq (rows of xrb bytes) or, for dq, the f32 rows x: columns below n0
+// untouched (7), the rest within the bound of f32 rounding relative to mag = sum |w_j x_j| of the
+// dequantized values (int8 products: 4e-7 (nbk + 4) (mag + |ref|), nbk blocks; f32 products on the
+// dequantized weights: 2e-6 mag + 1e-6 |ref|). Counts the outputs in count; the first misses printed
+// after `what`; returns how many missed.
+int misses(int dt, int vt, const std::vector<uint8_t>& w, int64_t rb, const std::vector<uint8_t>& xq, int64_t xrb,
+           const float* x, int64_t M, int64_t N, int64_t K, int64_t nbk, int64_t n0, const std::vector<float>& y1,
+           const std::vector<float>& y, int& count, const std::string& what) {
+    int bad = 0;
+    std::vector<float> wf((size_t)K), xf((size_t)K);
+    for (int64_t n = 0; n < N; n++) {
+        type_traits(dt)->to_f32(w.data() + n * rb, wf.data(), K);
+        for (int64_t m = 0; m < M; m++) {
+            const int64_t i = m * N + n;
+            count++;
+            if (n < n0) { // outside the range: untouched
+                bad += !(y[i] == 7.0f);
+                continue;
+            }
+            if (x) std::copy(x + m * K, x + (m + 1) * K, xf.begin());
+            else type_traits(vt)->to_f32(&xq[m * xrb], xf.data(), K);
+            double mag = 0;
+            for (int64_t j = 0; j < K; j++) mag += std::fabs((double)wf[j] * xf[j]);
+            const double tol = x ? 2e-6 * mag + 1e-6 * std::fabs(y1[i]) : 4e-7 * (double)(nbk + 4) * (mag + std::fabs(y1[i]));
+            if (!(std::fabs((double)y1[i] - y[i]) <= tol) || !(mag > 0)) {
+                if (bad++ < 5)
+                    std::printf("  %s M=%lld N=%lld K=%lld [%lld]: %.9g vs ref %.9g (tol %.3g)\n", what.c_str(), (long long)M,
+                                (long long)N, (long long)K, (long long)i, y[i], y1[i], tol);
+            }
+        }
+    }
+    return bad;
+}
+
 void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     const TypeKernels& k = kt->type[dt];
     if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
@@ -329,30 +365,9 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                             a.xsum = nullptr;
                             via_runs++;
                         }
-                        std::vector<float> wf((size_t)K), xf((size_t)K);
-                        for (int64_t n = 0; n < N; n++) {
-                            type_traits(dt)->to_f32(w.data() + n * rb, wf.data(), K);
-                            for (int64_t m = 0; m < M; m++) {
-                                const int64_t i = m * N + n;
-                                count++;
-                                if (n < n0) { // outside the range: untouched
-                                    bad += !(y2[i] == 7.0f);
-                                    continue;
-                                }
-                                if (dq) std::copy(x.begin() + m * K, x.begin() + (m + 1) * K, xf.begin());
-                                else type_traits(vt)->to_f32(&xq[m * xrb], xf.data(), K);
-                                double mag = 0;
-                                for (int64_t j = 0; j < K; j++) mag += std::fabs((double)wf[j] * xf[j]);
-                                const double tol = dq ? 2e-6 * mag + 1e-6 * std::fabs(y1[i])
-                                                      : 4e-7 * (double)(nbk + 4) * (mag + std::fabs(y1[i]));
-                                if (!(std::fabs((double)y1[i] - y2[i]) <= tol) || !(mag > 0)) {
-                                    if (bad++ < 5)
-                                        std::printf("  %s %s r8%s M=%lld N=%lld K=%lld bias=%d [%lld]: %.9g vs ref %.9g\n",
-                                                    kt->name, type_traits(dt)->name, dq ? " dq" : "", (long long)M,
-                                                    (long long)N, (long long)K, bias, (long long)i, y2[i], y1[i]);
-                                }
-                            }
-                        }
+                        bad += misses(dt, vt, w, rb, xq, xrb, dq ? x.data() : nullptr, M, N, K, nbk, n0, y1, y2, count,
+                                      std::string(kt->name) + " " + type_traits(dt)->name + " r8" + (dq ? " dq" : "") +
+                                          " bias=" + std::to_string(bias));
                     }
                 }
         }
@@ -361,6 +376,99 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
             "repacked weights' bit for bit", kt->name, type_traits(dt)->name, via, via_runs);
     T_CHECK(bad == 0, "%s %s: %d of %d outputs from 8-row groups differ from the scalar reference", kt->name,
             type_traits(dt)->name, bad, count);
+}
+
+// The AMX prompt kernels (cpu/tiles_r8.inc) on the software model of the tile instructions
+// (tile_model.cpp) against the scalar reference, for row counts around the 16-row tiles and 64-row
+// chunks, weight rows past a first group, with and without bias; the VNNI group kernels' results bit
+// for bit (the same integer sums and f32 steps), whatever rows a row is computed with (two calls
+// over halves of M equal one over all) and with Q8_0's block scales made once (LinearArgs::xscale)
+// or not; and on a CPU with AMX the hardware's bits equal the model's.
+void test_format_tiles(const Kernels* ref, int dt) {
+    TypeKernels model[PANOPT_DTYPE_COUNT] = {};
+    tile_model_kernels(model);
+    const auto lin = model[dt].linear_range_tiles_r8;
+    if (!lin) return;
+    const Kernels* hw = kernels_for_isa(PANOPT_ISA_AMX); // NULL without AMX
+    const Kernels* vnni = kernels_for_isa(PANOPT_ISA_AVX512_VNNI);
+    const int64_t Ms[] = {1, 2, 7, 15, 16, 17, 33, 64, 65, 70, 130};
+    const int64_t Ns[] = {8, 24, 40};
+    const int vt = act_type(dt);
+    const int64_t be = kBlockElems[dt];
+    const std::vector<int64_t> NBs = be == QK ? std::vector<int64_t>{1, 3, 19} : std::vector<int64_t>{1, 2};
+    int bad = 0, count = 0, split = 0, hw_diff = 0, runs = 0, groups = 0;
+    for (int64_t nbk : NBs)
+        for (int64_t N : Ns) {
+            const int64_t K = nbk * be, rb = row_bytes(dt, K), xrb = row_bytes(vt, K);
+            auto w = rnd_wblocks(dt, N * nbk);
+            std::vector<uint8_t> w8((size_t)(N * rb));
+            quant::repack_rows8(dt, w.data(), w8.data(), K, 0, N / R8);
+            for (int64_t M : Ms) {
+                std::vector<uint8_t> xq;
+                for (int64_t m = 0; m < M; m++) {
+                    auto r = rnd_xrow(vt, K);
+                    xq.insert(xq.end(), r.begin(), r.end());
+                }
+                const int bias = (int)(M % 3);
+                std::vector<float> bf((size_t)N);
+                for (auto& v : bf) v = (float)((int)(qrng() % 200) - 100) / 64.0f + 0.01f;
+                std::vector<uint16_t> bh((size_t)N);
+                for (int64_t n = 0; n < N; n++) bh[n] = f32_to_f16(bf[n]);
+                const int bdt = bias == 1 ? PANOPT_DTYPE_F32 : PANOPT_DTYPE_F16;
+                const void* bp = bias == 0 ? nullptr : bias == 1 ? (const void*)bf.data() : (const void*)bh.data();
+                FloatBuf s1, s2;
+                float* sref = s1.reserve((size_t)ref->linear_scratch_floats(K));
+                float* st = s2.reserve((size_t)std::max(tile_model_scratch_floats(K), hw ? hw->linear_scratch_floats(K)
+                                                                                         : vnni->linear_scratch_floats(K)));
+                const int64_t n0 = N > 8 ? 8 : 0, mid = M / 2;
+                std::vector<float> y1((size_t)(M * N), 7.0f), y2(y1), y3(y1);
+                LinearArgs a{nullptr, K, xq.data(), xrb, w.data(), dt, bp, bdt, y1.data(), N, M, N, K};
+                ref->type[dt].linear_range(&a, 0, M, n0, N, sref);
+                a.w = w8.data();
+                a.y = y2.data();
+                lin(&a, 0, M, n0, N, st);
+                T_CHECK(!tile_model_configured(), "%s tiles: the kernel returned with its tiles configured", type_traits(dt)->name);
+                a.y = y3.data();
+                lin(&a, 0, mid, n0, N, st);
+                lin(&a, mid, M, n0, N, st);
+                split += std::memcmp(y2.data(), y3.data(), y3.size() * sizeof(float)) != 0;
+                runs++;
+                {
+                    std::vector<float> yv((size_t)(M * N), 7.0f);
+                    a.y = yv.data();
+                    vnni->type[dt].linear_range_r8(&a, 0, M, n0, N, st);
+                    groups += std::memcmp(y2.data(), yv.data(), yv.size() * sizeof(float)) != 0;
+                }
+                if (vt == PANOPT_DTYPE_Q8_0) { // the blocks' scales made once by the product: the same bits
+                    std::vector<float> scales((size_t)(M * nbk));
+                    for (int64_t m = 0; m < M; m++)
+                        for (int64_t b = 0; b < nbk; b++)
+                            scales[(size_t)(b * M + m)] = f16_to_f32((reinterpret_cast<const block_q8_0*>(&xq[m * xrb]) + b)->d);
+                    std::vector<float> y4((size_t)(M * N), 7.0f);
+                    a.xscale = scales.data();
+                    a.ldxs = M;
+                    a.y = y4.data();
+                    lin(&a, 0, M, n0, N, st);
+                    split += std::memcmp(y2.data(), y4.data(), y4.size() * sizeof(float)) != 0;
+                    a.xscale = nullptr;
+                }
+                if (hw) {
+                    std::vector<float> y5((size_t)(M * N), 7.0f);
+                    a.y = y5.data();
+                    hw->type[dt].linear_range_tiles_r8(&a, 0, M, n0, N, st);
+                    hw_diff += std::memcmp(y2.data(), y5.data(), y5.size() * sizeof(float)) != 0;
+                }
+                bad += misses(dt, vt, w, rb, xq, xrb, nullptr, M, N, K, nbk, n0, y1, y2, count,
+                              std::string("tiles ") + type_traits(dt)->name + " bias=" + std::to_string(bias));
+            }
+        }
+    T_CHECK(split == 0, "%s tiles: %d of %d products differ bit for bit with the rows split or the scales made once",
+            type_traits(dt)->name, split, runs);
+    T_CHECK(hw_diff == 0, "%s tiles: %d of %d products on the AMX hardware differ from the model", type_traits(dt)->name,
+            hw_diff, runs);
+    T_CHECK(groups == 0, "%s tiles: %d of %d products differ from the VNNI group kernel's bit for bit", type_traits(dt)->name,
+            groups, runs);
+    T_CHECK(bad == 0, "%s tiles (model): %d of %d outputs differ from the scalar reference", type_traits(dt)->name, bad, count);
 }
 
 // The scalar reference itself against hand-computed blocks (so it cannot drift with the kernels).
@@ -558,7 +666,14 @@ void test_weight_quantizers(const Kernels* kt) {
 int run_quant_kernel_tests() {
     test_reference_by_hand();
     const Kernels* ref = kernels_scalar();
-    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI}) {
+    if (cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI) {
+        std::printf("  prompt products on AMX tiles: the software tile model%s\n",
+                    cpu_best_isa() >= PANOPT_ISA_AMX ? " and this CPU's AMX" : " (this CPU has no AMX)");
+        for (int dt : kWeightFormats) test_format_tiles(ref, dt);
+    } else {
+        std::printf("  SKIP prompt products on tiles: the model's epilogue needs AVX512-VNNI\n");
+    }
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI, PANOPT_ISA_AMX}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
             std::printf("  SKIP quantized products on isa %d: not supported by this CPU\n", isa);

@@ -97,6 +97,9 @@ struct TypeKernels {
     // AVX2 one keeps the sums its quantizer adds anyway (a 3072-float row, Zen 4: 2.0 -> 1.6 us,
     // and the forward's separate pass with software f16 conversions had measured 2.9 us).
     void (*quantize_row_sums)(const float* x, void* y, int64_t n, float* scale, int32_t* sum, int64_t ld);
+    // As linear_range_r8, for the int8 passes over kDequantMinPositions or more positions per row (prompts):
+    // AMX tiles (tiles_r8.inc; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K). NULL elsewhere.
+    void (*linear_range_tiles_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
 };
 
 // Products with ggml block-format weights in a decode step (one position per row) take the int8
@@ -189,6 +192,9 @@ const Kernels* kernels_avx2();   // defined in kernels_avx2.cpp (compiled with A
 const Kernels* kernels_avx512(); // defined in kernels_avx512.cpp
 // kernels_avx512()'s table with the VNNI int8 products (quant_rows8_vnni.cpp, VNNI flags)
 const Kernels* kernels_avx512_vnni();
+// kernels_avx512_vnni()'s table with the prompt products on AMX tiles (quant_tiles_amx.cpp, AMX flags)
+const Kernels* kernels_amx();
+bool cpu_has_amx(); // dispatch.cpp: AMX-TILE and AMX-INT8, the OS's tile state, this process's permission
 
 // Scalar activation, shared by the vector tables for the transcendental activations.
 void activation_scalar(int32_t act, float* x, int64_t n);

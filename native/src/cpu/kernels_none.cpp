@@ -4,4 +4,5 @@ namespace panopt {
 const Kernels* kernels_avx2() { return nullptr; }
 const Kernels* kernels_avx512() { return nullptr; }
 const Kernels* kernels_avx512_vnni() { return nullptr; }
+const Kernels* kernels_amx() { return nullptr; }
 } // namespace panopt

@@ -66,10 +66,13 @@ RangeFn plan(const Kernels* kt, int64_t positions_per_row, int32_t compute_dt, c
     const bool r8 = w.layout == TensorRef::ROWS8; // only ever set where tk has the r8 entries
     // an int8 prompt pass over row-ordered weights: through the group kernel where the table has it
     const bool via_r8 = !r8 && !dq && prompt && tk.linear_range_via_r8 && o.N % 8 == 0;
+    // an int8 prompt pass over weights in groups: on tiles where the table has them (AMX)
+    const bool tiles = r8 && !dq && prompt && tk.linear_range_tiles_r8;
     form.dt = bf ? PANOPT_DTYPE_BF16 : (vt != PANOPT_DTYPE_F32 && !dq) ? vt : PANOPT_DTYPE_F32;
     form.sums = !bf && form.dt == PANOPT_DTYPE_Q8_0 && (r8 || via_r8);
     return bf ? tk.linear_range_bf16
-         : r8 ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8)
+         : tiles ? tk.linear_range_tiles_r8
+         : r8    ? (dq ? tk.linear_range_dq_r8 : tk.linear_range_r8)
               : (dq ? tk.linear_range_dq : via_r8 ? tk.linear_range_via_r8 : tk.linear_range);
 }
 

@@ -13,7 +13,13 @@ public enum Isa {
     /** AVX-512 (F, BW, VL, DQ). */
     AVX512(PanoptH.ISA_AVX512),
     /** AVX-512 with VNNI: the quantized formats' int8 products by {@code vpdpbusd}. */
-    AVX512_VNNI(PanoptH.ISA_AVX512_VNNI);
+    AVX512_VNNI(PanoptH.ISA_AVX512_VNNI),
+    /**
+     * AVX512_VNNI with AMX-TILE and AMX-INT8 (Intel Sapphire Rapids and later): prompt passes over
+     * Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q5_K weights multiply on AMX tiles ({@code tdpbssd}),
+     * with AVX512_VNNI's results bit for bit; everything else as AVX512_VNNI.
+     */
+    AMX(PanoptH.ISA_AMX);
 
     final int code;
 

@@ -24,7 +24,7 @@ import java.util.Objects;
  *                          then carries a relative error of at most 2<sup>-7</sup> of Σ|x·w|; on the
  *                          opt-125m-shaped fixture the prompt's logits move by 0.009 of the row's
  *                          largest logit (top-1 unchanged). It takes effect where the backend has bf16
- *                          products (the CPU at kernel level {@link Isa#AVX512_VNNI} on a CPU with
+ *                          products (the CPU at kernel level {@link Isa#AVX512_VNNI} or {@link Isa#AMX} with
  *                          AVX512_BF16, where an F16 prompt runs about 1.8× faster); elsewhere, and in
  *                          decode steps and quantized products, computing stays as with F32.
  */

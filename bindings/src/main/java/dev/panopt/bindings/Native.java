@@ -101,7 +101,7 @@ public final class Native {
      * Name of an ISA level.
      *
      * @param isa a {@code PanoptH.ISA_*} code
-     * @return "auto", "scalar", "avx2", "avx512" or "avx512_vnni"; {@code "isa#N"} for an unknown code N
+     * @return "auto", "scalar", "avx2", "avx512", "avx512_vnni" or "amx"; {@code "isa#N"} for an unknown code N
      */
     public static String isaName(int isa) {
         return switch (isa) {
@@ -110,6 +110,7 @@ public final class Native {
             case PanoptH.ISA_AVX2 -> "avx2";
             case PanoptH.ISA_AVX512 -> "avx512";
             case PanoptH.ISA_AVX512_VNNI -> "avx512_vnni";
+            case PanoptH.ISA_AMX -> "amx";
             default -> "isa#" + isa;
         };
     }

@@ -116,6 +116,11 @@ public final class PanoptH {
      * vpdpbusd.
      */
     public static final int ISA_AVX512_VNNI = 4;
+    /**
+     * {@code PANOPT_ISA_AMX} (CPU kernel instruction set): AVX512_VNNI + AMX-TILE/AMX-INT8: the block
+     * formats' prompt products on tiles (tdpbssd).
+     */
+    public static final int ISA_AMX = 5;
     /** {@code PANOPT_BACKEND_CPU} (backend kind): this library's CPU kernels and worker pool. */
     public static final int BACKEND_CPU = 0;
     /**
@@ -381,7 +386,8 @@ public final class PanoptH {
      *       tolerance holds). PANOPT_DTYPE_BF16: passes over 2 or more positions per row (prompts, scored
      *       texts) with F32/F16/BF16 weights may round activations and weights to bf16 and sum the products
      *       in f32 (relative error &lt;= 2^-7 of sum |x w| per output), where the backend has bf16 products
-     *       (the CPU: AVX512_BF16 at kernel level AVX512_VNNI); elsewhere, and in decode steps, f32</li>
+     *       (the CPU: AVX512_BF16 at kernel level AVX512_VNNI or AMX); elsewhere, and in decode steps,
+     *       f32</li>
      * </ul>
      */
     public static final StructLayout SESSION_OPTIONS = MemoryLayout.structLayout(
