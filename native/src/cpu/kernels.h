@@ -98,7 +98,7 @@ struct TypeKernels {
     // and the forward's separate pass with software f16 conversions had measured 2.9 us).
     void (*quantize_row_sums)(const float* x, void* y, int64_t n, float* scale, int32_t* sum, int64_t ld);
     // As linear_range_r8, for the int8 passes over kDequantMinPositions or more positions per row (prompts):
-    // AMX tiles (tiles_r8.inc; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K). NULL elsewhere.
+    // AMX tiles (tiles_r8.inc; every block format), the results linear_range_r8's bit for bit. NULL elsewhere.
     void (*linear_range_tiles_r8)(const LinearArgs* a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
 };
 

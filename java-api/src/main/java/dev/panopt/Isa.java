@@ -16,8 +16,8 @@ public enum Isa {
     AVX512_VNNI(PanoptH.ISA_AVX512_VNNI),
     /**
      * AVX512_VNNI with AMX-TILE and AMX-INT8 (Intel Sapphire Rapids and later): prompt passes over
-     * Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q5_K weights multiply on AMX tiles ({@code tdpbssd}),
-     * with AVX512_VNNI's results bit for bit; everything else as AVX512_VNNI.
+     * weights in the block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) multiply on AMX
+     * tiles ({@code tdpbssd}), with AVX512_VNNI's results bit for bit; everything else as AVX512_VNNI.
      */
     AMX(PanoptH.ISA_AMX);
 
