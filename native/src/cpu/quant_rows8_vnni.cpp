@@ -41,6 +41,9 @@ inline void dot_groups(Codes code, const X* const* xs, int64_t b, const XRows& x
     __m256i s[GG * R];
     for (int g = 0; g < GG; g++)
         for (int r = 0; r < R; r++) s[g * R + r] = OFF ? _mm256_set1_epi32(-xr.offset(b, r)) : _mm256_setzero_si256();
+    // unrolled: with k a constant each code vector's shifts are immediates (GCC left the R = 4, GG = 2
+    // loop rolled, the Q5 formats' 5th-bit shifts then by a register count: prompts 1.7x slower)
+#pragma GCC unroll 8
     for (int k = 0; k < 8; k++) {
         __m256i q[GG];
         for (int g = 0; g < GG; g++) q[g] = code(g, k);
