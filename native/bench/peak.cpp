@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "cpu/amx_os.h"
+
 namespace {
 
 constexpr int kChains = 12;
@@ -15,16 +17,16 @@ constexpr long kIters = 20'000'000;
 
 // Best of 3 runs of `run(kIters)` on each of `threads` threads: ops per second / 1e9, where one
 // thread's run does ops_per_iter operations per iteration.
-template <class Run> double best_rate(int threads, double ops_per_iter, Run run) {
+template <class Run> double best_rate(int threads, double ops_per_iter, Run run, long iters = kIters) {
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
         std::atomic<double> sink{0};
         auto t0 = std::chrono::steady_clock::now();
         std::vector<std::thread> ts;
-        for (int t = 0; t < threads; t++) ts.emplace_back([&] { sink = sink + (double)run(kIters); });
+        for (int t = 0; t < threads; t++) ts.emplace_back([&] { sink = sink + (double)run(iters); });
         for (auto& t : ts) t.join();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        double rate = ops_per_iter * kIters * threads / s / 1e9;
+        double rate = ops_per_iter * iters * threads / s / 1e9;
         if (rate > best) best = rate;
     }
     return best;
@@ -72,10 +74,42 @@ double measure_peak_gflops(int threads) {
 }
 
 // Peak int8 dot-product rate: the ceiling of the quantized prefill GEMM, in GOP/s (a multiply and
-// an add per int8 pair). With AVX512-VNNI one vpdpbusd does 64 u8 x s8 products into 16 int32
-// sums; with AVX2 the same 32 products take vpmaddubsw + vpmaddwd (+ vpaddd into the sum), which
-// is what the kernels issue.
+// an add per int8 pair). With AMX-INT8 one tdpbssd does 16 x 16 x 64 s8 x s8 products into a tile
+// of int32 sums (the kernel level AMX's prompts); with AVX512-VNNI one vpdpbusd does 64 u8 x s8
+// products into 16 int32 sums; with AVX2 the same 32 products take vpmaddubsw + vpmaddwd (+ vpaddd
+// into the sum), which is what the kernels issue.
 namespace {
+
+constexpr int kTileChains = 4; // C tiles 0-3, each += A (tile 4) x B (tile 5): independent chains
+
+__attribute__((target("amx-tile,amx-int8"))) int run_amx(long iters) {
+    struct alignas(64) {
+        uint8_t palette, start_row, reserved[14];
+        uint16_t colsb[16];
+        uint8_t rows[16];
+    } cfg{};
+    cfg.palette = 1;
+    for (int t = 0; t < 6; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
+    alignas(64) int8_t ab[16 * 64];
+    for (int i = 0; i < 16 * 64; i++) ab[i] = (int8_t)(i % 7 - 3);
+    _tile_loadconfig(&cfg);
+    _tile_loadd(4, ab, 64);
+    _tile_loadd(5, ab, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (long it = 0; it < iters; it++) {
+        _tile_dpbssd(0, 4, 5);
+        _tile_dpbssd(1, 4, 5);
+        _tile_dpbssd(2, 4, 5);
+        _tile_dpbssd(3, 4, 5);
+    }
+    alignas(64) int out[256];
+    _tile_stored(0, out, 64);
+    _tile_release();
+    return out[0] + out[255];
+}
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int run_vnni512(long iters) {
     __m512i acc[kChains];
@@ -115,8 +149,12 @@ __attribute__((target("avx2"))) int run_int8_avx2(long iters) {
 
 } // namespace
 
-// GOP/s of `threads` threads (0 without AVX2); *which = "avx512_vnni" or "avx2" when not NULL.
+// GOP/s of `threads` threads (0 without AVX2); *which = "amx", "avx512_vnni" or "avx2" when not NULL.
 double measure_peak_int8_gops(int threads, const char** which) {
+    if (panopt::amx_int8_usable()) {
+        if (which) *which = "amx";
+        return best_rate(threads, 2.0 * 16 * 16 * 64 * kTileChains, [](long n) { return run_amx(n); }, kIters / 16);
+    }
     const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
     if (!vnni && !__builtin_cpu_supports("avx2")) return 0;
     if (which) *which = vnni ? "avx512_vnni" : "avx2";

@@ -48,7 +48,7 @@ uint64_t sum_scalar(const uint8_t* p, size_t n) {
 // Peak f32 FMA rate of `threads` threads in GFLOP/s (0 without AVX2+FMA).
 PROBE_API double panopt_probe_peak_gflops(int32_t threads) { return measure_peak_gflops(threads); }
 
-// Peak int8 dot-product rate of `threads` threads in GOP/s (VNNI where present, else AVX2; 0 without AVX2).
+// Peak int8 dot-product rate of `threads` threads in GOP/s (AMX where usable, else VNNI, else AVX2; 0 without AVX2).
 PROBE_API double panopt_probe_peak_int8_gops(int32_t threads) { return measure_peak_int8_gops(threads, nullptr); }
 
 // Peak bf16 dot-product rate of `threads` threads in GFLOP/s (AVX512_BF16's vdpbf16ps; 0 without it).

@@ -4,8 +4,8 @@
 //   no tiles  the tile kernel with its tile operations made no-ops: its AVX-512 part alone (the
 //             B panel, the activation scales, the per-block f32 steps), which bounds what tiles can
 //             gain on a machine whose tile products cost nothing
-//   amx       the AMX table's kernel, where the CPU has AMX (and tdpbssd's rate in a chain of 4
-//             independent 16 x 16 tiles, the tile products' ceiling)
+//   amx       the AMX table's kernel, where the CPU has AMX (and tdpbssd's rate, bench/peak.cpp: the
+//             tile products' ceiling)
 //   panopt_tiles_bench [--rows M (512)] [--n N (3072)] [--k K (768)] [--reps R (9)]
 // Prints the minimum ms of R calls and its GMAC/s (M N K / time). Needs AVX512_VNNI.
 #include <immintrin.h>
@@ -48,41 +48,10 @@ struct NoTiles {
 
 #include "cpu/tiles_r8.inc"
 
-// tdpbssd GMAC/s of one thread: 4 independent 16 x 16 accumulators, A and B of 16 x 64 (16384
-// products per instruction).
-double amx_peak_gmacs() {
-    TileConfig c{};
-    c.palette = 1;
-    for (int t = 0; t < 6; t++) {
-        c.rows[t] = 16;
-        c.colsb[t] = 64;
-    }
-    alignas(64) int8_t ab[16 * 64];
-    for (int i = 0; i < 16 * 64; i++) ab[i] = (int8_t)(i % 7 - 3);
-    _tile_loadconfig(&c);
-    _tile_loadd(4, ab, 64);
-    _tile_loadd(5, ab, 64);
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    const long n = 1 << 20;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long i = 0; i < n; i++) {
-        _tile_dpbssd(0, 4, 5);
-        _tile_dpbssd(1, 4, 5);
-        _tile_dpbssd(2, 4, 5);
-        _tile_dpbssd(3, 4, 5);
-    }
-    alignas(64) int32_t out[256];
-    _tile_stored(0, out, 64);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    _tile_release();
-    return out[0] == 12345 ? 0 : 4.0 * n * 16384 / s / 1e9; // (out read: the chain is not dead code)
-}
-
 } // namespace
 } // namespace panopt
+
+double measure_peak_int8_gops(int threads, const char** which); // peak.cpp
 
 using namespace panopt;
 
@@ -108,7 +77,7 @@ int main(int argc, char** argv) {
     tile_kernels<NoTiles>(none);
     const Kernels* vnni = kernels_for_isa(PANOPT_ISA_AVX512_VNNI);
     const Kernels* amx = kernels_for_isa(PANOPT_ISA_AMX);
-    if (amx) std::printf("tdpbssd, one thread: %.0f GMAC/s\n", amx_peak_gmacs());
+    if (amx) std::printf("tdpbssd, one thread: %.0f GMAC/s\n", measure_peak_int8_gops(1, nullptr) / 2);
     else std::printf("this CPU has no AMX: vnni and no-tiles columns only\n");
     std::mt19937 rng(1);
     for (int dt : {PANOPT_DTYPE_Q8_0, PANOPT_DTYPE_Q4_0, PANOPT_DTYPE_Q4_1, PANOPT_DTYPE_Q5_0, PANOPT_DTYPE_Q5_1,

@@ -2,11 +2,7 @@
 // one binary runs everywhere and uses AVX2/AVX-512 where the CPU has them).
 #include "kernels.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+#include "amx_os.h"
 
 namespace panopt {
 
@@ -19,7 +15,7 @@ int32_t cpu_best_isa() {
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
             __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
             return (int32_t)(!__builtin_cpu_supports("avx512vnni") ? PANOPT_ISA_AVX512
-                             : cpu_has_amx()                         ? PANOPT_ISA_AMX
+                             : amx_int8_usable()                     ? PANOPT_ISA_AMX
                                                                      : PANOPT_ISA_AVX512_VNNI);
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
             return (int32_t)PANOPT_ISA_AVX2;
@@ -28,26 +24,6 @@ int32_t cpu_best_isa() {
     return best;
 #else
     return PANOPT_ISA_SCALAR;
-#endif
-}
-
-bool cpu_has_amx() {
-#if defined(__x86_64__)
-    static const bool has = [] {
-        unsigned a, b, c, d;
-        // CPUID.(7,0).EDX: bit 24 AMX-TILE, bit 25 AMX-INT8; CPUID.1.ECX bit 27: XGETBV usable
-        if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d >> 24 & 1) || !(d >> 25 & 1)) return false;
-        if (!__get_cpuid(1, &a, &b, &c, &d) || !(c >> 27 & 1)) return false;
-        unsigned lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        if ((lo >> 17 & 3) != 3) return false; // XCR0: XTILECFG and XTILEDATA enabled by the OS
-        // Linux hands out the 8 KB tile state only on request, per process (arch_prctl ARCH_REQ_XCOMP_PERM
-        // with XFEATURE_XTILEDATA); without it the first tile instruction raises SIGILL.
-        return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
-    }();
-    return has;
-#else
-    return false;
 #endif
 }
 

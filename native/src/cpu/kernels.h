@@ -194,7 +194,6 @@ const Kernels* kernels_avx512(); // defined in kernels_avx512.cpp
 const Kernels* kernels_avx512_vnni();
 // kernels_avx512_vnni()'s table with the prompt products on AMX tiles (quant_tiles_amx.cpp, AMX flags)
 const Kernels* kernels_amx();
-bool cpu_has_amx(); // dispatch.cpp: AMX-TILE and AMX-INT8, the OS's tile state, this process's permission
 
 // Scalar activation, shared by the vector tables for the transcendental activations.
 void activation_scalar(int32_t act, float* x, int64_t n);

@@ -54,7 +54,7 @@ public final class Probe {
         }
     }
 
-    /** Peak int8 dot-product GOP/s (2 ops per u8 x s8 product; VNNI where present, else AVX2) of {@code threads} threads. */
+    /** Peak int8 dot-product GOP/s (2 ops per int8 product; AMX where usable, else VNNI, else AVX2) of {@code threads} threads. */
     public double peakInt8Gops(int threads) {
         try {
             return (double) peakInt8.invokeExact(threads);

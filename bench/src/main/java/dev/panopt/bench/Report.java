@@ -494,7 +494,7 @@ public final class Report {
         b.append("| peak f32 FMA, 1 thread | ").append(f(machine.peakGflops1)).append(" GFLOP/s | best of 2 × 3 |\n");
         b.append("| peak f32 FMA, ").append(machine.threads).append(" threads | ").append(f(machine.peakGflops)).append(" GFLOP/s | best of 2 × 3 |\n");
         b.append("| peak int8 dot products, ").append(machine.threads).append(" threads | ").append(f(machine.peakInt8Gops))
-                .append(" GOP/s | best of 2 × 3 (VNNI where present, else AVX2 vpmaddubsw+vpmaddwd) |\n");
+                .append(" GOP/s | best of 2 × 3 (AMX tdpbssd where usable, else VNNI, else AVX2 vpmaddubsw+vpmaddwd) |\n");
         b.append("| peak bf16 dot products, ").append(machine.threads).append(" threads | ").append(f(machine.peakBf16Gflops))
                 .append(" GFLOP/s | best of 2 × 3 (AVX512_BF16 vdpbf16ps; 0 without it) |\n\n");
 
