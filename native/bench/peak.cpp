@@ -93,6 +93,7 @@ __attribute__((target("amx-tile,amx-int8"))) int run_amx(long iters) {
     alignas(64) int8_t ab[16 * 64];
     for (int i = 0; i < 16 * 64; i++) ab[i] = (int8_t)(i % 7 - 3);
     _tile_loadconfig(&cfg);
+    __asm__ volatile("" ::: "memory"); // GCC's _tile_loadd declares no memory read: ab's stores first
     _tile_loadd(4, ab, 64);
     _tile_loadd(5, ab, 64);
     _tile_zero(0);

@@ -23,15 +23,34 @@ namespace {
 #include "rows8_helpers.inc"
 
 // The tile operations of tiles_r8.inc as the instructions (tile numbers are part of the encoding).
+// GCC's _tile_loadd is an asm statement that takes the address but declares no memory read, so the
+// compiler could move the panel's or the padded A tile's stores past it: each load is preceded by a
+// compiler barrier (no instruction). _tile_stored declares its memory write.
+inline void memory_barrier() { __asm__ volatile("" ::: "memory"); }
 struct HwTiles {
-    static void config(const void* c) { _tile_loadconfig(c); }
+    static void config(const void* c) {
+        memory_barrier();
+        _tile_loadconfig(c);
+    }
     static void release() { _tile_release(); }
     static void zero0() { _tile_zero(0); }
     static void zero1() { _tile_zero(1); }
-    static void load_a0(const void* p, int64_t stride) { _tile_loadd(2, p, stride); }
-    static void load_a1(const void* p, int64_t stride) { _tile_loadd(3, p, stride); }
-    static void load_b0(const void* p) { _tile_loadd(4, p, 64); }
-    static void load_b1(const void* p) { _tile_loadd(5, p, 64); }
+    static void load_a0(const void* p, int64_t stride) {
+        memory_barrier();
+        _tile_loadd(2, p, stride);
+    }
+    static void load_a1(const void* p, int64_t stride) {
+        memory_barrier();
+        _tile_loadd(3, p, stride);
+    }
+    static void load_b0(const void* p) {
+        memory_barrier();
+        _tile_loadd(4, p, 64);
+    }
+    static void load_b1(const void* p) {
+        memory_barrier();
+        _tile_loadd(5, p, 64);
+    }
     static void dp0() { _tile_dpbssd(0, 2, 4); }
     static void dp1() { _tile_dpbssd(1, 3, 5); }
     static void store0(void* p) { _tile_stored(0, p, 64); }
