@@ -104,7 +104,7 @@ enum {
     PANOPT_ISA_AVX2 = 2,   /* AVX2 + FMA + F16C */
     PANOPT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL/DQ (+FMA, F16C) */
     PANOPT_ISA_AVX512_VNNI = 4, /* AVX512 + AVX512-VNNI: int8 products by vpdpbusd */
-    PANOPT_ISA_AMX = 5          /* AVX512_VNNI + AMX-TILE/AMX-INT8: the block formats' prompt products on tiles (tdpbssd) */
+    PANOPT_ISA_AMX = 5          /* AVX512_VNNI + AMX-TILE/AMX-INT8: prompt products on tiles (tdpbssd); see panopt_cpu_isa */
 };
 
 /* Kinds of compute backend. The CUDA backend lives in libpanopt_cuda.so, which libpanopt loads from
@@ -249,7 +249,10 @@ PANOPT_API const char* panopt_version(void);
 PANOPT_API int32_t panopt_abi_version(void);
 /* Message of the last failed call on this thread ("" if none). */
 PANOPT_API const char* panopt_last_error(void);
-/* Highest PANOPT_ISA_* level this CPU and build support. */
+/* Highest PANOPT_ISA_* level this CPU and build support. On a CPU with AMX, this call, a backend with
+ * isa AUTO or PANOPT_ISA_AMX asks Linux once for the process's tile state (arch_prctl); Linux then
+ * refuses later sigaltstack() stacks too small for the larger signal frame. A backend that names a
+ * lower level never asks. */
 PANOPT_API int32_t panopt_cpu_isa(void);
 /* sizeof the struct of this header named `name` ("panopt_config", ...) as the library was built;
  * -1 for an unknown name. Bindings check their layouts against it when they load the library. */

@@ -6,7 +6,7 @@
 
 namespace panopt {
 
-int32_t cpu_best_isa() {
+int32_t cpu_vector_isa() {
 #if defined(__x86_64__) || defined(__i386__)
     // libgcc's cpu model also checks that the OS saves the AVX/AVX-512 register state (XGETBV).
     static const int32_t best = [] {
@@ -14,9 +14,7 @@ int32_t cpu_best_isa() {
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
             __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-            return (int32_t)(!__builtin_cpu_supports("avx512vnni") ? PANOPT_ISA_AVX512
-                             : amx_int8_usable()                     ? PANOPT_ISA_AMX
-                                                                     : PANOPT_ISA_AVX512_VNNI);
+            return (int32_t)(__builtin_cpu_supports("avx512vnni") ? PANOPT_ISA_AVX512_VNNI : PANOPT_ISA_AVX512);
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
             return (int32_t)PANOPT_ISA_AVX2;
         return (int32_t)PANOPT_ISA_SCALAR;
@@ -27,9 +25,14 @@ int32_t cpu_best_isa() {
 #endif
 }
 
+int32_t cpu_best_isa() {
+    const int32_t v = cpu_vector_isa();
+    return v == PANOPT_ISA_AVX512_VNNI && amx_int8_usable() ? (int32_t)PANOPT_ISA_AMX : v;
+}
+
 bool cpu_has_bf16() {
 #if defined(__x86_64__) || defined(__i386__)
-    static const bool has = cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512bf16");
+    static const bool has = cpu_vector_isa() >= PANOPT_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512bf16");
     return has;
 #else
     return false;
@@ -90,7 +93,8 @@ const Kernels* table_amx() {
 } // namespace
 
 const Kernels* kernels_for_isa(int32_t isa) {
-    int32_t best = cpu_best_isa();
+    // only AUTO and AMX ask Linux for the tile state (amx_os.h): a process that names a vector level never does
+    const int32_t best = isa == PANOPT_ISA_AUTO || isa == PANOPT_ISA_AMX ? cpu_best_isa() : cpu_vector_isa();
     if (isa == PANOPT_ISA_AUTO) isa = best;
     if (isa < PANOPT_ISA_SCALAR || isa > best) return nullptr;
     switch (isa) {
@@ -106,7 +110,7 @@ const Kernels* kernels_for_isa(int32_t isa) {
 
 bool prompt_dequantized(int32_t dt) {
     if (dt == PANOPT_DTYPE_Q4_0 || dt == PANOPT_DTYPE_Q4_K) return false;
-    return cpu_best_isa() < PANOPT_ISA_AVX512_VNNI; // every block format's int8 kernel outruns f32 there
+    return cpu_vector_isa() < PANOPT_ISA_AVX512_VNNI; // every block format's int8 kernel outruns f32 there
 }
 
 } // namespace panopt

@@ -199,7 +199,11 @@ const Kernels* kernels_amx();
 void activation_scalar(int32_t act, float* x, int64_t n);
 
 // dispatch.cpp
-int32_t cpu_best_isa();                      // highest ISA this CPU supports
+// Highest ISA this CPU supports: cpu_vector_isa() (AVX-512 VNNI at most: no side effect), or AMX where
+// the CPU has it and Linux grants this process the tile state, which cpu_best_isa() asks for once
+// (process-wide; Linux then refuses sigaltstack() stacks too small for the larger signal frame).
+int32_t cpu_vector_isa();
+int32_t cpu_best_isa();
 const Kernels* kernels_for_isa(int32_t isa); // complete table; NULL if unsupported; AUTO = best
 
 } // namespace panopt

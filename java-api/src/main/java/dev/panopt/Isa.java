@@ -18,6 +18,10 @@ public enum Isa {
      * AVX512_VNNI with AMX-TILE and AMX-INT8 (Intel Sapphire Rapids and later): prompt passes over
      * weights in the block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) multiply on AMX
      * tiles ({@code tdpbssd}), with AVX512_VNNI's results bit for bit; everything else as AVX512_VNNI.
+     * Choosing it, or {@link #AUTO} on such a CPU, or asking {@link Panopt#bestIsa()}, requests the
+     * tile state from Linux once for the whole process; Linux then refuses later {@code sigaltstack}
+     * calls (by other native code in the process) whose stacks are too small for the larger signal
+     * frame. Name {@link #AVX512_VNNI} to keep a process off AMX.
      */
     AMX(PanoptH.ISA_AMX);
 

@@ -117,8 +117,8 @@ public final class PanoptH {
      */
     public static final int ISA_AVX512_VNNI = 4;
     /**
-     * {@code PANOPT_ISA_AMX} (CPU kernel instruction set): AVX512_VNNI + AMX-TILE/AMX-INT8: the block
-     * formats' prompt products on tiles (tdpbssd).
+     * {@code PANOPT_ISA_AMX} (CPU kernel instruction set): AVX512_VNNI + AMX-TILE/AMX-INT8: prompt products
+     * on tiles (tdpbssd); see panopt_cpu_isa.
      */
     public static final int ISA_AMX = 5;
     /** {@code PANOPT_BACKEND_CPU} (backend kind): this library's CPU kernels and worker pool. */

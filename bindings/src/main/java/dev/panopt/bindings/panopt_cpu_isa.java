@@ -15,7 +15,10 @@ public final class panopt_cpu_isa {
     static final MethodHandle HANDLE = Downcalls.handle("panopt_cpu_isa", DESC);
 
     /**
-     * Calls {@code panopt_cpu_isa}. Highest PANOPT_ISA_* level this CPU and build support.
+     * Calls {@code panopt_cpu_isa}. Highest PANOPT_ISA_* level this CPU and build support. On a CPU with AMX,
+     * this call, a backend with isa AUTO or PANOPT_ISA_AMX asks Linux once for the process's tile state
+     * (arch_prctl); Linux then refuses later sigaltstack() stacks too small for the larger signal frame. A
+     * backend that names a lower level never asks.
      *
      * @return a {@code PanoptH.ISA_*} level other than {@link PanoptH#ISA_AUTO}
      */
