@@ -83,11 +83,7 @@ namespace {
 constexpr int kTileChains = 4; // C tiles 0-3, each += A (tile 4) x B (tile 5): independent chains
 
 __attribute__((target("amx-tile,amx-int8"))) int run_amx(long iters) {
-    struct alignas(64) {
-        uint8_t palette, start_row, reserved[14];
-        uint16_t colsb[16];
-        uint8_t rows[16];
-    } cfg{};
+    panopt::TileConfig cfg{};
     cfg.palette = 1;
     for (int t = 0; t < 6; t++) cfg.rows[t] = 16, cfg.colsb[t] = 64;
     alignas(64) int8_t ab[16 * 64];

@@ -25,6 +25,7 @@
 #include "dtype.h"
 #include "panopt.h"
 #include "quant/rows8.h"
+#include "cpu/amx_os.h" // TileConfig
 
 namespace panopt {
 namespace {

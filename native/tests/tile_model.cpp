@@ -23,6 +23,7 @@
 #include "cpu/kernels.h"
 #include "dtype.h"
 #include "quant/rows8.h"
+#include "cpu/amx_os.h" // TileConfig
 
 namespace panopt {
 namespace {

@@ -16,6 +16,7 @@
 
 #include "../dtype.h"
 #include "../quant/rows8.h"
+#include "amx_os.h" // TileConfig
 
 namespace panopt {
 namespace {
