@@ -378,6 +378,46 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
             type_traits(dt)->name, bad, count);
 }
 
+// A prompt's product over long rows: the group kernels keep spans of the weights (kRows8SpanBytes,
+// in pairs of 8-row groups) in L2 while every chunk of 16 activation rows passes over them
+// (rows8_driver.inc). At K = 8192, N from n0 = 8 makes two and a half spans and M = 37 three chunks:
+// every output equals the same kernel's over that row alone (one chunk, one span) bit for bit and is
+// within the scalar reference's bound.
+void test_format_r8_spans(const Kernels* ref, const Kernels* kt, int dt) {
+    const TypeKernels& k = kt->type[dt];
+    if (!k.linear_range_r8) return;
+    const int vt = act_type(dt);
+    const int64_t M = 37, n0 = 8, K = 8192, nbk = K / kBlockElems[dt], rb = row_bytes(dt, K), xrb = row_bytes(vt, K);
+    const int64_t span = (kRows8SpanBytes / (R8 * rb) + 1) / 2 * 2; // groups, as the driver counts them
+    const int64_t N = n0 + R8 * (2 * span + 3);
+    auto w = rnd_wblocks(dt, N * nbk);
+    std::vector<uint8_t> w8((size_t)(N * rb)), xq;
+    quant::repack_rows8(dt, w.data(), w8.data(), K, 0, N / R8);
+    for (int64_t m = 0; m < M; m++) {
+        auto r = rnd_xrow(vt, K);
+        xq.insert(xq.end(), r.begin(), r.end());
+    }
+    FloatBuf s1, s2;
+    float* sref = s1.reserve((size_t)ref->linear_scratch_floats(K));
+    float* skt = s2.reserve((size_t)kt->linear_scratch_floats(K));
+    std::vector<float> y1((size_t)(M * N), 7.0f), y2(y1), y3(y1);
+    LinearArgs a{nullptr, K, xq.data(), xrb, w.data(), dt, nullptr, PANOPT_DTYPE_F32, y1.data(), N, M, N, K};
+    ref->type[dt].linear_range(&a, 0, M, n0, N, sref);
+    a.w = w8.data();
+    a.y = y2.data();
+    k.linear_range_r8(&a, 0, M, n0, N, skt);
+    a.y = y3.data();
+    for (int64_t m = 0; m < M; m++) k.linear_range_r8(&a, m, m + 1, n0, N, skt);
+    T_CHECK(std::memcmp(y2.data(), y3.data(), y2.size() * sizeof(float)) == 0,
+            "%s %s: a %lld-row product over spans of the weights differs from its rows one at a time", kt->name,
+            type_traits(dt)->name, (long long)M);
+    int count = 0;
+    const int bad = misses(dt, vt, w, rb, xq, xrb, nullptr, M, N, K, nbk, n0, y1, y2, count,
+                           std::string(kt->name) + " " + type_traits(dt)->name + " r8 spans");
+    T_CHECK(bad == 0, "%s %s: %d of %d outputs over spans of the weights differ from the scalar reference", kt->name,
+            type_traits(dt)->name, bad, count);
+}
+
 // The AMX prompt kernels (cpu/tiles_r8.inc) on the software model of the tile instructions
 // (tile_model.cpp) against the scalar reference, for row counts around the 16-row tiles and 64-row
 // chunks, weight rows past a first group, with and without bias; the VNNI group kernels' results bit
@@ -691,6 +731,7 @@ int run_quant_kernel_tests() {
             test_format(ref, kt, dt);
             test_format_dq(ref, kt, dt);
             test_format_r8(ref, kt, dt);
+            test_format_r8_spans(ref, kt, dt);
         }
     }
     return 0;

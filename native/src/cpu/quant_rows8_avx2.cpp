@@ -56,7 +56,7 @@ inline std::enable_if_t<kNibbles<W>> block(const W* w, const X* const* xs, int64
             }
             i32 = _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
         }
-        if constexpr (!kMin<W>) i32 = _mm256_sub_epi32(i32, _mm256_set1_epi32(xr.offset(b, r)));
+        if constexpr (!kMin<W>) i32 = _mm256_add_epi32(i32, _mm256_set1_epi32(xr.neg_offset(b, r)));
         acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i32), _mm256_mul_ps(dw, _mm256_set1_ps(xr.scale(b, r))), acc[r]);
         if constexpr (kMin<W>) acc[r] = _mm256_fmadd_ps(scales8(w->m), _mm256_set1_ps(xr.smin(b, r)), acc[r]);
     }
