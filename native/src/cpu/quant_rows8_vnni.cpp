@@ -89,53 +89,80 @@ inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs
     dot_groups<R, GG>(code, xs, b, xr, d, acc);
 }
 
-// The K-quants, one group per call (Format G = 1: their codes stay in registers across the rows of
-// a pass, and two groups' codes, sums and minima would not fit in 32 registers). Per sub-block and
-// row, the codes' products go into one int32 sum per lane by vpdpbusd (Q6_K's chain starting at
-// -32 sum(x), its codes' offset), then times the lane's sub-block scale (vpmulld): the same exact
-// integer sums as the AVX2 kernels (quant_rows8_avx2.cpp), so the results are theirs bit for bit.
-// Bounds: Q4_K 8 x 63 x 32 x 15 x 127 < 2^31 (Q5_K with 31, Q6_K 16 x 127 x 16 x 63 x 127).
-template <int R>
-inline void block(const block_q6_Kx8* w, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc) {
-    __m256i isum[R];
-    for (int r = 0; r < R; r++) isum[r] = _mm256_setzero_si256();
+// The K-quants. Per sub-block and row, the codes' products go into one int32 sum per lane by
+// vpdpbusd (Q6_K's chain starting at -32 sum(x), its codes' offset), then times the lane's sub-block
+// scale (vpmulld): the same exact integer sums as the AVX2 kernels (quant_rows8_avx2.cpp), so the
+// results are theirs bit for bit. Bounds: Q4_K 8 x 63 x 32 x 15 x 127 < 2^31 (Q5_K with 31, Q6_K
+// 16 x 127 x 16 x 63 x 127). Up to two groups per call (Format G = 2), the groups sharing each
+// activation broadcast; Q6_K's codes of a 16-element sub-block (4 vectors per group) stay in
+// registers across the rows of a pass.
+template <int R, int GG>
+inline void block(const block_q6_Kx8* w, int64_t nb, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc) {
+    __m256i isum[GG * R];
+    for (int i = 0; i < GG * R; i++) isum[i] = _mm256_setzero_si256();
     for (int u = 0; u < QK_K / 16; u++) {
-        __m256i c[4];
-        q6_K_codes(w, u, c);
-        const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w->sub[u].scales));
+        __m256i c[GG][4], sc[GG];
+        for (int g = 0; g < GG; g++) {
+            q6_K_codes(w + g * nb, u, c[g]);
+            sc[g] = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w[g * nb].sub[u].scales));
+        }
         for (int r = 0; r < R; r++) {
             const int8_t* x = xs[r][b].qs + 16 * u;
-            __m256i t = _mm256_set1_epi32(-32 * xs[r][b].bsums[u]);
-            for (int i = 0; i < 4; i++) t = _mm256_dpbusd_epi32(t, c[i], bcast4(x + 4 * i));
-            isum[r] = _mm256_add_epi32(isum[r], _mm256_mullo_epi32(t, sc));
+            const __m256i init = _mm256_set1_epi32(-32 * xs[r][b].bsums[u]);
+            __m256i t[GG];
+            for (int g = 0; g < GG; g++) t[g] = init;
+            for (int i = 0; i < 4; i++) {
+                const __m256i xv = bcast4(x + 4 * i);
+                for (int g = 0; g < GG; g++) t[g] = _mm256_dpbusd_epi32(t[g], c[g][i], xv);
+            }
+            for (int g = 0; g < GG; g++) isum[g * R + r] = _mm256_add_epi32(isum[g * R + r], _mm256_mullo_epi32(t[g], sc[g]));
         }
     }
-    add_scaled<R>(isum, w->d, xr, b, acc);
+    for (int g = 0; g < GG; g++) add_scaled<R>(isum + g * R, w[g * nb].d, xr, b, acc + g * R);
 }
 
-template <int R, class W>
-inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc)
+// Q4_K / Q5_K, up to two groups per call (Format G = 2): per sub-block, code vector k of each group
+// is made once and meets every row's broadcast activations, the GG groups sharing each broadcast
+// (one group per call took a broadcast per vpdpbusd, which held the product to the loads' rate);
+// each (group, row) sum then times the lane's sub-block scale into isum. The minima's sums
+// (sum over sub-blocks of min x the activations' sub-block sum) are made after the codes' loop, so
+// they hold no registers through it. 2 x 4 chains, 2 x 4 sums and 2 code vectors fit in 32 registers.
+template <int R, int GG, class W>
+inline auto block(const W* w, int64_t nb, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m256* acc)
     -> decltype((void)w->dmin[0]) {
-    __m256i isum[R], msum[R];
-    for (int r = 0; r < R; r++) isum[r] = msum[r] = _mm256_setzero_si256();
+    __m256i isum[GG * R];
+    for (int i = 0; i < GG * R; i++) isum[i] = _mm256_setzero_si256();
     for (int s = 0; s < QK_K / 32; s++) {
-        __m256i sc, mn, q[8];
-        k45_scales(w->sub[s], sc, mn);
-        k45_codes(w->sub[s], q);
-        for (int r = 0; r < R; r++) {
-            const int8_t* x = xs[r][b].qs + 32 * s;
-            __m256i t = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[0], bcast4(x));
-            __m256i t2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q[4], bcast4(x + 16));
-            for (int k = 1; k < 4; k++) {
-                t = _mm256_dpbusd_epi32(t, q[k], bcast4(x + 4 * k));
-                t2 = _mm256_dpbusd_epi32(t2, q[k + 4], bcast4(x + 16 + 4 * k));
+        __m256i t[GG * R];
+        for (int i = 0; i < GG * R; i++) t[i] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m256i q[GG];
+            for (int g = 0; g < GG; g++) q[g] = k45_code(w[g * nb].sub[s], k);
+            for (int r = 0; r < R; r++) {
+                const __m256i x = bcast4(xs[r][b].qs + 32 * s + 4 * k);
+                for (int g = 0; g < GG; g++) t[g * R + r] = _mm256_dpbusd_epi32(t[g * R + r], q[g], x);
             }
-            isum[r] = _mm256_add_epi32(isum[r], _mm256_mullo_epi32(_mm256_add_epi32(t, t2), sc));
-            const int xsum = xs[r][b].bsums[2 * s] + xs[r][b].bsums[2 * s + 1];
-            msum[r] = _mm256_add_epi32(msum[r], _mm256_mullo_epi32(mn, _mm256_set1_epi32(xsum)));
+        }
+        for (int g = 0; g < GG; g++) {
+            __m256i sc, mn;
+            k45_scales(w[g * nb].sub[s], sc, mn);
+            for (int r = 0; r < R; r++) isum[g * R + r] = _mm256_add_epi32(isum[g * R + r], _mm256_mullo_epi32(t[g * R + r], sc));
         }
     }
-    add_scaled_min<R>(isum, msum, w->d, w->dmin, xr, b, acc);
+    for (int g = 0; g < GG; g++) {
+        __m256i msum[R];
+        for (int r = 0; r < R; r++) msum[r] = _mm256_setzero_si256();
+        for (int s = 0; s < QK_K / 32; s++) {
+            __m256i sc, mn;
+            k45_scales(w[g * nb].sub[s], sc, mn);
+            for (int r = 0; r < R; r++) {
+                const int xsum = xs[r][b].bsums[2 * s] + xs[r][b].bsums[2 * s + 1];
+                msum[r] = _mm256_add_epi32(msum[r], _mm256_mullo_epi32(mn, _mm256_set1_epi32(xsum)));
+            }
+        }
+        add_scaled_min<R>(isum + g * R, msum, w[g * nb].d, w[g * nb].dmin, xr, b, acc + g * R);
+    }
 }
 
 constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
@@ -144,9 +171,9 @@ constexpr size_t kPrefetchBytes = 4096; // rows8_driver.inc
 using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8, 3>;   // codes q - 8
 using Q8_0x8 = Format<PANOPT_DTYPE_Q8_0, block_q8_0x8, block_q8_0, QK, 128, 3>; // codes (c + 128) - 128
 using Q4_1x8 = Format<PANOPT_DTYPE_Q4_1, block_q4_1x8, block_q8_1, QK, 0, 3>;
-using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, 0>;
-using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, 0>;
-using Q5_Kx8 = Format<PANOPT_DTYPE_Q5_K, block_q5_Kx8, block_q8_K, QK_K, 0>;
+using Q6_Kx8 = Format<PANOPT_DTYPE_Q6_K, block_q6_Kx8, block_q8_K, QK_K, 0, 2>;
+using Q4_Kx8 = Format<PANOPT_DTYPE_Q4_K, block_q4_Kx8, block_q8_K, QK_K, 0, 2>;
+using Q5_Kx8 = Format<PANOPT_DTYPE_Q5_K, block_q5_Kx8, block_q8_K, QK_K, 0, 2>;
 using Q5_0x8 = Format<PANOPT_DTYPE_Q5_0, block_q5_0x8, block_q8_0, QK, 16, 3>;   // codes q - 16
 using Q5_1x8 = Format<PANOPT_DTYPE_Q5_1, block_q5_1x8, block_q8_1, QK, 0, 3>;
 
