@@ -379,8 +379,8 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
 }
 
 // A prompt's product over long rows: the group kernels keep spans of the weights (kRows8SpanBytes,
-// in pairs of 8-row groups) in L2 while every chunk of 16 activation rows passes over them
-// (rows8_driver.inc). At K = 8192, N from n0 = 8 makes two and a half spans and M = 37 three chunks:
+// rounded up to tiles of 2 or 3 groups) in L2 while every chunk of 16 activation rows passes over them
+// (rows8_driver.inc). At K = 8192, N from n0 = 8 makes two spans and part of a third and M = 37 three chunks:
 // every output equals the same kernel's over that row alone (one chunk, one span) bit for bit and is
 // within the scalar reference's bound.
 void test_format_r8_spans(const Kernels* ref, const Kernels* kt, int dt) {
@@ -388,7 +388,7 @@ void test_format_r8_spans(const Kernels* ref, const Kernels* kt, int dt) {
     if (!k.linear_range_r8) return;
     const int vt = act_type(dt);
     const int64_t M = 37, n0 = 8, K = 8192, nbk = K / kBlockElems[dt], rb = row_bytes(dt, K), xrb = row_bytes(vt, K);
-    const int64_t span = (kRows8SpanBytes / (R8 * rb) + 1) / 2 * 2; // groups, as the driver counts them
+    const int64_t span = kRows8SpanBytes / (R8 * rb) + 2; // groups in a span at most (rounded up to a tile)
     const int64_t N = n0 + R8 * (2 * span + 3);
     auto w = rnd_wblocks(dt, N * nbk);
     std::vector<uint8_t> w8((size_t)(N * rb)), xq;

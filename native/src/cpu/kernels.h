@@ -175,7 +175,8 @@ using Dequant8Fn = void (*)(const void* group_block, float* P, int64_t ldp);
 Dequant8Fn dequant8_avx2(int32_t dt); // NULL for a type without the layout
 int64_t rows8_scratch_floats(int64_t K); // what linear_range_r8 / _via_r8 need of the scratch
 // linear_range_r8 over more rows than one 16-row chunk (a prompt) takes the weights in spans of about
-// this many bytes (whole groups, in pairs), each kept in the core's L2 while every chunk passes over it
+// this many bytes (rounded up to whole tiles of 2 or 3 groups), each kept in the core's L2 while every
+// chunk passes over it
 constexpr int64_t kRows8SpanBytes = 512 * 1024;
 // bf16 products (kernels_avx512.cpp, bf16 target per function): linear_range_bf16 of F32/F16/BF16
 // and the BF16 type's quantize_row (f32 -> bf16, nearest even); set where cpu_has_bf16().
