@@ -282,13 +282,17 @@ public final class Report {
             double bytes = weightBytes(t.system(), s, format) + batch * s.kvBytes(1, 1) * kvPerElem * ctx;
             double memSec = bytes / (machine.bandwidth(threads) * 1e9);
             long params = t.system().equals("panopt") ? s.optMatmulParams() : s.gpt2MatmulParams();
-            double flops = batch * (2.0 * params + 4.0 * s.layers() * s.hidden() * ctx);
-            double flopSec = flops / (machine.peakGflops * 1e9);
+            // the matmuls at the rate of the unit they run on (int8 dot products for block formats, as in
+            // prefill), attention over the f32/f16 cache at the f32 FMA rate
+            double matmulOps = batch * 2.0 * params, attnFlops = batch * 4.0 * s.layers() * s.hidden() * ctx;
+            double matmulPeak = machine.peakFor(format, "F32");
+            double flopSec = matmulOps / (matmulPeak * 1e9) + attnFlops / (machine.peakGflops * 1e9);
             double floorTps = batch / Math.max(memSec, flopSec);
             String basis = memSec >= flopSec
                     ? String.format(Locale.ROOT, "memory: %.0f MB/step at %.1f GB/s", bytes / 1e6, machine.bandwidth(threads))
-                    : String.format(Locale.ROOT, "compute: %.1f GFLOP/step at %.0f GFLOP/s (memory %.0f MB/step)", flops / 1e9,
-                            machine.peakGflops, bytes / 1e6);
+                    : String.format(Locale.ROOT, "compute: %.1f G%s/step at %.0f G%s/s + attention %.2f GFLOP at %.0f (memory %.0f MB/step)",
+                            matmulOps / 1e9, isQuantized(format) ? "OP" : "FLOP", matmulPeak, isQuantized(format) ? "OP" : "FLOP",
+                            attnFlops / 1e9, machine.peakGflops, bytes / 1e6);
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
@@ -563,14 +567,16 @@ public final class Report {
                 GPT-2 cannot express project_in/out or post-LN, and its LM head is 50272×1024 instead of 50272×512 (more bytes per token). \
                 Jlama runs the same GPT-2 twin as an F32 safetensors directory.
                 - **Prefill** = one forward over `tokens` tokens per row from an empty cache, logits at the last position only (what generation needs; \
-                llama.cpp likewise asks logits for each row's last token). tok/s counts all rows. Floor = peak f32 FMA rate; the flops are \
+                llama.cpp likewise asks logits for each row's last token). tok/s counts all rows. Floor = the peak of the unit the matmuls run on (int8 dot products for block formats, else f32 FMA \
+                or, with bf16 compute, bf16 dot products); the flops are \
                 2·(matmul params − LM head)·tokens + 2·LM head (logits at the last position only) plus causal attention. Through the binding, prefill is a request with 1 new token (its smallest).
                 - **Decode** = 128 new tokens per row, greedy, with the KV cache, after a 32-token prompt that is prefilled outside the measurement \
                 (Panopt, llama.cpp C API, Jlama) — one step = one token for every row; Panopt and the C API use the same Java argmax over the logits. \
                 tok/s = batch ÷ mean step time; p50/p99 are per-step latencies over all measured steps. The binding streams one request \
                 (prompt + 128 tokens); its per-token latency is the gap between streamed tokens. Floor = (weight bytes read per step + KV bytes \
-                at the mean context (32+64) × batch) ÷ measured 2-thread read bandwidth (median probe) — or, when larger (batch 8), the step's \
-                flops (2·matmul params·batch + attention) ÷ peak f32 FMA rate —, fractions above 100% mean the bandwidth of that moment beat the median probe (see the readings' range); \
+                at the mean context (32+64) × batch) ÷ measured 2-thread read bandwidth (median probe) — or, when longer (batch 8), the step's \
+                compute: 2·matmul params·batch at the peak of the unit the matmuls run on (int8 dot products for block formats, f32 FMA \
+                otherwise) plus attention at the f32 FMA rate —, fractions above 100% mean the bandwidth of that moment beat the median probe (see the readings' range); \
                 with weight bytes = matmul weights + LM head in the format \
                 (F16 2 B, F32 4 B, Q8_0 34/32 B, Q4_0 18/32 B, a mix such as Q4_K_M counted tensor by tensor), KV f32 for Panopt and Jlama, f16 for llama.cpp.
                 - **Load** = open the checkpoint until the model is usable, then free it (files already in the page cache): Panopt \
