@@ -286,13 +286,13 @@ public final class Report {
             // prefill), attention over the f32/f16 cache at the f32 FMA rate
             double matmulOps = batch * 2.0 * params, attnFlops = batch * 4.0 * s.layers() * s.hidden() * ctx;
             double matmulPeak = machine.peakFor(format, "F32");
+            String op = isQuantized(format) ? "OP" : "FLOP";
             double flopSec = matmulOps / (matmulPeak * 1e9) + attnFlops / (machine.peakGflops * 1e9);
             double floorTps = batch / Math.max(memSec, flopSec);
             String basis = memSec >= flopSec
                     ? String.format(Locale.ROOT, "memory: %.0f MB/step at %.1f GB/s", bytes / 1e6, machine.bandwidth(threads))
                     : String.format(Locale.ROOT, "compute: %.1f G%s/step at %.0f G%s/s + attention %.2f GFLOP at %.0f (memory %.0f MB/step)",
-                            matmulOps / 1e9, isQuantized(format) ? "OP" : "FLOP", matmulPeak, isQuantized(format) ? "OP" : "FLOP",
-                            attnFlops / 1e9, machine.peakGflops, bytes / 1e6);
+                            matmulOps / 1e9, op, matmulPeak, op, attnFlops / 1e9, machine.peakGflops, bytes / 1e6);
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
