@@ -36,62 +36,85 @@ inline __m256 block_dot(const float* q, const int8_t* c) {
 
 inline __m256 scale_of(const block_q8_0& b) { return _mm256_set1_ps(_cvtsh_ss(b.d)); }
 
-// Scores against Q8_0 rows: per row and block, d · (q · codes); 4 rows at a time.
+// Scores against Q8_0 rows: per row and block, d · (q · codes); 4 rows at a time, their sums
+// reduced together by hsum4 (in hsum's order, so a row's score is the same in a group or alone).
+// NB: blocks per row, a template argument for the head sizes 32..128; 0: K / 32. (Converting a
+// chunk of rows' scales 8 at a time before their products, to load each as a broadcast, was tried:
+// no faster in L2, and whole decode steps at T = 1984 ran slower in 5 of 6 alternations, the
+// chunk's lines then fetched before its products rather than while they ran.)
+template <int NB>
 void dot_rows_q8_0_1(const float* q, const void* rows, int64_t n, int64_t K, float* out) {
-    const int64_t nb = K / 32;
-    const block_q8_0* base = static_cast<const block_q8_0*>(rows);
+    const int64_t nb = NB ? NB : K / 32;
+    const block_q8_0* r = static_cast<const block_q8_0*>(rows);
     int64_t j = 0;
     for (; j + 4 <= n; j += 4) {
-        const block_q8_0* r = base + j * nb;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t b = 0; b < nb; b++) {
-            const float* qb = q + 32 * b;
-            a0 = _mm256_fmadd_ps(block_dot(qb, r[b].qs), scale_of(r[b]), a0);
-            a1 = _mm256_fmadd_ps(block_dot(qb, r[nb + b].qs), scale_of(r[nb + b]), a1);
-            a2 = _mm256_fmadd_ps(block_dot(qb, r[2 * nb + b].qs), scale_of(r[2 * nb + b]), a2);
-            a3 = _mm256_fmadd_ps(block_dot(qb, r[3 * nb + b].qs), scale_of(r[3 * nb + b]), a3);
-        }
-        out[j] = hsum(a0);
-        out[j + 1] = hsum(a1);
-        out[j + 2] = hsum(a2);
-        out[j + 3] = hsum(a3);
+        __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t b = 0; b < nb; b++)
+            for (int t = 0; t < 4; t++) {
+                const block_q8_0& blk = r[(j + t) * nb + b];
+                a[t] = _mm256_fmadd_ps(block_dot(q + 32 * b, blk.qs), scale_of(blk), a[t]);
+            }
+        hsum4(a[0], a[1], a[2], a[3], out + j);
     }
     for (; j < n; j++) {
-        const block_q8_0* r = base + j * nb;
         __m256 a = _mm256_setzero_ps();
-        for (int64_t b = 0; b < nb; b++) a = _mm256_fmadd_ps(block_dot(q + 32 * b, r[b].qs), scale_of(r[b]), a);
+        for (int64_t b = 0; b < nb; b++) a = _mm256_fmadd_ps(block_dot(q + 32 * b, r[j * nb + b].qs), scale_of(r[j * nb + b]), a);
         out[j] = hsum(a);
     }
 }
 
-// out += Σ_j p_j v_j over Q8_0 rows: p_j d folded into one broadcast per block.
+// out += Σ_j p_j v_j over Q8_0 rows: p_j d folded into one broadcast per block. With NB a template
+// argument (head sizes 32..128) the output row stays in registers across all rows (with a run-time
+// block count it lived on the stack, each FMA then waiting on the last one's store); NB = 0:
+// K / 32 blocks, the output updated in memory.
+template <int NB>
 void axpy_rows_q8_0_1(const float* p, const void* rows, int64_t n, int64_t K, float* out) {
-    const int64_t nb = K / 32;
-    const block_q8_0* base = static_cast<const block_q8_0*>(rows);
-    if (K <= 128) { // head sizes of every OPT model: the output row lives in registers
-        __m256 acc[16];
-        for (int64_t v = 0; v < 4 * nb; v++) acc[v] = _mm256_loadu_ps(out + 8 * v);
+    const int64_t nb = NB ? NB : K / 32;
+    const block_q8_0* r = static_cast<const block_q8_0*>(rows);
+    if constexpr (NB > 0) {
+        __m256 acc[4 * NB];
+        for (int v = 0; v < 4 * NB; v++) acc[v] = _mm256_loadu_ps(out + 8 * v);
         for (int64_t j = 0; j < n; j++) {
             if (p[j] == 0.0f) continue;
-            const block_q8_0* r = base + j * nb;
+#pragma GCC unroll 4
+            for (int b = 0; b < NB; b++) {
+                const __m256 s = _mm256_set1_ps(p[j] * _cvtsh_ss(r[j * NB + b].d));
+#pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) acc[4 * b + t] = _mm256_fmadd_ps(s, codes8(r[j * NB + b].qs + 8 * t), acc[4 * b + t]);
+            }
+        }
+        for (int v = 0; v < 4 * NB; v++) _mm256_storeu_ps(out + 8 * v, acc[v]);
+    } else {
+        for (int64_t j = 0; j < n; j++) {
+            if (p[j] == 0.0f) continue;
             for (int64_t b = 0; b < nb; b++) {
-                const __m256 s = _mm256_set1_ps(p[j] * _cvtsh_ss(r[b].d));
-                for (int t = 0; t < 4; t++) acc[4 * b + t] = _mm256_fmadd_ps(s, codes8(r[b].qs + 8 * t), acc[4 * b + t]);
+                const __m256 s = _mm256_set1_ps(p[j] * _cvtsh_ss(r[j * nb + b].d));
+                for (int t = 0; t < 4; t++) {
+                    float* o = out + 32 * b + 8 * t;
+                    _mm256_storeu_ps(o, _mm256_fmadd_ps(s, codes8(r[j * nb + b].qs + 8 * t), _mm256_loadu_ps(o)));
+                }
             }
         }
-        for (int64_t v = 0; v < 4 * nb; v++) _mm256_storeu_ps(out + 8 * v, acc[v]);
-        return;
     }
-    for (int64_t j = 0; j < n; j++) {
-        if (p[j] == 0.0f) continue;
-        const block_q8_0* r = base + j * nb;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m256 s = _mm256_set1_ps(p[j] * _cvtsh_ss(r[b].d));
-            for (int t = 0; t < 4; t++) {
-                float* o = out + 32 * b + 8 * t;
-                _mm256_storeu_ps(o, _mm256_fmadd_ps(s, codes8(r[b].qs + 8 * t), _mm256_loadu_ps(o)));
-            }
-        }
+}
+
+using RowsKernel = void (*)(const float*, const void*, int64_t, int64_t, float*);
+inline RowsKernel dot_q8_0_for(int64_t K) {
+    switch (K) {
+    case 32: return dot_rows_q8_0_1<1>;
+    case 64: return dot_rows_q8_0_1<2>;
+    case 96: return dot_rows_q8_0_1<3>;
+    case 128: return dot_rows_q8_0_1<4>;
+    default: return dot_rows_q8_0_1<0>;
+    }
+}
+inline RowsKernel axpy_q8_0_for(int64_t K) {
+    switch (K) {
+    case 32: return axpy_rows_q8_0_1<1>;
+    case 64: return axpy_rows_q8_0_1<2>;
+    case 96: return axpy_rows_q8_0_1<3>;
+    case 128: return axpy_rows_q8_0_1<4>;
+    default: return axpy_rows_q8_0_1<0>;
     }
 }
 
@@ -108,10 +131,12 @@ void to_f16(const float* x, void* y, int64_t n) {
 
 // Q8_0 rows, one query at a time (a Q8_0 cache serves long decode contexts, one query per row).
 void dot_rows_q8_0(const float* q, int64_t ldq, int64_t nq, const void* rows, int64_t n, int64_t K, float* out, int64_t ldo) {
-    for (int64_t i = 0; i < nq; i++) dot_rows_q8_0_1(q + i * ldq, rows, n, K, out + i * ldo);
+    const RowsKernel f = dot_q8_0_for(K);
+    for (int64_t i = 0; i < nq; i++) f(q + i * ldq, rows, n, K, out + i * ldo);
 }
 void axpy_rows_q8_0(const float* p, int64_t ldp, int64_t nq, const void* rows, int64_t n, int64_t K, float* out, int64_t ldo) {
-    for (int64_t i = 0; i < nq; i++) axpy_rows_q8_0_1(p + i * ldp, rows, n, K, out + i * ldo);
+    const RowsKernel f = axpy_q8_0_for(K);
+    for (int64_t i = 0; i < nq; i++) f(p + i * ldp, rows, n, K, out + i * ldo);
 }
 
 } // namespace
