@@ -98,25 +98,12 @@ void axpy_rows_q8_0_1(const float* p, const void* rows, int64_t n, int64_t K, fl
     }
 }
 
+// The kernels for K elements per row: NB = K / 32 for the head sizes 32..128, else the generic 0.
 using RowsKernel = void (*)(const float*, const void*, int64_t, int64_t, float*);
-inline RowsKernel dot_q8_0_for(int64_t K) {
-    switch (K) {
-    case 32: return dot_rows_q8_0_1<1>;
-    case 64: return dot_rows_q8_0_1<2>;
-    case 96: return dot_rows_q8_0_1<3>;
-    case 128: return dot_rows_q8_0_1<4>;
-    default: return dot_rows_q8_0_1<0>;
-    }
-}
-inline RowsKernel axpy_q8_0_for(int64_t K) {
-    switch (K) {
-    case 32: return axpy_rows_q8_0_1<1>;
-    case 64: return axpy_rows_q8_0_1<2>;
-    case 96: return axpy_rows_q8_0_1<3>;
-    case 128: return axpy_rows_q8_0_1<4>;
-    default: return axpy_rows_q8_0_1<0>;
-    }
-}
+constexpr RowsKernel kDotQ8_0[] = {dot_rows_q8_0_1<0>, dot_rows_q8_0_1<1>, dot_rows_q8_0_1<2>, dot_rows_q8_0_1<3>, dot_rows_q8_0_1<4>};
+constexpr RowsKernel kAxpyQ8_0[] = {axpy_rows_q8_0_1<0>, axpy_rows_q8_0_1<1>, axpy_rows_q8_0_1<2>, axpy_rows_q8_0_1<3>,
+                                    axpy_rows_q8_0_1<4>};
+inline int64_t fixed_nb(int64_t K) { return K % 32 == 0 && K <= 128 ? K / 32 : 0; }
 
 // The F16 cache's store: f32 -> f16 by F16C, nearest even, which gives the reference f32_to_f16's
 // bits for every input (overflow to inf, subnormals, NaNs quieted with their top payload bits); the
@@ -131,11 +118,11 @@ void to_f16(const float* x, void* y, int64_t n) {
 
 // Q8_0 rows, one query at a time (a Q8_0 cache serves long decode contexts, one query per row).
 void dot_rows_q8_0(const float* q, int64_t ldq, int64_t nq, const void* rows, int64_t n, int64_t K, float* out, int64_t ldo) {
-    const RowsKernel f = dot_q8_0_for(K);
+    const RowsKernel f = kDotQ8_0[fixed_nb(K)];
     for (int64_t i = 0; i < nq; i++) f(q + i * ldq, rows, n, K, out + i * ldo);
 }
 void axpy_rows_q8_0(const float* p, int64_t ldp, int64_t nq, const void* rows, int64_t n, int64_t K, float* out, int64_t ldo) {
-    const RowsKernel f = axpy_q8_0_for(K);
+    const RowsKernel f = kAxpyQ8_0[fixed_nb(K)];
     for (int64_t i = 0; i < nq; i++) f(p + i * ldp, rows, n, K, out + i * ldo);
 }
 
