@@ -237,7 +237,8 @@ void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
 // test_format_dq: for every batch tail, more rows than one pass prepares (17, 21), a column range
 // that starts past the first group, K of one to 40 blocks (1 to 5 super-blocks), with and without bias.
 // Row-major weights through the group kernel, and Q8_0 activations with their block scales and sums
-// made once (LinearArgs::xscale, xsum), give the repacked weights' results bit for bit.
+// made once (LinearArgs::xscale, xsum), give the repacked weights' results bit for bit, and so does
+// each row alone (passes of 4, a batched step's one pass of 8 and a batch-1 step sum alike).
 // A kernel's outputs y (M x N) against the scalar reference's y1, for weights w (row-major, rb bytes
 // a row) and activations xq (rows of xrb bytes) or, for dq, the f32 rows x: columns below n0
 // untouched (7), the rest within the bound of f32 rounding relative to mag = sum |w_j x_j| of the
@@ -276,13 +277,13 @@ int misses(int dt, int vt, const std::vector<uint8_t>& w, int64_t rb, const std:
 void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     const TypeKernels& k = kt->type[dt];
     if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
-    const int64_t Ms[] = {1, 2, 3, 4, 5, 9, 17, 21, 37};
-    const int64_t Ns[] = {8, 24, 40, 136}; // 136: past linear_range_via_r8's tile of 64 rows
+    const int64_t Ms[] = {1, 2, 3, 4, 5, 8, 9, 17, 21, 37}; // 5, 8: a batched step's one pass (kOnePass8)
+    const int64_t Ns[] = {8, 32, 40, 136}; // past n0 = 8: 3 groups (a pair, one left), 4, 16; 136: past linear_range_via_r8's tile of 64 rows
     const int vt = act_type(dt);
     const int64_t be = kBlockElems[dt];
     const std::vector<int64_t> NBs = be == QK ? std::vector<int64_t>{1, 3, 19, 40} : std::vector<int64_t>{1, 2, 5};
     std::uniform_real_distribution<float> ux(0.05f, 1.0f);
-    int bad = 0, count = 0, moved = 0, via = 0, via_runs = 0;
+    int bad = 0, count = 0, moved = 0, via = 0, via_runs = 0, alone = 0, alone_runs = 0;
     for (int64_t nbk : NBs)
         for (int64_t N : Ns) {
             const int64_t K = nbk * be, rb = row_bytes(dt, K);
@@ -330,6 +331,14 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
                         a.w = w8.data();
                         a.y = y2.data();
                         (dq ? k.linear_range_dq_r8 : k.linear_range_r8)(&a, 0, M, n0, N, skt);
+                        if (!dq) { // every row as it would be alone (a batch-1 step): the same bits
+                            std::vector<float> y1r((size_t)(M * N), 7.0f);
+                            a.y = y1r.data();
+                            for (int64_t m = 0; m < M; m++) k.linear_range_r8(&a, m, m + 1, n0, N, skt);
+                            alone += std::memcmp(y2.data(), y1r.data(), y1r.size() * sizeof(float)) != 0;
+                            alone_runs++;
+                            a.y = y2.data();
+                        }
                         if (!dq && k.linear_range_via_r8) { // row-major weights through the group kernel: the same bits
                             std::vector<float> y3((size_t)(M * N), 7.0f);
                             a.w = w.data();
@@ -374,6 +383,8 @@ void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     T_CHECK(moved > 0, "%s 8-row groups: the repack never moved a byte", type_traits(dt)->name);
     T_CHECK(via == 0, "%s %s: %d of %d products of row-major weights through the group kernel differ from the "
             "repacked weights' bit for bit", kt->name, type_traits(dt)->name, via, via_runs);
+    T_CHECK(alone == 0, "%s %s: %d of %d products of several rows differ from their rows one at a time", kt->name,
+            type_traits(dt)->name, alone, alone_runs);
     T_CHECK(bad == 0, "%s %s: %d of %d outputs from 8-row groups differ from the scalar reference", kt->name,
             type_traits(dt)->name, bad, count);
 }

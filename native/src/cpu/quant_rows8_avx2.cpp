@@ -134,6 +134,7 @@ inline auto block(const W* w, const block_q8_K* const* xs, int64_t b, const XRow
 }
 
 constexpr size_t kPrefetchBytes = 1024; // rows8_driver.inc
+constexpr bool kOnePass8 = false;      // rows8_driver.inc: 16 ymm registers do not hold 8 rows' sums
 #include "rows8_driver.inc"
 
 using Q4_0x8 = Format<PANOPT_DTYPE_Q4_0, block_q4_0x8, block_q8_0, QK, 8>; // the -8 of the codes, through the sums
