@@ -8,7 +8,8 @@
 //   products straight into the row's int32 sum (AVX2 needs vpmaddubsw + vpmaddwd + vpaddd, with
 //   int16 saturation to stay clear of). The broadcast is one vpbroadcastd from memory (a load,
 //   no shuffle). Why 256 bits: Zen 4 executes a 512-bit vpdpbusd as two 256-bit
-//   halves, so zmm gains nothing, while the group layout's 8 rows fill a ymm's 8 lanes exactly.
+//   halves, so zmm gains no rate, while the group layout's 8 rows fill a ymm's 8 lanes exactly; a
+//   batched step's one pass (group8x2) puts two groups in a zmm for its registers' sake.
 //   Q4_0's codes q (0..15) are unsigned already; Q8_0's signed codes c become c + 128 (one xor per
 //   weight vector, shared by all activation rows), and the 128 comes back as -128 sum(x) per block,
 //   as Q4_0's -8 does (Format::OFFSET). The integer block sums are exact and equal the AVX2
@@ -168,8 +169,9 @@ inline auto block(const W* w, int64_t nb, const block_q8_K* const* xs, int64_t b
 
 // A batched step's one pass (rows8_driver.inc, kOnePass8): two groups x 8 activation rows per
 // weight block in 512-bit vectors, group 0 in the low half and group 1 in the high half, so each
-// activation broadcast feeds both groups and the 8 rows' sums (8 int32 + 8 f32 vectors) stay in
-// registers. Per lane the same integer sums and f32 operations as dot_groups: the same bits.
+// activation broadcast feeds both groups and the 8 rows' sums stay in registers (8 int32 + 8 f32
+// vectors; the K-quants' 8 more for their sub-block sums). Per lane the same integer sums and f32
+// operations as the `block` kernels (pair_block below): the same bits.
 //
 // Prefetch: the pair's 2 nb blocks are consumed two at a time, and kPairPrefetchBytes past that
 // front go to L2 (prefetcht1). Here a block takes 8 rows' work, so the stream is slower than a batch-1
@@ -179,45 +181,119 @@ inline auto block(const W* w, int64_t nb, const block_q8_K* const* xs, int64_t b
 // (Q4_0: 4.8 / 4.7 / 4.8 / 5.1 ms at T1 8-64 KB).
 constexpr size_t kPairPrefetchBytes = 32768;
 
+constexpr int R2 = 2 * MAXR; // the rows of group8x2's pass
+
+inline __m512i halves(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+inline __m512 halves(__m256 lo, __m256 hi) { return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1); }
+inline __m512i bcast4z(const int8_t* p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// acc[r] += block b of the groups at w0 (low halves) and w1 (high halves) times row r's block b.
+// The 32-element formats: as dot_groups with `block`'s codes (Q8_0: c + 128; Q4_0..Q5_1: code32).
 inline __m256i code_of(const block_q8_0x8* w, int k) {
     return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * k)), _mm256_set1_epi8((char)0x80));
 }
 template <class W, std::enable_if_t<kNibbles<W>, int> = 0> inline __m256i code_of(const W* w, int k) { return code32(w, k); }
-inline __m512 halves(__m256 lo, __m256 hi) { return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1); }
+
+template <int OFFSET, class W, class X>
+inline void pair_block(const W* w0, const W* w1, const X* const* xs, int64_t b, const XRows& xr, __m512* acc) {
+    __m512i s[R2];
+    for (int r = 0; r < R2; r++) s[r] = OFFSET ? _mm512_set1_epi32(xr.neg_offset(b, r)) : _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) {
+        const __m512i q = halves(code_of(w0, k), code_of(w1, k));
+        for (int r = 0; r < R2; r++) s[r] = _mm512_dpbusd_epi32(s[r], q, bcast4z(xs[r][b].qs + 4 * k));
+    }
+    const __m512 dw = halves(scales8(w0->d), scales8(w1->d));
+    for (int r = 0; r < R2; r++)
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r]), _mm512_mul_ps(dw, _mm512_set1_ps(xr.scale(b, r))), acc[r]);
+    if constexpr (kMin<W>) {
+        const __m512 m = halves(scales8(w0->m), scales8(w1->m));
+        for (int r = 0; r < R2; r++) acc[r] = _mm512_fmadd_ps(m, _mm512_set1_ps(xr.smin(b, r)), acc[r]);
+    }
+}
+
+// Q4_K / Q5_K: as `block`'s, per sub-block the codes' sums times the lanes' scales into isum, the
+// minima's sums after (8 isum + 8 sub-block sums + 8 acc + codes and broadcast: 27 registers).
+template <int OFFSET, class W>
+inline auto pair_block(const W* w0, const W* w1, const block_q8_K* const* xs, int64_t b, const XRows& xr, __m512* acc)
+    -> decltype((void)w0->dmin[0]) {
+    __m512i isum[R2];
+    for (int r = 0; r < R2; r++) isum[r] = _mm512_setzero_si512();
+    for (int s = 0; s < QK_K / 32; s++) {
+        __m512i t[R2];
+        for (int r = 0; r < R2; r++) t[r] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            const __m512i q = halves(k45_code(w0->sub[s], k), k45_code(w1->sub[s], k));
+            for (int r = 0; r < R2; r++) t[r] = _mm512_dpbusd_epi32(t[r], q, bcast4z(xs[r][b].qs + 32 * s + 4 * k));
+        }
+        __m256i sc0, mn0, sc1, mn1;
+        k45_scales(w0->sub[s], sc0, mn0);
+        k45_scales(w1->sub[s], sc1, mn1);
+        const __m512i sc = halves(sc0, sc1);
+        for (int r = 0; r < R2; r++) isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(t[r], sc));
+    }
+    __m512i msum[R2];
+    for (int r = 0; r < R2; r++) msum[r] = _mm512_setzero_si512();
+    for (int s = 0; s < QK_K / 32; s++) {
+        __m256i sc0, mn0, sc1, mn1;
+        k45_scales(w0->sub[s], sc0, mn0);
+        k45_scales(w1->sub[s], sc1, mn1);
+        const __m512i mn = halves(mn0, mn1);
+        for (int r = 0; r < R2; r++)
+            msum[r] = _mm512_add_epi32(msum[r], _mm512_mullo_epi32(mn, _mm512_set1_epi32(xs[r][b].bsums[2 * s] + xs[r][b].bsums[2 * s + 1])));
+    }
+    const __m512 dw = halves(scales8(w0->d), scales8(w1->d)), dm = halves(scales8(w0->dmin), scales8(w1->dmin));
+    for (int r = 0; r < R2; r++) { // add_scaled_min's operations
+        const __m512 x = _mm512_set1_ps(xr.scale(b, r));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dw, x), acc[r]);
+        acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum[r]), _mm512_mul_ps(dm, x), acc[r]);
+    }
+}
+
+// Q6_K: as `block`'s, per 16-element sub-block the chain from -32 sum(x) times the lanes' scales.
+template <int OFFSET>
+inline void pair_block(const block_q6_Kx8* w0, const block_q6_Kx8* w1, const block_q8_K* const* xs, int64_t b,
+                       const XRows& xr, __m512* acc) {
+    __m512i isum[R2];
+    for (int r = 0; r < R2; r++) isum[r] = _mm512_setzero_si512();
+    for (int u = 0; u < QK_K / 16; u++) {
+        __m256i c0[4], c1[4];
+        q6_K_codes(w0, u, c0);
+        q6_K_codes(w1, u, c1);
+        __m512i c[4];
+        for (int i = 0; i < 4; i++) c[i] = halves(c0[i], c1[i]);
+        const __m512i sc = halves(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w0->sub[u].scales)),
+                                  _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)w1->sub[u].scales)));
+        for (int r = 0; r < R2; r++) {
+            const int8_t* x = xs[r][b].qs + 16 * u;
+            __m512i t = _mm512_set1_epi32(-32 * xs[r][b].bsums[u]);
+            for (int i = 0; i < 4; i++) t = _mm512_dpbusd_epi32(t, c[i], bcast4z(x + 4 * i));
+            isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(t, sc));
+        }
+    }
+    const __m512 dw = halves(scales8(w0->d), scales8(w1->d));
+    for (int r = 0; r < R2; r++) // add_scaled's operations
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dw, _mm512_set1_ps(xr.scale(b, r))), acc[r]);
+}
 
 template <class F>
 void group8x2(int64_t nb, const typename F::W* w, const typename F::X* const* xs, const XRows& xr, __m256* out) {
     using W = typename F::W;
-    constexpr int R = 2 * MAXR;
-    __m512 acc[R];
-    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    __m512 acc[R2];
+    for (int r = 0; r < R2; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const char* ahead = reinterpret_cast<const char*>(w + 2 * b) + kPairPrefetchBytes;
         for (size_t o = 0; o < 2 * sizeof(W); o += 64) _mm_prefetch(ahead + o, _MM_HINT_T1);
-        const W* w0 = w + b;
-        const W* w1 = w + nb + b;
-        __m512i s[R];
-        for (int r = 0; r < R; r++) s[r] = F::OFFSET ? _mm512_set1_epi32(xr.neg_offset(b, r)) : _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
-            const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(code_of(w0, k)), code_of(w1, k), 1);
-            for (int r = 0; r < R; r++) {
-                int32_t v;
-                memcpy(&v, xs[r][b].qs + 4 * k, 4);
-                s[r] = _mm512_dpbusd_epi32(s[r], q, _mm512_set1_epi32(v));
-            }
-        }
-        const __m512 dw = halves(scales8(w0->d), scales8(w1->d));
-        for (int r = 0; r < R; r++)
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r]), _mm512_mul_ps(dw, _mm512_set1_ps(xr.scale(b, r))), acc[r]);
-        if constexpr (kMin<W>) {
-            const __m512 m = halves(scales8(w0->m), scales8(w1->m));
-            for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(m, _mm512_set1_ps(xr.smin(b, r)), acc[r]);
-        }
+        pair_block<F::OFFSET>(w + b, w + nb + b, xs, b, xr, acc);
     }
-    for (int r = 0; r < R; r++) {
+    for (int r = 0; r < R2; r++) {
         out[r] = _mm512_castps512_ps256(acc[r]);
-        out[R + r] = _mm512_extractf32x8_ps(acc[r], 1);
+        out[R2 + r] = _mm512_extractf32x8_ps(acc[r], 1);
     }
 }
 
