@@ -174,11 +174,11 @@ inline auto block(const W* w, int64_t nb, const block_q8_K* const* xs, int64_t b
 // operations as the `block` kernels (pair_block below): the same bits.
 //
 // Prefetch: the pair's 2 nb blocks are consumed two at a time, and kPairPrefetchBytes past that
-// front go to L2 (prefetcht1). Here a block takes 8 rows' work, so the stream is slower than a batch-1
-// step's and lines fetched into L1 4 KB ahead (what `group` does) arrived too early or held the
-// L1's miss buffers: Zen 4, 2 threads, an opt-125m-shape step's products at batch 8, medians of 30
-// alternated: Q8_0 T0 4 KB 8.2 ms, T0 32 KB 7.3, T1 8 KB 6.0, T1 16 KB 6.2, T1 32 KB 5.8, T1 64 KB 5.7-6.1
-// (Q4_0: 4.8 / 4.7 / 4.8 / 5.1 ms at T1 8-64 KB).
+// front go to L2 (prefetcht1). A block here takes 8 rows' work, so the stream is slower than a
+// batch-1 step's, and lines fetched into L1 (as `group` does) came too early or held the L1's few
+// miss buffers. Zen 4, 2 threads, an opt-125m-shape step's products at batch 8, medians of 30
+// alternated: two passes of 4 (the code before) Q8_0 8.0 ms; one pass, L1 32 KB ahead 7.8, L2 16 KB
+// 6.2, L2 32 KB 5.8 (8-64 KB within noise of each other); Q4_0 5.2 / 4.5 / 4.7 / 4.8.
 constexpr size_t kPairPrefetchBytes = 32768;
 
 constexpr int R2 = 2 * MAXR; // the rows of group8x2's pass
