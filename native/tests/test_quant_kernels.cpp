@@ -277,7 +277,7 @@ int misses(int dt, int vt, const std::vector<uint8_t>& w, int64_t rb, const std:
 void test_format_r8(const Kernels* ref, const Kernels* kt, int dt) {
     const TypeKernels& k = kt->type[dt];
     if (!k.linear_range_r8 || !k.linear_range_dq_r8) return;
-    const int64_t Ms[] = {1, 2, 3, 4, 5, 8, 9, 17, 21, 37}; // 5, 8: a batched step's one pass (kOnePass8)
+    const int64_t Ms[] = {1, 2, 3, 4, 5, 8, 9, 13, 16, 17, 21, 37}; // 5-16: a batched step's passes of 8 (kOnePass8)
     const int64_t Ns[] = {8, 32, 40, 136}; // past n0 = 8: 3 groups (a pair, one left), 4, 16; 136: past linear_range_via_r8's tile of 64 rows
     const int vt = act_type(dt);
     const int64_t be = kBlockElems[dt];
