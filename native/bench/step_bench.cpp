@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <strings.h> // strcasecmp
 #include <random>
 #include <string>
 #include <vector>

@@ -64,30 +64,27 @@ inline void dot_groups(Codes code, const X* const* xs, int64_t b, const XRows& x
     }
 }
 
-// Q4_0, Q4_1, Q5_0, Q5_1 (rows8_helpers.inc code32): unsigned 4- or 5-bit codes; Q4_0 / Q5_0's
-// -8 / -16 through the activations' sums, Q4_1 / Q5_1's minimum as m_w s_x after the block's sum.
+// The 32-element formats' code vector k of a group block, as unsigned bytes: Q8_0's c + 128; Q4_0,
+// Q4_1, Q5_0, Q5_1's 4- or 5-bit codes (rows8_helpers.inc code32).
+inline __m256i code_of(const block_q8_0x8* w, int k) {
+    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * k)), _mm256_set1_epi8((char)0x80));
+}
+template <class W, std::enable_if_t<kNibbles<W>, int> = 0> inline __m256i code_of(const W* w, int k) { return code32(w, k); }
+template <class W> constexpr bool kCode32 = kNibbles<W> || std::is_same<W, block_q8_0x8>::value;
+
+// Those formats: Q8_0's 128 and Q4_0 / Q5_0's -8 / -16 through the activations' sums, Q4_1 / Q5_1's
+// minimum as m_w s_x after the block's sum.
 template <int R, int GG, class W, class X>
-inline std::enable_if_t<kNibbles<W>> block(const W* w, int64_t nb, const X* const* xs, int64_t b, const XRows& xr, __m256* acc) {
+inline std::enable_if_t<kCode32<W>> block(const W* w, int64_t nb, const X* const* xs, int64_t b, const XRows& xr, __m256* acc) {
     const uint16_t* d[GG];
     for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
-    auto code = [&](int g, int k) { return code32(w + g * nb, k); };
+    auto code = [&](int g, int k) { return code_of(w + g * nb, k); };
     dot_groups<R, GG, !kMin<W>>(code, xs, b, xr, d, acc);
     if constexpr (kMin<W>)
         for (int g = 0; g < GG; g++) {
             const __m256 m = scales8(w[g * nb].m);
             for (int r = 0; r < R; r++) acc[g * R + r] = _mm256_fmadd_ps(m, _mm256_set1_ps(xr.smin(b, r)), acc[g * R + r]);
         }
-}
-
-template <int R, int GG>
-inline void block(const block_q8_0x8* w, int64_t nb, const block_q8_0* const* xs, int64_t b, const XRows& xr, __m256* acc) {
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    const uint16_t* d[GG];
-    for (int g = 0; g < GG; g++) d[g] = w[g * nb].d;
-    auto code = [&](int g, int k) { // c + 128 as unsigned bytes
-        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(w[g * nb].qs + 32 * k)), flip);
-    };
-    dot_groups<R, GG>(code, xs, b, xr, d, acc);
 }
 
 // The K-quants. Per sub-block and row, the codes' products go into one int32 sum per lane by
@@ -181,8 +178,6 @@ inline auto block(const W* w, int64_t nb, const block_q8_K* const* xs, int64_t b
 // 6.2, L2 32 KB 5.8 (8-64 KB within noise of each other); Q4_0 5.2 / 4.5 / 4.7 / 4.8.
 constexpr size_t kPairPrefetchBytes = 32768;
 
-constexpr int R2 = 2 * MAXR; // the rows of group8x2's pass
-
 inline __m512i halves(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
 inline __m512 halves(__m256 lo, __m256 hi) { return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1); }
 inline __m512i bcast4z(const int8_t* p) {
@@ -192,11 +187,7 @@ inline __m512i bcast4z(const int8_t* p) {
 }
 
 // acc[r] += block b of the groups at w0 (low halves) and w1 (high halves) times row r's block b.
-// The 32-element formats: as dot_groups with `block`'s codes (Q8_0: c + 128; Q4_0..Q5_1: code32).
-inline __m256i code_of(const block_q8_0x8* w, int k) {
-    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)(w->qs + 32 * k)), _mm256_set1_epi8((char)0x80));
-}
-template <class W, std::enable_if_t<kNibbles<W>, int> = 0> inline __m256i code_of(const W* w, int k) { return code32(w, k); }
+// The 32-element formats: as `block` (dot_groups) with the same codes (code_of).
 
 template <int OFFSET, class W, class X>
 inline void pair_block(const W* w0, const W* w1, const X* const* xs, int64_t b, const XRows& xr, __m512* acc) {
