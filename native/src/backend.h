@@ -25,8 +25,9 @@ struct panopt_backend {
 
     // Called by panopt_model_set_tensor once tensor t (of `kind`) is validated and stored in model m:
     // a backend whose kernels read a weight faster in another layout replaces t's borrowed data by
-    // its own copy in that layout (setting t.layout and t.own); by default t stays borrowed.
-    virtual void adopt_tensor(const panopt_model& m, int32_t kind, panopt::TensorRef& t) {
+    // its own copy in that layout (setting t.layout and t.own); by default t stays borrowed. What the
+    // backend keeps while a model's tensors are set (where it puts the copies) goes in m.adopting.
+    virtual void adopt_tensor(panopt_model& m, int32_t kind, panopt::TensorRef& t) {
         (void)m;
         (void)kind;
         (void)t;

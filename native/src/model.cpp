@@ -158,4 +158,5 @@ void panopt_model::finalize() {
     if (!extra.empty()) msg += (msg.empty() ? "" : "; ") + std::string("tensors not used by this config: ") + extra;
     if (!msg.empty()) throw std::invalid_argument(msg);
     finalized = true;
+    adopting.reset();
 }

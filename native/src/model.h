@@ -55,6 +55,9 @@ struct panopt_model {
     std::vector<panopt::TensorRef> layers; // [L * N_LAYER_KINDS]
     bool finalized = false;
     std::unique_ptr<panopt::ModelResources> resources; // the backend's, from finalize; or NULL
+    // The backend's state while tensors are set (adopt_tensor: e.g. the memory its copies are carved
+    // from), or NULL; dropped once the model is finalized (the copies keep their own memory alive).
+    std::unique_ptr<panopt::ModelResources> adopting;
 
     const panopt::TensorRef& g(int32_t kind) const { return global[kind]; }
     const panopt::TensorRef& l(int32_t layer, int32_t kind) const {

@@ -272,7 +272,10 @@ void test_reorder(const panopt_config& c) {
     panopt_model_free(m);
 }
 
+void test_weight_arena(); // test_weight_arena.cpp
+
 int run_api_tests() {
+    test_weight_arena();
     T_CHECK(panopt_abi_version() == PANOPT_ABI_VERSION, "abi version");
     T_CHECK(panopt_version()[0] != 0, "version");
     panopt_config c = tiny_config();

@@ -1,12 +1,9 @@
 #include "backend_cpu.h"
 
-#include <cstdlib>
-#include <sys/mman.h>
-#include <new>
-
 #include "../dtype.h"
 #include "../model.h"
 #include "../quant/rows8.h"
+#include "weight_arena.h"
 
 namespace panopt {
 
@@ -23,28 +20,7 @@ bool CpuBackend::supports_dtype(int32_t dtype) const {
     return vt == PANOPT_DTYPE_F32 || kt->type[vt].quantize_row != nullptr;
 }
 
-namespace {
-
-// A repacked weight's memory. Decode steps stream every weight once per token, so the whole 2 MB
-// pages of one of 2 MB and more are asked to be transparent huge pages (Linux's THP in its default
-// "madvise" mode gives them only where asked): 512 times fewer TLB entries to walk while streaming
-// it (opt-1.3b Q8_0 decode steps ~7% faster here). The tail past the last whole 2 MB stays in small
-// pages, so the resident size is the tensor's own (padding the tail to a huge page would add up to
-// 2 MB per tensor: +25% for opt-1.3b in Q4_0).
-void* alloc_weights(size_t bytes) {
-    constexpr size_t kHuge = size_t(2) << 20;
-    const size_t size = (bytes + 63) / 64 * 64;
-    void* p = nullptr; // posix_memalign: unlike aligned_alloc, the size need not be a multiple of the alignment
-    if (posix_memalign(&p, size >= kHuge ? kHuge : 64, size) != 0) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    if (size >= kHuge) madvise(p, size / kHuge * kHuge, MADV_HUGEPAGE); // advice only: failing is harmless
-#endif
-    return p;
-}
-
-} // namespace
-
-void CpuBackend::adopt_tensor(const panopt_model& m, int32_t kind, TensorRef& t) {
+void CpuBackend::adopt_tensor(panopt_model& m, int32_t kind, TensorRef& t) {
     if (m.cfg.keep_weight_layout) return;
     switch (kind) {
     case PANOPT_T_Q_WEIGHT: case PANOPT_T_K_WEIGHT: case PANOPT_T_V_WEIGHT: case PANOPT_T_O_WEIGHT:
@@ -67,9 +43,9 @@ void CpuBackend::adopt_tensor(const panopt_model& m, int32_t kind, TensorRef& t)
     }
     const TypeKernels& k = kt->type[t.dtype];
     if (!quant::has_rows8(t.dtype) || !k.linear_range_r8 || !k.linear_range_dq_r8 || t.rows % R8 != 0) return;
-    const size_t bytes = (size_t)(t.rows * t.row_bytes);
-    void* p = alloc_weights(bytes);
-    std::shared_ptr<void> own(p, free);
+    if (!m.adopting) m.adopting.reset(new WeightArena); // only this backend sets its models' state
+    std::shared_ptr<void> own = static_cast<WeightArena&>(*m.adopting).alloc((size_t)(t.rows * t.row_bytes));
+    void* p = own.get();
     const void* src = t.data;
     const int64_t K = t.cols;
     const int32_t dt = t.dtype;

@@ -23,7 +23,9 @@ public:
     // block-format weights of the products and the token embedding with a multiple of 8 rows go into
     // 8-row groups when this table has their kernels (kernels.h); a head tied to the embedding (the
     // same buffer) shares its copy.
-    void adopt_tensor(const panopt_model& m, int32_t kind, TensorRef& t) override;
+    // The copies of one model are carved from its WeightArena (weight_arena.h: huge pages), held in
+    // m.adopting until the model is finalized.
+    void adopt_tensor(panopt_model& m, int32_t kind, TensorRef& t) override;
 
     const Kernels* const kt;
     ThreadPool pool;
