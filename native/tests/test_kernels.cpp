@@ -467,6 +467,16 @@ void test_pool_slices() {
     int others = 0;
     for (int i = 90; i < 160; i++) others += by[i] != 1;
     T_CHECK(by[80] == 1 && others == 70, "slices of a delayed thread: %d of 70 run by others", others);
+    // past the workers' spin (1 ms) they sleep; the next region wakes them, each runs its range's first slice
+    for (int round = 0; round < 3; round++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::fill(by.begin(), by.end(), -1);
+        pool.parallel_for(240, [&](int64_t b, int64_t e, int tid) {
+            for (int64_t i = b; i < e; i++) by[i] = tid;
+        });
+        T_CHECK(by[0] == 0 && by[80] == 1 && by[160] == 2, "after a sleep, the first slices ran on %d %d %d", by[0], by[80],
+                by[160]);
+    }
 }
 
 } // namespace

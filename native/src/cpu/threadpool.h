@@ -6,8 +6,8 @@
 // machine one thread is often delayed (preempted, or a noisy neighbour on its core); the others
 // then finish its work instead of spinning at the region's end. Parallel regions from concurrent
 // callers queue up in arrival order and run one at a time, each on all threads: N sessions never
-// mean N pools. Workers spin briefly between regions (a forward issues many short ones) and
-// then sleep on a condition variable.
+// mean N pools. Workers spin for up to 1 ms after a region (a forward issues many short ones,
+// and a caller samples between decode steps) and then sleep on a condition variable.
 #ifndef PANOPT_CPU_THREADPOOL_H
 #define PANOPT_CPU_THREADPOOL_H
 
