@@ -142,8 +142,9 @@ void ThreadPool::worker(int id) {
         // ~27 ns on Zen 4 and several times that on other cores. Between two decode steps the
         // caller's own work (sampling from the logits, its next request) often outlasts 100 us; 4000
         // pauses (~107 us here) then put the worker to sleep every token, and the next step's first
-        // region waited for its wake-up: opt-125m Q4_0 decode through the Java API (JMH, medians of
-        // 6 alternated runs) 392 -> 344 ms per 128 tokens with ~1 ms of spinning.
+        // region waited for its wake-up. Decode through the Java API with ~1 ms of spinning (JMH,
+        // opt-125m, alternated runs, ms per 128 tokens): Q4_0 392 -> 344 and 444 -> 380 (one set of 6
+        // within noise, 356 -> 362), Q8_0 634 -> 583.
         constexpr auto kSpin = std::chrono::microseconds(1000);
         auto since = std::chrono::steady_clock::now();
         int spins = 0;

@@ -5,10 +5,11 @@
 // Why: a decode step streams every weight once per token; in huge pages that takes 512 times fewer
 // TLB entries (opt-1.3b Q8_0 steps ~7% faster than in 4 KB pages). Each copy alone got huge pages
 // only from 2 MB up, so an opt-125m matrix (0.3-2.4 MB in Q4_0/Q8_0) sat in 4 KB pages: a TLB miss
-// every 4 KB, and the hardware prefetchers stop at each page's end. In slabs, the whole model streams through 2 MB pages
-// (Zen 4, 2 threads, opt-125m-shape Q4_0 decode step, medians of 24 alternated runs: 2.36 -> 2.21
-// ms). Copies of consecutive tensors lie end to end, so no copy pads a huge page of its own; the
-// slack is one partly used huge page at the end of each slab.
+// every 4 KB, and the hardware prefetchers stop at each page's end. In slabs, the whole model
+// streams through 2 MB pages (Zen 4, 2 threads, opt-125m-shape Q4_0 decode step, medians of 20
+// alternated runs: 2.56 -> 2.21 ms; the suite's Java decode 412.6 -> 377.5 ms per 128 tokens).
+// Copies of consecutive tensors lie end to end, so no copy pads a huge page of its own; the slack is
+// one partly used huge page at the end of each slab.
 #ifndef PANOPT_CPU_WEIGHT_ARENA_H
 #define PANOPT_CPU_WEIGHT_ARENA_H
 
