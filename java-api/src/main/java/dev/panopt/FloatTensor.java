@@ -22,15 +22,24 @@ public final class FloatTensor {
     private final long[] shape;
     private final long[] strides;
     private final MemorySegment segment;
-    private final Runnable release;
+    private final Lifetime lifetime;
+
+    /** The owner of a view's memory, shared by the views of one output. */
+    interface Lifetime {
+        /** {@return whether the memory was released (views must throw from then on)} */
+        boolean isReleased();
+
+        /** Releases the memory early (idempotent). */
+        void release();
+    }
 
     FloatTensor(String name, MemorySegment segment, long... shape) {
         this(name, segment, null, shape);
     }
 
-    /** {@code release} frees the memory this view reads (shared by the views of one forward). */
-    FloatTensor(String name, MemorySegment segment, Runnable release, long... shape) {
-        this.release = release;
+    /** {@code lifetime} owns the memory this view reads (shared by the views of one forward). */
+    FloatTensor(String name, MemorySegment segment, Lifetime lifetime, long... shape) {
+        this.lifetime = lifetime;
         this.name = Objects.requireNonNull(name);
         this.shape = shape.clone();
         long n = 1;
@@ -82,7 +91,7 @@ public final class FloatTensor {
 
     /** {@return whether the owner of the memory is still open} */
     public boolean isAlive() {
-        return segment.scope().isAlive();
+        return segment.scope().isAlive() && (lifetime == null || !lifetime.isReleased());
     }
 
     /**
@@ -183,7 +192,11 @@ public final class FloatTensor {
     /**
      * Zero-copy read-only access to the memory; valid only while {@link #isAlive()}, and only while
      * this tensor (or its output) is reachable: an output nobody refers to any more is freed by the
-     * garbage collector's cleaner even if a segment taken from it is still held.
+     * garbage collector's cleaner even if a segment taken from it is still held. Small outputs of
+     * one session share native blocks that are freed together (one JVM handshake per block rather
+     * than per output), so a segment taken before its output was closed may stay readable for a
+     * while after the close, until its block is freed (then it throws); it never reads freed
+     * memory.
      *
      * @return the elements, row-major, as a read-only segment of {@link #numel()} floats
      * @throws IllegalStateException if the owner is closed
@@ -195,13 +208,13 @@ public final class FloatTensor {
 
     /** Frees the owner's memory early, if the owner allows it (forward outputs do). */
     void release() {
-        if (release != null) {
-            release.run();
+        if (lifetime != null) {
+            lifetime.release();
         }
     }
 
     private void ensureAlive() {
-        if (!segment.scope().isAlive()) {
+        if (!isAlive()) {
             throw new IllegalStateException(name + " was released: its output, session or model is closed");
         }
     }

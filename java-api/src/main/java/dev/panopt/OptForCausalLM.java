@@ -157,7 +157,7 @@ public final class OptForCausalLM extends OptPreTrainedModel {
                     : OptionalDouble.of(Losses.causalLm(logits, flatLabels, call.batch(), call.seqLen()));
             return new CausalLMOutput(logits, loss, call.hidden(r), call.attentions(r), r.pastLength());
         } catch (RuntimeException | Error e) {
-            call.session().release(r.arena());
+            r.owner().release();
             throw e;
         }
     }

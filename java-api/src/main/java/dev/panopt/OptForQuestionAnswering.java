@@ -159,7 +159,7 @@ public final class OptForQuestionAnswering extends OptPreTrainedModel {
                     : OptionalDouble.of((Losses.spanCrossEntropy(s, startPositions) + Losses.spanCrossEntropy(e, endPositions)) / 2);
             return new QuestionAnsweringOutput(loss, s, e, call.hidden(r), call.attentions(r));
         } catch (RuntimeException | Error ex) {
-            call.session().release(r.arena());
+            r.owner().release();
             throw ex;
         }
     }

@@ -153,7 +153,7 @@ public final class OptForSequenceClassification extends OptPreTrainedModel {
             return new SequenceClassifierOutput(value, logits, pooled,
                     Optional.ofNullable(loss == null ? null : loss.problemType()), call.hidden(r), call.attentions(r));
         } catch (RuntimeException | Error e) {
-            call.session().release(r.arena());
+            r.owner().release();
             throw e;
         }
     }

@@ -17,9 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -58,7 +56,7 @@ public final class Session implements AutoCloseable {
         final ReentrantLock lock = new ReentrantLock();
         private final NativeModel.State owner;
         private final long bytes;
-        private final Map<Arena, Memory> outputs = new IdentityHashMap<>(); // guarded by itself
+        final OutputMemory outputs = new OutputMemory();
         private MemorySegment handle; // guarded by lock
         private Cleaner.Cleanable cleanable;
         private volatile boolean explicit;
@@ -82,12 +80,7 @@ public final class Session implements AutoCloseable {
             try {
                 panopt_session_free.invoke(handle);
                 handle = null;
-                List<Memory> open;
-                synchronized (outputs) {
-                    open = new ArrayList<>(outputs.values());
-                    outputs.clear();
-                }
-                open.forEach(Memory::close);
+                outputs.closeAll();
             } finally {
                 lock.unlock();
             }
@@ -106,63 +99,32 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * The native memory of one forward's (or one cache copy's) outputs; the cleaning action of its
-     * {@link Owner}. Freed by the output's close(), its session's close(), or the Cleaner.
+     * What every view of one output refers to (its {@link FloatTensor.Lifetime}): while any view is
+     * reachable, so are the memory and the session; when none is, the Cleaner releases the memory.
      */
-    static final class Memory implements Runnable {
-        private final State session;
-        private final Arena arena;
-        private final long bytes;
-        private Cleaner.Cleanable cleanable;
-        private volatile boolean explicit;
+    static final class Owner implements FloatTensor.Lifetime {
+        private final Session session; // kept reachable while the output is
+        private final OutputMemory.Lease lease;
 
-        Memory(State session, Arena arena, long bytes) {
+        Owner(Session session, OutputMemory.Lease lease) {
             this.session = session;
-            this.arena = arena;
-            this.bytes = bytes;
+            this.lease = lease;
         }
 
-        void close() {
-            explicit = true;
-            cleanable.clean();
+        /** Tracks the memory from now on; called once the output is written. */
+        void register() {
+            lease.register(this);
         }
 
         @Override
-        public void run() {
-            synchronized (session.outputs) {
-                session.outputs.remove(arena);
-            }
-            arena.close();
-            NativeMemory.released(NativeMemory.Kind.OUTPUT, bytes, !explicit);
-        }
-    }
-
-    /**
-     * What every view of one output refers to (as its release action): while any view is reachable,
-     * so are the memory and the session; when none is, the Cleaner frees the memory.
-     */
-    static final class Owner implements Runnable {
-        private final Session session;
-        private Memory memory;
-
-        Owner(Session session) {
-            this.session = session;
+        public boolean isReleased() {
+            return lease.isReleased();
         }
 
-        /** Tracks {@code arena} (holding {@code bytes}) from now on; called once its contents are written. */
-        void register(Arena arena, long bytes) {
-            Memory m = new Memory(session.state, arena, bytes);
-            m.cleanable = NativeMemory.CLEANER.register(this, m);
-            synchronized (session.state.outputs) {
-                session.state.outputs.put(arena, m);
-            }
-            memory = m;
-        }
-
-        /** Frees the output now (idempotent). */
+        /** Releases the output now (idempotent). */
         @Override
-        public void run() {
-            memory.close();
+        public void release() {
+            lease.close();
         }
     }
 
@@ -263,18 +225,18 @@ public final class Session implements AutoCloseable {
             int[] info = cacheInfoLockedBoth();
             int past = info[0];
             int batch = info[1];
-            Arena out = Arena.ofShared();
+            long[] shape = {batch, c.numAttentionHeads(), past, c.headDim()};
+            long bytes = Math.multiplyExact(Math.multiplyExact(2L * c.numHiddenLayers(), numel(shape)), Float.BYTES);
+            OutputMemory.Lease lease = state.outputs.place(bytes);
+            Arena out = lease.arena();
             boolean ok = false;
             try {
                 List<FloatTensor> keys = new ArrayList<>();
                 List<FloatTensor> values = new ArrayList<>();
-                long[] shape = {batch, c.numAttentionHeads(), past, c.headDim()};
-                Owner owner = new Owner(this);
-                long bytes = 0;
+                Owner owner = new Owner(this, lease);
                 for (int l = 0; l < c.numHiddenLayers(); l++) {
                     for (int which = 0; which < 2; which++) {
                         MemorySegment seg = allocFloats(out, shape);
-                        bytes += seg.byteSize();
                         Native.check(panopt_session_read_cache.invoke(state.handle, l, which, seg,
                                 seg.byteSize() / Float.BYTES), "panopt_session_read_cache");
                         FloatTensor t = new FloatTensor("past." + l + (which == 0 ? ".key" : ".value"), seg, owner,
@@ -283,12 +245,12 @@ public final class Session implements AutoCloseable {
                     }
                 }
                 NativeMemory.reserve(NativeMemory.Kind.OUTPUT, bytes);
-                owner.register(out, bytes);
+                owner.register();
                 ok = true;
                 return new PastKeyValues(keys, values);
             } finally {
                 if (!ok) {
-                    out.close();
+                    lease.free();
                 }
             }
         } finally {
@@ -399,9 +361,21 @@ public final class Session implements AutoCloseable {
                 throw new IllegalArgumentException("attention_mask must be [" + r.batch() + ", " + total
                         + "] (past " + past + " + new " + r.seqLen() + ")");
             }
-            Arena out = Arena.ofShared();
-            Owner owner = new Owner(this);
-            long bytes = 0;
+            int layers = c.numHiddenLayers();
+            long[] headShape = !r.wantHead() ? null : r.headPositions() != null
+                    ? new long[] {r.batch(), model.head().size()}
+                    : new long[] {r.batch(), r.seqLen(), model.head().size()};
+            // hidden_states.i for i in [firstHidden, layers]; the last is last_hidden_state
+            int firstHidden = r.wantHiddenStates() ? 0 : r.wantLastHidden() ? layers : layers + 1;
+            long[] attnShape = r.wantAttentions() ? new long[] {r.batch(), c.numAttentionHeads(), r.seqLen(), total} : null;
+            long floats = numel(headShape) + (attnShape == null ? 0 : Math.multiplyExact(layers, numel(attnShape)));
+            for (int i = firstHidden; i <= layers; i++) {
+                floats = Math.addExact(floats, numel(hiddenShape(r, c, i)));
+            }
+            long bytes = Math.multiplyExact(floats, Float.BYTES);
+            OutputMemory.Lease lease = state.outputs.place(bytes);
+            Arena out = lease.arena();
+            Owner owner = new Owner(this, lease);
             boolean ok = false;
             try (Arena tmp = Arena.ofConfined()) {
                 StructLayout L = PanoptH.FORWARD_ARGS;
@@ -426,25 +400,18 @@ public final class Session implements AutoCloseable {
                     setPtr(a, "head_positions", tmp.allocateFrom(ValueLayout.JAVA_INT, r.headPositions()));
                 }
                 FloatTensor head = null;
-                if (r.wantHead()) {
-                    long[] shape = r.headPositions() != null
-                            ? new long[] {r.batch(), model.head().size()}
-                            : new long[] {r.batch(), r.seqLen(), model.head().size()};
-                    MemorySegment seg = allocFloats(out, shape);
-                    bytes += seg.byteSize();
+                if (headShape != null) {
+                    MemorySegment seg = allocFloats(out, headShape);
                     setPtr(a, "head_out", seg);
-                    head = new FloatTensor("head", seg, owner, shape);
+                    head = new FloatTensor("head", seg, owner, headShape);
                 }
-                int layers = c.numHiddenLayers();
                 List<FloatTensor> hidden = List.of();
-                if (r.wantHiddenStates() || r.wantLastHidden()) {
+                if (firstHidden <= layers) {
                     MemorySegment ptrs = tmp.allocate(ValueLayout.ADDRESS, layers + 1L);
                     List<FloatTensor> hs = new ArrayList<>(layers + 1);
-                    for (int i = r.wantHiddenStates() ? 0 : layers; i <= layers; i++) {
-                        int dim = i == layers ? c.wordEmbedProjDim() : c.hiddenSize();
-                        long[] shape = {r.batch(), r.seqLen(), dim};
+                    for (int i = firstHidden; i <= layers; i++) {
+                        long[] shape = hiddenShape(r, c, i);
                         MemorySegment seg = allocFloats(out, shape);
-                        bytes += seg.byteSize();
                         ptrs.setAtIndex(ValueLayout.ADDRESS, i, seg);
                         hs.add(new FloatTensor("hidden_states." + i, seg, owner, shape)); // last = last_hidden_state
                     }
@@ -452,15 +419,13 @@ public final class Session implements AutoCloseable {
                     hidden = List.copyOf(hs);
                 }
                 List<FloatTensor> attn = List.of();
-                if (r.wantAttentions()) {
+                if (attnShape != null) {
                     MemorySegment ptrs = tmp.allocate(ValueLayout.ADDRESS, layers);
                     List<FloatTensor> as = new ArrayList<>(layers);
                     for (int i = 0; i < layers; i++) {
-                        long[] shape = {r.batch(), c.numAttentionHeads(), r.seqLen(), total};
-                        MemorySegment seg = allocFloats(out, shape);
-                        bytes += seg.byteSize();
+                        MemorySegment seg = allocFloats(out, attnShape);
                         ptrs.setAtIndex(ValueLayout.ADDRESS, i, seg);
-                        as.add(new FloatTensor("attentions." + i, seg, owner, shape));
+                        as.add(new FloatTensor("attentions." + i, seg, owner, attnShape));
                     }
                     setPtr(a, "attentions", ptrs);
                     attn = List.copyOf(as);
@@ -472,13 +437,13 @@ public final class Session implements AutoCloseable {
                     NativeMemory.released(NativeMemory.Kind.OUTPUT, bytes, false);
                     throw e;
                 }
-                // Tracked only now: until the forward has written it, nothing may free the arena.
-                owner.register(out, bytes);
+                // Tracked only now: until the forward has written it, nothing may free the memory.
+                owner.register();
                 ok = true;
                 return new Result(this, out, head, hidden, attn, past, owner);
             } finally {
                 if (!ok) {
-                    out.close();
+                    lease.free();
                 }
             }
         } finally {
@@ -486,15 +451,20 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Releases one forward's memory early (idempotent). */
-    void release(Arena arena) {
-        Memory m;
-        synchronized (state.outputs) {
-            m = state.outputs.get(arena);
+    private static long[] hiddenShape(Request r, OptConfig c, int i) {
+        return new long[] {r.batch(), r.seqLen(), i == c.numHiddenLayers() ? c.wordEmbedProjDim() : c.hiddenSize()};
+    }
+
+    /** The product of {@code shape} (0 for null). */
+    private static long numel(long[] shape) {
+        if (shape == null) {
+            return 0;
         }
-        if (m != null) {
-            m.close();
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
         }
+        return n;
     }
 
     private int[] cacheInfoLockedBoth() {
@@ -506,11 +476,7 @@ public final class Session implements AutoCloseable {
     }
 
     private static MemorySegment allocFloats(Arena arena, long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n = Math.multiplyExact(n, d);
-        }
-        return arena.allocate(Math.multiplyExact(n, Float.BYTES), 64);
+        return arena.allocate(Math.multiplyExact(numel(shape), Float.BYTES), 64);
     }
 
     private static void setPtr(MemorySegment args, String field, MemorySegment p) {
