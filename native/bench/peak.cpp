@@ -1,6 +1,8 @@
 // Peak f32 FMA probe: the floor of compute-bound work (prefill) is flops / this rate.
 // Each thread runs 12 independent FMA chains on registers (enough to cover FMA latency x ports),
 // so the loop is bound by FMA throughput only. Target attributes keep the ISA code local.
+// Other architectures have no probe yet: every rate reads 0 ("unknown") there.
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
 #include <atomic>
@@ -180,3 +182,11 @@ double measure_peak_bf16_gflops(int threads) {
     if (!__builtin_cpu_supports("avx512bf16")) return 0;
     return best_rate(threads, 2.0 * 32 * kChains, [](long n) { return run_bf16(n); });
 }
+
+#else // not x86
+
+double measure_peak_gflops(int) { return 0; }
+double measure_peak_int8_gops(int, const char**) { return 0; }
+double measure_peak_bf16_gflops(int) { return 0; }
+
+#endif
