@@ -24,10 +24,17 @@ import java.util.Set;
  * released from any thread (close(), the Cleaner, the session's close).
  */
 final class OutputMemory {
-    /** Outputs up to this size share blocks (a batch-8 step's logits at OPT's vocabulary: 1.6 MB). */
-    static final long SHARE_MAX = 2L << 20;
-    /** A block is full after this many bytes of outputs ... */
-    static final long BLOCK_BYTES = 8L << 20;
+    /**
+     * Outputs up to this size share blocks: a decode step's logits at OPT's vocabulary up to batch 5
+     * (201 KB a row). Larger ones are a forward of a few ms at least, which a handshake barely adds to.
+     */
+    static final long SHARE_MAX = 1L << 20;
+    /**
+     * A block is full after this many bytes of outputs (20 batch-1 steps of OPT's logits) ... It is
+     * also what an idle session may hold of released outputs (~5% of opt-125m's F16 cache at 2048
+     * positions), so it stays small.
+     */
+    static final long BLOCK_BYTES = 4L << 20;
     /** ... or this many outputs, whichever comes first. */
     static final int BLOCK_LEASES = 64;
 
