@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (cpu_vector_isa() < PANOPT_ISA_AVX512_VNNI || M < 1 || N % 16 || K % 256) {
+    if (cpu_vector_isa() != PANOPT_ISA_AVX512_VNNI || M < 1 || N % 16 || K % 256) {
         std::fprintf(stderr, "needs AVX512_VNNI, --n a multiple of 16 and --k of 256\n");
         return 2;
     }

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 /* ABI version of this header; panopt_abi_version() returns the library's. Bump on any change. */
-#define PANOPT_ABI_VERSION 6
+#define PANOPT_ABI_VERSION 7
 
 typedef int32_t panopt_status;
 enum {
@@ -97,14 +97,17 @@ enum {
     PANOPT_ACT_LAPLACE = 13    /* laplace: 0.5 (1 + erf((x - 0.707107) / (0.282095 sqrt 2))) */
 };
 
-/* Instruction-set level of the CPU kernels. */
+/* Instruction-set level of the CPU kernels. The x86 levels (AVX2 .. AMX) each include the ones below
+ * them; NEON is AArch64's own level, beside SCALAR only (never compare it with the x86 codes). */
 enum {
     PANOPT_ISA_AUTO = 0,   /* best the CPU supports */
     PANOPT_ISA_SCALAR = 1, /* portable reference kernels */
     PANOPT_ISA_AVX2 = 2,   /* AVX2 + FMA + F16C */
     PANOPT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL/DQ (+FMA, F16C) */
     PANOPT_ISA_AVX512_VNNI = 4, /* AVX512 + AVX512-VNNI: int8 products by vpdpbusd */
-    PANOPT_ISA_AMX = 5          /* AVX512_VNNI + AMX-TILE/AMX-INT8: prompt products on tiles (tdpbssd); see panopt_cpu_isa */
+    PANOPT_ISA_AMX = 5,         /* AVX512_VNNI + AMX-TILE/AMX-INT8: prompt products on tiles (tdpbssd); see panopt_cpu_isa */
+    PANOPT_ISA_NEON = 6         /* AArch64 Advanced SIMD; the block formats' decode products by sdot where the CPU has
+                                   the dot-product extension (Armv8.2 DotProd) */
 };
 
 /* Kinds of compute backend. The CUDA backend lives in libpanopt_cuda.so, which libpanopt loads from

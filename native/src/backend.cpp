@@ -15,7 +15,7 @@ std::unique_ptr<panopt_backend> create_backend(const panopt_backend_options& o) 
     case PANOPT_BACKEND_CPU: {
         if (o.device != 0) fail(PANOPT_ERR_INVALID_ARGUMENT, "device must be 0 for the CPU backend");
         if (o.n_threads < 0 || o.n_threads > 1024) fail(PANOPT_ERR_INVALID_ARGUMENT, "n_threads must be in 0..1024");
-        if (o.isa < PANOPT_ISA_AUTO || o.isa > PANOPT_ISA_AMX) fail(PANOPT_ERR_INVALID_ARGUMENT, "unknown isa");
+        if (o.isa < PANOPT_ISA_AUTO || o.isa > PANOPT_ISA_NEON) fail(PANOPT_ERR_INVALID_ARGUMENT, "unknown isa");
         const Kernels* kt = kernels_for_isa(o.isa);
         if (!kt) fail(PANOPT_ERR_UNSUPPORTED, "requested ISA level is not supported by this CPU");
         const int nt = o.n_threads == 0 ? online_cpus() : o.n_threads;

@@ -307,11 +307,22 @@ int run_api_tests() {
     bb = bopt;
     bb.isa = 42;
     EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_INVALID_ARGUMENT);
-    if (panopt_cpu_isa() < PANOPT_ISA_AVX512_VNNI) {
+    // a level of the other architecture, or above this CPU's, is refused (the x86 levels and NEON
+    // are not one order)
+    const int32_t best = panopt_cpu_isa();
+    for (int32_t isa : {(int32_t)PANOPT_ISA_AVX2, (int32_t)PANOPT_ISA_AVX512_VNNI, (int32_t)PANOPT_ISA_NEON}) {
+        const bool x86 = best >= PANOPT_ISA_AVX2 && best <= PANOPT_ISA_AMX;
+        const bool runs = isa == PANOPT_ISA_NEON ? best == PANOPT_ISA_NEON : x86 && isa <= best;
+        if (runs) continue;
         bb = bopt;
-        bb.isa = PANOPT_ISA_AVX512_VNNI;
+        bb.isa = isa;
         EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_ERR_UNSUPPORTED);
     }
+    bb = bopt;
+    bb.isa = best; // and the best one is taken
+    EXPECT_STATUS(panopt_backend_create(&bb, &be), PANOPT_OK);
+    panopt_backend_free(be);
+    be = nullptr;
     // struct_size: too small is an error; a larger struct is fine while its unknown tail is zero
     bb = bopt;
     bb.struct_size = 8;

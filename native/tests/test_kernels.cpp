@@ -1,5 +1,6 @@
 // Every vector kernel against the scalar reference on random, never-zero data and odd sizes.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -50,42 +51,47 @@ void test_linear(const Kernels* ref, const Kernels* kt) {
     const int64_t Ms[] = {1, 2, 3, 5, 17, 33, 128};
     const int64_t Ns[] = {1, 3, 7, 15, 33, 65, 257};
     const int64_t Ks[] = {1, 3, 15, 16, 17, 31, 33, 65, 100, 257};
+    std::vector<std::array<int64_t, 3>> shapes; // M, N, K
+    for (int64_t M : Ms)
+        for (int64_t N : Ns)
+            for (int64_t K : Ks) shapes.push_back({M, N, K});
+    // long rows: several of a kernel's K blocks or W panels (NEON: 512 KB of f32 rows) per product
+    for (const auto& s : {std::array<int64_t, 3>{1, 37, 3001}, {6, 301, 1029}, {9, 77, 4099}}) shapes.push_back(s);
     FloatBuf s1, s2;
     int fails = 0, count = 0;
     for (int dt = 0; dt < PANOPT_DTYPE_COUNT; dt++)
         if (kBlockElems[dt] == 1) // the float types; the block formats have their own tests (test_quant.cpp)
-        for (int64_t M : Ms)
-            for (int64_t N : Ns)
-                for (int64_t K : Ks) {
-                    // odd byte offset of the weights (elements stay element-aligned): +1 element
-                    auto wb = rnd_weights(dt, N * K + 1);
-                    const void* w = wb.data() + kBlockBytes[dt];
-                    auto bb = rnd_weights(dt, N);
-                    std::vector<float> x((size_t)(M * K)), y1((size_t)(M * N)), y2((size_t)(M * N)), ab((size_t)(M * N));
-                    for (auto& v : x) v = rnd_nz();
-                    bool with_bias = (M + N + K) % 2 == 0;
-                    LinearArgs a{x.data(), K, nullptr, 0, w, dt, with_bias ? (const void*)bb.data() : nullptr, dt, y1.data(), N, M, N, K};
-                    ref->type[dt].linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
-                    a.y = y2.data();
-                    kt->type[dt].linear_range(&a, 0, M, 0, N, s2.reserve(kt->linear_scratch_floats(K)));
-                    // tolerance relative to sum |x w| (f32 accumulation in a different order)
-                    std::vector<float> wf((size_t)(N * K));
-                    ref->type[dt].to_f32(w, wf.data(), N * K);
-                    double worst = 0;
-                    for (int64_t m = 0; m < M; m++)
-                        for (int64_t n = 0; n < N; n++) {
-                            double mag = 1e-3;
-                            for (int64_t k = 0; k < K; k++) mag += std::fabs(x[m * K + k] * wf[n * K + k]);
-                            double err = std::fabs((double)y1[m * N + n] - y2[m * N + n]) / mag;
-                            if (!(err <= worst)) worst = err;
-                        }
-                    count++;
-                    if (!(worst < 2e-6)) {
-                        if (fails++ < 10)
-                            std::printf("FAIL linear %s %s M=%lld N=%lld K=%lld rel err %.3g\n", kt->name, dt_name(dt),
-                                        (long long)M, (long long)N, (long long)K, worst);
-                    }
+        for (const auto& shape : shapes) {
+            const int64_t M = shape[0], N = shape[1], K = shape[2];
+            // odd byte offset of the weights (elements stay element-aligned): +1 element
+            auto wb = rnd_weights(dt, N * K + 1);
+            const void* w = wb.data() + kBlockBytes[dt];
+            auto bb = rnd_weights(dt, N);
+            std::vector<float> x((size_t)(M * K)), y1((size_t)(M * N)), y2((size_t)(M * N)), ab((size_t)(M * N));
+            for (auto& v : x) v = rnd_nz();
+            bool with_bias = (M + N + K) % 2 == 0;
+            LinearArgs a{x.data(), K, nullptr, 0, w, dt, with_bias ? (const void*)bb.data() : nullptr, dt, y1.data(), N, M, N, K};
+            ref->type[dt].linear_range(&a, 0, M, 0, N, s1.reserve(ref->linear_scratch_floats(K)));
+            a.y = y2.data();
+            kt->type[dt].linear_range(&a, 0, M, 0, N, s2.reserve(kt->linear_scratch_floats(K)));
+            // tolerance relative to sum |x w| (f32 accumulation in a different order)
+            std::vector<float> wf((size_t)(N * K));
+            ref->type[dt].to_f32(w, wf.data(), N * K);
+            double worst = 0;
+            for (int64_t m = 0; m < M; m++)
+                for (int64_t n = 0; n < N; n++) {
+                    double mag = 1e-3;
+                    for (int64_t k = 0; k < K; k++) mag += std::fabs(x[m * K + k] * wf[n * K + k]);
+                    double err = std::fabs((double)y1[m * N + n] - y2[m * N + n]) / mag;
+                    if (!(err <= worst)) worst = err;
                 }
+            count++;
+            if (!(worst < 2e-6)) {
+                if (fails++ < 10)
+                    std::printf("FAIL linear %s %s M=%lld N=%lld K=%lld rel err %.3g\n", kt->name, dt_name(dt),
+                                (long long)M, (long long)N, (long long)K, worst);
+            }
+        }
     t::g_checks++;
     if (fails) t::g_failures++;
     std::printf("  linear %s: %d shapes x dtypes, %d failures (tolerance 2e-6 * sum|x*w|)\n", kt->name, count, fails);
@@ -494,7 +500,7 @@ int run_kernel_tests() {
     test_small(ref, ref);
     test_linear_threaded(PANOPT_ISA_SCALAR);
     test_linear_multi(PANOPT_ISA_SCALAR);
-    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI, PANOPT_ISA_AMX}) {
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI, PANOPT_ISA_AMX, PANOPT_ISA_NEON}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
             std::printf("  SKIP isa %d: not supported by this CPU\n", isa);

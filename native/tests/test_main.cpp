@@ -17,6 +17,8 @@ int run_cuda_host_tests();
 int run_cuda_tests(); // 77: skipped (no usable GPU)
 
 int main(int argc, char** argv) {
+    // line-buffered even into ctest's pipe: a test that crashes still shows how far it got
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::string which = argc > 1 ? argv[1] : "all";
     if (which == "kernels" || which == "all") run_kernel_tests();
     if (which == "forward" || which == "all") run_forward_tests();

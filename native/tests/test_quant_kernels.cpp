@@ -180,7 +180,7 @@ void test_format(const Kernels* ref, const Kernels* kt, int dt) {
 void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
     const int64_t be = kBlockElems[dt];
     const int64_t Ms[] = {1, 3, 4, 37};
-    const int64_t Ns[] = {1, 17, 35};
+    const int64_t Ns[] = {1, 17, 35, 131}; // 131 rows of 1280 columns: 2 of NEON's f32 panels (512 KB)
     const int64_t NBs[] = {1, 3, dt >= PANOPT_DTYPE_Q4_K ? 5 : 19}; // up to 1280 / 608 columns: 5 / 3 panels
     std::uniform_real_distribution<float> ux(0.05f, 1.0f);
     int bad = 0, count = 0;
@@ -219,8 +219,9 @@ void test_format_dq(const Kernels* ref, const Kernels* kt, int dt) {
                 }
     T_CHECK(bad == 0, "%s %s: %d of %d dequantized-GEMM outputs differ from the scalar reference", kt->name,
             type_traits(dt)->name, bad, count);
-    // the panels' dequantizer: the reference's values (a fused multiply-add at most differs in the
-    // last bit of a min format's value)
+    // the panels' dequantizer (x86 builds): the reference's values (a fused multiply-add at most
+    // differs in the last bit of a min format's value)
+    if (!dequant_avx2(dt) || !isa_supported(PANOPT_ISA_AVX2)) return;
     const int64_t nb = dt >= PANOPT_DTYPE_Q4_K ? 7 : 57;
     auto wb = rnd_wblocks(dt, nb);
     std::vector<float> r((size_t)(nb * be)), v((size_t)(nb * be));
@@ -717,20 +718,22 @@ void test_weight_quantizers(const Kernels* kt) {
 int run_quant_kernel_tests() {
     test_reference_by_hand();
     const Kernels* ref = kernels_scalar();
-    if (cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI) {
+    if (isa_has_vnni(cpu_best_isa())) {
         std::printf("  prompt products on AMX tiles: the software tile model%s\n",
-                    cpu_best_isa() >= PANOPT_ISA_AMX ? " and this CPU's AMX" : " (this CPU has no AMX)");
+                    cpu_best_isa() == PANOPT_ISA_AMX ? " and this CPU's AMX" : " (this CPU has no AMX)");
         for (int dt : kWeightFormats) test_format_tiles(ref, dt);
     } else {
         std::printf("  SKIP prompt products on tiles: the model's epilogue needs AVX512-VNNI\n");
     }
-    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI, PANOPT_ISA_AMX}) {
+    for (int isa : {PANOPT_ISA_AVX2, PANOPT_ISA_AVX512, PANOPT_ISA_AVX512_VNNI, PANOPT_ISA_AMX, PANOPT_ISA_NEON}) {
         const Kernels* kt = kernels_for_isa(isa);
         if (!kt) {
             std::printf("  SKIP quantized products on isa %d: not supported by this CPU\n", isa);
             continue;
         }
-        std::printf("  quantized products: %s\n", kt->name);
+        std::printf("  quantized products: %s%s\n", kt->name,
+                    isa != PANOPT_ISA_NEON ? "" : cpu_has_dotprod() ? " (sdot: this CPU has the dot-product extension)"
+                                                                      : " (no dot-product extension: the reference's products)");
         test_cache_rows(ref, kt);
         test_activation_quantizers(ref, kt);
         test_weight_quantizers(kt);

@@ -1,5 +1,5 @@
 // tile_model.h — the AMX prompt kernels on a software model of the tile instructions (tile_model.cpp).
-// Run them only where cpu_best_isa() >= PANOPT_ISA_AVX512_VNNI (their epilogue is AVX-512 code).
+// Run them only where isa_has_vnni(cpu_best_isa()) (their epilogue is AVX-512 code).
 #ifndef PANOPT_TESTS_TILE_MODEL_H
 #define PANOPT_TESTS_TILE_MODEL_H
 

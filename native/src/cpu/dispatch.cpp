@@ -4,6 +4,11 @@
 
 #include "amx_os.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace panopt {
 
 int32_t cpu_vector_isa() {
@@ -20,10 +25,31 @@ int32_t cpu_vector_isa() {
         return (int32_t)PANOPT_ISA_SCALAR;
     }();
     return best;
+#elif defined(__aarch64__)
+    return PANOPT_ISA_NEON; // Advanced SIMD is part of every AArch64 CPU
 #else
     return PANOPT_ISA_SCALAR;
 #endif
 }
+
+bool cpu_has_dotprod() {
+#if defined(__aarch64__) && defined(__linux__)
+    static const bool has = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+    return has;
+#else
+    return false;
+#endif
+}
+
+bool isa_supported(int32_t isa) {
+    const int32_t v = cpu_vector_isa();
+    if (isa == PANOPT_ISA_SCALAR) return true;
+    if (isa == PANOPT_ISA_NEON || v == PANOPT_ISA_NEON) return isa == v;
+    if (isa == PANOPT_ISA_AMX) return cpu_best_isa() == PANOPT_ISA_AMX;
+    return isa >= PANOPT_ISA_AVX2 && isa <= v;
+}
+
+bool isa_has_vnni(int32_t isa) { return isa == PANOPT_ISA_AVX512_VNNI || isa == PANOPT_ISA_AMX; }
 
 int32_t cpu_best_isa() {
     const int32_t v = cpu_vector_isa();
@@ -32,7 +58,7 @@ int32_t cpu_best_isa() {
 
 bool cpu_has_bf16() {
 #if defined(__x86_64__) || defined(__i386__)
-    static const bool has = cpu_vector_isa() >= PANOPT_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512bf16");
+    static const bool has = cpu_vector_isa() == PANOPT_ISA_AVX512_VNNI && __builtin_cpu_supports("avx512bf16");
     return has;
 #else
     return false;
@@ -88,21 +114,27 @@ const Kernels* table_amx() {
     static const Kernels t = complete(kernels_amx(), table_avx512_vnni());
     return &t;
 }
+#elif defined(__aarch64__)
+const Kernels* table_neon() {
+    static const Kernels t = complete(kernels_neon(), table_scalar());
+    return &t;
+}
 #endif
 
 } // namespace
 
 const Kernels* kernels_for_isa(int32_t isa) {
     // only AUTO and AMX ask Linux for the tile state (amx_os.h): a process that names a vector level never does
-    const int32_t best = isa == PANOPT_ISA_AUTO || isa == PANOPT_ISA_AMX ? cpu_best_isa() : cpu_vector_isa();
-    if (isa == PANOPT_ISA_AUTO) isa = best;
-    if (isa < PANOPT_ISA_SCALAR || isa > best) return nullptr;
+    if (isa == PANOPT_ISA_AUTO) isa = cpu_best_isa();
+    if (!isa_supported(isa)) return nullptr;
     switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
     case PANOPT_ISA_AMX: return table_amx();
     case PANOPT_ISA_AVX512_VNNI: return table_avx512_vnni();
     case PANOPT_ISA_AVX512: return table_avx512();
     case PANOPT_ISA_AVX2: return table_avx2();
+#elif defined(__aarch64__)
+    case PANOPT_ISA_NEON: return table_neon();
 #endif
     default: return table_scalar();
     }
@@ -110,7 +142,8 @@ const Kernels* kernels_for_isa(int32_t isa) {
 
 bool prompt_dequantized(int32_t dt) {
     if (dt == PANOPT_DTYPE_Q4_0 || dt == PANOPT_DTYPE_Q4_K) return false;
-    return cpu_vector_isa() < PANOPT_ISA_AVX512_VNNI; // every block format's int8 kernel outruns f32 there
+    // with VNNI every block format's int8 kernel outruns f32; NEON's sdot products are only decode's (row order)
+    return !isa_has_vnni(cpu_vector_isa());
 }
 
 } // namespace panopt

@@ -1,6 +1,6 @@
 // kernels.h — the per-ISA kernel table.
 //
-// Each ISA (scalar, AVX2, AVX-512) lives in its own translation unit compiled with its own
+// Each ISA (scalar, AVX2, AVX-512, NEON) lives in its own translation unit compiled with its own
 // -m flags and fills one Kernels table of plain function pointers. This header deliberately
 // contains NO inline functions and no templates: an inline function compiled in an AVX-512
 // file could be picked by the linker for use in generic code (ODR), and crash on older CPUs.
@@ -8,7 +8,7 @@
 //
 // Weight types: an ISA fills `type[dtype]` for the types it has fast code for and leaves the
 // rest NULL; kernels_for_isa() fills every NULL entry from the next lower ISA's completed table
-// (AVX-512 from AVX2, AVX2 from scalar), whose entries are built from the type-traits table
+// (AVX-512 from AVX2, AVX2 from scalar, NEON from scalar), whose entries are built from the type-traits table
 // (dtype.h). Adding a type = a type-traits row + its kernels.
 #ifndef PANOPT_CPU_KERNELS_H
 #define PANOPT_CPU_KERNELS_H
@@ -198,17 +198,27 @@ const Kernels* kernels_avx512(); // defined in kernels_avx512.cpp
 const Kernels* kernels_avx512_vnni();
 // kernels_avx512_vnni()'s table with the prompt products on AMX tiles (quant_tiles_amx.cpp, AMX flags)
 const Kernels* kernels_amx();
+// AArch64: the NEON table (kernels_neon.cpp; defined only in aarch64 builds), with the block formats'
+// sdot products (quant_dot_neon.cpp, dot-product flags) where cpu_has_dotprod()
+const Kernels* kernels_neon();
+void quant_dot_neon(TypeKernels* type);
+bool cpu_has_dotprod(); // dispatch.cpp: the AArch64 dot-product extension (false elsewhere)
 
 // Scalar activation, shared by the vector tables for the transcendental activations.
 void activation_scalar(int32_t act, float* x, int64_t n);
 
 // dispatch.cpp
-// Highest ISA this CPU supports: cpu_vector_isa() (AVX-512 VNNI at most: no side effect), or AMX where
+// Highest ISA this CPU supports: cpu_vector_isa() (AVX-512 VNNI at most, NEON on AArch64: no side effect), or AMX where
 // the CPU has it and Linux grants this process the tile state, which cpu_best_isa() asks for once
 // (process-wide; Linux then refuses sigaltstack() stacks too small for the larger signal frame).
 int32_t cpu_vector_isa();
 int32_t cpu_best_isa();
 const Kernels* kernels_for_isa(int32_t isa); // complete table; NULL if unsupported; AUTO = best
+// Whether this CPU runs isa (SCALAR always; the x86 levels up to the best one on x86; NEON on AArch64).
+// The levels are not one order across architectures: compare them only through this.
+bool isa_supported(int32_t isa);
+// The x86 levels with VNNI's int8 products (AVX512_VNNI, AMX); false for NEON.
+bool isa_has_vnni(int32_t isa);
 
 } // namespace panopt
 

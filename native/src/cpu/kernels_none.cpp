@@ -1,4 +1,4 @@
-// kernels_none.cpp — non-x86 builds: only the scalar table exists.
+// kernels_none.cpp — non-x86 builds: no x86 table (AArch64 has its NEON table, kernels_neon.cpp).
 #include "kernels.h"
 namespace panopt {
 const Kernels* kernels_avx2() { return nullptr; }

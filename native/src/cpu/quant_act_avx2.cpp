@@ -71,34 +71,9 @@ inline int q8_block(const float* x, float* d_out, int8_t* qs) {
     return _mm_cvtsi128_si32(s4);
 }
 
-void quantize_q8_0(const float* x, void* y, int64_t n) {
-    block_q8_0* b = static_cast<block_q8_0*>(y);
-    for (int64_t i = 0; i < n / QK; i++) {
-        float d;
-        q8_block(x + i * QK, &d, b[i].qs);
-        b[i].d = fp16(d);
-    }
-}
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
-void quantize_q8_0_sums(const float* x, void* y, int64_t n, float* scale, int32_t* sum, int64_t ld) {
-    block_q8_0* b = static_cast<block_q8_0*>(y);
-    for (int64_t i = 0; i < n / QK; i++) {
-        float d;
-        sum[i * ld] = q8_block(x + i * QK, &d, b[i].qs);
-        b[i].d = fp16(d);
-        scale[i * ld] = _cvtsh_ss(b[i].d);
-    }
-}
-
-void quantize_q8_1(const float* x, void* y, int64_t n) {
-    block_q8_1* b = static_cast<block_q8_1*>(y);
-    for (int64_t i = 0; i < n / QK; i++) {
-        float d;
-        const int sum = q8_block(x + i * QK, &d, b[i].qs);
-        b[i].d = fp16(d);
-        b[i].s = fp16((float)sum * d);
-    }
-}
+#include "quant_act_rows.inc"
 
 void quantize_q8_K(const float* x, void* y, int64_t n) {
     block_q8_K* b = static_cast<block_q8_K*>(y);

@@ -2,7 +2,11 @@ package dev.panopt;
 
 import dev.panopt.bindings.PanoptH;
 
-/** Instruction-set level of the native CPU kernels. Thread-safety: an enum; immutable. */
+/**
+ * Instruction-set level of the native CPU kernels. The x86 levels ({@link #AVX2} to {@link #AMX})
+ * each include the ones before them; {@link #NEON} is AArch64's level, beside {@link #SCALAR} only.
+ * Thread-safety: an enum; immutable.
+ */
 public enum Isa {
     /** The best level the CPU supports. */
     AUTO(PanoptH.ISA_AUTO),
@@ -23,12 +27,30 @@ public enum Isa {
      * calls (by other native code in the process) whose stacks are too small for the larger signal
      * frame. Name {@link #AVX512_VNNI} to keep a process off AMX.
      */
-    AMX(PanoptH.ISA_AMX);
+    AMX(PanoptH.ISA_AMX),
+    /**
+     * AArch64 Advanced SIMD: the f32 products of every weight type, attention and the activations'
+     * quantizers in NEON, and the decode products of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 by {@code sdot}
+     * where the CPU has the dot-product extension (Armv8.2 DotProd); the K-quants' int8 products are
+     * the scalar reference's. The only level besides {@link #SCALAR} on 64-bit ARM.
+     */
+    NEON(PanoptH.ISA_NEON);
 
     final int code;
 
     Isa(int code) {
         this.code = code;
+    }
+
+    /** Whether a CPU whose best level is {@code best} runs this one. */
+    boolean runsOn(Isa best) {
+        if (this == AUTO || this == SCALAR) {
+            return true;
+        }
+        if (this == NEON || best == NEON) {
+            return this == best;
+        }
+        return code <= best.code;
     }
 
     static Isa ofCode(int code) {

@@ -59,10 +59,10 @@ public final class Panopt {
      * @throws UnsatisfiedLinkError if the library cannot be loaded or does not match these bindings
      */
     public static List<Isa> availableIsas() {
-        int best = Native.cpuIsa();
+        Isa best = bestIsa();
         List<Isa> out = new ArrayList<>();
         for (Isa i : Isa.values()) {
-            if (i != Isa.AUTO && i.code <= best) {
+            if (i != Isa.AUTO && i.runsOn(best)) {
                 out.add(i);
             }
         }

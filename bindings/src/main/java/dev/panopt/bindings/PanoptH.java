@@ -18,7 +18,7 @@ public final class PanoptH {
      * {@code PANOPT_ABI_VERSION}: the ABI these bindings were generated for. {@link Native} checks that the
      * loaded library reports the same.
      */
-    public static final int ABI_VERSION = 6;
+    public static final int ABI_VERSION = 7;
     /** {@code PANOPT_DTYPE_F32} (weight type): blocks of 1 element in 4 bytes. */
     public static final int DTYPE_F32 = 0;
     /** {@code PANOPT_DTYPE_F16} (weight type): blocks of 1 element in 2 bytes. */
@@ -121,6 +121,8 @@ public final class PanoptH {
      * on tiles (tdpbssd); see panopt_cpu_isa.
      */
     public static final int ISA_AMX = 5;
+    /** {@code PANOPT_ISA_NEON} (CPU kernel instruction set). */
+    public static final int ISA_NEON = 6;
     /** {@code PANOPT_BACKEND_CPU} (backend kind): this library's CPU kernels and worker pool. */
     public static final int BACKEND_CPU = 0;
     /**

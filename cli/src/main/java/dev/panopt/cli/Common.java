@@ -38,7 +38,7 @@ final class Common {
             description = "Threads per parallel region; 0 = all CPUs, as in the API (default: all CPUs).")
     Integer threads;
 
-    @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512, avx512_vnni, amx (default: auto).")
+    @Option(names = "--isa", paramLabel = "LEVEL", description = "Kernels: auto, scalar, avx2, avx512, avx512_vnni, amx, neon (default: auto).")
     String isa;
 
     @Option(names = "--device", paramLabel = "DEVICE",
@@ -159,7 +159,7 @@ final class Common {
         try {
             b.isa(Isa.valueOf((isa == null ? "auto" : isa).toUpperCase(Locale.ROOT)));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--isa must be auto, scalar, avx2, avx512, avx512_vnni or amx, not '" + isa + "'");
+            throw new IllegalArgumentException("--isa must be auto, scalar, avx2, avx512, avx512_vnni, amx or neon, not '" + isa + "'");
         }
         return b.build();
     }

@@ -32,7 +32,7 @@ public final class Check {
     }
 
     static final String USAGE = "usage: conformance/check DIR [--json] [--case NAME]... [--threads N] "
-            + "[--isa auto|scalar|avx2|avx512] [--write-outputs OUT_DIR]\n"
+            + "[--isa auto|scalar|avx2|avx512|avx512_vnni|amx|neon] [--write-outputs OUT_DIR]\n"
             + "       conformance/check DIR --quantize Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q4_K_M|Q5_K_M|Q6_K|F16|BF16|F32 [--json] "
             + "[--case NAME]... [--threads N] [--isa LEVEL]\n"
             + "       conformance/check DIR [--quantize FORMAT] --compute-type bf16 [--json] [--case NAME]... [--threads N] [--isa LEVEL]\n"

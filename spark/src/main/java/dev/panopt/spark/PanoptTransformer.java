@@ -57,7 +57,7 @@ import org.apache.spark.sql.types.StructType;
  *       by length into batches</td></tr>
  *   <tr><td>threads</td><td>0</td><td>native threads of the executor's model; 0: the executor's task cores
  *       ({@code spark.executor.cores}, or the local master's)</td></tr>
- *   <tr><td>isa</td><td>auto</td><td>kernels: auto, scalar, avx2, avx512, avx512_vnni, amx</td></tr>
+ *   <tr><td>isa</td><td>auto</td><td>kernels: auto, scalar, avx2, avx512, avx512_vnni, amx, neon</td></tr>
  *   <tr><td>outputPrefix</td><td>""</td><td>put before the name of every added column</td></tr>
  * </table>
  * Input columns: {@code inputCol} (default {@code text}) for generate, classify and score;
