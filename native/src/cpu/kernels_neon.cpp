@@ -1,6 +1,6 @@
 // kernels_neon.cpp — AArch64 Advanced SIMD (NEON) kernels: the f32 products of every weight type,
-// the float types' conversions, attention over F32/F16 cache rows, the small vector ops, and the
-// activation quantizers (Q8_0, Q8_1, Q8_K). NEON (with the f16 <-> f32 conversions) is part of every
+// the float types' conversions, attention over F32/F16/Q8_0 cache rows and the F16 cache's store,
+// the small vector ops, and the activation quantizers (Q8_0, Q8_1, Q8_K). NEON (with the f16 <-> f32 conversions) is part of every
 // AArch64 CPU, so this file takes the compiler's baseline flags; the block formats' int8 products,
 // which need the dot-product extension, are in quant_dot_neon.cpp (its own flags, chosen at run time).
 //
@@ -208,6 +208,71 @@ template <int DT> void axpy_rows(const float* p, int64_t ldp, int64_t nq, const 
     }
 }
 
+// Q8_0 rows (a Q8_0 cache): per key and block, d (q . codes), the codes converted to f32 8 at a
+// time; keys 4 at a time for independent chains, each key's operations the same in a group or alone.
+inline void codes32(const int8_t* c, float32x4_t v[8]) {
+    for (int h = 0; h < 2; h++) {
+        const int8x16_t b = vld1q_s8(c + 16 * h);
+        const int16x8_t lo = vmovl_s8(vget_low_s8(b)), hi = vmovl_s8(vget_high_s8(b));
+        v[4 * h] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo)));
+        v[4 * h + 1] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo)));
+        v[4 * h + 2] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi)));
+        v[4 * h + 3] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi)));
+    }
+}
+template <int NK> void dot_q8_0_keys(const float* q, const block_q8_0* r, int64_t nb, float* out) {
+    float32x4_t acc[NK];
+    for (int t = 0; t < NK; t++) acc[t] = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < nb; b++)
+        for (int t = 0; t < NK; t++) {
+            const block_q8_0& blk = r[t * nb + b];
+            float32x4_t c[8];
+            codes32(blk.qs, c);
+            float32x4_t s = vmulq_f32(vld1q_f32(q + 32 * b), c[0]);
+            for (int v = 1; v < 8; v++) s = vfmaq_f32(s, vld1q_f32(q + 32 * b + 4 * v), c[v]);
+            acc[t] = vfmaq_n_f32(acc[t], s, f16_to_f32(blk.d));
+        }
+    for (int t = 0; t < NK; t++) out[t] = vaddvq_f32(acc[t]);
+}
+void dot_rows_q8_0(const float* q, int64_t ldq, int64_t nq, const void* rows, int64_t n, int64_t K, float* out, int64_t ldo) {
+    const int64_t nb = K / QK;
+    const block_q8_0* r = static_cast<const block_q8_0*>(rows);
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) dot_q8_0_keys<4>(q + i * ldq, r + j * nb, nb, out + i * ldo + j);
+        for (; j < n; j++) dot_q8_0_keys<1>(q + i * ldq, r + j * nb, nb, out + i * ldo + j);
+    }
+}
+// out += sum_j p_j v_j: p_j d folded into one multiplier per block, 32 outputs per pass over the rows.
+void axpy_rows_q8_0(const float* p, int64_t ldp, int64_t nq, const void* rows, int64_t n, int64_t K, float* out, int64_t ldo) {
+    const int64_t nb = K / QK;
+    const block_q8_0* r = static_cast<const block_q8_0*>(rows);
+    for (int64_t i = 0; i < nq; i++)
+        for (int64_t b = 0; b < nb; b++) {
+            float* o = out + i * ldo + 32 * b;
+            float32x4_t acc[8];
+            for (int v = 0; v < 8; v++) acc[v] = vld1q_f32(o + 4 * v);
+            for (int64_t j = 0; j < n; j++) {
+                const float pj = p[i * ldp + j];
+                if (pj == 0.0f) continue;
+                float32x4_t c[8];
+                codes32(r[j * nb + b].qs, c);
+                const float s = pj * f16_to_f32(r[j * nb + b].d);
+                for (int v = 0; v < 8; v++) acc[v] = vfmaq_n_f32(acc[v], c[v], s);
+            }
+            for (int v = 0; v < 8; v++) vst1q_f32(o + 4 * v, acc[v]);
+        }
+}
+
+// The F16 cache's store: f32 -> f16 by fcvtn, nearest even (the FPCR default), which gives the
+// reference f32_to_f16's bits (test_f16_all checks every class of input against it).
+void to_f16(const float* x, void* y, int64_t n) {
+    uint16_t* o = static_cast<uint16_t*>(y);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1_u16(o + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i < n; i++) o[i] = vget_lane_u16(vreinterpret_u16_f16(vcvt_f16_f32(vdupq_n_f32(x[i]))), 0);
+}
+
 // ---- small vector ops ----
 float dot(const float* a, const float* b, int64_t n) {
     float32x4_t s0 = vdupq_n_f32(0.0f), s1 = vdupq_n_f32(0.0f);
@@ -320,6 +385,9 @@ Kernels make_table() {
     k.type[PANOPT_DTYPE_F32].axpy_rows = axpy_rows<PANOPT_DTYPE_F32>;
     k.type[PANOPT_DTYPE_F16].dot_rows = dot_rows<PANOPT_DTYPE_F16>;
     k.type[PANOPT_DTYPE_F16].axpy_rows = axpy_rows<PANOPT_DTYPE_F16>;
+    k.type[PANOPT_DTYPE_F16].quantize_row = to_f16;
+    k.type[PANOPT_DTYPE_Q8_0].dot_rows = dot_rows_q8_0;
+    k.type[PANOPT_DTYPE_Q8_0].axpy_rows = axpy_rows_q8_0;
     k.type[PANOPT_DTYPE_Q8_0].quantize_row = quantize_q8_0;
     k.type[PANOPT_DTYPE_Q8_0].quantize_row_sums = quantize_q8_0_sums;
     k.type[PANOPT_DTYPE_Q8_1].quantize_row = quantize_q8_1;
