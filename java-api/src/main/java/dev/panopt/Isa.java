@@ -30,9 +30,9 @@ public enum Isa {
     AMX(PanoptH.ISA_AMX),
     /**
      * AArch64 Advanced SIMD: the f32 products of every weight type, attention and the activations'
-     * quantizers in NEON, and the decode products of Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 by {@code sdot}
-     * where the CPU has the dot-product extension (Armv8.2 DotProd); the K-quants' int8 products are
-     * the scalar reference's. The only level besides {@link #SCALAR} on 64-bit ARM.
+     * quantizers in NEON, and the int8 products of every block format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+     * Q4_K, Q5_K, Q6_K) by {@code sdot} where the CPU has the dot-product extension (Armv8.2
+     * DotProd), else the scalar reference's. The only level besides {@link #SCALAR} on 64-bit ARM.
      */
     NEON(PanoptH.ISA_NEON);
 
