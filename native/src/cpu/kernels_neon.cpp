@@ -1,8 +1,9 @@
 // kernels_neon.cpp — AArch64 Advanced SIMD (NEON) kernels: the f32 products of every weight type,
 // the float types' conversions, attention over F32/F16/Q8_0 cache rows and the F16 cache's store,
-// the small vector ops, and the activation quantizers (Q8_0, Q8_1, Q8_K). NEON (with the f16 <-> f32 conversions) is part of every
-// AArch64 CPU, so this file takes the compiler's baseline flags; the block formats' int8 products,
-// which need the dot-product extension, are in quant_dot_neon.cpp (its own flags, chosen at run time).
+// the small vector ops, and the activation quantizers (Q8_0, Q8_1, Q8_K). NEON (with the f16 <-> f32
+// conversions) is part of every AArch64 CPU, so this file takes the compiler's baseline flags; the
+// block formats' int8 products, which need the dot-product extension, are in quant_dot_neon.cpp (its
+// own flags, chosen at run time).
 //
 // The products: W rows are read as f32 lanes (F32 in place, F16 by fcvtl, BF16 by a shift; the
 // block formats' rows first dequantized into a panel in scratch by their reference) and dotted with
@@ -26,6 +27,9 @@ namespace {
 constexpr int NR1 = 8; // W rows per pass with one X row
 constexpr int MR = 4, NR = 4;
 
+// One f16 as f32 by fcvtl (exact, as the reference's software f16_to_f32).
+inline float h2f(uint16_t h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
+
 // 4 elements k..k+3 of a row of a float type as f32.
 template <int DT> inline float32x4_t load4(const void* row, int64_t k) {
     if (DT == PANOPT_DTYPE_F32) return vld1q_f32(static_cast<const float*>(row) + k);
@@ -36,7 +40,7 @@ template <int DT> inline float32x4_t load4(const void* row, int64_t k) {
 template <int DT> inline float elem(const void* row, int64_t k) {
     if (DT == PANOPT_DTYPE_F32) return static_cast<const float*>(row)[k];
     const uint16_t h = static_cast<const uint16_t*>(row)[k];
-    if (DT == PANOPT_DTYPE_F16) return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);
+    if (DT == PANOPT_DTYPE_F16) return h2f(h);
     uint32_t u = (uint32_t)h << 16;
     float f;
     memcpy(&f, &u, 4);
@@ -230,7 +234,7 @@ template <int NK> void dot_q8_0_keys(const float* q, const block_q8_0* r, int64_
             codes32(blk.qs, c);
             float32x4_t s = vmulq_f32(vld1q_f32(q + 32 * b), c[0]);
             for (int v = 1; v < 8; v++) s = vfmaq_f32(s, vld1q_f32(q + 32 * b + 4 * v), c[v]);
-            acc[t] = vfmaq_n_f32(acc[t], s, f16_to_f32(blk.d));
+            acc[t] = vfmaq_n_f32(acc[t], s, h2f(blk.d));
         }
     for (int t = 0; t < NK; t++) out[t] = vaddvq_f32(acc[t]);
 }
@@ -257,7 +261,7 @@ void axpy_rows_q8_0(const float* p, int64_t ldp, int64_t nq, const void* rows, i
                 if (pj == 0.0f) continue;
                 float32x4_t c[8];
                 codes32(r[j * nb + b].qs, c);
-                const float s = pj * f16_to_f32(r[j * nb + b].d);
+                const float s = pj * h2f(r[j * nb + b].d);
                 for (int v = 0; v < 8; v++) acc[v] = vfmaq_n_f32(acc[v], c[v], s);
             }
             for (int v = 0; v < 8; v++) vst1q_f32(o + 4 * v, acc[v]);
@@ -334,8 +338,6 @@ inline int q8_block(const float* x, float* d_out, int8_t* qs) {
     return vaddvq_s32(sum);
 }
 
-inline float h2f(uint16_t h) { return f16_to_f32(h); }
-
 #include "quant_act_rows.inc"
 
 // Q8_K (the K-quants' activations): quantize_row_q8_K_ref's bytes. The scale from the first element
@@ -360,8 +362,10 @@ void quantize_q8_K(const float* x, void* y, int64_t n) {
         const float iscale = -127.f / max;
         for (int j = 0; j < QK_K; j += 16) {
             int32x4_t q[4];
-            for (int k = 0; k < 4; k++) q[k] = vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4 * k), iscale)), vdupq_n_s32(127));
-            const int16x8_t h0 = vcombine_s16(vqmovn_s32(q[0]), vqmovn_s32(q[1])), h1 = vcombine_s16(vqmovn_s32(q[2]), vqmovn_s32(q[3]));
+            for (int k = 0; k < 4; k++)
+                q[k] = vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4 * k), iscale)), vdupq_n_s32(127));
+            const int16x8_t h0 = vcombine_s16(vqmovn_s32(q[0]), vqmovn_s32(q[1]));
+            const int16x8_t h1 = vcombine_s16(vqmovn_s32(q[2]), vqmovn_s32(q[3]));
             vst1q_s8(b[i].qs + j, vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1)));
             b[i].bsums[j / 16] = (int16_t)vaddvq_s32(vaddq_s32(vaddq_s32(q[0], q[1]), vaddq_s32(q[2], q[3])));
         }

@@ -1,8 +1,8 @@
 // quant_dot_neon.cpp — products with ggml's block formats (Q8_0, Q4_0, Q5_0 with Q8_0 activations;
 // Q4_1, Q5_1 with Q8_1; the K-quants Q4_K, Q5_K, Q6_K with Q8_K) by the AArch64 dot-product
-// extension's sdot, weights in row order. Compiled with -march=armv8.2-a+dotprod and entered only where the CPU has it
-// (kernels_neon.cpp, dispatch.cpp cpu_has_dotprod); internal linkage only, and no inline code of
-// other headers (kernels.h, ODR).
+// extension's sdot, weights in row order. Compiled with -march=armv8.2-a+dotprod and entered only
+// where the CPU has it (kernels_neon.cpp, dispatch.cpp cpu_has_dotprod); internal linkage only, and
+// no inline code of other headers (kernels.h, ODR).
 //
 // Per block, a weight row's 32 codes become two int8x16 (the 4- and 5-bit formats' nibbles and
 // fifth bits unpacked, their offset -8 / -16 subtracted) and meet each activation row's 32 int8 in
@@ -12,10 +12,9 @@
 // forward test's decode pass under qemu then moved Q5_1's logits by 1e-3 of the row's max from the
 // scalar reference's (one activation code rounding the other way, then carried through the layers;
 // within the test's bound, but 2e-7 on x86; this way every format's decode logits there equal the
-// scalar reference's bit for bit); a
-// decode step streams the weights from memory, which a chain of one add per block per output
-// should keep up with (not measured: no ARM machine here). Two weight rows per pass, each block's
-// codes unpacked once for up to four activation rows.
+// scalar reference's bit for bit); a decode step streams the weights from memory, which a chain of
+// one add per block per output should keep up with (not measured: no ARM machine here). Two weight
+// rows per pass, each block's codes unpacked once for up to four activation rows.
 #include "kernels.h"
 
 #include <arm_neon.h>
@@ -25,6 +24,7 @@
 
 #include "../dtype.h"
 #include "../quant/blocks.h"
+#include "../quant/quants.h"
 
 namespace panopt {
 namespace {
@@ -123,17 +123,6 @@ template <class W, class X, int R, int G> void btile(const W* const* w, const X*
 template <class W> constexpr bool kK = std::is_same<W, block_q4_K>::value || std::is_same<W, block_q5_K>::value ||
                                        std::is_same<W, block_q6_K>::value;
 
-// Q4_K / Q5_K sub-block j's 6-bit scale and min (12 packed bytes, as the reference unpacks them).
-inline void k4_scale_min(const uint8_t* q, int j, int& sc, int& m) {
-    if (j < 4) {
-        sc = q[j] & 63;
-        m = q[j + 4] & 63;
-    } else {
-        sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 // Codes c[2j], c[2j + 1]: sub-block j's elements 0..15, 16..31 (chunk j / 2's low nibbles for even j,
 // high for odd j; Q5_K: bit j of qh[l] as bit 4 of element l).
 template <class W> inline void kcodes(const W& w, int8x16_t c[16]) {
@@ -188,8 +177,8 @@ template <class W, int R> void ktile(const W* w, const block_q8_K* const* x, int
                 s[i] += x[i][b].d * dw * (float)vaddvq_s32(acc);
             }
         } else {
-            int sc[8], mn[8];
-            for (int j = 0; j < 8; j++) k4_scale_min(w[b].scales, j, sc[j], mn[j]);
+            uint8_t sc[8], mn[8]; // the 6-bit scales and minima (ggml's get_scale_min_k4)
+            for (int j = 0; j < 8; j++) quant::get_scale_min_k4(j, w[b].scales, sc[j], mn[j]);
             const float dw = h2f(w[b].d), mw = h2f(w[b].dmin);
             for (int i = 0; i < R; i++) {
                 const int8_t* xq = x[i][b].qs;
