@@ -147,7 +147,7 @@ public final class JlamaBench {
 
         @Setup(Level.Iteration)
         public void iteration(IterationParams ip) {
-            log.iteration(ip);
+            log.iteration(ip, threads);
         }
 
         @Setup(Level.Invocation)

@@ -148,7 +148,7 @@ public final class LlamaBindingBench {
 
         @Setup(Level.Iteration)
         public void iteration(IterationParams ip) {
-            log.iteration(ip);
+            log.iteration(ip, threads);
         }
 
         @Benchmark

@@ -92,7 +92,7 @@ public final class LlamaCppBench {
 
         @Setup(Level.Iteration)
         public void iteration(IterationParams ip) {
-            log.iteration(ip);
+            log.iteration(ip, threads);
         }
 
         @Setup(Level.Invocation)

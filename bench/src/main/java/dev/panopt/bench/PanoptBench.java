@@ -13,7 +13,6 @@ import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
 import dev.panopt.SessionOptions;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -134,65 +133,109 @@ public final class PanoptBench {
 
         Backend backend;
         OptForCausalLM lm;
-        Session session;
-        int vocab;
-        int[][] prompt;
-        int[][][] masks;
-        int[][] next;
-        final LatencyLog log = new LatencyLog();
+        DecodeStream stream;
 
         @Setup(Level.Trial)
         public void setup() throws IOException {
             ModelShape s = ModelShape.of(model);
-            vocab = s.vocab();
             backend = Backend.create(BackendOptions.builder().threads(threads).build());
             lm = open(s, format, LoadOptions.builder().backend(backend));
-            session = lm.newSession(SessionOptions.builder().maxBatch(batch)
-                    .maxSequenceLength(promptLen + newTokens).kvCacheType(DType.valueOf(kvCache)).build());
-            prompt = Prompts.ids(batch, promptLen, vocab);
-            masks = new int[newTokens][][];
-            for (int i = 0; i < newTokens; i++) {
-                masks[i] = Prompts.ones(batch, promptLen + i + 1);
-            }
-            next = new int[batch][1];
+            stream = new DecodeStream(lm, s.vocab(), batch, promptLen, newTokens, DType.valueOf(kvCache));
         }
 
         @Setup(Level.Iteration)
         public void iteration(IterationParams ip) {
-            log.iteration(ip);
+            stream.log.iteration(ip, threads);
         }
 
         @Setup(Level.Invocation)
         public void prefill() {
-            session.reset();
-            try (CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(prompt).session(session).options(CACHED).build())) {
-                pick(out);
-            }
-        }
-
-        private void pick(CausalLMOutput out) {
-            MemorySegment logits = out.logits().segment();
-            for (int b = 0; b < batch; b++) {
-                next[b][0] = Sampling.argmax(logits, (long) b * vocab, vocab);
-            }
+            stream.prefill();
         }
 
         @Benchmark
         public int decode() {
             for (int i = 0; i < newTokens; i++) {
-                long t0 = System.nanoTime();
-                try (CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(next).attentionMask(masks[i]).session(session).options(CACHED).build())) {
-                    pick(out);
-                }
-                log.add(System.nanoTime() - t0);
+                stream.step(i);
             }
-            return next[0][0];
+            return stream.last();
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            log.write("panopt", model, LatencyLog.variant(format, promptLen, kvCache), batch, threads);
-            session.close();
+            stream.log.write("panopt", model, LatencyLog.variant(format, promptLen, kvCache), batch, threads);
+            stream.close();
+            lm.close();
+            backend.close();
+        }
+    }
+
+    /**
+     * A decode step at a long context against one at a short context, measured in alternation: two
+     * sessions of one model, after a {@code promptLen}-token and a {@code shortLen}-token prompt, take
+     * turns step by step (which goes first alternates too), so a noisy neighbour slows both alike and
+     * the ratio of their median steps is the cost of the context itself. Batch 1, greedy, {@code
+     * newTokens} steps each per invocation; the latencies go to {@link LatencyLog} under
+     * {@link LatencyLog#alternated}.
+     */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 1, time = 2)
+    @Measurement(iterations = 3, time = 3)
+    public static class DecodeAlternating {
+        @Param("tiny") public String model;
+        @Param("F16") public String format;
+        @Param("2") public int threads;
+        @Param("64") public int promptLen;
+        @Param("8") public int shortLen;
+        @Param("32") public int newTokens;
+        /** Storage of the KV cache (F32, F16, Q8_0): SessionOptions.kvCacheType. */
+        @Param("F16") public String kvCache;
+
+        Backend backend;
+        OptForCausalLM lm;
+        DecodeStream longer;
+        DecodeStream shorter;
+
+        @Setup(Level.Trial)
+        public void setup() throws IOException {
+            ModelShape s = ModelShape.of(model);
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
+            lm = open(s, format, LoadOptions.builder().backend(backend));
+            longer = new DecodeStream(lm, s.vocab(), 1, promptLen, newTokens, DType.valueOf(kvCache));
+            shorter = new DecodeStream(lm, s.vocab(), 1, shortLen, newTokens, DType.valueOf(kvCache));
+        }
+
+        @Setup(Level.Iteration)
+        public void iteration(IterationParams ip) {
+            longer.log.iteration(ip, threads);
+            shorter.log.iteration(ip);
+        }
+
+        @Setup(Level.Invocation)
+        public void prefill() {
+            longer.prefill();
+            shorter.prefill();
+        }
+
+        @Benchmark
+        public int decode() {
+            for (int i = 0; i < newTokens; i++) {
+                DecodeStream first = (i & 1) == 0 ? shorter : longer;
+                first.step(i);
+                (first == shorter ? longer : shorter).step(i);
+            }
+            return longer.last() ^ shorter.last();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            longer.log.write("panopt", model, LatencyLog.alternated(format, promptLen, kvCache), 1, threads);
+            shorter.log.write("panopt", model, LatencyLog.alternated(format, shortLen, kvCache), 1, threads);
+            longer.close();
+            shorter.close();
             lm.close();
             backend.close();
         }

@@ -125,7 +125,15 @@ public final class Report {
 
     /** One reported figure. */
     record Row(String workload, String system, String model, String format, int batch, int threads, double value,
-               String unit, double error, double p50ms, double p99ms, double floor, double floorFraction, String floorNote) {
+               String unit, double error, double p50ms, double p99ms, double floor, double floorFraction, String floorNote,
+               double trialReadGbps, double trialFloorFraction) {
+        /** A row without in-trial bandwidth readings (every workload but decode). */
+        Row(String workload, String system, String model, String format, int batch, int threads, double value,
+            String unit, double error, double p50ms, double p99ms, double floor, double floorFraction, String floorNote) {
+            this(workload, system, model, format, batch, threads, value, unit, error, p50ms, p99ms, floor, floorFraction,
+                    floorNote, Double.NaN, Double.NaN);
+        }
+
         String group() {
             return workload + "|" + model + "|" + batch;
         }
@@ -265,14 +273,17 @@ public final class Report {
             int n = Integer.parseInt(t.p("newTokens", "0"));
             double tps, p50 = Double.NaN, p99 = Double.NaN, err = Double.NaN;
             String kv = t.p("kvCache", null);
-            String variant = kv == null ? format : LatencyLog.variant(format, prompt, kv);
-            Path lat = out.resolve("latency").resolve(LatencyLog.key(t.system(), model, variant, batch, threads) + ".txt");
+            // an alternated decode (PanoptBench.DecodeAlternating) reports its long stream, against its short one
+            String shortLen = t.p("shortLen", null);
+            String variant = kv == null ? format
+                    : shortLen == null ? LatencyLog.variant(format, prompt, kv) : LatencyLog.alternated(format, prompt, kv);
+            Path lat = latencyFile(t, model, variant, batch, threads);
             if (Files.isRegularFile(lat)) {
-                long[] v = Files.readAllLines(lat).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).sorted().toArray();
+                long[] v = LatencyLog.sorted(lat);
                 double mean = Arrays.stream(v).average().orElse(Double.NaN);
                 tps = batch * 1e9 / mean;
-                p50 = v[(int) Math.min(v.length - 1, Math.round(0.50 * (v.length - 1)))] / 1e6;
-                p99 = v[(int) Math.min(v.length - 1, Math.round(0.99 * (v.length - 1)))] / 1e6;
+                p50 = LatencyLog.quantileMs(v, 0.50);
+                p99 = LatencyLog.quantileMs(v, 0.99);
             } else {
                 tps = batch * n / (ms / 1e3);
                 err = Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms;
@@ -293,13 +304,28 @@ public final class Report {
                     ? String.format(Locale.ROOT, "memory: %.0f MB/step at %.1f GB/s", bytes / 1e6, machine.bandwidth(threads))
                     : String.format(Locale.ROOT, "compute: %.1f G%s/step at %.0f G%s/s + attention %.2f GFLOP at %.0f (memory %.0f MB/step)",
                             matmulOps / 1e9, op, matmulPeak, op, attnFlops / 1e9, machine.peakGflops, bytes / 1e6);
+            // the same floor at the bandwidth this trial's own process read between its iterations
+            List<Double> trialReads = LatencyLog.readings(lat);
+            double trialGbps = Machine.median(trialReads), trialFraction = Double.NaN;
+            if (!trialReads.isEmpty()) {
+                trialFraction = tps / (batch / Math.max(bytes / (trialGbps * 1e9), flopSec));
+                basis += String.format(Locale.ROOT, "; in-trial read %.1f GB/s (median of %d, %s): %s of that floor",
+                        trialGbps, trialReads.size(), Machine.range(trialReads).replaceFirst(" over .*", ""), pct(trialFraction));
+            }
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
             String label = kv == null || t.workload().equals("decode-128") ? format
                     : format + ", prompt " + prompt + ", " + kv + " cache";
+            if (shortLen != null) {
+                label += ", alternated with prompt " + shortLen;
+                Path other = latencyFile(t, model, LatencyLog.alternated(format, Integer.parseInt(shortLen), kv), batch, threads);
+                double p50Short = Files.isRegularFile(other) ? LatencyLog.quantileMs(LatencyLog.sorted(other), 0.50) : Double.NaN;
+                basis += String.format(Locale.ROOT, "; **p50 ÷ the alternated prompt-%s step's (%.2f ms): %.2f**", shortLen,
+                        p50Short, p50 / p50Short);
+            }
             return new Row(t.workload(), t.system(), model, label, batch, threads, tps, "tok/s", err, p50, p99, floorTps,
-                    tps / floorTps, basis);
+                    tps / floorTps, basis, trialGbps, trialFraction);
         }
         if (t.workload().startsWith("generate")) {
             // Text in, text out on the bundled checkpoint: new tokens of all rows per second.
@@ -361,6 +387,10 @@ public final class Report {
                 Double.NaN, Double.NaN, "");
     }
 
+    private Path latencyFile(Suite.Trial t, String model, String variant, int batch, int threads) {
+        return out.resolve("latency").resolve(LatencyLog.key(t.system(), model, variant, batch, threads) + ".txt");
+    }
+
     static double toMs(double v, String unit) {
         return switch (unit) {
             case "ns/op" -> v / 1e6;
@@ -418,6 +448,8 @@ public final class Report {
                     .append(", \"p50_ms\": ").append(num(r.p50ms)).append(", \"p99_ms\": ").append(num(r.p99ms))
                     .append(", \"floor\": ").append(num(r.floor)).append(", \"floor_fraction\": ").append(num(r.floorFraction))
                     .append(", \"floor_basis\": ").append(q(r.floorNote))
+                    .append(", \"trial_read_gbps\": ").append(num(r.trialReadGbps))
+                    .append(", \"trial_floor_fraction\": ").append(num(r.trialFloorFraction))
                     .append(", \"ratio_vs\": {");
             // Panopt rows: Panopt ÷ each peer of the group; peer rows: Panopt F16 ÷ this row.
             List<String> parts = new ArrayList<>();
@@ -577,6 +609,9 @@ public final class Report {
                 at the mean context (32+64) × batch) ÷ measured 2-thread read bandwidth (median probe) — or, when longer (batch 8), the step's \
                 compute: 2·matmul params·batch at the peak of the unit the matmuls run on (int8 dot products for block formats, f32 FMA \
                 otherwise) plus attention at the f32 FMA rate —, fractions above 100% mean the bandwidth of that moment beat the median probe (see the readings' range); \
+                the basis also gives the fraction of the floor at the read bandwidth the trial's own process measured before each \
+                of its measurement iterations (256 MB, best of 2 passes; `trial_read_gbps`, `trial_floor_fraction` in results.json), \
+                the bandwidth that trial had on a shared machine; \
                 with weight bytes = matmul weights + LM head in the format \
                 (F16 2 B, F32 4 B, Q8_0 34/32 B, Q4_0 18/32 B, a mix such as Q4_K_M counted tensor by tensor), KV f32 for Panopt and Jlama, f16 for llama.cpp.
                 - **Load** = open the checkpoint until the model is usable, then free it (files already in the page cache): Panopt \

@@ -67,7 +67,9 @@ public final class Suite {
 
     String[] jvm(String... extra) {
         List<String> a = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "-Xss4m",
-                "-Dpanopt.bench.cache=" + Checkpoints.cacheDir(), "-Dpanopt.repo=" + repoRoot(), "-Dai.djl.offline=true", "-Dpanopt.bench.out=" + out.toAbsolutePath()));
+                "-Dpanopt.bench.cache=" + Checkpoints.cacheDir(), "-Dpanopt.repo=" + repoRoot(), "-Dai.djl.offline=true", "-Dpanopt.bench.out=" + out.toAbsolutePath(),
+                // decode trials probe the read bandwidth in their own process (LatencyLog)
+                "-Dpanopt.probe.library=" + System.getProperty("panopt.probe.library", "")));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -105,6 +107,7 @@ public final class Suite {
         add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16,F32", "batch", "1,2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
         add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16", "batch", "1", "threads", t, "tokens", "16", "computeType", "BF16"), 0, 1, 0.1, j);
         add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
+        add("panopt", "decode-ctx-alt", PB + "PanoptBench.DecodeAlternating.decode", p("model", "tiny", "format", "F16", "threads", t, "promptLen", "24", "shortLen", "4", "newTokens", "8", "kvCache", "F16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "F16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "Q4_0", "file", "gguf"), 0, 1, 0.1, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 0, 1, 0.1, j);
@@ -138,6 +141,8 @@ public final class Suite {
         // long contexts: a decode step at T = 2000 against T = 64 (F16 and Q8_0 caches), Q8_0 and F16 weights (with
         // Q8_0 weights an F16 cache at T = 2000 adds 74 MB to a 131 MB step: the floors' own ratio is 1.53)
         add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 3, 1, j);
+        // ... and the same two lengths taking turns in one process, which a noisy neighbour slows alike
+        add("panopt", "decode-ctx-alt", PB + "PanoptBench.DecodeAlternating.decode", p("model", m, "format", "F16,Q8_0", "threads", t, "promptLen", "1984", "shortLen", "48", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 5, 1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "Q4_0", "file", "gguf",
                 "repack", "true,false"), 1, 3, 0, j);

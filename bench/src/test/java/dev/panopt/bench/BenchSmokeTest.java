@@ -37,11 +37,21 @@ class BenchSmokeTest {
         }
         assertTrue(json.contains("\"workload\": \"generate-4\""), "the text-generation benchmark has no record");
         assertTrue(json.contains("\"workload\": \"score-16\""), "the scoring benchmark has no record");
-        // Every decode trial left its per-step latencies.
-        long decodeLogs;
+        // Every decode trial left its per-step latencies and its in-trial bandwidth readings (the
+        // alternated pair: one set, taken by its long stream).
+        long decodeLogs, bandwidthLogs;
         try (var s = Files.list(out.resolve("latency"))) {
-            decodeLogs = s.count();
+            decodeLogs = s.filter(p -> p.toString().endsWith(".txt")).count();
         }
-        assertEquals(4 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2; C API 6, binding 1, Jlama 1)");
+        try (var s = Files.list(out.resolve("latency"))) {
+            bandwidthLogs = s.filter(p -> p.toString().endsWith(".bw")).count();
+        }
+        assertEquals(4 + 2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2, "
+                + "and the alternated pair's 2; C API 6, binding 1, Jlama 1)");
+        assertEquals(decodeLogs - 1, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial");
+        assertTrue(java.util.regex.Pattern.compile("\"trial_floor_fraction\": [0-9]").matcher(json).find(),
+                "no decode record with a fraction of its in-trial floor");
+        assertTrue(json.contains("alternated with prompt 4") && json.contains("p50 ÷ the alternated prompt-4 step"),
+                "the alternated decode has no record with its ratio");
     }
 }
