@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
+
 double measure_peak_gflops(int threads);                        // peak.cpp
 double measure_peak_int8_gops(int threads, const char** which); // peak.cpp
 double measure_peak_bf16_gflops(int threads);                     // peak.cpp
@@ -58,9 +60,17 @@ PROBE_API double panopt_probe_peak_bf16_gflops(int32_t threads) { return measure
 // slice of one `bytes`-byte buffer (first touched by the thread that reads it).
 PROBE_API double panopt_probe_read_gbps(int32_t threads, int64_t bytes, int32_t reps) {
     if (threads < 1 || bytes < (1 << 20) || reps < 1) return 0;
+    // On huge pages where the kernel gives them, as Panopt's weight arena (src/cpu/weight_arena.cpp)
+    // asks for its weights: the floor is the bandwidth of the pages the weights live on (on 4 KB
+    // pages, 256 MB read 5-10% slower here, 1 GB about 2%).
+    constexpr size_t kHuge = size_t(2) << 20;
     const size_t slice = (size_t(bytes) / threads) & ~size_t(4095);
-    uint8_t* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, slice * threads));
+    const size_t size = (slice * threads + kHuge - 1) / kHuge * kHuge;
+    uint8_t* buf = static_cast<uint8_t*>(std::aligned_alloc(kHuge, size));
     if (!buf) return 0;
+#ifdef MADV_HUGEPAGE
+    madvise(buf, size, MADV_HUGEPAGE);
+#endif
     const bool avx2 = __builtin_cpu_supports("avx2");
     std::vector<std::thread> init;
     for (int t = 0; t < threads; t++)

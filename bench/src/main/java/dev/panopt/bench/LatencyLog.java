@@ -22,7 +22,7 @@ import org.openjdk.jmh.runner.IterationType;
  */
 public final class LatencyLog {
     /** The in-trial probe's buffer and passes: large against the last-level cache, short against an iteration. */
-    static final long PROBE_BYTES = 256L << 20;
+    static final long PROBE_BYTES = 512L << 20;
     static final int PROBE_REPS = 2;
 
     private long[] ns = new long[1024];

@@ -610,7 +610,7 @@ public final class Report {
                 compute: 2·matmul params·batch at the peak of the unit the matmuls run on (int8 dot products for block formats, f32 FMA \
                 otherwise) plus attention at the f32 FMA rate —, fractions above 100% mean the bandwidth of that moment beat the median probe (see the readings' range); \
                 the basis also gives the fraction of the floor at the read bandwidth the trial's own process measured before each \
-                of its measurement iterations (256 MB, best of 2 passes; `trial_read_gbps`, `trial_floor_fraction` in results.json), \
+                of its measurement iterations (512 MB, best of 2 passes; `trial_read_gbps`, `trial_floor_fraction` in results.json), \
                 the bandwidth that trial had on a shared machine; \
                 with weight bytes = matmul weights + LM head in the format \
                 (F16 2 B, F32 4 B, Q8_0 34/32 B, Q4_0 18/32 B, a mix such as Q4_K_M counted tensor by tensor), KV f32 for Panopt and Jlama, f16 for llama.cpp.
