@@ -309,8 +309,8 @@ public final class Report {
             double trialGbps = Machine.median(trialReads), trialFraction = Double.NaN;
             if (!trialReads.isEmpty()) {
                 trialFraction = tps / (batch / Math.max(bytes / (trialGbps * 1e9), flopSec));
-                basis += String.format(Locale.ROOT, "; in-trial read %.1f GB/s (median of %d, %s): %s of that floor",
-                        trialGbps, trialReads.size(), Machine.range(trialReads).replaceFirst(" over .*", ""), pct(trialFraction));
+                basis += String.format(Locale.ROOT, "; in-trial read %.1f GB/s (median; %s): %s of that floor",
+                        trialGbps, Machine.range(trialReads), pct(trialFraction));
             }
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,13 +40,12 @@ class BenchSmokeTest {
         assertTrue(json.contains("\"workload\": \"score-16\""), "the scoring benchmark has no record");
         // Every decode trial left its per-step latencies and its in-trial bandwidth readings (the
         // alternated pair: one set, taken by its long stream).
-        long decodeLogs, bandwidthLogs;
+        List<String> logs;
         try (var s = Files.list(out.resolve("latency"))) {
-            decodeLogs = s.filter(p -> p.toString().endsWith(".txt")).count();
+            logs = s.map(p -> p.getFileName().toString()).toList();
         }
-        try (var s = Files.list(out.resolve("latency"))) {
-            bandwidthLogs = s.filter(p -> p.toString().endsWith(".bw")).count();
-        }
+        long decodeLogs = logs.stream().filter(n -> n.endsWith(".txt")).count();
+        long bandwidthLogs = logs.stream().filter(n -> n.endsWith(".bw")).count();
         assertEquals(4 + 2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2, "
                 + "and the alternated pair's 2; C API 6, binding 1, Jlama 1)");
         assertEquals(decodeLogs - 1, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial");
