@@ -1,9 +1,11 @@
 // libpanopt_probe: the machine's ceilings for the JMH suite (bench/), behind a tiny C ABI that the
 // Java side calls through FFM. Peak FMA comes from peak.cpp (shared with panopt_bench); the read
-// bandwidth probe streams a buffer much larger than the last-level cache with AVX2 loads.
+// bandwidth probe streams a buffer much larger than the last-level cache with AVX2 loads; the hand-off
+// probe times a cache line passed between two threads (where the OS has placed them, see below).
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -92,4 +94,34 @@ PROBE_API double panopt_probe_read_gbps(int32_t threads, int64_t bytes, int32_t 
     }
     std::free(buf);
     return best;
+}
+
+// One-way latency in ns of a cache line handed back and forth between two threads (a release store
+// answered by the other thread's store), the median of `rounds` batches of 1000 round trips. Where
+// the OS has placed the two threads shows in it: on the project's Zen 4 VMs ~20-50 ns when the two
+// vCPUs share an L3, ~120-350 ns when they do not, and then two threads read memory through two
+// paths (the suite's 2-thread read bandwidth ~30-34 GB/s against ~40-54; bench/RESULTS.md).
+PROBE_API double panopt_probe_handoff_ns(int32_t rounds) {
+    if (rounds < 1) return 0;
+    constexpr int kTrips = 1000;
+    alignas(128) static std::atomic<int64_t> line{0}; // one caller at a time (the suite's trials run serially)
+    line.store(0);
+    std::vector<double> ns;
+    std::thread other([&] {
+        for (int64_t i = 0; i < (int64_t)rounds * kTrips; i++) {
+            while (line.load(std::memory_order_acquire) != 2 * i + 1) _mm_pause();
+            line.store(2 * i + 2, std::memory_order_release);
+        }
+    });
+    for (int r = 0; r < rounds; r++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int64_t i = (int64_t)r * kTrips; i < (int64_t)(r + 1) * kTrips; i++) {
+            line.store(2 * i + 1, std::memory_order_release);
+            while (line.load(std::memory_order_acquire) != 2 * i + 2) _mm_pause();
+        }
+        ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / (2.0 * kTrips));
+    }
+    other.join();
+    std::sort(ns.begin(), ns.end());
+    return ns[ns.size() / 2];
 }

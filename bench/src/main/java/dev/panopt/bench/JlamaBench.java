@@ -150,6 +150,11 @@ public final class JlamaBench {
             log.iteration(ip, threads);
         }
 
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            log.iterationEnd(threads);
+        }
+
         @Setup(Level.Invocation)
         public void prefill() {
             kv = cache.getEphemeralKvBuffer();

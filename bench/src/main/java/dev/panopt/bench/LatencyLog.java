@@ -14,21 +14,58 @@ import org.openjdk.jmh.runner.IterationType;
 /**
  * What the measurement iterations of one decode trial saw: per-token latencies, written when the trial
  * ends to {@code <panopt.bench.out>/latency/<system>_<model>_<format>_b<batch>_t<threads>.txt} (one
- * step latency in ns per line; a step produces one token per row of the batch), and the memory read
- * bandwidth probed in the trial's own process before each measurement iteration (the same key, {@code
- * .bw}, GB/s per line; only when {@code panopt.probe.library} is set). The machine is shared, so the
- * bandwidth of the suite's own probes, minutes away, may not be the bandwidth the trial had; the report
- * gives the floor at both. Without {@code panopt.bench.out} nothing is written.
+ * step latency in ns per line, in the order taken; a step produces one token per row of the batch), and
+ * (only when {@code panopt.probe.library} is set) what the trial's own process measured of the machine
+ * around each measurement iteration: the memory read bandwidth and the hand-off latency between two
+ * threads just before it and just after it (the same key, {@code .bw}, one {@link Bracket} per line).
+ * The machine is shared, and where the host places the two vCPUs changes every few seconds (sharing
+ * an L3 or not, and with it the bandwidth two threads can read: bench/RESULTS.md), so the bandwidth of
+ * the suite's own probes, minutes away, may not be the bandwidth the trial had; the report gives the
+ * floor at both, and each iteration's at the mean of its two readings. Without {@code panopt.bench.out}
+ * nothing is written.
  */
 public final class LatencyLog {
     /** The in-trial probe's buffer and passes: large against the last-level cache, short against an iteration. */
     static final long PROBE_BYTES = 512L << 20;
     static final int PROBE_REPS = 2;
 
+    /** Hand-off probe batches (of 1000 round trips) per reading: a few ms. */
+    static final int HANDOFF_ROUNDS = 5;
+
+    /**
+     * One measurement iteration's readings: read bandwidth (GB/s) and thread hand-off latency (ns) just
+     * before and just after it (NaN where not taken), and its steps, lines {@code [first, end)} of the
+     * latency file.
+     */
+    record Bracket(double beforeGbps, double afterGbps, double beforeHandoffNs, double afterHandoffNs, int first, int end) {
+        String line() {
+            return beforeGbps + " " + afterGbps + " " + beforeHandoffNs + " " + afterHandoffNs + " " + first + " " + end;
+        }
+
+        /** A line of a .bw file; a single number (files written before brackets): the reading before. */
+        static Bracket parse(String line) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 1) {
+                return new Bracket(Double.parseDouble(f[0]), Double.NaN, Double.NaN, Double.NaN, 0, 0);
+            }
+            if (f.length != 6) {
+                throw new IllegalArgumentException("a bandwidth bracket has 6 fields: " + line);
+            }
+            return new Bracket(Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    Double.parseDouble(f[3]), Integer.parseInt(f[4]), Integer.parseInt(f[5]));
+        }
+
+        /** Whether both readings and the iteration's steps are there. */
+        boolean complete() {
+            return !Double.isNaN(beforeGbps) && !Double.isNaN(afterGbps) && end > first;
+        }
+    }
+
     private long[] ns = new long[1024];
     private int n;
     private boolean measuring;
-    private final List<Double> readGbps = new ArrayList<>();
+    private final List<Bracket> brackets = new ArrayList<>();
+    private Bracket open; // the iteration under way: its readings before
     private Probe probe;
 
     /** Starts an iteration: only a measurement iteration's steps are kept. */
@@ -47,8 +84,23 @@ public final class LatencyLog {
             if (probe == null) {
                 probe = new Probe(Path.of(lib));
             }
-            readGbps.add(probe.readGbps(threads, PROBE_BYTES, PROBE_REPS));
+            double gbps = probe.readGbps(threads, PROBE_BYTES, PROBE_REPS);
+            open = new Bracket(gbps, Double.NaN, probe.handoffNs(HANDOFF_ROUNDS), Double.NaN, n, n);
         }
+    }
+
+    /**
+     * Ends a measurement iteration started by {@link #iteration(IterationParams, int)}: the same readings
+     * again, after its last step (untimed: JMH runs iteration tear-down outside the measurement).
+     */
+    public void iterationEnd(int threads) {
+        if (open == null) {
+            return;
+        }
+        double handoff = probe.handoffNs(HANDOFF_ROUNDS);
+        brackets.add(new Bracket(open.beforeGbps(), probe.readGbps(threads, PROBE_BYTES, PROBE_REPS),
+                open.beforeHandoffNs(), handoff, open.first(), n));
+        open = null;
     }
 
     public void add(long nanos) {
@@ -79,9 +131,13 @@ public final class LatencyLog {
             }
             String key = key(system, model, format, batch, threads);
             Files.writeString(dir.resolve(key + ".txt"), b, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-            if (!readGbps.isEmpty()) {
+            if (open != null) { // an iteration whose end was not seen
+                brackets.add(new Bracket(open.beforeGbps(), Double.NaN, open.beforeHandoffNs(), Double.NaN, open.first(), n));
+                open = null;
+            }
+            if (!brackets.isEmpty()) {
                 StringBuilder r = new StringBuilder();
-                readGbps.forEach(x -> r.append(x).append('\n'));
+                brackets.forEach(x -> r.append(x.line()).append('\n'));
                 Files.writeString(dir.resolve(key + ".bw"), r, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
             }
         } catch (IOException e) {
@@ -104,11 +160,21 @@ public final class LatencyLog {
         return Files.readAllLines(file).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).sorted().toArray();
     }
 
-    /** The in-trial read bandwidth readings (GB/s) next to a latency file; empty when none were taken. */
-    static List<Double> readings(Path latencyFile) throws IOException {
+    /** The latencies (ns) of a log file in the order they were taken. */
+    static long[] inOrder(Path file) throws IOException {
+        return Files.readAllLines(file).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).toArray();
+    }
+
+    /** The in-trial readings next to a latency file, one per measurement iteration; empty when none were taken. */
+    static List<Bracket> brackets(Path latencyFile) throws IOException {
         Path bw = latencyFile.resolveSibling(latencyFile.getFileName().toString().replaceFirst("\\.txt$", ".bw"));
         return Files.isRegularFile(bw)
-                ? Files.readAllLines(bw).stream().filter(x -> !x.isBlank()).map(Double::valueOf).toList() : List.of();
+                ? Files.readAllLines(bw).stream().filter(x -> !x.isBlank()).map(Bracket::parse).toList() : List.of();
+    }
+
+    /** The in-trial read bandwidth readings (GB/s) taken before the iterations; empty when none were taken. */
+    static List<Double> readings(Path latencyFile) throws IOException {
+        return brackets(latencyFile).stream().map(Bracket::beforeGbps).toList();
     }
 
     /** The {@code q} quantile (0..1, nearest rank) of sorted latencies, in ms. */

@@ -151,6 +151,11 @@ public final class LlamaBindingBench {
             log.iteration(ip, threads);
         }
 
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            log.iterationEnd(threads);
+        }
+
         @Benchmark
         public int decode() {
             int n = 0;

@@ -95,6 +95,11 @@ public final class LlamaCppBench {
             log.iteration(ip, threads);
         }
 
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            log.iterationEnd(threads);
+        }
+
         @Setup(Level.Invocation)
         public void prefill() throws Throwable {
             m.clearCache();

@@ -148,6 +148,11 @@ public final class PanoptBench {
             stream.log.iteration(ip, threads);
         }
 
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            stream.log.iterationEnd(threads);
+        }
+
         @Setup(Level.Invocation)
         public void prefill() {
             stream.prefill();
@@ -212,6 +217,11 @@ public final class PanoptBench {
         public void iteration(IterationParams ip) {
             longer.log.iteration(ip, threads);
             shorter.log.iteration(ip);
+        }
+
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            longer.log.iterationEnd(threads);
         }
 
         @Setup(Level.Invocation)

@@ -19,6 +19,7 @@ public final class Probe {
     private final MethodHandle read;
     private final MethodHandle peakInt8;
     private final MethodHandle peakBf16;
+    private final MethodHandle handoff;
 
     public Probe(Path library) {
         if (!Files.isRegularFile(library)) {
@@ -35,6 +36,8 @@ public final class Probe {
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
         read = linker.downcallHandle(l.find("panopt_probe_read_gbps").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        handoff = linker.downcallHandle(l.find("panopt_probe_handoff_ns").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
     }
 
     public static Probe fromProperty() {
@@ -76,6 +79,18 @@ public final class Probe {
     public double readGbps(int threads, long bytes, int reps) {
         try {
             return (double) read.invokeExact(threads, bytes, reps);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * One-way latency (ns) of a cache line handed between two threads, median of {@code rounds} batches of
+     * 1000 round trips: where the OS has placed two threads (sharing an L3 or not) shows in it.
+     */
+    public double handoffNs(int rounds) {
+        try {
+            return (double) handoff.invokeExact(rounds);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -126,12 +126,12 @@ public final class Report {
     /** One reported figure. */
     record Row(String workload, String system, String model, String format, int batch, int threads, double value,
                String unit, double error, double p50ms, double p99ms, double floor, double floorFraction, String floorNote,
-               double trialReadGbps, double trialFloorFraction) {
+               double trialReadGbps, double trialFloorFraction, BracketedFloor bracketed) {
         /** A row without in-trial bandwidth readings (every workload but decode). */
         Row(String workload, String system, String model, String format, int batch, int threads, double value,
             String unit, double error, double p50ms, double p99ms, double floor, double floorFraction, String floorNote) {
             this(workload, system, model, format, batch, threads, value, unit, error, p50ms, p99ms, floor, floorFraction,
-                    floorNote, Double.NaN, Double.NaN);
+                    floorNote, Double.NaN, Double.NaN, BracketedFloor.NONE);
         }
 
         String group() {
@@ -154,6 +154,8 @@ public final class Report {
     final List<String> missing = new ArrayList<>();
     final List<String> unsupported = new ArrayList<>();
     final List<String> notes = new ArrayList<>();
+    /** The 2-thread decode trials' own bandwidth readings, by where the vCPUs were (BracketedFloor.SHARED_L3_NS). */
+    final List<Double> trialReadsSharedL3 = new ArrayList<>(), trialReadsSeparateL3 = new ArrayList<>();
 
     Report(List<Suite.Trial> trials, Machine machine, Path out, String date, List<String> trimmed, List<Suite.Entry> plan,
            boolean smoke) throws IOException {
@@ -312,6 +314,15 @@ public final class Report {
                 basis += String.format(Locale.ROOT, "; in-trial read %.1f GB/s (median; %s): %s of that floor",
                         trialGbps, Machine.range(trialReads), pct(trialFraction));
             }
+            List<LatencyLog.Bracket> brackets = Files.isRegularFile(lat) ? LatencyLog.brackets(lat) : List.of();
+            BracketedFloor bracketed = brackets.isEmpty() ? BracketedFloor.NONE
+                    : BracketedFloor.of(brackets, LatencyLog.inOrder(lat), batch, bytes, flopSec);
+            if (threads >= 2) {
+                BracketedFloor.readingsByPlacement(brackets, trialReadsSharedL3, trialReadsSeparateL3);
+            }
+            if (bracketed.iterations() > 0) {
+                basis += "; " + bracketed.note();
+            }
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
@@ -325,7 +336,7 @@ public final class Report {
                         p50Short, p50 / p50Short);
             }
             return new Row(t.workload(), t.system(), model, label, batch, threads, tps, "tok/s", err, p50, p99, floorTps,
-                    tps / floorTps, basis, trialGbps, trialFraction);
+                    tps / floorTps, basis, trialGbps, trialFraction, bracketed);
         }
         if (t.workload().startsWith("generate")) {
             // Text in, text out on the bundled checkpoint: new tokens of all rows per second.
@@ -450,6 +461,10 @@ public final class Report {
                     .append(", \"floor_basis\": ").append(q(r.floorNote))
                     .append(", \"trial_read_gbps\": ").append(num(r.trialReadGbps))
                     .append(", \"trial_floor_fraction\": ").append(num(r.trialFloorFraction))
+                    .append(", \"bracketed_floor_fraction\": ").append(num(r.bracketed.fraction()))
+                    .append(", \"shared_l3_floor_fraction\": ").append(num(r.bracketed.sharedL3()))
+                    .append(", \"separate_l3_floor_fraction\": ").append(num(r.bracketed.separateL3()))
+                    .append(", \"handoff_ns\": ").append(num(r.bracketed.handoffNs()))
                     .append(", \"ratio_vs\": {");
             // Panopt rows: Panopt ÷ each peer of the group; peer rows: Panopt F16 ÷ this row.
             List<String> parts = new ArrayList<>();
@@ -527,6 +542,14 @@ public final class Report {
                 + "the floors use the median. Peak FMA is the best reading.\n\n| probe | value | readings |\n|---|---|---|\n");
         b.append("| read bandwidth, 1 thread | ").append(f(machine.readGbps1())).append(" GB/s (median) | ").append(Machine.range(machine.reads1)).append(" |\n");
         b.append("| read bandwidth, 2 threads | ").append(f(machine.readGbps2())).append(" GB/s (median) | ").append(Machine.range(machine.reads2)).append(" |\n");
+        if (!trialReadsSharedL3.isEmpty() || !trialReadsSeparateL3.isEmpty()) {
+            b.append("| read bandwidth, 2 threads, in the decode trials, vCPUs sharing an L3 (hand-off < ")
+                    .append(f(BracketedFloor.SHARED_L3_NS)).append(" ns) | ").append(f(Machine.median(trialReadsSharedL3)))
+                    .append(" GB/s (median) | ").append(Machine.range(trialReadsSharedL3)).append(" |\n");
+            b.append("| read bandwidth, 2 threads, in the decode trials, vCPUs not sharing an L3 | ")
+                    .append(f(Machine.median(trialReadsSeparateL3))).append(" GB/s (median) | ")
+                    .append(Machine.range(trialReadsSeparateL3)).append(" |\n");
+        }
         b.append("| peak f32 FMA, 1 thread | ").append(f(machine.peakGflops1)).append(" GFLOP/s | best of 2 × 3 |\n");
         b.append("| peak f32 FMA, ").append(machine.threads).append(" threads | ").append(f(machine.peakGflops)).append(" GFLOP/s | best of 2 × 3 |\n");
         b.append("| peak int8 dot products, ").append(machine.threads).append(" threads | ").append(f(machine.peakInt8Gops))

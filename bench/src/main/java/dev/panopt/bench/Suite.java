@@ -301,7 +301,7 @@ public final class Suite {
             }
         }
         if (reportOnly) {
-            System.exit(reReport(smoke, threads, out, results, notes) ? 0 : 1);
+            System.exit(reReport(smoke, threads, out, results, notes, only) ? 0 : 1);
         }
         System.exit(runSuite(smoke, threads, out, results, only) ? 0 : 1);
     }
@@ -309,16 +309,11 @@ public final class Suite {
     /**
      * Rebuilds RESULTS.md/results.json from a finished run's files (JMH JSON in {@code out/jmh},
      * latency logs, the machine probes in {@code out/machine.json} or the previous results.json),
-     * without measuring anything again.
+     * without measuring anything again; {@code only} (null: all) as the run was given it.
      */
-    static boolean reReport(boolean smoke, int threads, Path out, Path results, List<String> notes) throws Exception {
+    static boolean reReport(boolean smoke, int threads, Path out, Path results, List<String> notes, String only) throws Exception {
         com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
-        Suite suite = new Suite(smoke, threads, out);
-        if (smoke) {
-            suite.smokePlan();
-        } else {
-            suite.fullPlan();
-        }
+        Suite suite = plan(smoke, threads, out, only);
         Path mj = out.resolve("machine.json");
         com.fasterxml.jackson.databind.JsonNode prev = Files.exists(results.resolve("results.json"))
                 ? om.readTree(results.resolve("results.json").toFile()) : null;
@@ -371,6 +366,22 @@ public final class Suite {
     }
 
     /** Runs probes, the plan and the report; true when every planned trial produced a result. */
+    /** The smoke or full plan, and of it only the entries {@code only} matches (null: all). */
+    static Suite plan(boolean smoke, int threads, Path out, String only) {
+        Suite suite = new Suite(smoke, threads, out);
+        if (smoke) {
+            suite.smokePlan();
+        } else {
+            suite.fullPlan();
+        }
+        if (only != null) {
+            // The plan (and so the report's list of missing trials) is what was asked for.
+            Pattern filter = Pattern.compile(only);
+            suite.plan.removeIf(e -> !filter.matcher(e.filterKey()).find());
+        }
+        return suite;
+    }
+
     public static boolean runSuite(boolean smoke, int threads, Path out, Path results, String only) throws Exception {
         long t0 = System.nanoTime();
         Files.createDirectories(out);
@@ -389,17 +400,7 @@ public final class Suite {
                 }
             }
         }
-        Suite suite = new Suite(smoke, threads, out);
-        if (smoke) {
-            suite.smokePlan();
-        } else {
-            suite.fullPlan();
-        }
-        if (only != null) {
-            // The plan (and so the report's list of missing trials) is what was asked for.
-            Pattern filter = Pattern.compile(only);
-            suite.plan.removeIf(e -> !filter.matcher(e.filterKey()).find());
-        }
+        Suite suite = plan(smoke, threads, out, only);
         System.out.println("[bench] probing the machine ...");
         Report.Machine machine = Report.Machine.probe(Probe.fromProperty(), threads, smoke);
         System.out.println("[bench] " + machine.summary());

@@ -51,6 +51,10 @@ class BenchSmokeTest {
         assertEquals(decodeLogs - 1, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial");
         assertTrue(java.util.regex.Pattern.compile("\"trial_floor_fraction\": [0-9]").matcher(json).find(),
                 "no decode record with a fraction of its in-trial floor");
+        // every iteration bracketed by reads before and after it (the tear-down hooks ran)
+        assertTrue(java.util.regex.Pattern.compile("\"bracketed_floor_fraction\": [0-9]").matcher(json).find(),
+                "no decode record with a fraction of its bracketed floors");
+        assertTrue(java.util.regex.Pattern.compile("\"handoff_ns\": [0-9]").matcher(json).find(), "no hand-off latency read");
         assertTrue(json.contains("alternated with prompt 4") && json.contains("p50 ÷ the alternated prompt-4 step"),
                 "the alternated decode has no record with its ratio");
     }
