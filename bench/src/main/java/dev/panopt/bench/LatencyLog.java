@@ -160,6 +160,11 @@ public final class LatencyLog {
         return Files.readAllLines(file).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).sorted().toArray();
     }
 
+    /** The format part of a key for one system's turns in a decode shared with another (VersusBench.Decode). */
+    public static String versus(String format, int promptLen, String kvCache) {
+        return variant(format, promptLen, kvCache) + "_vs";
+    }
+
     /** The latencies (ns) of a log file in the order they were taken. */
     static long[] inOrder(Path file) throws IOException {
         return Files.readAllLines(file).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).toArray();

@@ -19,6 +19,14 @@ import java.util.Map;
  */
 public final class Report {
     static final String REF_FORMAT = "F16";
+    /** The workload of VersusBench.Decode: Panopt and llama.cpp's C API taking turns in one process. */
+    static final String VERSUS = "decode-versus";
+    static final String VERSUS_PEER = "llama.cpp-capi";
+    /** A VersusBench trial as its other system's (its figures come from that system's latency log). */
+    static Suite.Trial versusPeer(Suite.Trial t) {
+        return new Suite.Trial(VERSUS_PEER, t.workload(), t.method(), t.params(), t.score(), t.error(), t.unit());
+    }
+
     static final List<String> SYSTEM_ORDER = List.of("panopt", "llama.cpp-capi", "llama.cpp-binding", "jlama");
 
     /**
@@ -168,6 +176,9 @@ public final class Report {
         this.smoke = smoke;
         for (Suite.Trial t : trials) {
             rows.add(row(t));
+            if (t.workload().equals(VERSUS)) { // the trial's other system: its own row, from its own log
+                rows.add(row(versusPeer(t)));
+            }
         }
         rows.sort(Comparator.comparing((Row r) -> r.workload).thenComparingInt(r -> shapeIndex(r.model))
                 .thenComparingInt(r -> r.batch).thenComparingInt(r -> SYSTEM_ORDER.indexOf(r.system)).thenComparing(r -> r.format));
@@ -277,7 +288,9 @@ public final class Report {
             String kv = t.p("kvCache", null);
             // an alternated decode (PanoptBench.DecodeAlternating) reports its long stream, against its short one
             String shortLen = t.p("shortLen", null);
+            boolean versus = t.workload().equals(VERSUS);
             String variant = kv == null ? format
+                    : versus ? LatencyLog.versus(format, prompt, kv)
                     : shortLen == null ? LatencyLog.variant(format, prompt, kv) : LatencyLog.alternated(format, prompt, kv);
             Path lat = latencyFile(t, model, variant, batch, threads);
             if (Files.isRegularFile(lat)) {
@@ -326,8 +339,17 @@ public final class Report {
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
-            String label = kv == null || t.workload().equals("decode-128") ? format
+            String label = versus ? format + ", turns with " + (t.system().equals("panopt") ? VERSUS_PEER : "panopt")
+                    : kv == null || t.workload().equals("decode-128") ? format
                     : format + ", prompt " + prompt + ", " + kv + " cache";
+            if (versus && t.system().equals("panopt")) {
+                Path other = latencyFile(versusPeer(t), model, variant, batch, threads);
+                if (Files.isRegularFile(other)) {
+                    double peerTps = batch * 1e9 / Arrays.stream(LatencyLog.sorted(other)).average().orElse(Double.NaN);
+                    basis += String.format(Locale.ROOT, "; %s in the same iterations, turns of %d tokens each: %.1f tok/s; "
+                            + "**Panopt ÷ %s: %.2f**", VERSUS_PEER, n, peerTps, VERSUS_PEER, tps / peerTps);
+                }
+            }
             if (shortLen != null) {
                 label += ", alternated with prompt " + shortLen;
                 Path other = latencyFile(t, model, LatencyLog.alternated(format, Integer.parseInt(shortLen), kv), batch, threads);

@@ -108,6 +108,7 @@ public final class Suite {
         add("panopt", "prefill-16", PB + "PanoptBench.Prefill.prefill", p("model", "tiny", "format", "F16", "batch", "1", "threads", t, "tokens", "16", "computeType", "BF16"), 0, 1, 0.1, j);
         add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
         add("panopt", "decode-ctx-alt", PB + "PanoptBench.DecodeAlternating.decode", p("model", "tiny", "format", "F16", "threads", t, "promptLen", "24", "shortLen", "4", "newTokens", "8", "kvCache", "F16"), 0, 1, 0.1, j);
+        add("panopt", Report.VERSUS, PB + "VersusBench.Decode.decode", p("model", "tiny", "format", "Q8_0", "threads", t, "promptLen", "4", "newTokens", "8", "kvCache", "F16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "F16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "Q4_0", "file", "gguf"), 0, 1, 0.1, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 0, 1, 0.1, j);
@@ -143,6 +144,9 @@ public final class Suite {
         add("panopt", "decode-ctx", PB + "PanoptBench.Decode.decode", p("model", m, "format", "F16,Q8_0", "batch", "1", "threads", t, "promptLen", "48,1984", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 3, 1, j);
         // ... and the same two lengths taking turns in one process, which a noisy neighbour slows alike
         add("panopt", "decode-ctx-alt", PB + "PanoptBench.DecodeAlternating.decode", p("model", m, "format", "F16,Q8_0", "threads", t, "promptLen", "1984", "shortLen", "48", "newTokens", "32", "kvCache", "F16,Q8_0"), 1, 5, 1, j);
+        // Panopt and llama.cpp taking turns in one process: their ratio at the same moment's memory bandwidth
+        add("panopt", Report.VERSUS, PB + "VersusBench.Decode.decode", p("model", m, "format", "Q8_0,Q4_0,Q4_K_M", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 5, 2, j);
+        add("panopt", Report.VERSUS, PB + "VersusBench.Decode.decode", p("model", "opt-1.3b", "format", "Q8_0,Q4_0", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 3, 1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "Q4_0", "file", "gguf",
                 "repack", "true,false"), 1, 3, 0, j);

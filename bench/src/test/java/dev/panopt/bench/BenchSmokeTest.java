@@ -46,15 +46,17 @@ class BenchSmokeTest {
         }
         long decodeLogs = logs.stream().filter(n -> n.endsWith(".txt")).count();
         long bandwidthLogs = logs.stream().filter(n -> n.endsWith(".bw")).count();
-        assertEquals(4 + 2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2, "
-                + "and the alternated pair's 2; C API 6, binding 1, Jlama 1)");
-        assertEquals(decodeLogs - 1, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial");
+        assertEquals(4 + 2 + 2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2, "
+                + "the alternated pair's 2, Panopt and llama.cpp's turns 2; C API 6, binding 1, Jlama 1)");
+        assertEquals(decodeLogs - 2, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial");
         assertTrue(java.util.regex.Pattern.compile("\"trial_floor_fraction\": [0-9]").matcher(json).find(),
                 "no decode record with a fraction of its in-trial floor");
         // every iteration bracketed by reads before and after it (the tear-down hooks ran)
         assertTrue(java.util.regex.Pattern.compile("\"bracketed_floor_fraction\": [0-9]").matcher(json).find(),
                 "no decode record with a fraction of its bracketed floors");
         assertTrue(java.util.regex.Pattern.compile("\"handoff_ns\": [0-9]").matcher(json).find(), "no hand-off latency read");
+        assertTrue(json.contains("\"workload\": \"decode-versus\", \"system\": \"llama.cpp-capi\"")
+                && json.contains("**Panopt ÷ llama.cpp-capi: "), "the turns of Panopt and llama.cpp have no records with their ratio");
         assertTrue(json.contains("alternated with prompt 4") && json.contains("p50 ÷ the alternated prompt-4 step"),
                 "the alternated decode has no record with its ratio");
     }

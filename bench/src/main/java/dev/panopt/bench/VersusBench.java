@@ -1,0 +1,127 @@
+package dev.panopt.bench;
+
+import dev.panopt.Backend;
+import dev.panopt.BackendOptions;
+import dev.panopt.DType;
+import dev.panopt.LoadOptions;
+import dev.panopt.OptForCausalLM;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+
+/**
+ * Panopt and llama.cpp's C API decoding in one process, taking turns: the suite's separate decode trials
+ * run minutes apart, in separate JVMs, and the host's memory bandwidth changes within seconds (where it
+ * places the two vCPUs, bench/RESULTS.md), so a ratio of two such trials mixes the two systems' speeds
+ * with the host's. Here each invocation runs {@code newTokens} greedy batch-1 steps of one system, then
+ * as many of the other (which goes first alternates per invocation), each after its own prompt; the
+ * step latencies go to two {@link LatencyLog}s under {@link LatencyLog#versus}, and the report gives each
+ * system's tokens/s over the same iterations and their ratio. A turn of ~0.3-5 s is long against the
+ * pools' spinning after a step (Panopt's workers: up to 1 ms) and short against the placements' seconds.
+ */
+public class VersusBench {
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 1, time = 2)
+    @Measurement(iterations = 5, time = 2)
+    public static class Decode {
+        @Param("tiny") public String model;
+        @Param("Q8_0") public String format;
+        @Param("2") public int threads;
+        @Param("32") public int promptLen;
+        @Param("128") public int newTokens;
+        /** Panopt's KV cache (llama.cpp's context keeps F16 keys and values: LlamaCpp). */
+        @Param("F16") public String kvCache;
+
+        Backend backend;
+        OptForCausalLM lm;
+        DecodeStream panopt;
+        LlamaCpp.Model llama;
+        int[][] prompt;
+        final int[][] next = new int[1][1];
+        final LatencyLog llamaLog = new LatencyLog();
+        boolean panoptFirst;
+
+        @Setup(Level.Trial)
+        public void setup() throws Throwable {
+            ModelShape s = ModelShape.of(model);
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
+            lm = PanoptBench.open(s, format, LoadOptions.builder().backend(backend));
+            panopt = new DecodeStream(lm, s.vocab(), 1, promptLen, newTokens, DType.valueOf(kvCache));
+            llama = new LlamaCpp.Model(Checkpoints.gguf(s, format), threads, 1, promptLen + newTokens, promptLen);
+            prompt = Prompts.ids(1, promptLen, s.vocab());
+        }
+
+        @Setup(Level.Iteration)
+        public void iteration(IterationParams ip) {
+            panopt.log.iteration(ip, threads); // the bracketing reads, for both systems' turns
+            llamaLog.iteration(ip);
+        }
+
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            panopt.log.iterationEnd(threads);
+        }
+
+        @Setup(Level.Invocation)
+        public void prefill() throws Throwable {
+            panopt.prefill();
+            llama.clearCache();
+            llama.decode(prompt, 0);
+            next[0][0] = llama.argmax(0);
+        }
+
+        @Benchmark
+        public int decode() throws Throwable {
+            panoptFirst = !panoptFirst;
+            if (panoptFirst) {
+                panoptTurn();
+                llamaTurn();
+            } else {
+                llamaTurn();
+                panoptTurn();
+            }
+            return panopt.last() ^ next[0][0];
+        }
+
+        private void panoptTurn() {
+            for (int i = 0; i < newTokens; i++) {
+                panopt.step(i);
+            }
+        }
+
+        private void llamaTurn() throws Throwable {
+            for (int i = 0; i < newTokens; i++) {
+                long t0 = System.nanoTime();
+                llama.decode(next, promptLen + i);
+                next[0][0] = llama.argmax(0);
+                llamaLog.add(System.nanoTime() - t0);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            String variant = LatencyLog.versus(format, promptLen, kvCache);
+            panopt.log.write("panopt", model, variant, 1, threads);
+            llamaLog.write("llama.cpp-capi", model, variant, 1, threads);
+            panopt.close();
+            lm.close();
+            backend.close();
+            llama.close();
+        }
+    }
+}
