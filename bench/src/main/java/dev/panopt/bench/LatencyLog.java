@@ -165,6 +165,11 @@ public final class LatencyLog {
         return variant(format, promptLen, kvCache) + "_vs";
     }
 
+    /** The format part of a key for one system's prompts in a prefill shared with another (VersusBench.Prefill). */
+    public static String versusPrefill(String format, int tokens) {
+        return format + "_t" + tokens + "_prefill_vs";
+    }
+
     /** The latencies (ns) of a log file in the order they were taken. */
     static long[] inOrder(Path file) throws IOException {
         return Files.readAllLines(file).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).toArray();

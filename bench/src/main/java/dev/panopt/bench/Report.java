@@ -21,7 +21,19 @@ public final class Report {
     static final String REF_FORMAT = "F16";
     /** The workload of VersusBench.Decode: Panopt and llama.cpp's C API taking turns in one process. */
     static final String VERSUS = "decode-versus";
+    /** VersusBench.Prefill's workload suffix (prefill-512-versus). */
+    static final String VERSUS_SUFFIX = "-versus";
     static final String VERSUS_PEER = "llama.cpp-capi";
+
+    /** Whether a workload is one of VersusBench's: two systems' rows from one trial. */
+    static boolean versus(String workload) {
+        return workload.endsWith(VERSUS_SUFFIX);
+    }
+    /** A VersusBench row's format column: the format and the system it took turns with. */
+    static String versusLabel(Suite.Trial t, String format) {
+        return format + ", turns with " + (t.system().equals("panopt") ? VERSUS_PEER : "panopt");
+    }
+
     /** A VersusBench trial as its other system's (its figures come from that system's latency log). */
     static Suite.Trial versusPeer(Suite.Trial t) {
         return new Suite.Trial(VERSUS_PEER, t.workload(), t.method(), t.params(), t.score(), t.error(), t.unit());
@@ -176,7 +188,7 @@ public final class Report {
         this.smoke = smoke;
         for (Suite.Trial t : trials) {
             rows.add(row(t));
-            if (t.workload().equals(VERSUS)) { // the trial's other system: its own row, from its own log
+            if (versus(t.workload())) { // the trial's other system: its own row, from its own log
                 rows.add(row(versusPeer(t)));
             }
         }
@@ -267,6 +279,17 @@ public final class Report {
         double errMs = toMs(t.error(), t.unit());
         if (t.workload().startsWith("prefill")) {
             int tokens = Integer.parseInt(t.p("tokens", "0"));
+            String vsNote = "";
+            if (versus(t.workload())) { // each system's own prompts, timed one by one
+                String variant = LatencyLog.versusPrefill(format, tokens);
+                ms = meanMs(latencyFile(t, model, variant, batch, threads));
+                errMs = Double.NaN;
+                if (t.system().equals("panopt")) {
+                    double peerMs = meanMs(latencyFile(versusPeer(t), model, variant, batch, threads));
+                    vsNote = String.format(Locale.ROOT, "; %s in the same iterations, prompts in turns: %.1f tok/s; **Panopt ÷ %s: %.2f**",
+                            VERSUS_PEER, batch * tokens / (peerMs / 1e3), VERSUS_PEER, peerMs / ms);
+                }
+            }
             double tps = batch * tokens / (ms / 1e3);
             double err = Double.isNaN(errMs) ? Double.NaN : tps * errMs / ms;
             boolean opt = t.system().equals("panopt");
@@ -276,10 +299,12 @@ public final class Report {
             double peak = machine.peakFor(format, compute);
             double peakTps = peak * 1e9 / (flops / (batch * tokens));
             boolean bf16 = compute.equals("BF16");
-            return new Row(t.workload(), t.system(), model, bf16 ? format + ", bf16 compute" : format, batch, threads, tps,
+            String label = versus(t.workload()) ? versusLabel(t, format)
+                    : bf16 ? format + ", bf16 compute" : format;
+            return new Row(t.workload(), t.system(), model, label, batch, threads, tps,
                     "tok/s", err, Double.NaN, Double.NaN, peakTps, tps / peakTps,
                     String.format(Locale.ROOT, "%.0f G%s/s of %.0f %speak", flops / (ms / 1e3) / 1e9,
-                            isQuantized(format) ? "OP" : "FLOP", peak, bf16 && machine.peakBf16Gflops > 0 ? "bf16 " : ""));
+                            isQuantized(format) ? "OP" : "FLOP", peak, bf16 && machine.peakBf16Gflops > 0 ? "bf16 " : "") + vsNote);
         }
         if (t.workload().startsWith("decode")) {
             int prompt = Integer.parseInt(t.p("promptLen", "0"));
@@ -288,7 +313,7 @@ public final class Report {
             String kv = t.p("kvCache", null);
             // an alternated decode (PanoptBench.DecodeAlternating) reports its long stream, against its short one
             String shortLen = t.p("shortLen", null);
-            boolean versus = t.workload().equals(VERSUS);
+            boolean versus = versus(t.workload());
             String variant = kv == null ? format
                     : versus ? LatencyLog.versus(format, prompt, kv)
                     : shortLen == null ? LatencyLog.variant(format, prompt, kv) : LatencyLog.alternated(format, prompt, kv);
@@ -339,16 +364,13 @@ public final class Report {
             if (p99 > 5 * p50) {
                 basis += "; ⚠ stalls (p99 > 5 × p50: the mean is disturbed, e.g. by a noisy neighbour)";
             }
-            String label = versus ? format + ", turns with " + (t.system().equals("panopt") ? VERSUS_PEER : "panopt")
+            String label = versus ? versusLabel(t, format)
                     : kv == null || t.workload().equals("decode-128") ? format
                     : format + ", prompt " + prompt + ", " + kv + " cache";
             if (versus && t.system().equals("panopt")) {
-                Path other = latencyFile(versusPeer(t), model, variant, batch, threads);
-                if (Files.isRegularFile(other)) {
-                    double peerTps = batch * 1e9 / Arrays.stream(LatencyLog.sorted(other)).average().orElse(Double.NaN);
-                    basis += String.format(Locale.ROOT, "; %s in the same iterations, turns of %d tokens each: %.1f tok/s; "
-                            + "**Panopt ÷ %s: %.2f**", VERSUS_PEER, n, peerTps, VERSUS_PEER, tps / peerTps);
-                }
+                double peerTps = batch * 1e3 / meanMs(latencyFile(versusPeer(t), model, variant, batch, threads));
+                basis += String.format(Locale.ROOT, "; %s in the same iterations, turns of %d tokens each: %.1f tok/s; "
+                        + "**Panopt ÷ %s: %.2f**", VERSUS_PEER, n, peerTps, VERSUS_PEER, tps / peerTps);
             }
             if (shortLen != null) {
                 label += ", alternated with prompt " + shortLen;
@@ -418,6 +440,12 @@ public final class Report {
                 + (t.p("repack", "true").equals("false") ? " kept" : "");
         return new Row(t.workload(), t.system(), model, label, batch, threads, ms, "ms", errMs, Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, "");
+    }
+
+    /** The mean of a latency log, in ms (NaN where there is none). */
+    static double meanMs(Path latencyFile) throws IOException {
+        return Files.isRegularFile(latencyFile)
+                ? Arrays.stream(LatencyLog.sorted(latencyFile)).average().orElse(Double.NaN) / 1e6 : Double.NaN;
     }
 
     private Path latencyFile(Suite.Trial t, String model, String variant, int batch, int threads) {
@@ -669,7 +697,7 @@ public final class Report {
                 Jlama's thread count. With 2 cores the binding's server thread competes with its 2 compute threads.
                 """);
         if (!trimmed.isEmpty()) {
-            b.append("\n## Trimmed to fit the 20-minute budget\n\n");
+            b.append("\n## Trimmed to fit the 35-minute budget\n\n");
             for (String t : trimmed) b.append("- ").append(t).append('\n');
         }
         b.append("\n## Could not run\n\n");

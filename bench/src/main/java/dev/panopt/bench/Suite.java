@@ -109,6 +109,7 @@ public final class Suite {
         add("panopt", "decode-8", PB + "PanoptBench.Decode.decode", p("model", "tiny", "format", "F16,Q8_0", "batch", "1,2", "threads", t, "promptLen", "4", "newTokens", "8"), 0, 1, 0.1, j);
         add("panopt", "decode-ctx-alt", PB + "PanoptBench.DecodeAlternating.decode", p("model", "tiny", "format", "F16", "threads", t, "promptLen", "24", "shortLen", "4", "newTokens", "8", "kvCache", "F16"), 0, 1, 0.1, j);
         add("panopt", Report.VERSUS, PB + "VersusBench.Decode.decode", p("model", "tiny", "format", "Q8_0", "threads", t, "promptLen", "4", "newTokens", "8", "kvCache", "F16"), 0, 1, 0.1, j);
+        add("panopt", "prefill-16" + Report.VERSUS_SUFFIX, PB + "VersusBench.Prefill.prefill", p("model", "tiny", "format", "Q8_0", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "F16"), 0, 1, 0.1, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", "tiny", "format", "Q4_0", "file", "gguf"), 0, 1, 0.1, j);
         add("panopt", "downcall", PB + "PanoptBench.Downcall.abiVersion", p(), 0, 1, 0.1, j);
@@ -126,7 +127,7 @@ public final class Suite {
         add("panopt", "score-16", PB + "ScoreBench.Score.score", p("model", "bundled", "format", "F16", "batch", "2", "threads", t, "tokens", "16"), 0, 1, 0.1, j);
     }
 
-    /** The full plan, sized for ~20 minutes on 2 cores (see bench/README.md for what is trimmed). */
+    /** The full plan, sized for ~35 minutes on 2 cores (see bench/README.md for what is trimmed). */
     void fullPlan() {
         String t = String.valueOf(threads);
         String[] jb = jvmBinding(), jj = jvmJlama(), j = jvm();
@@ -147,6 +148,8 @@ public final class Suite {
         // Panopt and llama.cpp taking turns in one process: their ratio at the same moment's memory bandwidth
         add("panopt", Report.VERSUS, PB + "VersusBench.Decode.decode", p("model", m, "format", "Q8_0,Q4_0,Q4_K_M", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 5, 2, j);
         add("panopt", Report.VERSUS, PB + "VersusBench.Decode.decode", p("model", "opt-1.3b", "format", "Q8_0,Q4_0", "threads", t, "promptLen", "32", "newTokens", "128", "kvCache", "F16"), 1, 3, 1, j);
+        add("panopt", "prefill-512" + Report.VERSUS_SUFFIX, PB + "VersusBench.Prefill.prefill", p("model", m, "format", "Q8_0,Q4_0,Q4_K_M", "threads", t, "tokens", "512"), 1, 5, 2, j);
+        add("panopt", "prefill-512" + Report.VERSUS_SUFFIX, PB + "VersusBench.Prefill.prefill", p("model", "opt-1.3b", "format", "Q8_0,Q4_0", "threads", t, "tokens", "512"), 1, 3, 2, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "F16"), 1, 3, 0, j);
         add("panopt", "load", PB + "PanoptBench.Load.load", p("model", m + ",opt-1.3b", "format", "Q4_0", "file", "gguf",
                 "repack", "true,false"), 1, 3, 0, j);

@@ -2,9 +2,13 @@ package dev.panopt.bench;
 
 import dev.panopt.Backend;
 import dev.panopt.BackendOptions;
+import dev.panopt.CausalLMOutput;
 import dev.panopt.DType;
+import dev.panopt.ForwardRequest;
 import dev.panopt.LoadOptions;
 import dev.panopt.OptForCausalLM;
+import dev.panopt.Session;
+import dev.panopt.SessionOptions;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -30,6 +34,7 @@ import org.openjdk.jmh.infra.IterationParams;
  * step latencies go to two {@link LatencyLog}s under {@link LatencyLog#versus}, and the report gives each
  * system's tokens/s over the same iterations and their ratio. A turn of ~0.3-5 s is long against the
  * pools' spinning after a step (Panopt's workers: up to 1 ms) and short against the placements' seconds.
+ * {@link Prefill} does the same for a prompt: one of each per invocation, each timed on its own.
  */
 public class VersusBench {
     @State(Scope.Thread)
@@ -119,6 +124,97 @@ public class VersusBench {
             panopt.log.write("panopt", model, variant, 1, threads);
             llamaLog.write("llama.cpp-capi", model, variant, 1, threads);
             panopt.close();
+            lm.close();
+            backend.close();
+            llama.close();
+        }
+    }
+
+    /**
+     * A batch-1 prompt of {@code tokens} tokens through each system in turn, empty caches, logits at the last
+     * position (as {@code PanoptBench.Prefill} and {@code LlamaCppBench.Prefill}); one of each per invocation,
+     * which goes first alternating, each timed into its own {@link LatencyLog} under {@link LatencyLog#versusPrefill}.
+     */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 1, time = 2)
+    @Measurement(iterations = 5, time = 2)
+    public static class Prefill {
+        @Param("tiny") public String model;
+        @Param("Q8_0") public String format;
+        @Param("2") public int threads;
+        @Param("128") public int tokens;
+
+        Backend backend;
+        OptForCausalLM lm;
+        Session session;
+        LlamaCpp.Model llama;
+        int[][] ids;
+        int[][] mask;
+        final LatencyLog panoptLog = new LatencyLog();
+        final LatencyLog llamaLog = new LatencyLog();
+        boolean panoptFirst;
+
+        @Setup(Level.Trial)
+        public void setup() throws Throwable {
+            ModelShape s = ModelShape.of(model);
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
+            lm = PanoptBench.open(s, format, LoadOptions.builder().backend(backend));
+            session = lm.newSession(SessionOptions.builder().maxBatch(1).maxSequenceLength(tokens).build());
+            llama = new LlamaCpp.Model(Checkpoints.gguf(s, format), threads, 1, tokens, tokens);
+            ids = Prompts.ids(1, tokens, s.vocab());
+            mask = Prompts.ones(1, tokens);
+        }
+
+        @Setup(Level.Iteration)
+        public void iteration(IterationParams ip) {
+            panoptLog.iteration(ip);
+            llamaLog.iteration(ip);
+        }
+
+        @Benchmark
+        public float prefill() throws Throwable {
+            panoptFirst = !panoptFirst;
+            float a, b;
+            if (panoptFirst) {
+                a = panoptTurn();
+                b = llamaTurn();
+            } else {
+                b = llamaTurn();
+                a = panoptTurn();
+            }
+            return a + b;
+        }
+
+        private float panoptTurn() {
+            long t0 = System.nanoTime();
+            session.reset();
+            float v;
+            try (CausalLMOutput out = lm.forwardLast(ForwardRequest.inputIds(ids).attentionMask(mask).session(session)
+                    .options(PanoptBench.CACHED).build())) {
+                v = out.logits().getFlat(0);
+            }
+            panoptLog.add(System.nanoTime() - t0);
+            return v;
+        }
+
+        private float llamaTurn() throws Throwable {
+            long t0 = System.nanoTime();
+            llama.clearCache();
+            llama.decode(ids, 0);
+            int v = llama.argmax(0);
+            llamaLog.add(System.nanoTime() - t0);
+            return v;
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            String variant = LatencyLog.versusPrefill(format, tokens);
+            panoptLog.write("panopt", model, variant, 1, threads);
+            llamaLog.write("llama.cpp-capi", model, variant, 1, threads);
+            session.close();
             lm.close();
             backend.close();
             llama.close();

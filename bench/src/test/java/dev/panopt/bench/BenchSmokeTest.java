@@ -57,6 +57,8 @@ class BenchSmokeTest {
         assertTrue(java.util.regex.Pattern.compile("\"handoff_ns\": [0-9]").matcher(json).find(), "no hand-off latency read");
         assertTrue(json.contains("\"workload\": \"decode-versus\", \"system\": \"llama.cpp-capi\"")
                 && json.contains("**Panopt ÷ llama.cpp-capi: "), "the turns of Panopt and llama.cpp have no records with their ratio");
+        assertTrue(json.contains("\"workload\": \"prefill-16-versus\", \"system\": \"llama.cpp-capi\"")
+                && json.contains("prompts in turns: "), "the prompts in turns have no records with their ratio");
         assertTrue(json.contains("alternated with prompt 4") && json.contains("p50 ÷ the alternated prompt-4 step"),
                 "the alternated decode has no record with its ratio");
     }
