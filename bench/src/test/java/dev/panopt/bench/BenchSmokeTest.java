@@ -44,11 +44,14 @@ class BenchSmokeTest {
         try (var s = Files.list(out.resolve("latency"))) {
             logs = s.map(p -> p.getFileName().toString()).toList();
         }
-        long decodeLogs = logs.stream().filter(n -> n.endsWith(".txt")).count();
+        long promptLogs = logs.stream().filter(n -> n.endsWith(".txt") && n.contains("_prefill_vs_")).count();
+        long decodeLogs = logs.stream().filter(n -> n.endsWith(".txt")).count() - promptLogs;
         long bandwidthLogs = logs.stream().filter(n -> n.endsWith(".bw")).count();
+        assertEquals(2, promptLogs, "the prompts in turns: one log per system");
         assertEquals(4 + 2 + 2 + 6 + 1 + 1, decodeLogs, "decode latency logs (Panopt 4: F16 and Q8_0 at batch 1 and 2, "
                 + "the alternated pair's 2, Panopt and llama.cpp's turns 2; C API 6, binding 1, Jlama 1)");
-        assertEquals(decodeLogs - 2, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial");
+        assertEquals(decodeLogs - 2, bandwidthLogs, "in-trial bandwidth readings, one set per decode trial (the alternated "
+                + "pair's and the turns' taken by one of their streams)");
         assertTrue(java.util.regex.Pattern.compile("\"trial_floor_fraction\": [0-9]").matcher(json).find(),
                 "no decode record with a fraction of its in-trial floor");
         // every iteration bracketed by reads before and after it (the tear-down hooks ran)
