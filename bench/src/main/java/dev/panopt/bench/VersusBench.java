@@ -37,6 +37,35 @@ import org.openjdk.jmh.infra.IterationParams;
  * {@link Prefill} does the same for a prompt: one of each per invocation, each timed on its own.
  */
 public class VersusBench {
+    /** Both systems' copies of one shape and format, on {@code threads} threads each; closes both. */
+    static final class Pair implements AutoCloseable {
+        final ModelShape shape;
+        final Backend backend;
+        final OptForCausalLM lm;
+        final LlamaCpp.Model llama;
+
+        /** llama.cpp's context: {@code positions} per sequence, up to {@code batchTokens} tokens per decode call. */
+        Pair(String model, String format, int threads, int positions, int batchTokens) throws Throwable {
+            shape = ModelShape.of(model);
+            backend = Backend.create(BackendOptions.builder().threads(threads).build());
+            lm = PanoptBench.open(shape, format, LoadOptions.builder().backend(backend));
+            llama = new LlamaCpp.Model(Checkpoints.gguf(shape, format), threads, 1, positions, batchTokens);
+        }
+
+        /** Writes both systems' logs under {@code variant}. */
+        void write(LatencyLog panoptLog, LatencyLog llamaLog, String model, String variant, int threads) {
+            panoptLog.write("panopt", model, variant, 1, threads);
+            llamaLog.write(Report.VERSUS_PEER, model, variant, 1, threads);
+        }
+
+        @Override
+        public void close() {
+            lm.close();
+            backend.close();
+            llama.close();
+        }
+    }
+
     @State(Scope.Thread)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -52,10 +81,9 @@ public class VersusBench {
         /** Panopt's KV cache (llama.cpp's context keeps F16 keys and values: LlamaCpp). */
         @Param("F16") public String kvCache;
 
-        Backend backend;
-        OptForCausalLM lm;
-        DecodeStream panopt;
+        Pair pair;
         LlamaCpp.Model llama;
+        DecodeStream panopt;
         int[][] prompt;
         final int[][] next = new int[1][1];
         final LatencyLog llamaLog = new LatencyLog();
@@ -63,12 +91,10 @@ public class VersusBench {
 
         @Setup(Level.Trial)
         public void setup() throws Throwable {
-            ModelShape s = ModelShape.of(model);
-            backend = Backend.create(BackendOptions.builder().threads(threads).build());
-            lm = PanoptBench.open(s, format, LoadOptions.builder().backend(backend));
-            panopt = new DecodeStream(lm, s.vocab(), 1, promptLen, newTokens, DType.valueOf(kvCache));
-            llama = new LlamaCpp.Model(Checkpoints.gguf(s, format), threads, 1, promptLen + newTokens, promptLen);
-            prompt = Prompts.ids(1, promptLen, s.vocab());
+            pair = new Pair(model, format, threads, promptLen + newTokens, promptLen);
+            llama = pair.llama;
+            panopt = new DecodeStream(pair.lm, pair.shape.vocab(), 1, promptLen, newTokens, DType.valueOf(kvCache));
+            prompt = Prompts.ids(1, promptLen, pair.shape.vocab());
         }
 
         @Setup(Level.Iteration)
@@ -120,13 +146,9 @@ public class VersusBench {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            String variant = LatencyLog.versus(format, promptLen, kvCache);
-            panopt.log.write("panopt", model, variant, 1, threads);
-            llamaLog.write("llama.cpp-capi", model, variant, 1, threads);
+            pair.write(panopt.log, llamaLog, model, LatencyLog.versus(format, promptLen, kvCache), threads);
             panopt.close();
-            lm.close();
-            backend.close();
-            llama.close();
+            pair.close();
         }
     }
 
@@ -147,10 +169,10 @@ public class VersusBench {
         @Param("2") public int threads;
         @Param("128") public int tokens;
 
-        Backend backend;
+        Pair pair;
         OptForCausalLM lm;
-        Session session;
         LlamaCpp.Model llama;
+        Session session;
         int[][] ids;
         int[][] mask;
         final LatencyLog panoptLog = new LatencyLog();
@@ -159,12 +181,11 @@ public class VersusBench {
 
         @Setup(Level.Trial)
         public void setup() throws Throwable {
-            ModelShape s = ModelShape.of(model);
-            backend = Backend.create(BackendOptions.builder().threads(threads).build());
-            lm = PanoptBench.open(s, format, LoadOptions.builder().backend(backend));
+            pair = new Pair(model, format, threads, tokens, tokens);
+            lm = pair.lm;
+            llama = pair.llama;
             session = lm.newSession(SessionOptions.builder().maxBatch(1).maxSequenceLength(tokens).build());
-            llama = new LlamaCpp.Model(Checkpoints.gguf(s, format), threads, 1, tokens, tokens);
-            ids = Prompts.ids(1, tokens, s.vocab());
+            ids = Prompts.ids(1, tokens, pair.shape.vocab());
             mask = Prompts.ones(1, tokens);
         }
 
@@ -211,13 +232,9 @@ public class VersusBench {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            String variant = LatencyLog.versusPrefill(format, tokens);
-            panoptLog.write("panopt", model, variant, 1, threads);
-            llamaLog.write("llama.cpp-capi", model, variant, 1, threads);
+            pair.write(panoptLog, llamaLog, model, LatencyLog.versusPrefill(format, tokens), threads);
             session.close();
-            lm.close();
-            backend.close();
-            llama.close();
+            pair.close();
         }
     }
 }
