@@ -157,7 +157,9 @@ public final class LatencyLog {
 
     /** The step latencies (ns) of a log file, sorted. */
     static long[] sorted(Path file) throws IOException {
-        return Files.readAllLines(file).stream().filter(x -> !x.isBlank()).mapToLong(Long::parseLong).sorted().toArray();
+        long[] v = inOrder(file);
+        Arrays.sort(v);
+        return v;
     }
 
     /** The format part of a key for one system's turns in a decode shared with another (VersusBench.Decode). */
@@ -182,10 +184,6 @@ public final class LatencyLog {
                 ? Files.readAllLines(bw).stream().filter(x -> !x.isBlank()).map(Bracket::parse).toList() : List.of();
     }
 
-    /** The in-trial read bandwidth readings (GB/s) taken before the iterations; empty when none were taken. */
-    static List<Double> readings(Path latencyFile) throws IOException {
-        return brackets(latencyFile).stream().map(Bracket::beforeGbps).toList();
-    }
 
     /** The {@code q} quantile (0..1, nearest rank) of sorted latencies, in ms. */
     static double quantileMs(long[] sorted, double q) {

@@ -318,8 +318,10 @@ public final class Report {
                     : versus ? LatencyLog.versus(format, prompt, kv)
                     : shortLen == null ? LatencyLog.variant(format, prompt, kv) : LatencyLog.alternated(format, prompt, kv);
             Path lat = latencyFile(t, model, variant, batch, threads);
-            if (Files.isRegularFile(lat)) {
-                long[] v = LatencyLog.sorted(lat);
+            long[] steps = Files.isRegularFile(lat) ? LatencyLog.inOrder(lat) : new long[0];
+            if (steps.length > 0) {
+                long[] v = steps.clone();
+                Arrays.sort(v);
                 double mean = Arrays.stream(v).average().orElse(Double.NaN);
                 tps = batch * 1e9 / mean;
                 p50 = LatencyLog.quantileMs(v, 0.50);
@@ -344,17 +346,16 @@ public final class Report {
                     ? String.format(Locale.ROOT, "memory: %.0f MB/step at %.1f GB/s", bytes / 1e6, machine.bandwidth(threads))
                     : String.format(Locale.ROOT, "compute: %.1f G%s/step at %.0f G%s/s + attention %.2f GFLOP at %.0f (memory %.0f MB/step)",
                             matmulOps / 1e9, op, matmulPeak, op, attnFlops / 1e9, machine.peakGflops, bytes / 1e6);
-            // the same floor at the bandwidth this trial's own process read between its iterations
-            List<Double> trialReads = LatencyLog.readings(lat);
+            // the same floor at the bandwidth this trial's own process read before its iterations
+            List<LatencyLog.Bracket> brackets = LatencyLog.brackets(lat);
+            List<Double> trialReads = brackets.stream().map(LatencyLog.Bracket::beforeGbps).toList();
             double trialGbps = Machine.median(trialReads), trialFraction = Double.NaN;
             if (!trialReads.isEmpty()) {
                 trialFraction = tps / (batch / Math.max(bytes / (trialGbps * 1e9), flopSec));
                 basis += String.format(Locale.ROOT, "; in-trial read %.1f GB/s (median; %s): %s of that floor",
                         trialGbps, Machine.range(trialReads), pct(trialFraction));
             }
-            List<LatencyLog.Bracket> brackets = Files.isRegularFile(lat) ? LatencyLog.brackets(lat) : List.of();
-            BracketedFloor bracketed = brackets.isEmpty() ? BracketedFloor.NONE
-                    : BracketedFloor.of(brackets, LatencyLog.inOrder(lat), batch, bytes, flopSec);
+            BracketedFloor bracketed = BracketedFloor.of(brackets, steps, batch, bytes, flopSec);
             if (threads >= 2) {
                 BracketedFloor.readingsByPlacement(brackets, trialReadsSharedL3, trialReadsSeparateL3);
             }
@@ -445,7 +446,7 @@ public final class Report {
     /** The mean of a latency log, in ms (NaN where there is none). */
     static double meanMs(Path latencyFile) throws IOException {
         return Files.isRegularFile(latencyFile)
-                ? Arrays.stream(LatencyLog.sorted(latencyFile)).average().orElse(Double.NaN) / 1e6 : Double.NaN;
+                ? Arrays.stream(LatencyLog.inOrder(latencyFile)).average().orElse(Double.NaN) / 1e6 : Double.NaN;
     }
 
     private Path latencyFile(Suite.Trial t, String model, String variant, int batch, int threads) {

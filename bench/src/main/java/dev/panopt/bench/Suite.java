@@ -372,7 +372,6 @@ public final class Suite {
         return v;
     }
 
-    /** Runs probes, the plan and the report; true when every planned trial produced a result. */
     /** The smoke or full plan, and of it only the entries {@code only} matches (null: all). */
     static Suite plan(boolean smoke, int threads, Path out, String only) {
         Suite suite = new Suite(smoke, threads, out);
@@ -389,6 +388,7 @@ public final class Suite {
         return suite;
     }
 
+    /** Runs probes, the plan and the report; true when every planned trial produced a result. */
     public static boolean runSuite(boolean smoke, int threads, Path out, Path results, String only) throws Exception {
         long t0 = System.nanoTime();
         Files.createDirectories(out);
