@@ -7,6 +7,8 @@
 //                [--steps N (decode steps timed; default min(reps, 64))] [--decode-only 1]
 //                [--keep-layout 1 (panopt_config.keep_weight_layout: no 8-row groups)]
 //                [--digest 1 (print an FNV-1a hash of the forward's logits: bit-identity across changes)]
+//                [--split 1 (a decode step's time inside the pool's parallel regions and outside them,
+//                 with the two threads' hand-off latency before and after: where the OS placed them)]
 // Prints median ms, GFLOP/s and the fraction of the given f32 FMA peak (default 220 GFLOP/s =
 // 2 Zen-4 cores) for: a full forward with the head at every position, the vocab projection alone,
 // and a 1-token decode step on top of a seq-long cache.
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/backend_cpu.h"
 #include "cpu/kernels.h"
 #include "cpu/backend_cpu.h"
 #include "dtype.h"
@@ -64,6 +67,8 @@ void evict_caches() {
 
 double measure_peak_gflops(int threads);
 
+extern "C" double panopt_probe_handoff_ns(int32_t rounds); // probe.cpp
+
 int main(int argc, char** argv) {
     int isa = 0, threads = 2, B = 1, S = 128, reps = 15, L = 2, H = 256, NH = 4, F = 1024, V = 50272, dt = 1,
         cache_dt = PANOPT_DTYPE_F32, compute_dt = PANOPT_DTYPE_F32;
@@ -77,7 +82,7 @@ int main(int argc, char** argv) {
     };
     double peak = 220;
     int steps = -1;
-    bool decode_only = false, keep_layout = false, digest = false;
+    bool decode_only = false, keep_layout = false, digest = false, split = false;
     std::string fixture;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
@@ -91,6 +96,7 @@ int main(int argc, char** argv) {
         else if (k == "--decode-only") decode_only = atoi(v) != 0;
         else if (k == "--keep-layout") keep_layout = atoi(v) != 0;
         else if (k == "--digest") digest = atoi(v) != 0;
+        else if (k == "--split") split = atoi(v) != 0;
         else if (k == "--peak") peak = std::string(v) == "measure" ? -1 : atof(v);
         else if (k == "--fixture") fixture = v;
         else if (k == "--hidden") H = atoi(v);
@@ -330,12 +336,30 @@ int main(int argc, char** argv) {
         std::vector<double> v;
         panopt_session_reset(s);
         panopt_forward(s, &p);
-        for (int r = 0; r < (steps > 0 ? steps : std::min(reps, 64)); r++) {
+        auto* cpu = dynamic_cast<panopt::CpuBackend*>(be);
+        const double h0 = split ? panopt_probe_handoff_ns(20) : 0;
+        if (split && cpu) cpu->pool.set_timing(true);
+        const panopt::ThreadPool::Timing r0 = cpu ? cpu->pool.timing() : panopt::ThreadPool::Timing{};
+        const double all0 = now_ms();
+        const int n_steps = steps > 0 ? steps : std::min(reps, 64);
+        for (int r = 0; r < n_steps; r++) {
             double t0 = now_ms();
             panopt_status stt = panopt_forward(s, &d);
             double t1 = now_ms();
             if (stt) std::fprintf(stderr, "decode: %s\n", panopt_last_error());
             v.push_back(t1 - t0);
+        }
+        if (split && cpu) {
+            // means over the steps: the regions' share and the rest, the calling thread's serial work
+            // (activation conversion, small ops, the forward's bookkeeping) while the others spin
+            const double all = (now_ms() - all0) / n_steps;
+            const panopt::ThreadPool::Timing r1 = cpu->pool.timing();
+            cpu->pool.set_timing(false);
+            const double in = (double)(r1.ns - r0.ns) * 1e-6 / n_steps;
+            const double h1 = panopt_probe_handoff_ns(20);
+            std::printf("decode step split (means): %.3f ms = %.3f in %.1f parallel regions + %.3f outside them; "
+                        "hand-off %.0f / %.0f ns before / after (< 100: the two threads share an L3)\n",
+                        all, in, (double)(r1.regions - r0.regions) / n_steps, all - in, h0, h1);
         }
         std::sort(v.begin(), v.end());
         double dms = v[v.size() / 2];

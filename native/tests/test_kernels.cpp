@@ -485,6 +485,29 @@ void test_pool_slices() {
     }
 }
 
+// The pool's timing counts regions of 2+ threads and their time only while it is on, and a
+// region's time covers at least its slowest slice.
+void test_pool_timing() {
+    ThreadPool pool(2);
+    auto empty = [&](int64_t n) { pool.parallel_for(n, [](int64_t, int64_t, int) {}); };
+    empty(10);
+    ThreadPool::Timing t = pool.timing();
+    T_CHECK(t.regions == 0 && t.ns == 0, "timing off: %llu regions, %llu ns", (unsigned long long)t.regions,
+            (unsigned long long)t.ns);
+    pool.set_timing(true);
+    empty(10);
+    empty(1); // one thread's work: no region
+    pool.parallel_for(2, [](int64_t, int64_t, int tid) {
+        if (tid == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    });
+    t = pool.timing();
+    T_CHECK(t.regions == 2 && t.ns >= 5000000ull, "timing on: %llu regions (2), %llu ns (>= 5 ms)",
+            (unsigned long long)t.regions, (unsigned long long)t.ns);
+    pool.set_timing(false);
+    empty(10);
+    T_CHECK(pool.timing().regions == 2, "timing off again: %llu regions (2)", (unsigned long long)pool.timing().regions);
+}
+
 } // namespace
 
 int run_kernel_tests() {
@@ -497,6 +520,7 @@ int run_kernel_tests() {
     test_type_traits();
     test_pool_exceptions();
     test_pool_slices();
+    test_pool_timing();
     test_small(ref, ref);
     test_linear_threaded(PANOPT_ISA_SCALAR);
     test_linear_multi(PANOPT_ISA_SCALAR);

@@ -98,6 +98,8 @@ void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
         fn(ctx, 0, n, 0);
         return;
     }
+    const bool timed = timing_.load(std::memory_order_relaxed);
+    const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     acquire();
     job_parts_ = parts;
     for (int i = 0; i < parts; i++) {
@@ -127,6 +129,11 @@ void ThreadPool::run(int64_t n, ChunkFn fn, void* ctx) {
         err.swap(err_);
     }
     release();
+    if (timed) {
+        regions_.fetch_add(1, std::memory_order_relaxed);
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+        region_ns_.fetch_add((uint64_t)ns.count(), std::memory_order_relaxed);
+    }
     if (err) std::rethrow_exception(err);
 }
 

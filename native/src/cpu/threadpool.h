@@ -45,6 +45,18 @@ public:
             const_cast<void*>(static_cast<const void*>(&f)));
     }
 
+    // Regions run (of 2+ threads) and the time their callers spent in run() (the queue, their own
+    // slices, the wait for the last thread), counted while timing is on: a diagnostic
+    // (panopt_bench --split), off by default, and then one relaxed load per region.
+    struct Timing {
+        uint64_t regions = 0;
+        uint64_t ns = 0;
+    };
+    void set_timing(bool on) { timing_.store(on, std::memory_order_relaxed); }
+    Timing timing() const {
+        return Timing{regions_.load(std::memory_order_relaxed), region_ns_.load(std::memory_order_relaxed)};
+    }
+
 private:
     void worker(int id);
     void slices(int id) noexcept;          // run range id's slices, then unclaimed ones of others
@@ -78,6 +90,8 @@ private:
     // First exception thrown by a chunk of the current region.
     std::mutex err_mu_;
     std::exception_ptr err_;
+    std::atomic<bool> timing_{false};
+    std::atomic<uint64_t> regions_{0}, region_ns_{0};
 };
 
 int online_cpus();
