@@ -22,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "cpu/backend_cpu.h"
 #include "cpu/kernels.h"
 #include "cpu/backend_cpu.h"
 #include "dtype.h"
@@ -340,9 +339,9 @@ int main(int argc, char** argv) {
         std::vector<double> v;
         panopt_session_reset(s);
         panopt_forward(s, &p);
-        auto* cpu = dynamic_cast<panopt::CpuBackend*>(be);
-        const double h0 = split ? panopt_probe_handoff_ns(20) : 0;
-        if (split && cpu) cpu->pool.set_timing(true);
+        auto* cpu = split ? dynamic_cast<panopt::CpuBackend*>(be) : nullptr; // --split: the pool's timing
+        const double h0 = cpu ? panopt_probe_handoff_ns(20) : 0;
+        if (cpu) cpu->pool.set_timing(true);
         const panopt::ThreadPool::Timing r0 = cpu ? cpu->pool.timing() : panopt::ThreadPool::Timing{};
         const double all0 = now_ms();
         const int n_steps = steps > 0 ? steps : std::min(reps, 64);
@@ -353,7 +352,7 @@ int main(int argc, char** argv) {
             if (stt) std::fprintf(stderr, "decode: %s\n", panopt_last_error());
             v.push_back(t1 - t0);
         }
-        if (split && cpu) {
+        if (cpu) {
             // means over the steps: the regions' share and the rest, the calling thread's serial work
             // (activation conversion, small ops, the forward's bookkeeping) while the others spin
             const double all = (now_ms() - all0) / n_steps;
