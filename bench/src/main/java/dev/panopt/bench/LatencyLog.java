@@ -184,7 +184,6 @@ public final class LatencyLog {
                 ? Files.readAllLines(bw).stream().filter(x -> !x.isBlank()).map(Bracket::parse).toList() : List.of();
     }
 
-
     /** The {@code q} quantile (0..1, nearest rank) of sorted latencies, in ms. */
     static double quantileMs(long[] sorted, double q) {
         return sorted[(int) Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))] / 1e6;
